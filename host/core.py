@@ -1,0 +1,205 @@
+"""The neutral core every front-end talks to: validate a `Request` once, run it, stream events.
+
+Front-ends decode their wire into a `Request` and call `submit(request, sink)` on the event
+loop; validation errors and job events all arrive through the same sink, in the same shapes.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from host.config import Manifest, ServerConfig
+from host.engine import Engine, Sink
+from host.errors import DawhostError, ErrorCode
+from host.job import Job
+from host.model import Capability, InputKind, Model
+from host.notes import parse_notes
+from host.options import validate_options
+from host.requests import Error, Event, Request
+from host.scheduler import Scheduler
+from host.transport import Transport
+from host.workfolder import WorkFolder
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_LENGTH = 10_000
+
+EventListener = Callable[[Request, Event], None]
+ModelListener = Callable[[str, Model | None], None]  # (model id, model or None when removed)
+
+
+class Core:
+    def __init__(
+        self,
+        config: ServerConfig,
+        models: dict[str, Model] | None = None,
+        manifest: Manifest | None = None,
+        transport: Transport | None = None,
+    ) -> None:
+        self.config = config
+        self.manifest = manifest
+        self.models: dict[str, Model] = dict(models or {})
+        self.work = WorkFolder(config.work_dir, config.input_roots)
+        self.transport = transport or Transport()
+        self.scheduler = Scheduler(self.transport)
+        self.engine = Engine(
+            self.work,
+            workers=config.workers,
+            model_queue_limit=config.model_queue_limit,
+            total_queue_limit=config.total_queue_limit,
+            job_timeout=config.job_timeout,
+        )
+        self._event_listeners: list[EventListener] = []
+        self._model_listeners: list[ModelListener] = []
+
+    # --- models ----------------------------------------------------------------------------
+    def exposed_models(self, frontend: str) -> list[Model]:
+        """Models a front-end should offer, per the manifest's `expose` lists."""
+        result = []
+        for model in self.models.values():
+            settings = self.manifest.models.get(model.model_id) if self.manifest else None
+            if settings is None or settings.expose is None or frontend in settings.expose:
+                result.append(model)
+        return result
+
+    def describe_models(self, frontend: str | None = None) -> list[dict[str, Any]]:
+        models = self.exposed_models(frontend) if frontend else list(self.models.values())
+        return [model.describe() for model in models]
+
+    def add_model(self, model: Model) -> None:
+        if model.model_id in self.models:
+            raise ValueError(f"model id {model.model_id!r} is already registered")
+        self.models[model.model_id] = model
+        for listener in list(self._model_listeners):
+            listener(model.model_id, model)
+
+    def remove_model(self, model_id: str) -> None:
+        if self.models.pop(model_id, None) is not None:
+            for listener in list(self._model_listeners):
+                listener(model_id, None)
+
+    def on_models_changed(self, listener: ModelListener) -> Callable[[], None]:
+        self._model_listeners.append(listener)
+        return lambda: self._model_listeners.remove(listener)
+
+    def on_event(self, listener: EventListener) -> Callable[[], None]:
+        """Observe every job event of every client (OSCQuery LISTEN, logs)."""
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener)
+
+    # --- requests --------------------------------------------------------------------------
+    def submit(self, request: Request, sink: Sink) -> None:
+        """Validate and queue a request; every outcome, errors included, goes to `sink`.
+        Call on the event loop thread. Never raises for bad client input."""
+
+        def deliver(event: Event) -> None:
+            sink(event)
+            for listener in list(self._event_listeners):
+                try:
+                    listener(request, event)
+                except Exception:
+                    log.exception("event listener failed")
+
+        try:
+            model, job = self.build_job(request)
+            self.engine.enqueue(model, job, request.client, deliver)
+        except DawhostError as exc:
+            deliver(Error.from_exception(request.request_id, exc))
+
+    def cancel(self, client: str, request_id: str) -> bool:
+        return self.engine.cancel(client, str(request_id))
+
+    def build_job(self, request: Request) -> tuple[Model, Job]:
+        if not request.request_id:
+            raise DawhostError(ErrorCode.BAD_REQUEST, "the request has no id; send one per request")
+        model = self.models.get(request.model_id)
+        if model is None:
+            known = ", ".join(sorted(self.models)) or "none loaded"
+            raise DawhostError(
+                ErrorCode.UNKNOWN_MODEL, f"no model {request.model_id!r}; available: {known}",
+                field="model",
+            )
+        if Capability.from_verb(request.verb) not in model.capabilities:
+            raise DawhostError(
+                ErrorCode.BAD_REQUEST,
+                f"model {model.model_id!r} does not {request.verb!r}; it can: "
+                + ", ".join(model.verbs()),
+                field="verb",
+            )
+        options = validate_options(
+            model.Options, {**model.default_options, **request.options}, model.model_id
+        )
+        inputs = self._check_inputs(model, request.inputs)
+        seed = request.seed if request.seed is not None else random.randrange(2**31)
+        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
+            raise DawhostError(ErrorCode.BAD_OPTION, f"seed {seed!r} must be an int >= 0", "seed")
+        job = Job(
+            request_id=str(request.request_id),
+            model_id=model.model_id,
+            verb=request.verb,
+            options=options,
+            inputs=inputs,
+            seed=seed,
+            transport=self.transport.snapshot(),
+            folder=self.work.job_folder(request.client, str(request.request_id)),
+            start_beat=request.start_beat,
+        )
+        return model, job
+
+    def _check_inputs(self, model: Model, values: dict[str, Any]) -> dict[str, Any]:
+        specs = {spec.name: spec for spec in model.inputs}
+        for name in values:
+            if name not in specs:
+                known = ", ".join(specs) or "none"
+                raise DawhostError(
+                    ErrorCode.BAD_INPUT,
+                    f"model {model.model_id!r} takes no input {name!r}; its inputs: {known}",
+                    field=name,
+                )
+        checked: dict[str, Any] = {}
+        for name, spec in specs.items():
+            value = values.get(name)
+            if value is None or value == "" or value == []:
+                if spec.required:
+                    raise DawhostError(
+                        ErrorCode.BAD_INPUT,
+                        f"model {model.model_id!r} needs input {name!r} ({spec.description})",
+                        field=name,
+                    )
+                continue
+            checked[name] = self._check_input(spec.kind, name, value)
+        return checked
+
+    def _check_input(self, kind: InputKind, name: str, value: Any) -> Any:
+        if kind is InputKind.TEXT:
+            if not isinstance(value, str):
+                raise DawhostError(ErrorCode.BAD_INPUT, f"input {name!r} must be text", name)
+            if len(value) > MAX_TEXT_LENGTH:
+                raise DawhostError(
+                    ErrorCode.BAD_INPUT,
+                    f"input {name!r} has {len(value)} characters; at most {MAX_TEXT_LENGTH}", name
+                )
+            return value
+        if kind is InputKind.NOTES and not isinstance(value, (str, Path)):
+            return parse_notes(value, name)
+        if not isinstance(value, (str, Path)):
+            raise DawhostError(
+                ErrorCode.BAD_INPUT, f"input {name!r} must be a file path, got {value!r}", name
+            )
+        path = self.work.resolve_input(value, name)
+        if kind in (InputKind.NOTES, InputKind.MIDI_FILE) and path.suffix.lower() not in (
+            ".mid", ".midi", ".smf"
+        ):
+            raise DawhostError(
+                ErrorCode.BAD_INPUT, f"input {name!r} must be a MIDI file (.mid), got {path.name}",
+                name,
+            )
+        return path
+
+    async def shutdown(self) -> None:
+        await self.engine.shutdown()
+        self.scheduler.stop()

@@ -1,0 +1,61 @@
+"""The handle a running model sees: its request, progress reporting, cancellation, transport.
+
+`Job` is created by the engine on the event loop and used on a worker thread; the only state
+shared between them is the cancel flag and the progress callback, both thread-safe.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from host.errors import JobCancelled
+from host.options import Options
+from host.transport import TransportSnapshot
+
+
+@dataclass
+class Job:
+    request_id: str
+    model_id: str
+    verb: str
+    options: Options
+    inputs: dict[str, Any]
+    seed: int
+    transport: TransportSnapshot
+    folder: Path  # this job's own folder inside the work folder; write outputs here
+    start_beat: float | None = None  # where the result should land, if the client said
+    _on_progress: Callable[[float, str], None] = field(default=lambda f, m: None, repr=False)
+    _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+    cancel_reason: str = ""
+    started_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def cancel(self, reason: str = "cancelled") -> None:
+        if not self._cancel.is_set():
+            self.cancel_reason = reason
+            self._cancel.set()
+
+    def check_cancelled(self) -> None:
+        """Raise `JobCancelled` if the request was cancelled or ran out of time."""
+        if self._cancel.is_set():
+            raise JobCancelled(self.cancel_reason)
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        """Report progress (0..1) and stop here if the job was cancelled."""
+        self.check_cancelled()
+        self._on_progress(min(1.0, max(0.0, float(fraction))), message)
+
+    def output_path(self, name: str, suffix: str) -> Path:
+        """A fresh path for an output file in this job's folder (name is sanitised)."""
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "output"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self.folder / f"{safe}{suffix}"
