@@ -138,7 +138,8 @@ def _allowed(spec: OptionSpec) -> str:
     if spec.choices:
         return "one of " + ", ".join(repr(choice) for choice in spec.choices)
     if spec.minimum is not None and spec.maximum is not None:
-        return f"a {spec.type} from {spec.minimum} to {spec.maximum}"
+        article = "an" if spec.type == "int" else "a"
+        return f"{article} {spec.type} from {spec.minimum} to {spec.maximum}"
     return f"a {spec.type}"
 
 

@@ -1,0 +1,128 @@
+"""Fake models for tests: small, deterministic, and honest about what they do.
+
+Register them through a plugin object (see `fake_plugin`) so tests exercise the same pluggy
+path as real plugins.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+
+import numpy as np
+
+import host
+from host import Capability, Field, InputKind, InputSpec, Model, Note, NotesOutput
+
+
+class EchoContinuer(Model):
+    """Continues a phrase by repeating it `repeats` times after its end, one note per output."""
+
+    model_id = "fake-echo"
+    capabilities = frozenset({Capability.CONTINUE_MIDI})
+    inputs = (InputSpec("primer", InputKind.NOTES, "notes to echo"),)
+    causal = True
+    description = "Repeats the primer after its end (test model)"
+
+    class Options(host.Options):
+        repeats: int = Field(1, ge=1, le=8, description="How many times to repeat the primer")
+        temperature: float = Field(1.0, ge=0.1, le=2.0, description="Ignored; for CC tests")
+        style: str = Field("any", description="Free text, echoed into provenance")
+
+    def run(self, job: host.Job) -> Iterator[NotesOutput]:
+        primer: list[Note] = job.inputs["primer"]
+        length = max(n.start + n.duration for n in primer)
+        total = job.options.repeats * len(primer)
+        for r in range(job.options.repeats):
+            for i, note in enumerate(primer):
+                job.progress((r * len(primer) + i + 1) / total)
+                shifted = replace(note, start=note.start - min(n.start for n in primer)
+                                  + length * r)
+                yield NotesOutput([shifted], final=False)
+
+
+class SineRenderer(Model):
+    """Renders each note as a sine tone, `bars` bars long at the job's tempo."""
+
+    model_id = "fake-sine"
+    capabilities = frozenset({Capability.RENDER_AUDIO})
+    inputs = (InputSpec("notes", InputKind.NOTES, "notes to render"),)
+    sample_rate = 8000
+
+    class Options(host.Options):
+        bars: int = Field(1, ge=1, le=8, description="Length in bars")
+        gain: float = Field(0.5, ge=0.0, le=1.0, description="Output gain")
+
+    def run(self, job: host.Job) -> Iterator[host.AudioOutput]:
+        seconds = job.options.bars * job.transport.beats_per_bar * job.transport.seconds_per_beat
+        t = np.arange(int(round(seconds * self.sample_rate))) / self.sample_rate
+        audio = np.zeros_like(t)
+        for note in job.inputs["notes"]:
+            start = note.start * job.transport.seconds_per_beat
+            end = start + note.duration * job.transport.seconds_per_beat
+            freq = 440.0 * 2 ** ((note.pitch - 69) / 12)
+            mask = (t >= start) & (t < end)
+            audio[mask] += np.sin(2 * np.pi * freq * t[mask])
+        job.progress(1.0)
+        peak = float(np.max(np.abs(audio))) or 1.0
+        yield host.AudioOutput(self.sample_rate, samples=(audio / peak * job.options.gain)
+                               .astype(np.float32))
+
+
+class SlowModel(Model):
+    """Counts steps until cancelled; `steps` shows whether cancel really stopped the work."""
+
+    model_id = "fake-slow"
+    capabilities = frozenset({Capability.RENDER_AUDIO})
+    inputs = ()
+    sample_rate = 8000
+
+    class Options(host.Options):
+        seconds: float = Field(5.0, ge=0.0, le=60.0, description="How long to work")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps = 0
+        self.started = threading.Event()
+
+    def run(self, job: host.Job) -> Iterator[host.AudioOutput]:
+        self.started.set()
+        deadline = time.monotonic() + job.options.seconds
+        while time.monotonic() < deadline:
+            self.steps += 1
+            job.progress(1 - (deadline - time.monotonic()) / max(job.options.seconds, 1e-9))
+            time.sleep(0.005)
+        yield host.AudioOutput(self.sample_rate, samples=np.zeros(80, dtype=np.float32))
+
+
+class FailingModel(Model):
+    model_id = "fake-failing"
+    capabilities = frozenset({Capability.RENDER_AUDIO})
+
+    def run(self, job: host.Job) -> Iterator[host.AudioOutput]:
+        raise RuntimeError("weights are corrupt")
+        yield  # pragma: no cover
+
+
+class FakePlugin:
+    """A plugin object registering the fakes (pass instances to share state with a test)."""
+
+    def __init__(self, *models: Model) -> None:
+        self._models = models or (EchoContinuer(), SineRenderer(), SlowModel(), FailingModel())
+
+    @host.hookimpl
+    def register_models(self) -> Iterator[Model]:
+        yield from self._models
+
+
+def make_core(work_dir, *models: Model, **settings):  # type: ignore[no-untyped-def]
+    """A Core serving the given fake models (all four by default) through the plugin path."""
+    from host.config import Manifest, ServerConfig
+    from host.core import Core
+    from host.plugins import PluginHost
+
+    plugin_host = PluginHost(Manifest((), {}), entry_points=False)
+    plugin_host.register(FakePlugin(*models), "fakes")
+    return Core(ServerConfig(work_dir=work_dir, **settings), plugin_host.models())
