@@ -41,9 +41,11 @@ class ServerConfig:
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides: Any) -> ServerConfig:
-        """Defaults, then the TOML file's [server] table, then DAWHOST_DISABLE, then flags
-        (overrides whose value is None are ignored)."""
+        """Defaults, then DAWHOST_MANIFEST, the TOML file's [server] table, DAWHOST_DISABLE,
+        then flags (overrides whose value is None are ignored)."""
         config = cls()
+        if os.environ.get("DAWHOST_MANIFEST"):
+            config.manifest = Path(os.environ["DAWHOST_MANIFEST"])
         if path is not None:
             with open(path, "rb") as handle:
                 data = tomllib.load(handle)

@@ -126,3 +126,10 @@ def make_core(work_dir, *models: Model, **settings):  # type: ignore[no-untyped-
     plugin_host = PluginHost(Manifest((), {}), entry_points=False)
     plugin_host.register(FakePlugin(*models), "fakes")
     return Core(ServerConfig(work_dir=work_dir, **settings), plugin_host.models())
+
+
+@host.hookimpl
+def register_models() -> Iterator[Model]:
+    """Lets a manifest list `tests.fakes` as a plugin module."""
+    yield EchoContinuer()
+    yield SineRenderer()

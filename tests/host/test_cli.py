@@ -1,0 +1,88 @@
+"""The `dawhost` command end to end, in subprocesses, with the fake plugin as the manifest."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from host.outputs import Note
+from host.smf import encode_smf
+
+DAWHOST = [sys.executable, "-m", "host.cli"]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    manifest = tmp_path / "manifest.toml"
+    manifest.write_text('[plugins.fakes]\nmodule = "tests.fakes"\n')
+    root = Path(__file__).resolve().parents[2]
+    return {**os.environ, "DAWHOST_MANIFEST": str(manifest), "PYTHONPATH": str(root)}
+
+
+def test_models_json_lists_schema_and_state(env: dict[str, str]) -> None:
+    result = subprocess.run([*DAWHOST, "models", "--json"], env=env, capture_output=True,
+                            text=True, check=True)
+    models = {m["id"]: m for m in json.loads(result.stdout)["models"]}
+    echo = models["fake-echo"]
+    assert echo["capabilities"] == ["continue_midi"] and echo["causal"] is True
+    repeats = next(o for o in echo["options"] if o["name"] == "repeats")
+    assert (repeats["minimum"], repeats["maximum"], repeats["default"]) == (1, 8, 1)
+    assert models["fake-sine"]["sample_rate"] == 8000 and echo["loaded"] is False
+
+
+def test_run_writes_a_midi_file(env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "echo.mid"
+    result = subprocess.run(
+        [*DAWHOST, "run", "fake-echo", "--primer", "60 100 0 1 62 100 1 1", "--repeats", "2",
+         "--seed", "3", "--out", str(out), "--work-dir", str(tmp_path / "work")],
+        env=env, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["provenance"]["seed"] == 3
+    notes = [Note(60, 100, 0, 1), Note(62, 100, 1, 1), Note(60, 100, 2, 1), Note(62, 100, 3, 1)]
+    assert out.read_bytes() == encode_smf(notes, 120.0)
+
+
+def test_run_reports_bad_option(env: dict[str, str], tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*DAWHOST, "run", "fake-echo", "--primer", "60 100 0 1", "--repeats", "50",
+         "--out", str(tmp_path / "x.mid"), "--work-dir", str(tmp_path / "work")],
+        env=env, capture_output=True, text=True,
+    )
+    assert result.returncode == 1
+    assert "repeats" in result.stderr and "1 to 8" in result.stderr
+
+
+def test_serve_starts_and_stops_cleanly_on_sigterm(env: dict[str, str], tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [*DAWHOST, "serve", "--no-midi", "--work-dir", str(tmp_path / "work")],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        assert process.stderr is not None
+        for line in process.stderr:
+            if "dawhost ready" in line:
+                assert "fake-echo" in line
+                break
+            assert time.monotonic() < deadline
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
+        process.wait()
+        process.stderr.close()
+
+
+def test_smf_encoding_is_standard() -> None:
+    data = encode_smf([Note(60, 100, 0.0, 1.0)], tempo=120)
+    assert data[:4] == b"MThd" and data[14:18] == b"MTrk"
+    assert b"\xff\x51\x03\x07\xa1\x20" in data  # 500,000 us per beat
+    assert b"\x00\x90\x3c\x64" in data and b"\x83\x60\x80\x3c\x00" in data  # on, off at 480

@@ -1,0 +1,236 @@
+"""Requests through the core: validation errors, queue limits, cancel, timeout, outputs."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import soundfile
+
+from host.errors import ErrorCode
+from host.memory import MemoryFrontend, collect
+from host.requests import Accepted, Done, Error, OutputEvent, Progress
+from tests.fakes import EchoContinuer, FailingModel, SineRenderer, SlowModel, make_core
+
+PRIMER = [60, 100, 0, 1, 64, 90, 1, 1]
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+def error_of(events: list) -> Error:  # type: ignore[type-arg]
+    assert isinstance(events[-1], Error), events
+    return events[-1]
+
+
+def test_request_streams_accepted_progress_outputs_done(tmp_path: Path) -> None:
+    async def main() -> list:  # type: ignore[type-arg]
+        core = make_core(tmp_path)
+        events = await MemoryFrontend(core).request(
+            "fake-echo", "continue", inputs={"primer": PRIMER}, options={"repeats": 2}, seed=7
+        )
+        await core.shutdown()
+        return events
+
+    events = run(main())
+    assert isinstance(events[0], Accepted)
+    outputs = [e for e in events if isinstance(e, OutputEvent)]
+    starts = [n.start for o in outputs for n in o.output.notes]
+    assert starts == [0.0, 1.0, 2.0, 3.0]
+    assert any(isinstance(e, Progress) for e in events)
+    done = events[-1]
+    assert isinstance(done, Done)
+    assert done.provenance["seed"] == 7
+    assert done.provenance["options"]["repeats"] == 2
+    assert outputs[0].output.provenance.model_id == "fake-echo"
+
+
+def test_bad_requests_name_the_problem(tmp_path: Path) -> None:
+    async def main() -> dict[str, Error]:
+        core = make_core(tmp_path)
+        fe = MemoryFrontend(core)
+        cases = {
+            "unknown model": await fe.request("no-such", "continue"),
+            "wrong verb": await fe.request("fake-echo", "separate", inputs={"primer": PRIMER}),
+            "unknown option": await fe.request("fake-echo", "continue",
+                                               inputs={"primer": PRIMER}, options={"reps": 2}),
+            "out of range": await fe.request("fake-echo", "continue",
+                                             inputs={"primer": PRIMER}, options={"repeats": 9}),
+            "wrong type": await fe.request("fake-echo", "continue",
+                                           inputs={"primer": PRIMER}, options={"repeats": "x"}),
+            "missing input": await fe.request("fake-echo", "continue"),
+            "ragged notes": await fe.request("fake-echo", "continue", inputs={"primer": [60, 1]}),
+            "bad pitch": await fe.request("fake-echo", "continue",
+                                          inputs={"primer": [200, 100, 0, 1]}),
+            "unknown input": await fe.request("fake-echo", "continue",
+                                              inputs={"primer": PRIMER, "lyrics": "la"}),
+        }
+        await core.shutdown()
+        return {name: error_of(events) for name, events in cases.items()}
+
+    errors = run(main())
+    assert errors["unknown model"].code is ErrorCode.UNKNOWN_MODEL
+    assert "fake-echo" in errors["unknown model"].message  # lists what is available
+    assert errors["wrong verb"].code is ErrorCode.BAD_REQUEST
+    assert errors["unknown option"].code is ErrorCode.UNKNOWN_OPTION
+    assert "repeats" in errors["unknown option"].message
+    assert errors["out of range"].code is ErrorCode.BAD_OPTION
+    assert "9" in errors["out of range"].message and "1 to 8" in errors["out of range"].message
+    assert errors["wrong type"].field == "repeats"
+    assert errors["missing input"].field == "primer"
+    assert "groups of 4" in errors["ragged notes"].message
+    assert "pitch 200" in errors["bad pitch"].message
+    assert errors["unknown input"].field == "lyrics"
+
+
+def test_loose_wire_types_are_coerced(tmp_path: Path) -> None:
+    async def main() -> list:  # type: ignore[type-arg]
+        core = make_core(tmp_path)
+        events = await MemoryFrontend(core).request(
+            "fake-echo", "continue", inputs={"primer": PRIMER},
+            options={"repeats": 2.0, "temperature": 1},
+        )
+        await core.shutdown()
+        return events
+
+    assert isinstance(run(main())[-1], Done)
+
+
+def test_model_exception_becomes_error_and_server_keeps_serving(tmp_path: Path) -> None:
+    async def main() -> tuple[list, list]:  # type: ignore[type-arg]
+        core = make_core(tmp_path)
+        fe = MemoryFrontend(core)
+        failed = await fe.request("fake-failing", "render")
+        after = await fe.request("fake-echo", "continue", inputs={"primer": PRIMER})
+        await core.shutdown()
+        return failed, after
+
+    failed, after = run(main())
+    error = error_of(failed)
+    assert error.code is ErrorCode.MODEL_ERROR and "weights are corrupt" in error.message
+    assert isinstance(after[-1], Done)
+
+
+def test_cancel_stops_the_running_work(tmp_path: Path) -> None:
+    slow = SlowModel()
+
+    async def main() -> tuple[list, int, int]:  # type: ignore[type-arg]
+        core = make_core(tmp_path, slow)
+        fe = MemoryFrontend(core)
+        request_id, queue = fe.submit("fake-slow", "render", options={"seconds": 30})
+        await asyncio.to_thread(slow.started.wait, 5)
+        await asyncio.sleep(0.05)
+        assert fe.cancel(request_id)
+        events = await collect(queue, timeout=5)
+        await asyncio.sleep(0.1)  # let the worker reach its next progress() call
+        steps_after_cancel = slow.steps
+        await asyncio.sleep(0.3)
+        await core.shutdown()
+        return events, steps_after_cancel, slow.steps
+
+    events, steps_then, steps_later = run(main())
+    assert error_of(events).code is ErrorCode.CANCELLED
+    assert steps_then == steps_later  # the loop stopped, not just the reply
+
+
+def test_timeout_stops_the_job(tmp_path: Path) -> None:
+    slow = SlowModel()
+
+    async def main() -> list:  # type: ignore[type-arg]
+        core = make_core(tmp_path, slow, job_timeout=0.2)
+        events = await MemoryFrontend(core).request("fake-slow", "render",
+                                                    options={"seconds": 30})
+        await asyncio.sleep(0.1)
+        steps = slow.steps
+        await asyncio.sleep(0.2)
+        assert slow.steps == steps
+        await core.shutdown()
+        return events
+
+    error = error_of(run(main()))
+    assert error.code is ErrorCode.TIMEOUT and "0.2 s" in error.message
+
+
+def test_queue_limits_answer_busy(tmp_path: Path) -> None:
+    slow = SlowModel()
+
+    async def main() -> tuple[list, list]:  # type: ignore[type-arg]
+        core = make_core(tmp_path, slow, EchoContinuer(), model_queue_limit=2,
+                         total_queue_limit=3)
+        fe = MemoryFrontend(core)
+        queues = [fe.submit("fake-slow", "render", options={"seconds": 30})[1]
+                  for _ in range(3)]
+        third = await collect(queues[2], timeout=2)
+        fe.submit("fake-echo", "continue", inputs={"primer": PRIMER})
+        _, overall = fe.submit("fake-echo", "continue", inputs={"primer": PRIMER})
+        overall_events = await collect(overall, timeout=2)
+        core.engine.cancel_all()
+        await core.shutdown()
+        return third, overall_events
+
+    per_model, overall = run(main())
+    assert error_of(per_model).code is ErrorCode.BUSY and "fake-slow" in per_model[-1].message
+    assert error_of(overall).code is ErrorCode.BUSY and "server" in overall[-1].message
+
+
+def test_duplicate_running_request_id_is_refused(tmp_path: Path) -> None:
+    async def main() -> list:  # type: ignore[type-arg]
+        core = make_core(tmp_path, SlowModel())
+        fe = MemoryFrontend(core)
+        fe.submit("fake-slow", "render", request_id="same", options={"seconds": 30})
+        _, queue = fe.submit("fake-slow", "render", request_id="same")
+        events = await collect(queue, timeout=2)
+        core.engine.cancel_all()
+        await core.shutdown()
+        return events
+
+    assert error_of(run(main())).code is ErrorCode.DUPLICATE_ID
+
+
+def test_audio_is_written_atomically_inside_the_work_folder(tmp_path: Path) -> None:
+    async def main() -> list:  # type: ignore[type-arg]
+        core = make_core(tmp_path, SineRenderer())
+        core.transport.set_tempo(90)
+        events = await MemoryFrontend(core).request(
+            "fake-sine", "render", request_id="../../escape", inputs={"notes": [69, 100, 0, 4]}
+        )
+        await core.shutdown()
+        return events
+
+    output = next(e for e in run(main()) if isinstance(e, OutputEvent)).output
+    path = output.path
+    assert path.resolve().is_relative_to(tmp_path.resolve())
+    audio, rate = soundfile.read(path)
+    assert rate == 8000 and len(audio) == round(4 * 60 / 90 * 8000)  # one bar at 90 BPM
+    assert not list(path.parent.glob(".*partial*"))  # no temporary files left behind
+
+
+def test_input_paths_are_confined(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.mid"
+    outside.write_bytes(b"MThd")
+    work = tmp_path / "work"
+
+    async def main() -> dict[str, Error]:
+        core = make_core(work, EchoContinuer())
+        (work / "inside.txt").write_text("not midi")
+        fe = MemoryFrontend(core)
+        cases = {
+            "absolute": await fe.request("fake-echo", "continue",
+                                         inputs={"primer": str(outside)}),
+            "traversal": await fe.request("fake-echo", "continue",
+                                          inputs={"primer": "../outside.mid"}),
+            "missing": await fe.request("fake-echo", "continue",
+                                        inputs={"primer": "nothing.mid"}),
+            "not midi": await fe.request("fake-echo", "continue",
+                                         inputs={"primer": "inside.txt"}),
+        }
+        await core.shutdown()
+        return {name: error_of(events) for name, events in cases.items()}
+
+    errors = run(main())
+    assert errors["absolute"].code is ErrorCode.PATH_NOT_ALLOWED
+    assert errors["traversal"].code is ErrorCode.PATH_NOT_ALLOWED
+    assert errors["missing"].code is ErrorCode.BAD_INPUT
+    assert "MIDI" in errors["not midi"].message
+
