@@ -24,7 +24,7 @@ test: setup
 	$(BIN)/python -m pytest -q $(ARGS)
 
 bench: setup
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in benchmarks/bench_*.py; do m=$$(basename $$b .py); echo "== $$m" >&2; $(BIN)/python -m benchmarks.$$m || exit 1; done
 
 lint: setup
 	$(BIN)/ruff check host protocols plugins tests benchmarks

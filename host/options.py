@@ -8,6 +8,7 @@ through `validate_options()`, so a bound is written once, in the model's `Option
 from __future__ import annotations
 
 import enum
+import functools
 import typing
 from dataclasses import dataclass
 from typing import Any
@@ -91,6 +92,11 @@ def _describe_annotation(annotation: Any) -> tuple[str, tuple[Any, ...] | None]:
 
 def option_specs(options_class: type[Options]) -> list[OptionSpec]:
     """List the options of a schema, in declaration order."""
+    return list(_option_specs(options_class))
+
+
+@functools.cache
+def _option_specs(options_class: type[Options]) -> tuple[OptionSpec, ...]:
     specs = []
     for name, field in options_class.model_fields.items():
         type_name, choices = _describe_annotation(field.annotation)
@@ -114,7 +120,7 @@ def option_specs(options_class: type[Options]) -> list[OptionSpec]:
                 choices=choices,
             )
         )
-    return specs
+    return tuple(specs)
 
 
 def _coerce(spec: OptionSpec, value: Any) -> Any:
@@ -148,7 +154,7 @@ def validate_options(
 ) -> Options:
     """Build an Options instance from loosely typed wire values, or raise a DawhostError that
     names the field, the value sent and what is allowed."""
-    specs = {spec.name: spec for spec in option_specs(options_class)}
+    specs = {spec.name: spec for spec in _option_specs(options_class)}
     where = f" for model {model_id!r}" if model_id else ""
     for name in values:
         if name not in specs:

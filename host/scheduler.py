@@ -12,6 +12,7 @@ import heapq
 import itertools
 import logging
 import math
+import os
 import sys
 import threading
 import time
@@ -35,6 +36,15 @@ class Scheduled:
     beat: float | None = field(default=None, compare=False)
     cancelled: bool = field(default=False, compare=False)
     fired_at: float | None = field(default=None, compare=False)
+
+
+def _raise_priority() -> None:
+    """Ask the OS for real-time priority for this thread, so other processes cannot delay a
+    deadline. Needs root or CAP_SYS_NICE (or an rtprio limit); without it, nothing changes."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))  # 0: the calling thread
+    except (AttributeError, PermissionError, OSError):
+        log.debug("scheduler runs at normal priority (no permission for SCHED_FIFO)")
 
 
 class Scheduler:
@@ -106,6 +116,7 @@ class Scheduler:
             self._wake.notify()
 
     def _loop(self) -> None:
+        _raise_priority()
         while True:
             with self._wake:
                 while self._running and (not self._heap or self._heap[0].cancelled):

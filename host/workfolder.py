@@ -45,11 +45,10 @@ class WorkFolder:
         return resolved
 
     def job_folder(self, client: str, request_id: str) -> Path:
-        """A folder for one job's outputs; ids are sanitised so they cannot climb out."""
+        """A folder for one job's outputs (created when the first output is written); ids are
+        sanitised so they cannot climb out."""
         safe = re.sub(r"[^A-Za-z0-9_-]+", "_", f"{client}-{request_id}").strip("_")[:80]
-        folder = self.root / "jobs" / (safe or "job")
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
+        return self.root / "jobs" / (safe or "job")
 
     def confine(self, path: Path) -> Path:
         """Refuse to write anywhere but inside the work folder."""
