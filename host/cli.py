@@ -8,7 +8,7 @@ import json
 import logging
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +67,12 @@ def cmd_models(args: argparse.Namespace) -> int:
     models = plugin_host.models()
     failures = [str(f) for f in plugin_host.failures]
     if args.json:
-        print(json.dumps({"models": [m.describe() for m in models.values()],
-                          "plugin_failures": failures}, indent=2))
+        print(
+            json.dumps(
+                {"models": [m.describe() for m in models.values()], "plugin_failures": failures},
+                indent=2,
+            )
+        )
         return 0
     for model in models.values():
         info = model.describe()
@@ -82,36 +86,57 @@ def cmd_models(args: argparse.Namespace) -> int:
             need = "required" if spec["required"] else "optional"
             print(f"    input  {spec['name']} ({spec['kind']}, {need}): {spec['description']}")
         for spec in info["options"]:
-            bounds = (f" choices {spec['choices']}" if spec["choices"] else
-                      f" {spec['minimum']}..{spec['maximum']}" if spec["minimum"] is not None
-                      else "")
-            print(f"    option {spec['name']} ({spec['type']}{bounds}, default "
-                  f"{spec['default']!r}): {spec['description']}")
+            bounds = (
+                f" choices {spec['choices']}"
+                if spec["choices"]
+                else f" {spec['minimum']}..{spec['maximum']}"
+                if spec["minimum"] is not None
+                else ""
+            )
+            print(
+                f"    option {spec['name']} ({spec['type']}{bounds}, default "
+                f"{spec['default']!r}): {spec['description']}"
+            )
     for failure in failures:
         print(f"warning: {failure}", file=sys.stderr)
     return 0
 
 
 def _run_parser(model: Model) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=f"dawhost run {model.model_id}",
-                                description=model.description or None)
-    p.add_argument("--out", type=Path, required=True,
-                   help="output file (.mid/.json for notes, .wav/.flac for audio; a folder for stems)")
+    p = argparse.ArgumentParser(
+        prog=f"dawhost run {model.model_id}", description=model.description or None
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="output file (.mid/.json for notes, .wav/.flac for audio; a folder for stems)",
+    )
     p.add_argument("--verb", choices=model.verbs(), default=model.verbs()[0])
     p.add_argument("--seed", type=int)
     p.add_argument("--tempo", type=float, help="transport tempo for the request (BPM)")
     p.add_argument("--config", type=Path)
     p.add_argument("--work-dir", type=Path)
     for spec in model.inputs:
-        hint = "MIDI file or numbers 'pitch vel start dur ...'" if spec.kind is InputKind.NOTES \
+        hint = (
+            "MIDI file or numbers 'pitch vel start dur ...'"
+            if spec.kind is InputKind.NOTES
             else spec.kind.value
-        p.add_argument(f"--{spec.name.replace('_', '-')}", dest=f"input_{spec.name}",
-                       help=f"{spec.description} ({hint})")
+        )
+        p.add_argument(
+            f"--{spec.name.replace('_', '-')}",
+            dest=f"input_{spec.name}",
+            help=f"{spec.description} ({hint})",
+        )
     for option in option_specs(model.Options):
-        kind = {"int": int, "float": float, "str": str, "bool": _parse_bool}[option.type]
-        p.add_argument(f"--{option.name.replace('_', '-')}", dest=f"option_{option.name}",
-                       type=kind, choices=option.choices,
-                       help=f"{option.description} (default {option.default!r})")
+        kind: Callable[[str], Any] = _OPTION_PARSERS[option.type]
+        p.add_argument(
+            f"--{option.name.replace('_', '-')}",
+            dest=f"option_{option.name}",
+            type=kind,
+            choices=option.choices,
+            help=f"{option.description} (default {option.default!r})",
+        )
     return p
 
 
@@ -121,6 +146,14 @@ def _parse_bool(text: str) -> bool:
     if text.lower() in ("0", "false", "no", "off"):
         return False
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+_OPTION_PARSERS: dict[str, Callable[[str], Any]] = {
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": _parse_bool,
+}
 
 
 def _cli_input(kind: InputKind, text: str) -> tuple[Any, Path | None]:
@@ -138,15 +171,17 @@ def _cli_input(kind: InputKind, text: str) -> tuple[Any, Path | None]:
 
 def cmd_run(argv: Sequence[str]) -> int:
     if not argv or argv[0].startswith("-"):
-        print("usage: dawhost run <model> --<input-or-option> VALUE ... --out PATH",
-              file=sys.stderr)
+        print(
+            "usage: dawhost run <model> --<input-or-option> VALUE ... --out PATH", file=sys.stderr
+        )
         return 2
     model_id, rest = argv[0], list(argv[1:])
     base = _config(argparse.Namespace())
     models = _plugin_host(base).models()
     if model_id not in models:
-        print(f"error: no model {model_id!r}; available: {', '.join(sorted(models))}",
-              file=sys.stderr)
+        print(
+            f"error: no model {model_id!r}; available: {', '.join(sorted(models))}", file=sys.stderr
+        )
         return 2
     model = models[model_id]
     args = _run_parser(model).parse_args(rest)
@@ -158,8 +193,11 @@ def cmd_run(argv: Sequence[str]) -> int:
             inputs[spec.name], root = _cli_input(spec.kind, text)
             if root:
                 roots.append(root)
-    options = {o.name: getattr(args, f"option_{o.name}") for o in option_specs(model.Options)
-               if getattr(args, f"option_{o.name}") is not None}
+    options = {
+        o.name: getattr(args, f"option_{o.name}")
+        for o in option_specs(model.Options)
+        if getattr(args, f"option_{o.name}") is not None
+    }
     config.input_roots = [*config.input_roots, *roots]  # the shell user may read their files
     core = Core(config, {model_id: model})
     if args.tempo:
@@ -167,17 +205,27 @@ def cmd_run(argv: Sequence[str]) -> int:
     return asyncio.run(_run_once(core, model_id, args, inputs, options))
 
 
-async def _run_once(core: Core, model_id: str, args: argparse.Namespace,
-                    inputs: dict[str, Any], options: dict[str, Any]) -> int:
+async def _run_once(
+    core: Core,
+    model_id: str,
+    args: argparse.Namespace,
+    inputs: dict[str, Any],
+    options: dict[str, Any],
+) -> int:
     frontend = MemoryFrontend(core, client="cli")
 
     def show_progress(event: Any) -> None:
         if getattr(event, "type", "") == "progress":
-            print(f"\r{event.fraction * 100:5.1f}% {event.message:40.40}", end="",
-                  file=sys.stderr, flush=True)
+            print(
+                f"\r{event.fraction * 100:5.1f}% {event.message:40.40}",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
 
-    _, queue = frontend.submit(model_id, args.verb, inputs=inputs, options=options,
-                               seed=args.seed, on_event=show_progress)
+    _, queue = frontend.submit(
+        model_id, args.verb, inputs=inputs, options=options, seed=args.seed, on_event=show_progress
+    )
     outputs = []
     while True:
         event = await queue.get()
@@ -190,8 +238,11 @@ async def _run_once(core: Core, model_id: str, args: argparse.Namespace,
         elif isinstance(event, Done):
             print(file=sys.stderr)
             written = _write_outputs(outputs, args.out, core.transport.tempo)
-            print(json.dumps({"outputs": [str(p) for p in written],
-                              "provenance": event.provenance}, indent=2))
+            print(
+                json.dumps(
+                    {"outputs": [str(p) for p in written], "provenance": event.provenance}, indent=2
+                )
+            )
             await core.shutdown()
             return 0
 
@@ -251,7 +302,9 @@ def cmd_task(kind: str, argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if argv and argv[0] == "run":
         return _guard(lambda: cmd_run(argv[1:]))
     if argv and argv[0] in ("train", "eval", "bench"):

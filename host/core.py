@@ -120,7 +120,8 @@ class Core:
         if model is None:
             known = ", ".join(sorted(self.models)) or "none loaded"
             raise DawhostError(
-                ErrorCode.UNKNOWN_MODEL, f"no model {request.model_id!r}; available: {known}",
+                ErrorCode.UNKNOWN_MODEL,
+                f"no model {request.model_id!r}; available: {known}",
                 field="model",
             )
         if Capability.from_verb(request.verb) not in model.capabilities:
@@ -181,7 +182,8 @@ class Core:
             if len(value) > MAX_TEXT_LENGTH:
                 raise DawhostError(
                     ErrorCode.BAD_INPUT,
-                    f"input {name!r} has {len(value)} characters; at most {MAX_TEXT_LENGTH}", name
+                    f"input {name!r} has {len(value)} characters; at most {MAX_TEXT_LENGTH}",
+                    name,
                 )
             return value
         if kind is InputKind.NOTES and not isinstance(value, (str, Path)):
@@ -192,10 +194,13 @@ class Core:
             )
         path = self.work.resolve_input(value, name)
         if kind in (InputKind.NOTES, InputKind.MIDI_FILE) and path.suffix.lower() not in (
-            ".mid", ".midi", ".smf"
+            ".mid",
+            ".midi",
+            ".smf",
         ):
             raise DawhostError(
-                ErrorCode.BAD_INPUT, f"input {name!r} must be a MIDI file (.mid), got {path.name}",
+                ErrorCode.BAD_INPUT,
+                f"input {name!r} must be a MIDI file (.mid), got {path.name}",
                 name,
             )
         return path

@@ -9,6 +9,7 @@ flag, which the model's next `job.progress()` turns into `JobCancelled`, so work
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import traceback
@@ -108,7 +109,9 @@ class Engine:
         )
         self._active[key] = active
         self._pending.setdefault(model.model_id, deque()).append(active)
-        active.emit(Accepted(job.request_id, model.model_id, len(self._pending[model.model_id]) - 1))
+        active.emit(
+            Accepted(job.request_id, model.model_id, len(self._pending[model.model_id]) - 1)
+        )
         if self.job_timeout:
             active.timeout_handle = self._loop.call_later(self.job_timeout, self._time_out, active)
         self._pump()
@@ -162,9 +165,9 @@ class Engine:
                 active.running = True
                 self._running_models.add(model_id)
                 future = self._loop.run_in_executor(self._executor, self._execute, active)
-                future.add_done_callback(lambda _f, a=active: self._finished(a))
+                future.add_done_callback(functools.partial(self._finished, active))
 
-    def _finished(self, active: ActiveJob) -> None:
+    def _finished(self, active: ActiveJob, _future: object = None) -> None:
         self._running_models.discard(active.model.model_id)
         self._active.pop(active.key, None)
         active.worker_done.set()
@@ -190,7 +193,10 @@ class Engine:
                 job.progress(0.0, f"loading {model.model_id}")
                 model.ensure_loaded()
             provenance = Provenance(
-                model.model_id, model.checkpoint_hash, job.options.model_dump(), job.seed,
+                model.model_id,
+                model.checkpoint_hash,
+                job.options.model_dump(),
+                job.seed,
                 job.request_id,
             )
             for output in model.run(job):
@@ -207,8 +213,9 @@ class Engine:
         except DawhostError as exc:
             self._post(active, Error.from_exception(job.request_id, exc))
         except Exception as exc:
-            log.error("model %s failed on %s:\n%s", model.model_id, active.key,
-                      traceback.format_exc())
+            log.error(
+                "model %s failed on %s:\n%s", model.model_id, active.key, traceback.format_exc()
+            )
             message = f"model {model.model_id!r} failed: {type(exc).__name__}: {exc}"
             self._post(active, Error(job.request_id, ErrorCode.MODEL_ERROR, message))
 
@@ -217,8 +224,10 @@ class Engine:
         if isinstance(output, AudioOutput):
             output = self._write_audio(output, job)
         elif isinstance(output, StemsOutput):
-            stems = {name: self._write_audio(replace(a, name=name), job)
-                     for name, a in output.stems.items()}
+            stems = {
+                name: self._write_audio(replace(a, name=name), job)
+                for name, a in output.stems.items()
+            }
             output = replace(output, stems=stems)
         elif isinstance(output, FileOutput):
             output = replace(output, path=self.work.confine(output.path))
@@ -231,7 +240,8 @@ class Engine:
         samples = audio.samples
         path = self.work.write_atomic(
             job.output_path(audio.name, ".wav"),
-            lambda tmp: soundfile.write(tmp, samples, audio.sample_rate, subtype="FLOAT",
-                                        format="WAV"),
+            lambda tmp: soundfile.write(
+                tmp, samples, audio.sample_rate, subtype="FLOAT", format="WAV"
+            ),
         )
         return AudioOutput(audio.sample_rate, path=path, name=audio.name)

@@ -1,17 +1,17 @@
 """Errors a client can act on: one code from a fixed list plus a human message.
 
-    DawhostError            any problem reported to a client as an `error` event
-    ├── code BAD_REQUEST      the message itself is malformed (missing id, bad JSON, wrong types)
-    ├── code UNKNOWN_MODEL    no model with that id is registered
-    ├── code UNKNOWN_OPTION   an option name the model does not declare
-    ├── code BAD_OPTION       an option value of the wrong type or out of bounds
-    ├── code BAD_INPUT        an input (notes, audio path, lyrics) that cannot be used
-    ├── code PATH_NOT_ALLOWED a path outside the work folder and the allowed input roots
-    ├── code BUSY             the model's or the server's queue is full; retry later
-    ├── code DUPLICATE_ID     a request id that is still running
-    ├── code CANCELLED        the request was cancelled
-    ├── code TIMEOUT          the job ran longer than its time limit and was stopped
-    └── code MODEL_ERROR      the model failed; the message says why
+DawhostError            any problem reported to a client as an `error` event
+├── code BAD_REQUEST      the message itself is malformed (missing id, bad JSON, wrong types)
+├── code UNKNOWN_MODEL    no model with that id is registered
+├── code UNKNOWN_OPTION   an option name the model does not declare
+├── code BAD_OPTION       an option value of the wrong type or out of bounds
+├── code BAD_INPUT        an input (notes, audio path, lyrics) that cannot be used
+├── code PATH_NOT_ALLOWED a path outside the work folder and the allowed input roots
+├── code BUSY             the model's or the server's queue is full; retry later
+├── code DUPLICATE_ID     a request id that is still running
+├── code CANCELLED        the request was cancelled
+├── code TIMEOUT          the job ran longer than its time limit and was stopped
+└── code MODEL_ERROR      the model failed; the message says why
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 
 
-class ErrorCode(str, enum.Enum):
+class ErrorCode(enum.StrEnum):
     BAD_REQUEST = "bad_request"
     UNKNOWN_MODEL = "unknown_model"
     UNKNOWN_OPTION = "unknown_option"

@@ -28,6 +28,7 @@ def register_models() -> Iterable[Model]:
         def register_models():
             yield Echo()
     """
+    raise NotImplementedError  # a hook specification has no body
 
 
 @hookspec
@@ -40,6 +41,7 @@ def register_frontends() -> Iterable[Frontend]:
         def register_frontends():
             yield OscFrontend()
     """
+    raise NotImplementedError
 
 
 @hookspec
@@ -52,3 +54,4 @@ def register_tasks() -> Iterable[Task]:
         def register_tasks():
             yield Task("train", "music-transformer", "Train on the music21 corpus", train_main)
     """
+    raise NotImplementedError

@@ -18,8 +18,14 @@ class MemoryFrontend:
         self.client = client
         self._ids = itertools.count(1)
 
-    def submit(self, model: str, verb: str, request_id: str | None = None,
-               on_event: Any = None, **fields: Any) -> tuple[str, asyncio.Queue[Event]]:
+    def submit(
+        self,
+        model: str,
+        verb: str,
+        request_id: str | None = None,
+        on_event: Any = None,
+        **fields: Any,
+    ) -> tuple[str, asyncio.Queue[Event]]:
         """Submit without waiting; events arrive on the returned queue (and `on_event`)."""
         request_id = request_id or str(next(self._ids))
         queue: asyncio.Queue[Event] = asyncio.Queue()
@@ -33,8 +39,9 @@ class MemoryFrontend:
         self.core.submit(request, sink)
         return request_id, queue
 
-    async def request(self, model: str, verb: str, timeout: float = 30.0,
-                      **fields: Any) -> list[Event]:
+    async def request(
+        self, model: str, verb: str, timeout: float = 30.0, **fields: Any
+    ) -> list[Event]:
         """Submit and collect every event up to `done` or `error`."""
         _, queue = self.submit(model, verb, **fields)
         return await collect(queue, timeout)

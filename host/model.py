@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from host.job import Job
 
 
-class Capability(str, enum.Enum):
+class Capability(enum.StrEnum):
     """What a model can do; each capability is one request verb on every wire."""
 
     CONTINUE_MIDI = "continue_midi"
@@ -50,7 +50,7 @@ _VERBS = {
 }
 
 
-class InputKind(str, enum.Enum):
+class InputKind(enum.StrEnum):
     """How an input travels: notes as a flat list or a MIDI file path; files as paths inside
     the work folder (or an allowed input root); text as a string."""
 

@@ -41,8 +41,12 @@ def _note(item: Any, index: int, field: str) -> Note:
     if not isinstance(item, (list, tuple)) or len(item) != 4:
         raise BadInput(field, f"{where} must be [pitch, velocity, start_beat, duration_beat]")
     pitch, velocity, start, duration = item
-    for name, number in (("pitch", pitch), ("velocity", velocity), ("start", start),
-                         ("duration", duration)):
+    for name, number in (
+        ("pitch", pitch),
+        ("velocity", velocity),
+        ("start", start),
+        ("duration", duration),
+    ):
         if isinstance(number, bool) or not isinstance(number, (int, float)):
             raise BadInput(field, f"{where}: {name} must be a number, got {number!r}")
         if not math.isfinite(number):

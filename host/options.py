@@ -103,9 +103,9 @@ def _option_specs(options_class: type[Options]) -> tuple[OptionSpec, ...]:
         minimum = maximum = None
         for constraint in field.metadata:
             if isinstance(constraint, annotated_types.Ge):
-                minimum = float(constraint.ge)
+                minimum = float(constraint.ge)  # type: ignore[arg-type]
             elif isinstance(constraint, annotated_types.Le):
-                maximum = float(constraint.le)
+                maximum = float(constraint.le)  # type: ignore[arg-type]
         if type_name == "int":
             minimum = int(minimum) if minimum is not None else None
             maximum = int(maximum) if maximum is not None else None

@@ -73,8 +73,9 @@ class PluginHost:
             try:
                 module = importlib.import_module(entry.module)
             except Exception as exc:
-                self._fail(entry.name, "manifest", f"import {entry.module}: "
-                           f"{type(exc).__name__}: {exc}")
+                self._fail(
+                    entry.name, "manifest", f"import {entry.module}: {type(exc).__name__}: {exc}"
+                )
                 continue
             self._register(module, entry.name, "manifest")
 
@@ -98,7 +99,7 @@ class PluginHost:
 
     def _collect(self, hook_name: str) -> list[tuple[str, Any]]:
         """Call one hook per plugin, so a failing plugin is named and the others still count."""
-        collected = []
+        collected: list[tuple[str, Any]] = []
         for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
             try:
                 items = list(impl.function() or ())

@@ -34,8 +34,12 @@ class Accepted:
     type: str = "accepted"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "id": self.request_id, "model": self.model_id,
-                "queue_position": self.queue_position}
+        return {
+            "type": self.type,
+            "id": self.request_id,
+            "model": self.model_id,
+            "queue_position": self.queue_position,
+        }
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,12 @@ class Progress:
     type: str = "progress"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "id": self.request_id, "fraction": self.fraction,
-                "message": self.message}
+        return {
+            "type": self.type,
+            "id": self.request_id,
+            "fraction": self.fraction,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -72,8 +80,13 @@ class Done:
     type: str = "done"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "id": self.request_id, "elapsed": self.elapsed,
-                "outputs": self.outputs, "provenance": self.provenance}
+        return {
+            "type": self.type,
+            "id": self.request_id,
+            "elapsed": self.elapsed,
+            "outputs": self.outputs,
+            "provenance": self.provenance,
+        }
 
 
 @dataclass(frozen=True)
@@ -89,8 +102,13 @@ class Error:
         return cls(request_id, exc.code, exc.message, exc.field)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "id": self.request_id, "code": self.code.value,
-                "message": self.message, "field": self.field}
+        return {
+            "type": self.type,
+            "id": self.request_id,
+            "code": self.code.value,
+            "message": self.message,
+            "field": self.field,
+        }
 
 
 Event = Accepted | Progress | OutputEvent | Done | Error
@@ -104,8 +122,11 @@ def describe_output(output: Output) -> dict[str, Any]:
 
     provenance = output.provenance.as_dict() if output.provenance else None
     if isinstance(output, NotesOutput):
-        body: dict[str, Any] = {"kind": "notes", "notes": [n.as_list() for n in output.notes],
-                                "final": output.final}
+        body: dict[str, Any] = {
+            "kind": "notes",
+            "notes": [n.as_list() for n in output.notes],
+            "final": output.final,
+        }
     elif isinstance(output, AudioOutput):
         body = {"kind": "audio", **audio(output)}
     elif isinstance(output, StemsOutput):

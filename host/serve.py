@@ -66,8 +66,12 @@ async def serve(
 
     names = ", ".join(sorted(core.models)) or "none"
     wires = ", ".join(f"{f.name} {getattr(f, 'address', '')}".strip() for f in started)
-    log.info("dawhost ready: %s; models: %s; work folder %s", wires or "no front-ends", names,
-             core.work.root)
+    log.info(
+        "dawhost ready: %s; models: %s; work folder %s",
+        wires or "no front-ends",
+        names,
+        core.work.root,
+    )
     if on_ready:
         on_ready(core, started)
 

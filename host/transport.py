@@ -147,20 +147,30 @@ class Transport:
 
     # --- changing ------------------------------------------------------------------------
     def set_tempo(
-        self, bpm: float, source: TransportSource = TransportSource.INTERNAL, at: float | None = None
+        self,
+        bpm: float,
+        source: TransportSource = TransportSource.INTERNAL,
+        at: float | None = None,
     ) -> bool:
         """Change tempo at time `at` (default now) without moving the position."""
         bpm = _check_tempo(bpm)
         return self._change(source, at, lambda: setattr(self, "_tempo", bpm))
 
-    def play(self, source: TransportSource = TransportSource.INTERNAL, at: float | None = None) -> bool:
+    def play(
+        self, source: TransportSource = TransportSource.INTERNAL, at: float | None = None
+    ) -> bool:
         return self._change(source, at, lambda: setattr(self, "_playing", True))
 
-    def stop(self, source: TransportSource = TransportSource.INTERNAL, at: float | None = None) -> bool:
+    def stop(
+        self, source: TransportSource = TransportSource.INTERNAL, at: float | None = None
+    ) -> bool:
         return self._change(source, at, lambda: setattr(self, "_playing", False))
 
     def set_position(
-        self, beat: float, source: TransportSource = TransportSource.INTERNAL, at: float | None = None
+        self,
+        beat: float,
+        source: TransportSource = TransportSource.INTERNAL,
+        at: float | None = None,
     ) -> bool:
         if not math.isfinite(beat) or beat < 0:
             raise ValueError(f"position must be a beat >= 0, got {beat!r}")
@@ -218,6 +228,10 @@ class Transport:
 
 
 def _check_tempo(bpm: float) -> float:
-    if not isinstance(bpm, (int, float)) or not math.isfinite(bpm) or not MIN_TEMPO <= bpm <= MAX_TEMPO:
+    if (
+        not isinstance(bpm, (int, float))
+        or not math.isfinite(bpm)
+        or not MIN_TEMPO <= bpm <= MAX_TEMPO
+    ):
         raise ValueError(f"tempo must be {MIN_TEMPO:g} to {MAX_TEMPO:g} BPM, got {bpm!r}")
     return float(bpm)

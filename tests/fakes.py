@@ -38,8 +38,9 @@ class EchoContinuer(Model):
         for r in range(job.options.repeats):
             for i, note in enumerate(primer):
                 job.progress((r * len(primer) + i + 1) / total)
-                shifted = replace(note, start=note.start - min(n.start for n in primer)
-                                  + length * r)
+                shifted = replace(
+                    note, start=note.start - min(n.start for n in primer) + length * r
+                )
                 yield NotesOutput([shifted], final=False)
 
 
@@ -67,8 +68,9 @@ class SineRenderer(Model):
             audio[mask] += np.sin(2 * np.pi * freq * t[mask])
         job.progress(1.0)
         peak = float(np.max(np.abs(audio))) or 1.0
-        yield host.AudioOutput(self.sample_rate, samples=(audio / peak * job.options.gain)
-                               .astype(np.float32))
+        yield host.AudioOutput(
+            self.sample_rate, samples=(audio / peak * job.options.gain).astype(np.float32)
+        )
 
 
 class SlowModel(Model):
@@ -133,3 +135,42 @@ def register_models() -> Iterator[Model]:
     """Lets a manifest list `tests.fakes` as a plugin module."""
     yield EchoContinuer()
     yield SineRenderer()
+
+
+class RecordingFrontend(host.Frontend):
+    """Records start/stop; `fail=True` makes start raise like a port already in use."""
+
+    name = "recording"
+    instances: list[RecordingFrontend] = []
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.core = None
+        self.stopped = False
+        RecordingFrontend.instances.append(self)
+
+    async def start(self, core):  # type: ignore[no-untyped-def]
+        if self.fail:
+            raise OSError("address already in use")
+        self.core = core
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+
+@host.hookimpl
+def register_frontends() -> Iterator[host.Frontend]:
+    yield RecordingFrontend(fail=True)
+    yield RecordingFrontend()
+
+
+def _echo_task(argv):  # type: ignore[no-untyped-def]
+    import json
+
+    print(json.dumps({"task": "fake", "argv": list(argv)}))
+    return 0
+
+
+@host.hookimpl
+def register_tasks() -> Iterator[host.Task]:
+    yield host.Task("bench", "fake", "Prints its arguments as JSON", _echo_task)

@@ -27,8 +27,9 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_models_json_lists_schema_and_state(env: dict[str, str]) -> None:
-    result = subprocess.run([*DAWHOST, "models", "--json"], env=env, capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [*DAWHOST, "models", "--json"], env=env, capture_output=True, text=True, check=True
+    )
     models = {m["id"]: m for m in json.loads(result.stdout)["models"]}
     echo = models["fake-echo"]
     assert echo["capabilities"] == ["continue_midi"] and echo["causal"] is True
@@ -40,9 +41,24 @@ def test_models_json_lists_schema_and_state(env: dict[str, str]) -> None:
 def test_run_writes_a_midi_file(env: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "echo.mid"
     result = subprocess.run(
-        [*DAWHOST, "run", "fake-echo", "--primer", "60 100 0 1 62 100 1 1", "--repeats", "2",
-         "--seed", "3", "--out", str(out), "--work-dir", str(tmp_path / "work")],
-        env=env, capture_output=True, text=True,
+        [
+            *DAWHOST,
+            "run",
+            "fake-echo",
+            "--primer",
+            "60 100 0 1 62 100 1 1",
+            "--repeats",
+            "2",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--work-dir",
+            str(tmp_path / "work"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["provenance"]["seed"] == 3
@@ -52,9 +68,22 @@ def test_run_writes_a_midi_file(env: dict[str, str], tmp_path: Path) -> None:
 
 def test_run_reports_bad_option(env: dict[str, str], tmp_path: Path) -> None:
     result = subprocess.run(
-        [*DAWHOST, "run", "fake-echo", "--primer", "60 100 0 1", "--repeats", "50",
-         "--out", str(tmp_path / "x.mid"), "--work-dir", str(tmp_path / "work")],
-        env=env, capture_output=True, text=True,
+        [
+            *DAWHOST,
+            "run",
+            "fake-echo",
+            "--primer",
+            "60 100 0 1",
+            "--repeats",
+            "50",
+            "--out",
+            str(tmp_path / "x.mid"),
+            "--work-dir",
+            str(tmp_path / "work"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 1
     assert "repeats" in result.stderr and "1 to 8" in result.stderr
@@ -63,7 +92,9 @@ def test_run_reports_bad_option(env: dict[str, str], tmp_path: Path) -> None:
 def test_serve_starts_and_stops_cleanly_on_sigterm(env: dict[str, str], tmp_path: Path) -> None:
     process = subprocess.Popen(
         [*DAWHOST, "serve", "--no-midi", "--work-dir", str(tmp_path / "work")],
-        env=env, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30

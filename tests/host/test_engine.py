@@ -10,7 +10,7 @@ import soundfile
 from host.errors import ErrorCode
 from host.memory import MemoryFrontend, collect
 from host.requests import Accepted, Done, Error, OutputEvent, Progress
-from tests.fakes import EchoContinuer, FailingModel, SineRenderer, SlowModel, make_core
+from tests.fakes import EchoContinuer, SineRenderer, SlowModel, make_core
 
 PRIMER = [60, 100, 0, 1, 64, 90, 1, 1]
 
@@ -53,18 +53,23 @@ def test_bad_requests_name_the_problem(tmp_path: Path) -> None:
         cases = {
             "unknown model": await fe.request("no-such", "continue"),
             "wrong verb": await fe.request("fake-echo", "separate", inputs={"primer": PRIMER}),
-            "unknown option": await fe.request("fake-echo", "continue",
-                                               inputs={"primer": PRIMER}, options={"reps": 2}),
-            "out of range": await fe.request("fake-echo", "continue",
-                                             inputs={"primer": PRIMER}, options={"repeats": 9}),
-            "wrong type": await fe.request("fake-echo", "continue",
-                                           inputs={"primer": PRIMER}, options={"repeats": "x"}),
+            "unknown option": await fe.request(
+                "fake-echo", "continue", inputs={"primer": PRIMER}, options={"reps": 2}
+            ),
+            "out of range": await fe.request(
+                "fake-echo", "continue", inputs={"primer": PRIMER}, options={"repeats": 9}
+            ),
+            "wrong type": await fe.request(
+                "fake-echo", "continue", inputs={"primer": PRIMER}, options={"repeats": "x"}
+            ),
             "missing input": await fe.request("fake-echo", "continue"),
             "ragged notes": await fe.request("fake-echo", "continue", inputs={"primer": [60, 1]}),
-            "bad pitch": await fe.request("fake-echo", "continue",
-                                          inputs={"primer": [200, 100, 0, 1]}),
-            "unknown input": await fe.request("fake-echo", "continue",
-                                              inputs={"primer": PRIMER, "lyrics": "la"}),
+            "bad pitch": await fe.request(
+                "fake-echo", "continue", inputs={"primer": [200, 100, 0, 1]}
+            ),
+            "unknown input": await fe.request(
+                "fake-echo", "continue", inputs={"primer": PRIMER, "lyrics": "la"}
+            ),
         }
         await core.shutdown()
         return {name: error_of(events) for name, events in cases.items()}
@@ -88,7 +93,9 @@ def test_loose_wire_types_are_coerced(tmp_path: Path) -> None:
     async def main() -> list:  # type: ignore[type-arg]
         core = make_core(tmp_path)
         events = await MemoryFrontend(core).request(
-            "fake-echo", "continue", inputs={"primer": PRIMER},
+            "fake-echo",
+            "continue",
+            inputs={"primer": PRIMER},
             options={"repeats": 2.0, "temperature": 1},
         )
         await core.shutdown()
@@ -139,8 +146,7 @@ def test_timeout_stops_the_job(tmp_path: Path) -> None:
 
     async def main() -> list:  # type: ignore[type-arg]
         core = make_core(tmp_path, slow, job_timeout=0.2)
-        events = await MemoryFrontend(core).request("fake-slow", "render",
-                                                    options={"seconds": 30})
+        events = await MemoryFrontend(core).request("fake-slow", "render", options={"seconds": 30})
         await asyncio.sleep(0.1)
         steps = slow.steps
         await asyncio.sleep(0.2)
@@ -156,11 +162,9 @@ def test_queue_limits_answer_busy(tmp_path: Path) -> None:
     slow = SlowModel()
 
     async def main() -> tuple[list, list]:  # type: ignore[type-arg]
-        core = make_core(tmp_path, slow, EchoContinuer(), model_queue_limit=2,
-                         total_queue_limit=3)
+        core = make_core(tmp_path, slow, EchoContinuer(), model_queue_limit=2, total_queue_limit=3)
         fe = MemoryFrontend(core)
-        queues = [fe.submit("fake-slow", "render", options={"seconds": 30})[1]
-                  for _ in range(3)]
+        queues = [fe.submit("fake-slow", "render", options={"seconds": 30})[1] for _ in range(3)]
         third = await collect(queues[2], timeout=2)
         fe.submit("fake-echo", "continue", inputs={"primer": PRIMER})
         _, overall = fe.submit("fake-echo", "continue", inputs={"primer": PRIMER})
@@ -216,14 +220,12 @@ def test_input_paths_are_confined(tmp_path: Path) -> None:
         (work / "inside.txt").write_text("not midi")
         fe = MemoryFrontend(core)
         cases = {
-            "absolute": await fe.request("fake-echo", "continue",
-                                         inputs={"primer": str(outside)}),
-            "traversal": await fe.request("fake-echo", "continue",
-                                          inputs={"primer": "../outside.mid"}),
-            "missing": await fe.request("fake-echo", "continue",
-                                        inputs={"primer": "nothing.mid"}),
-            "not midi": await fe.request("fake-echo", "continue",
-                                         inputs={"primer": "inside.txt"}),
+            "absolute": await fe.request("fake-echo", "continue", inputs={"primer": str(outside)}),
+            "traversal": await fe.request(
+                "fake-echo", "continue", inputs={"primer": "../outside.mid"}
+            ),
+            "missing": await fe.request("fake-echo", "continue", inputs={"primer": "nothing.mid"}),
+            "not midi": await fe.request("fake-echo", "continue", inputs={"primer": "inside.txt"}),
         }
         await core.shutdown()
         return {name: error_of(events) for name, events in cases.items()}
@@ -233,4 +235,3 @@ def test_input_paths_are_confined(tmp_path: Path) -> None:
     assert errors["traversal"].code is ErrorCode.PATH_NOT_ALLOWED
     assert errors["missing"].code is ErrorCode.BAD_INPUT
     assert "MIDI" in errors["not midi"].message
-

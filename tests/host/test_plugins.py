@@ -12,7 +12,7 @@ from host.errors import DawhostError
 from host.plugins import DuplicateModelError, PluginHost
 from tests.fakes import EchoContinuer, FakePlugin
 
-GOOD_PLUGIN = '''
+GOOD_PLUGIN = """
 import host
 from tests.fakes import SineRenderer
 
@@ -22,7 +22,7 @@ class Hummer(SineRenderer):
 @host.hookimpl
 def register_models():
     yield Hummer()
-'''
+"""
 
 
 @pytest.fixture
@@ -105,7 +105,8 @@ def test_manifest_defaults_are_validated_against_options() -> None:
 
 def test_manifest_file_parses(tmp_path: Path) -> None:
     path = tmp_path / "manifest.toml"
-    path.write_text(textwrap.dedent("""
+    path.write_text(
+        textwrap.dedent("""
         [plugins.fakes]
         module = "tests.fakes"
         [models.fake-echo]
@@ -113,7 +114,8 @@ def test_manifest_file_parses(tmp_path: Path) -> None:
         expose = ["osc"]
         [models.fake-echo.defaults]
         repeats = 2
-    """))
+    """)
+    )
     manifest = Manifest.load(path)
     assert manifest.plugins == (PluginEntry("fakes", "tests.fakes"),)
     assert manifest.models["fake-echo"].checkpoint == tmp_path / "ckpt/echo.pt"
