@@ -53,8 +53,13 @@ async def measure(fe: MemoryFrontend) -> list[float]:
                 seen.append(time.perf_counter())
 
         start = time.perf_counter()
-        fe.submit("fake-echo", "continue", request_id=f"r{i}", on_event=on_event,
-                  inputs={"primer": PRIMER})
+        fe.submit(
+            "fake-echo",
+            "continue",
+            request_id=f"r{i}",
+            on_event=on_event,
+            inputs={"primer": PRIMER},
+        )
         latencies.append(seen[0] - start)
         await asyncio.sleep(0.002)  # let the echo job finish; keeps the queue below its limit
     return latencies

@@ -117,14 +117,17 @@ def _run_parser(model: Model) -> argparse.ArgumentParser:
     p.add_argument("--tempo", type=float, help="transport tempo for the request (BPM)")
     p.add_argument("--config", type=Path)
     p.add_argument("--work-dir", type=Path)
-    for spec in model.inputs:
+    for index, spec in enumerate(model.inputs):
+        flags = [f"--{spec.name.replace('_', '-')}"]
+        if index == 0 and all(s.name != "input" for s in model.inputs):
+            flags.append("--input")  # `dawhost run <model> --input FILE` works for every model
         hint = (
             "MIDI file or numbers 'pitch vel start dur ...'"
             if spec.kind is InputKind.NOTES
             else spec.kind.value
         )
         p.add_argument(
-            f"--{spec.name.replace('_', '-')}",
+            *flags,
             dest=f"input_{spec.name}",
             help=f"{spec.description} ({hint})",
         )
