@@ -1,0 +1,461 @@
+"""The OSC front-end (UDP): every model reachable from Max, Ableton and SuperCollider.
+
+Address space (requests in, replies out; `<id>` is the request id, an int or a symbol, echoed
+back with the type it came in)::
+
+    /dawhost/<model-id>/<verb> <id> <key> <value> ...   run a request (verbs: continue, render,
+                                                        separate, sing, speak)
+        keys: option names (one value each), input names, `seed <int>`,
+              `start <beat | "bar:beat">` (where the result should land; bars/beats from 1).
+        A notes input takes the numbers after its name up to the next string, as flat
+        `pitch velocity start_beat duration_beat` groups:
+            /dawhost/fake-echo/continue 7 primer 60 100 0 1 64 90 1 1 repeats 2
+        or one string (a .mid path inside the work folder) or one OSC array.
+        Audio, MIDI and text inputs take one string (a path, or the text; quote it in Max).
+    /dawhost/<model-id>/options/<name> <value>          set this server's default for an option
+                                                        (what OSCQuery clients' sliders write)
+    /dawhost/cancel <id>
+    /dawhost/reply <port>          send replies to <port> on the sender's host (Max's [udpsend]
+                                   sends from a random port); also subscribes to transport news
+    /dawhost/ping [args...]        -> /dawhost/pong [args...]
+    /dawhost/models                -> /dawhost/model <id> <json> per model, then
+                                      /dawhost/models <count> <id> ...
+    /dawhost/transport             -> /dawhost/transport <tempo> <num> <den> <playing 0/1>
+                                                         <beat> <"bar:beat">
+    /dawhost/transport/tempo <bpm> | /play | /stop | /position <beat | "bar:beat">
+                                   | /signature <num> <den>
+        In a bundle with a future timetag, these are applied at the timetag, not early.
+
+Replies, sent to the sender's address and to its reply port (registered, else the default
+`reply_port`, 9001), from the server's OSC port::
+
+    /dawhost/accepted <id> <model-id> <queue-position>
+    /dawhost/progress <id> <fraction 0..1> <message>
+    /dawhost/note     <id> <pitch> <velocity> <start_beat> <duration_beat>    one per note
+    /dawhost/output   <id> notes <name> <note-count>                          after its notes
+    /dawhost/output   <id> audio <name> <wav-path> <sample-rate>
+    /dawhost/output   <id> stem  <stem-name> <wav-path> <sample-rate>         one per stem
+    /dawhost/output   <id> file  <name> <path> <media-type>
+    /dawhost/output   <id> data  <name> <json>
+    /dawhost/done     <id> <elapsed-seconds> <output-count> <provenance-json>
+    /dawhost/error    <id> <code> <message> <field>       id "" when the message had none;
+                                                          field "" when no single field is wrong
+    /dawhost/transport ... (as above)  to registered reply ports whenever the transport changes
+
+Request ids are unique per sending host (cancel works from any port on that host).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import socket
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import host
+from host.core import Core
+from host.errors import DawhostError, ErrorCode
+from host.model import Capability
+from host.options import validate_options
+from host.requests import Event
+from host.transport import TransportSnapshot, TransportSource, parse_bar_beat
+from protocols.osc_requests import OscReply, encode_event, error_reply, parse_request
+from protocols.osc_wire import IMMEDIATELY, OscDecodeError, OscMessage, decode_packet, encode_message
+from protocols.ratelimit import LogLimiter
+
+log = logging.getLogger(__name__)
+
+RECEIVE_BUFFER_BYTES = 16 * 1024 * 1024  # holds a burst of ~10,000 small datagrams
+MAX_DATAGRAM = 65_000  # larger replies cannot travel in one UDP datagram
+MAX_SCHEDULE_AHEAD = 300.0  # seconds; later timetags are refused, not queued forever
+MAX_SCHEDULED = 1024
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Python does not export it on Linux
+Address = tuple[str, int]
+
+
+class OscProtocol(asyncio.DatagramProtocol):
+    def __init__(self, frontend: OscFrontend) -> None:
+        self.frontend = frontend
+
+    def datagram_received(self, data: bytes, addr: Address) -> None:  # type: ignore[override]
+        try:
+            self.frontend.handle_datagram(data, addr[:2])
+        except Exception:  # nothing a client sends may stop the server
+            log.exception("OSC datagram from %s crashed its handler", addr)
+
+    def error_received(self, exc: Exception) -> None:
+        # ICMP "port unreachable" when a reply port has no listener: normal for UDP.
+        log.debug("OSC socket error: %s", exc)
+
+
+class OscFrontend(host.Frontend):
+    name = "osc"
+
+    def __init__(self) -> None:
+        self.core: Core | None = None
+        self.port = 0
+        self.receive_buffer = 0
+        self.datagrams_received = 0
+        self._transport: asyncio.DatagramTransport | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._reply_ports: dict[Address, int] = {}  # (host, source port) -> reply port
+        self._host_reply_ports: dict[str, int] = {}  # latest registration per host
+        self._scheduled = 0
+        self._unsubscribe: list[Callable[[], None]] = []
+        self.option_values: dict[str, dict[str, Any]] = {}  # model id -> option -> value
+        self.option_listeners: list[Callable[[str, str, Any], None]] = []
+        self.oscquery: Any = None
+        self._log_limiter = LogLimiter(log)
+
+    @property
+    def address(self) -> str:
+        assert self.core is not None
+        return f"udp://{self.core.config.bind}:{self.port}"
+
+    # --- lifecycle -------------------------------------------------------------------------
+    async def start(self, core: Core) -> None:
+        self.core = core
+        self._loop = asyncio.get_running_loop()
+        settings = core.config.sections.get("osc", {})
+        sock = _open_socket(core.config.bind, core.config.osc_port,
+                            int(settings.get("receive_buffer", RECEIVE_BUFFER_BYTES)))
+        self.receive_buffer = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        transport, _ = await self._loop.create_datagram_endpoint(lambda: OscProtocol(self),
+                                                                 sock=sock)
+        self._transport = transport  # type: ignore[assignment]
+        self.port = sock.getsockname()[1]
+        self._unsubscribe.append(core.transport.subscribe(self._transport_changed))
+        if core.config.sections.get("oscquery", {}).get("enabled", True):
+            from protocols.oscquery import OscQueryServer
+
+            self.oscquery = OscQueryServer(core, self)
+            await self.oscquery.start()
+        log.info("OSC listening on %s (receive buffer %d bytes)", self.address,
+                 self.receive_buffer)
+
+    async def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        if self.oscquery is not None:
+            await self.oscquery.stop()
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+    # --- receiving -------------------------------------------------------------------------
+    def handle_datagram(self, data: bytes, addr: Address) -> None:
+        self.datagrams_received += 1
+        try:
+            messages = decode_packet(data)
+        except OscDecodeError as exc:
+            self._log_limiter.warning("bad OSC packet from %s:%s: %s", addr[0], addr[1], exc)
+            self.send_replies([error_reply(None, ErrorCode.BAD_REQUEST.value,
+                                           f"malformed OSC packet: {exc}")], self.targets(addr))
+            return
+        now = time.time()
+        for message in messages:
+            ahead = message.timetag - now if message.timetag != IMMEDIATELY else 0.0
+            if ahead > 0.0005:
+                self._schedule(message, addr, ahead)
+            else:
+                self.dispatch(message, addr)
+
+    def dispatch(self, message: OscMessage, addr: Address) -> None:
+        """Handle one message on the loop; every problem becomes an `/dawhost/error` reply."""
+        try:
+            self._route(message, addr)
+        except DawhostError as exc:
+            self._log_limiter.warning("OSC %s from %s: %s", message.address, addr[0], exc.message)
+            reply = error_reply(_request_id_hint(message), exc.code.value, exc.message, exc.field)
+            self.send_replies([reply], self.targets(addr))
+
+    def _route(self, message: OscMessage, addr: Address) -> None:
+        assert self.core is not None
+        parts = message.address.split("/")[1:]
+        if not parts or parts[0] != "dawhost" or len(parts) < 2:
+            raise DawhostError(
+                ErrorCode.BAD_REQUEST,
+                f"unknown address {message.address!r}; dawhost addresses start with /dawhost/ "
+                "(try /dawhost/ping or /dawhost/models)",
+            )
+        head, args = parts[1], message.args
+        if len(parts) == 2 and head in _SIMPLE_COMMANDS:
+            _SIMPLE_COMMANDS[head](self, args, addr)
+        elif head == "transport":
+            self._transport_command(parts[2:], args, addr)
+        elif len(parts) == 3 and head in self.core.models:
+            self._request(head, parts[2], args, addr)
+        elif len(parts) == 4 and parts[2] == "options" and head in self.core.models:
+            self.set_option(head, parts[3], args)
+        elif len(parts) in (3, 4):
+            known = ", ".join(sorted(m.model_id for m in self._exposed())) or "none loaded"
+            raise DawhostError(ErrorCode.UNKNOWN_MODEL,
+                               f"no model {head!r} (address {message.address}); models: {known}",
+                               field="model")
+        else:
+            raise DawhostError(
+                ErrorCode.BAD_REQUEST,
+                f"unknown address {message.address!r}; use /dawhost/<model-id>/<verb> or "
+                + ", ".join(f"/dawhost/{c}" for c in [*_SIMPLE_COMMANDS, "transport"]),
+            )
+
+    def _exposed(self) -> list[host.Model]:
+        assert self.core is not None
+        return self.core.exposed_models(self.name)
+
+    # --- commands --------------------------------------------------------------------------
+    def _request(self, model_id: str, verb: str, args: tuple[Any, ...], addr: Address) -> None:
+        assert self.core is not None
+        model = self.core.models[model_id]
+        if model not in self._exposed():
+            raise DawhostError(ErrorCode.UNKNOWN_MODEL,
+                               f"model {model_id!r} is not offered over OSC", "model")
+        if Capability.from_verb(verb) is None:
+            raise DawhostError(
+                ErrorCode.BAD_REQUEST,
+                f"unknown verb {verb!r} for /dawhost/{model_id}; it can: {', '.join(model.verbs())}",
+                field="verb",
+            )
+        reply_id, request = parse_request(
+            model, verb, args, self.client_of(addr), self.core.transport.beats_per_bar,
+            self.option_values.get(model_id),
+        )
+        targets = self.targets(addr)
+
+        def sink(event: Event) -> None:
+            self.send_replies(encode_event(event, reply_id), targets)
+
+        self.core.submit(request, sink)
+
+    def _ping(self, args: tuple[Any, ...], addr: Address) -> None:
+        self.send_replies([("/dawhost/pong", list(args))], self.targets(addr))
+
+    def _models(self, args: tuple[Any, ...], addr: Address) -> None:
+        models = [m.describe() for m in self._exposed()]
+        replies: list[OscReply] = [
+            ("/dawhost/model", [info["id"], json.dumps(info, separators=(",", ":"))])
+            for info in models
+        ]
+        replies.append(("/dawhost/models", [len(models), *(info["id"] for info in models)]))
+        self.send_replies(replies, self.targets(addr))
+
+    def _register_reply(self, args: tuple[Any, ...], addr: Address) -> None:
+        port = args[0] if len(args) == 1 else None
+        if isinstance(port, float) and port.is_integer():
+            port = int(port)
+        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+            raise DawhostError(ErrorCode.BAD_REQUEST,
+                               f"/dawhost/reply takes one port number 1..65535, got {args!r}")
+        self._reply_ports[addr] = port
+        self._host_reply_ports[addr[0]] = port
+        self.send_replies([("/dawhost/reply", [port])], self.targets(addr))
+
+    def _cancel(self, args: tuple[Any, ...], addr: Address) -> None:
+        assert self.core is not None
+        if len(args) != 1 or isinstance(args[0], bool) or not isinstance(args[0], (int, str)):
+            raise DawhostError(ErrorCode.BAD_REQUEST, "/dawhost/cancel takes one request id")
+        if not self.core.cancel(self.client_of(addr), str(args[0])):
+            raise DawhostError(ErrorCode.BAD_REQUEST,
+                               f"no running request {args[0]!r} from this host to cancel")
+
+    def set_option(self, model_id: str, name: str, args: tuple[Any, ...]) -> None:
+        """Change this server's default value of one option for OSC requests."""
+        assert self.core is not None
+        model = self.core.models[model_id]
+        if len(args) != 1:
+            raise DawhostError(ErrorCode.BAD_OPTION, f"option {name!r} takes one value", name)
+        merged = {**self.option_values.get(model_id, {}), name: args[0]}
+        checked = validate_options(model.Options, {**model.default_options, **merged}, model_id)
+        value = getattr(checked, name)
+        self.option_values.setdefault(model_id, {})[name] = value
+        for listener in list(self.option_listeners):
+            listener(model_id, name, value)
+
+    # --- transport ---------------------------------------------------------------------------
+    def _transport_command(self, path: list[str], args: tuple[Any, ...], addr: Address) -> None:
+        if not path:
+            self.send_replies([transport_reply(self._snapshot())], self.targets(addr))
+            return
+        self.apply_transport(path[0] if len(path) == 1 else "/".join(path), args, None)
+
+    def apply_transport(self, command: str, args: tuple[Any, ...], at: float | None) -> None:
+        """Apply one transport message (any thread); `at` is the monotonic time it takes
+        effect. Raises DawhostError naming the problem."""
+        assert self.core is not None
+        transport, source = self.core.transport, TransportSource.NETWORK
+        try:
+            if command == "tempo" and len(args) == 1 and _number(args[0]):
+                accepted = transport.set_tempo(float(args[0]), source, at)
+            elif command == "play" and not args:
+                accepted = transport.play(source, at)
+            elif command == "stop" and not args:
+                accepted = transport.stop(source, at)
+            elif command == "position" and len(args) == 1 and (
+                    _number(args[0]) or isinstance(args[0], str)):
+                beat = (parse_bar_beat(args[0], transport.beats_per_bar)
+                        if isinstance(args[0], str) else float(args[0]))
+                accepted = transport.set_position(beat, source, at)
+            elif command == "signature" and len(args) == 2 and all(
+                    isinstance(a, int) and not isinstance(a, bool) for a in args):
+                accepted = transport.set_signature(args[0], args[1], source)
+            else:
+                raise DawhostError(ErrorCode.BAD_REQUEST, _TRANSPORT_USAGE.get(
+                    command, f"unknown transport command {command!r}; use "
+                    + ", ".join(f"/dawhost/transport/{c}" for c in _TRANSPORT_USAGE)))
+        except ValueError as exc:
+            raise DawhostError(ErrorCode.BAD_REQUEST, str(exc)) from None
+        if not accepted:
+            raise DawhostError(ErrorCode.BUSY, "the transport follows MIDI clock or Link right "
+                               "now; network transport messages are ignored until it stops")
+
+    def _schedule(self, message: OscMessage, addr: Address, ahead: float) -> None:
+        """Hold a message from a future-dated bundle until its timetag."""
+        assert self.core is not None and self._loop is not None
+        if ahead > MAX_SCHEDULE_AHEAD or self._scheduled >= MAX_SCHEDULED:
+            self.dispatch_error(addr, f"bundle timetag {ahead:.1f} s ahead cannot be held "
+                                f"(at most {MAX_SCHEDULE_AHEAD:g} s and {MAX_SCHEDULED} pending)")
+            return
+        self._scheduled += 1
+        due = time.monotonic() + ahead
+        parts = message.address.split("/")
+        if parts[1:3] == ["dawhost", "transport"] and len(parts) == 4:
+            loop = self._loop
+
+            def fire() -> None:  # on the scheduler thread: apply exactly at `due`
+                try:
+                    self.apply_transport(parts[3], message.args, at=due)
+                except DawhostError as exc:
+                    loop.call_soon_threadsafe(self.dispatch_error, addr, exc.message)
+                finally:
+                    loop.call_soon_threadsafe(self._scheduled_done)
+
+            self.core.scheduler.at_time(due, fire)
+        else:
+            def later() -> None:
+                self._scheduled_done()
+                self.dispatch(message, addr)
+
+            self._loop.call_at(self._loop.time() + ahead, later)
+
+    def _scheduled_done(self) -> None:
+        self._scheduled -= 1
+
+    def dispatch_error(self, addr: Address, message: str) -> None:
+        self.send_replies([error_reply(None, ErrorCode.BAD_REQUEST.value, message)],
+                          self.targets(addr))
+
+    def _snapshot(self) -> TransportSnapshot:
+        assert self.core is not None
+        return self.core.transport.snapshot()
+
+    def _transport_changed(self, snapshot: TransportSnapshot) -> None:
+        # Called on whichever thread changed the transport: hop to the loop to send.
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._broadcast_transport, snapshot)
+
+    def _broadcast_transport(self, snapshot: TransportSnapshot) -> None:
+        targets = {(h, p) for (h, _), p in self._reply_ports.items()}
+        self.send_replies([transport_reply(snapshot)], sorted(targets))
+
+    # --- sending ---------------------------------------------------------------------------
+    def client_of(self, addr: Address) -> str:
+        return f"osc:{addr[0]}"
+
+    def targets(self, addr: Address) -> list[Address]:
+        """The sender's address and its reply port (registered, else the default)."""
+        assert self.core is not None
+        port = self._reply_ports.get(addr) or self._host_reply_ports.get(addr[0])
+        reply = (addr[0], port or self.core.config.reply_port)
+        return [addr] if reply == addr else [addr, reply]
+
+    def send_replies(self, replies: list[OscReply], targets: list[Address]) -> None:
+        if self._transport is None or self._transport.is_closing():
+            return
+        for address, args in replies:
+            dgram = encode_message(address, args)
+            if len(dgram) > MAX_DATAGRAM:
+                dgram = encode_message(*error_reply(
+                    args[0] if args else None, ErrorCode.MODEL_ERROR.value,
+                    f"{address} reply of {len(dgram)} bytes is too large for UDP; "
+                    "use the WebSocket front-end for this output"))
+            for target in targets:
+                self._transport.sendto(dgram, target)
+
+
+_SIMPLE_COMMANDS: dict[str, Callable[[OscFrontend, tuple[Any, ...], Address], None]] = {
+    "ping": OscFrontend._ping,
+    "models": OscFrontend._models,
+    "reply": OscFrontend._register_reply,
+    "cancel": OscFrontend._cancel,
+}
+_TRANSPORT_USAGE = {
+    "tempo": "/dawhost/transport/tempo takes one number, the tempo in BPM (20..999)",
+    "play": "/dawhost/transport/play takes no arguments",
+    "stop": "/dawhost/transport/stop takes no arguments",
+    "position": "/dawhost/transport/position takes one beat number or \"bar:beat\" text",
+    "signature": "/dawhost/transport/signature takes two ints, numerator and denominator",
+}
+
+
+def transport_reply(snapshot: TransportSnapshot) -> OscReply:
+    return ("/dawhost/transport", [snapshot.tempo, snapshot.numerator, snapshot.denominator,
+                                   int(snapshot.playing), snapshot.beat, snapshot.bar_beat()])
+
+
+def _request_id_hint(message: OscMessage) -> Any:
+    """The request id an error should carry: the first argument of a request or cancel."""
+    parts = message.address.split("/")
+    is_request = len(parts) == 4 and parts[2] not in ("transport", "options")
+    if (is_request or message.address == "/dawhost/cancel") and message.args:
+        first = message.args[0]
+        if isinstance(first, (int, str)) and not isinstance(first, bool):
+            return first
+    return None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _open_socket(bind: str, port: int, receive_buffer: int) -> socket.socket:
+    """A UDP socket with a large receive buffer, so a burst from Max is queued, not dropped."""
+    family = socket.AF_INET6 if _is_ipv6(bind) else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        try:  # root (CAP_NET_ADMIN) may exceed net.core.rmem_max; everyone else is capped by it
+            if not sys.platform.startswith("linux"):
+                raise OSError("SO_RCVBUFFORCE is Linux-only")
+            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, receive_buffer)
+        except OSError:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        # Linux reports twice the size set (the other half is bookkeeping).
+        granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        if granted < receive_buffer:
+            log.warning("OSC receive buffer is %d bytes, not %d: bursts may lose messages; "
+                        "raise it with `sysctl -w net.core.rmem_max=%d`", granted,
+                        receive_buffer, receive_buffer)
+        sock.bind((bind, port))
+    except Exception:
+        sock.close()
+        raise
+    return sock
+
+
+def _is_ipv6(bind: str) -> bool:
+    try:
+        return ipaddress.ip_address(bind).version == 6
+    except ValueError:
+        return False
+
+
+@host.hookimpl
+def register_frontends() -> Any:
+    """The OSC front-end (it also starts the OSCQuery server on `oscquery_port`)."""
+    yield OscFrontend()

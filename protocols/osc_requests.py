@@ -1,0 +1,181 @@
+"""Turns OSC request arguments into the core's `Request`, and core events into OSC replies.
+
+Pure functions with no sockets, so the wire format (documented in `protocols.osc`) is tested
+message by message.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from host.errors import DawhostError, ErrorCode
+from host.model import InputKind, Model
+from host.options import option_specs
+from host.outputs import AudioOutput, DataOutput, FileOutput, NotesOutput, StemsOutput
+from host.requests import Accepted, Done, Error, Event, OutputEvent, Progress, Request
+from host.transport import parse_bar_beat
+
+OscReply = tuple[str, list[Any]]  # (address, arguments)
+RequestId = str | int
+RESERVED_KEYS = ("seed", "start")
+
+
+def request_id_of(value: Any) -> RequestId:
+    """Max sends ids as ints or symbols; replies echo the id with the type it came in."""
+    if isinstance(value, bool) or value is None:
+        raise DawhostError(ErrorCode.BAD_REQUEST, "the request id must be an int or a string")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value and len(value) <= 200:
+        return value
+    raise DawhostError(
+        ErrorCode.BAD_REQUEST,
+        f"the first argument must be a request id (an int or a short string), got {value!r}",
+    )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def parse_request(
+    model: Model, verb: str, args: Sequence[Any], client: str, beats_per_bar: float = 4.0,
+    defaults: dict[str, Any] | None = None,
+) -> tuple[RequestId, Request]:
+    """`<request-id> <key> <value> ...` -> (the id as sent, Request).
+
+    Keys are option names, input names, `seed` and `start`. A notes input takes either one
+    string (a MIDI file path), one OSC array, or every number after its name up to the next
+    string (flat `pitch velocity start_beat duration_beat` groups).
+    """
+    if not args:
+        raise DawhostError(
+            ErrorCode.BAD_REQUEST,
+            f"/dawhost/{model.model_id}/{verb} needs a request id first, then key value pairs",
+        )
+    request_id = request_id_of(args[0])
+    inputs = {spec.name: spec for spec in model.inputs}
+    options = {spec.name for spec in option_specs(model.Options)}
+    values: dict[str, Any] = {}
+    index = 1
+    while index < len(args):
+        key = args[index]
+        position = index + 1
+        if not isinstance(key, str):
+            raise DawhostError(
+                ErrorCode.BAD_REQUEST,
+                f"argument {position} should be a key (an option or input name), got {key!r}; "
+                "after the request id, arguments go as key value pairs",
+            )
+        if key in values:
+            raise DawhostError(ErrorCode.BAD_REQUEST, f"key {key!r} is given twice", field=key)
+        if key not in inputs and key not in options and key not in RESERVED_KEYS:
+            raise DawhostError(
+                ErrorCode.UNKNOWN_OPTION,
+                f"model {model.model_id!r} has no option or input {key!r}; options: "
+                f"{', '.join(sorted(options)) or 'none'}; inputs: "
+                f"{', '.join(inputs) or 'none'}; also seed, start",
+                field=key,
+            )
+        index += 1
+        spec = inputs.get(key)
+        if spec is not None and spec.kind is InputKind.NOTES and (
+            index >= len(args) or not isinstance(args[index], (str, list))
+        ):
+            end = index
+            while end < len(args) and _is_number(args[end]):
+                end += 1
+            values[key] = list(args[index:end])
+            index = end
+            continue
+        if index >= len(args):
+            raise DawhostError(ErrorCode.BAD_REQUEST, f"key {key!r} has no value after it", key)
+        values[key] = args[index]
+        index += 1
+
+    seed = values.pop("seed", None)
+    if seed is not None:
+        if isinstance(seed, float) and seed.is_integer():
+            seed = int(seed)
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise DawhostError(ErrorCode.BAD_OPTION, f"seed {seed!r} must be an int >= 0", "seed")
+    start = values.pop("start", None)
+    start_beat = parse_start(start, beats_per_bar) if start is not None else None
+    request = Request(
+        request_id=str(request_id),
+        model_id=model.model_id,
+        verb=verb,
+        options={**(defaults or {}), **{k: v for k, v in values.items() if k in options}},
+        inputs={k: v for k, v in values.items() if k in inputs},
+        seed=seed,
+        start_beat=start_beat,
+        client=client,
+    )
+    return request_id, request
+
+
+def parse_start(value: Any, beats_per_bar: float) -> float:
+    """`start` as a beat number or "bar:beat" text (bars and beats count from 1)."""
+    if _is_number(value) and math.isfinite(value) and value >= 0:
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return parse_bar_beat(value, beats_per_bar) if ":" in value else float(value)
+        except ValueError:
+            pass
+    raise DawhostError(
+        ErrorCode.BAD_REQUEST,
+        f"start {value!r} must be a beat number >= 0 or \"bar:beat\" text such as \"5:1\"",
+        field="start",
+    )
+
+
+def encode_event(event: Event, reply_id: RequestId) -> list[OscReply]:
+    """The OSC replies for one core event (several for an output with many notes or stems)."""
+    if isinstance(event, Accepted):
+        return [("/dawhost/accepted", [reply_id, event.model_id, event.queue_position])]
+    if isinstance(event, Progress):
+        return [("/dawhost/progress", [reply_id, float(event.fraction), event.message])]
+    if isinstance(event, Done):
+        provenance = json.dumps(event.provenance, separators=(",", ":"), default=str)
+        return [("/dawhost/done", [reply_id, float(event.elapsed), event.outputs, provenance])]
+    if isinstance(event, Error):
+        return [error_reply(reply_id, event.code.value, event.message, event.field)]
+    if isinstance(event, OutputEvent):
+        return _encode_output(event, reply_id)
+    raise TypeError(f"not an event: {event!r}")  # pragma: no cover - the union is closed
+
+
+def _encode_output(event: OutputEvent, reply_id: RequestId) -> list[OscReply]:
+    output = event.output
+    if isinstance(output, NotesOutput):
+        replies: list[OscReply] = [
+            ("/dawhost/note", [reply_id, n.pitch, n.velocity, float(n.start), float(n.duration)])
+            for n in output.notes
+        ]
+        replies.append(("/dawhost/output", [reply_id, "notes", output.name, len(output.notes)]))
+        return replies
+    if isinstance(output, AudioOutput):
+        return [("/dawhost/output",
+                 [reply_id, "audio", output.name, str(output.path), output.sample_rate])]
+    if isinstance(output, StemsOutput):
+        return [("/dawhost/output", [reply_id, "stem", name, str(a.path), a.sample_rate])
+                for name, a in output.stems.items()]
+    if isinstance(output, FileOutput):
+        return [("/dawhost/output",
+                 [reply_id, "file", output.name, str(output.path), output.media_type])]
+    if isinstance(output, DataOutput):
+        text = json.dumps(output.data, separators=(",", ":"), default=str)
+        return [("/dawhost/output", [reply_id, "data", output.name, text])]
+    raise TypeError(f"not an output: {output!r}")  # pragma: no cover
+
+
+def error_reply(reply_id: RequestId | None, code: str, message: str,
+                field: str | None = None) -> OscReply:
+    """`/dawhost/error <id> <code> <message> <field>`; id and field are "" when unknown."""
+    return ("/dawhost/error", ["" if reply_id is None else reply_id, code, message, field or ""])

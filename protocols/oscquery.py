@@ -1,0 +1,222 @@
+"""The OSCQuery server: HTTP + JSON on its own TCP port, describing the OSC address space.
+
+    GET /                         the whole namespace (see `protocols.oscquery_tree`)
+    GET /dawhost/transport/tempo  one node;  GET /path?VALUE  one attribute: {"VALUE": [...]}
+    GET /?HOST_INFO               server name, OSC port and transport, supported extensions
+    Unknown path: 404. Unknown attribute name: 400. Attribute the node lacks: 204.
+
+The same port accepts WebSocket connections for bidirectional streaming: a client sends
+{"COMMAND": "LISTEN", "DATA": "/dawhost/transport/tempo"} (or IGNORE) and receives binary OSC
+messages for that path whenever it changes (transport, option defaults, /dawhost/progress for
+every job). Models added or removed at run time are announced to every connection as
+{"COMMAND": "PATH_ADDED" | "PATH_REMOVED", "DATA": "/dawhost/<model-id>"}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from host.core import Core
+from host.model import Model
+from host.requests import Event, Progress
+from host.requests import Request as CoreRequest
+from host.transport import TransportSnapshot
+from protocols.osc_wire import encode_message
+from protocols.oscquery_tree import ATTRIBUTES, find, namespace
+from protocols.ratelimit import LogLimiter
+from protocols.ws_sender import BoundedSender
+
+if TYPE_CHECKING:
+    from protocols.osc import OscFrontend
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = {
+    "ACCESS": True, "VALUE": True, "RANGE": True, "DESCRIPTION": True, "CLIPMODE": True,
+    "LISTEN": True, "PATH_ADDED": True, "PATH_REMOVED": True, "PATH_CHANGED": False,
+    "PATH_RENAMED": False, "TAGS": False, "UNIT": False, "CRITICAL": False, "HTML": False,
+    "EXTENDED_TYPE": False, "OVERLOADS": False,
+}
+MAX_LISTENS = 256  # paths one connection may listen to
+
+
+def json_response(status: HTTPStatus, body: Any) -> Response:
+    data = b"" if body is None else json.dumps(body).encode()
+    headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(data))),
+                       ("Connection", "close"), ("Access-Control-Allow-Origin", "*")])
+    return Response(status.value, status.phrase, headers, data)
+
+
+class OscQueryServer:
+    def __init__(self, core: Core, osc: OscFrontend) -> None:
+        self.core = core
+        self.osc = osc
+        self.port = 0
+        self.last_progress: list[Any] | None = None
+        self._server: Server | None = None
+        self._listeners: dict[ServerConnection, tuple[BoundedSender, set[str]]] = {}
+        self._unsubscribe: list[Any] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._mdns: Any = None
+        self._log_limiter = LogLimiter(log)
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        config = self.core.config
+        self._server = await serve(
+            self._connection, config.bind, config.oscquery_port,
+            process_request=self._http, max_size=64 * 1024, close_timeout=2,
+            logger=logging.getLogger("protocols.oscquery.ws"),
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._unsubscribe += [
+            self.core.transport.subscribe(self._transport_changed),
+            self.core.on_event(self._job_event),
+            self.core.on_models_changed(self._models_changed),
+        ]
+        self.osc.option_listeners.append(self._option_changed)
+        if config.mdns:
+            from protocols.mdns import Advertiser
+
+            self._mdns = Advertiser(config.bind, self.osc.port, self.port)
+            await self._mdns.start()
+        log.info("OSCQuery on http://%s:%d/", config.bind, self.port)
+
+    async def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        if self._option_changed in self.osc.option_listeners:
+            self.osc.option_listeners.remove(self._option_changed)
+        if self._mdns is not None:
+            await self._mdns.stop()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        for sender, _ in list(self._listeners.values()):
+            await sender.aclose()
+
+    # --- HTTP ------------------------------------------------------------------------------
+    def host_info(self) -> dict[str, Any]:
+        return {"NAME": "dawhost", "OSC_IP": self.core.config.bind, "OSC_PORT": self.osc.port,
+                "OSC_TRANSPORT": "UDP", "EXTENSIONS": EXTENSIONS}
+
+    def tree(self) -> dict[str, Any]:
+        return namespace(self.core, self.osc, self.last_progress)
+
+    def _http(self, connection: ServerConnection, request: Request) -> Response | None:
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return None  # a LISTEN connection: let the handshake go on
+        return self.answer(request.path)
+
+    def answer(self, target: str) -> Response:
+        """The HTTP response for one GET target such as "/dawhost/transport?VALUE"."""
+        parts = urlsplit(target)
+        path, query = unquote(parts.path) or "/", parts.query
+        if query == "HOST_INFO":
+            return json_response(HTTPStatus.OK, self.host_info())
+        node = find(self.tree(), path)
+        if node is None:
+            return json_response(HTTPStatus.NOT_FOUND, {"error": f"no OSC node at {path}"})
+        if not query:
+            return json_response(HTTPStatus.OK, node)
+        if query not in ATTRIBUTES:
+            return json_response(HTTPStatus.BAD_REQUEST, {
+                "error": f"unknown attribute {query!r}; known: {', '.join(ATTRIBUTES)}"})
+        if query not in node:
+            return json_response(HTTPStatus.NO_CONTENT, None)
+        return json_response(HTTPStatus.OK, {query: node[query]})
+
+    # --- WebSocket (LISTEN) ------------------------------------------------------------------
+    async def _connection(self, connection: ServerConnection) -> None:
+        sender = BoundedSender(connection)
+        paths: set[str] = set()
+        self._listeners[connection] = (sender, paths)
+        try:
+            async for frame in connection:
+                problem = self._command(frame, paths)
+                if problem:
+                    self._log_limiter.warning("OSCQuery client %s: %s",
+                                              connection.remote_address, problem)
+                    sender.send(json.dumps({"COMMAND": "ERROR", "DATA": problem}))
+        except ConnectionClosed:
+            pass
+        finally:
+            self._listeners.pop(connection, None)
+            await sender.aclose()
+
+    def _command(self, frame: str | bytes, paths: set[str]) -> str | None:
+        """Apply a LISTEN/IGNORE command; returns a problem description, or None."""
+        if isinstance(frame, bytes):
+            return f"send OSC messages over UDP to port {self.osc.port}, not over this socket"
+        try:
+            command = json.loads(frame)
+        except ValueError as exc:
+            return f"not JSON: {exc}"
+        if not isinstance(command, dict) or not isinstance(command.get("DATA"), str):
+            return 'expected {"COMMAND": "LISTEN" or "IGNORE", "DATA": "/osc/path"}'
+        path, name = command["DATA"], command.get("COMMAND")
+        if name == "LISTEN":
+            if find(self.tree(), path) is None:
+                return f"no OSC node at {path}"
+            if len(paths) >= MAX_LISTENS:
+                return f"at most {MAX_LISTENS} paths per connection"
+            paths.add(path)
+        elif name == "IGNORE":
+            paths.discard(path)
+        else:
+            return f"unknown COMMAND {name!r}; use LISTEN or IGNORE"
+        return None
+
+    def publish(self, path: str, args: list[Any]) -> None:
+        """Send a value change to every connection listening to `path` (on the loop)."""
+        message: bytes | None = None
+        for sender, paths in list(self._listeners.values()):
+            if path in paths:
+                message = message or encode_message(path, args)
+                sender.send(message, droppable=True)
+
+    def _transport_changed(self, snapshot: TransportSnapshot) -> None:
+        # Transport listeners run on whichever thread changed it; hop to the loop.
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._publish_transport, snapshot)
+
+    def _publish_transport(self, snap: TransportSnapshot) -> None:
+        base = "/dawhost/transport"
+        self.publish(f"{base}/tempo", [snap.tempo])
+        self.publish(f"{base}/playing", [snap.playing])
+        self.publish(f"{base}/position", [snap.beat])
+        self.publish(f"{base}/signature", [snap.numerator, snap.denominator])
+
+    def _job_event(self, request: CoreRequest, event: Event) -> None:
+        if isinstance(event, Progress):
+            self.last_progress = [event.request_id, float(event.fraction), event.message]
+            self.publish("/dawhost/progress", self.last_progress)
+
+    def _option_changed(self, model_id: str, name: str, value: Any) -> None:
+        self.publish(f"/dawhost/{model_id}/options/{name}", [value])
+
+    def _models_changed(self, model_id: str, model: Model | None) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # changed from another thread: announce from the loop
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.call_soon_threadsafe(self._models_changed, model_id, model)
+            return
+        command = "PATH_ADDED" if model is not None else "PATH_REMOVED"
+        text = json.dumps({"COMMAND": command, "DATA": f"/dawhost/{model_id}"})
+        for sender, paths in list(self._listeners.values()):
+            if model is None:
+                prefix = f"/dawhost/{model_id}/"
+                paths.difference_update({p for p in paths if p.startswith(prefix)})
+            sender.send(text)
