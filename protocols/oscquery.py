@@ -115,7 +115,7 @@ class OscQueryServer:
         return namespace(self.core, self.osc, self.last_progress)
 
     def _http(self, connection: ServerConnection, request: Request) -> Response | None:
-        if request.headers.get("Upgrade", "").lower() == "websocket":
+        if "websocket" in [v.lower() for v in request.headers.get_all("Upgrade")]:
             return None  # a LISTEN connection: let the handshake go on
         return self.answer(request.path)
 

@@ -1,0 +1,309 @@
+"""The WebSocket front-end: JSON messages for browsers and scripts, plus the browser page.
+
+Client -> server (JSON text; every message has a "type")::
+
+    {"type": "describe"}                                   -> {"type": "models", "models": [...],
+                                                              "transport": {...}}
+    {"type": "generate", "id": "r1", "model": "fake-echo", "verb": "continue",
+     "options": {"repeats": 2}, "inputs": {"primer": [[60, 100, 0, 1], ...]},
+     "seed": 7, "start": "5:1", "binary": true}            verb may be left out when the model
+                                                           has one; start is a beat or "bar:beat"
+    {"type": "cancel", "id": "r1"}
+    {"type": "transport", "tempo": 96, "playing": true, "position": "1:1", "signature": [3, 4]}
+                                                           any subset; {} asks for the state
+    {"type": "ping", ...}                                  -> {"type": "pong", ...same fields}
+
+Server -> client: "accepted", "progress", "output", "done", "error" (the core's events,
+`Event.as_dict()`), "models", "pong", and "transport" (the clock's state, sent to every client
+whenever it changes). An "output" that refers to files (audio, stems, MIDI) carries
+"frames": N and is followed by N binary frames, each a 4-byte big-endian header length, a JSON
+header {id, index, name, media_type, path, size}, then the file's bytes (see
+`ws_messages.binary_frame`); send "binary": false to get paths only.
+
+Errors: {"type": "error", "id": <id or null>, "code": ..., "message": ..., "field": ...}; the
+connection stays open. Each client has a bounded send queue: progress and transport news are
+dropped for a client that reads too slowly, and a client that cannot keep up even with results
+is disconnected (code 1013), so it never holds the others up. Closing a connection cancels its
+running requests.
+
+Bound to anything but loopback, connections need the token (`?token=...` in the URL, or
+`Authorization: Bearer ...`; set `[websocket] token`, else one is generated and logged) and a
+browser's Origin must be the page's own or listed in `[websocket] origins`.
+
+Plain HTTP GETs on the same port serve the browser controller from `protocols/web/`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ipaddress
+import itertools
+import json
+import logging
+import secrets
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request as HttpRequest
+from websockets.http11 import Response
+
+import host
+from host.core import Core
+from host.errors import DawhostError
+from host.requests import Event, OutputEvent, Progress, output_paths
+from host.transport import TransportSnapshot
+from protocols import ws_messages
+from protocols.ratelimit import LogLimiter
+from protocols.static_files import WEB_ROOT, StaticFiles, text_response
+from protocols.ws_sender import BoundedSender
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 1024 * 1024
+MAX_BINARY_BYTES = 32 * 1024 * 1024  # larger result files are sent as paths only
+MAX_CLIENTS = 256
+
+
+def is_loopback(bind: str) -> bool:
+    if bind == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(bind).is_loopback
+    except ValueError:
+        return False
+
+
+class Client:
+    """One connection: its id for the core, its send queue, its running requests."""
+
+    def __init__(self, name: str, connection: ServerConnection, queue_limit: int) -> None:
+        self.name = name
+        self.connection = connection
+        self.sender = BoundedSender(connection, queue_limit)
+        self.running: set[str] = set()
+        # (event, request id as the client sent it, whether to send result files as frames)
+        self.events: asyncio.Queue[tuple[Event, str | int, bool]] = asyncio.Queue()
+
+    def send_json(self, body: dict[str, Any], droppable: bool = False) -> None:
+        self.sender.send(json.dumps(body, default=str), droppable)
+
+
+class WebSocketFrontend(host.Frontend):
+    name = "websocket"
+
+    def __init__(self) -> None:
+        self.core: Core | None = None
+        self.port = 0
+        self.token: str | None = None
+        self.clients: dict[ServerConnection, Client] = {}
+        self._server: Server | None = None
+        self._ids = itertools.count(1)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._unsubscribe: Any = None
+        self._static = StaticFiles(WEB_ROOT)
+        self._origins: set[str] = set()
+        self._queue_limit = 256
+        self._log_limiter = LogLimiter(log)
+
+    @property
+    def address(self) -> str:
+        assert self.core is not None
+        return f"ws://{self.core.config.bind}:{self.port}"
+
+    async def start(self, core: Core) -> None:
+        self.core = core
+        self._loop = asyncio.get_running_loop()
+        settings = core.config.sections.get("websocket", {})
+        self._static = StaticFiles(Path(settings.get("web_root", WEB_ROOT)))
+        self._origins = set(settings.get("origins", []))
+        self._queue_limit = int(settings.get("send_queue", 256))
+        if not is_loopback(core.config.bind):
+            self.token = settings.get("token") or secrets.token_urlsafe(18)
+            if not settings.get("token"):
+                log.warning("WebSocket bound to %s: clients need the token; open "
+                            "http://<this-host>:%s/?token=%s", core.config.bind,
+                            core.config.ws_port, self.token)
+        self._server = await serve(
+            self._serve_client, core.config.bind, core.config.ws_port,
+            process_request=self._http, max_size=int(settings.get("max_message",
+                                                                  MAX_MESSAGE_BYTES)),
+            close_timeout=2, logger=logging.getLogger("protocols.websocket.ws"),
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._unsubscribe = core.transport.subscribe(self._transport_changed)
+        log.info("WebSocket on %s (browser page at http://%s:%d/)", self.address,
+                 core.config.bind, self.port)
+
+    async def stop(self) -> None:
+        if self._unsubscribe:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    # --- HTTP: static files, and the gate for WebSocket upgrades ----------------------------
+    async def _http(self, connection: ServerConnection, request: HttpRequest) -> Response | None:
+        try:
+            upgrade = single_header(request, "Upgrade") or ""
+        except ValueError as exc:
+            return text_response(HTTPStatus.BAD_REQUEST, f"{exc}\n")
+        if upgrade.lower() != "websocket":
+            loop = asyncio.get_running_loop()  # file reads off the loop
+            return await loop.run_in_executor(None, self._static.respond, request.path)
+        if len(self.clients) >= MAX_CLIENTS:
+            return text_response(HTTPStatus.SERVICE_UNAVAILABLE,
+                                 f"too many clients (at most {MAX_CLIENTS})\n")
+        if self.token is not None:
+            problem = self._refuse(request)
+            if problem:
+                log.warning("refused WebSocket client %s: %s", connection.remote_address,
+                            problem)
+                return text_response(HTTPStatus.FORBIDDEN, problem + "\n")
+        return None
+
+    def _refuse(self, request: HttpRequest) -> str | None:
+        """Why a connection to a non-loopback server is refused, or None."""
+        assert self.token is not None
+        try:
+            auth = single_header(request, "Authorization") or ""
+            origin = single_header(request, "Origin")
+            host_header = single_header(request, "Host") or ""
+        except ValueError as exc:
+            return str(exc)
+        query = parse_qs(urlsplit(request.path).query)
+        offered = (query.get("token") or [""])[0]
+        if auth.startswith("Bearer "):
+            offered = auth[len("Bearer "):]
+        if not hmac.compare_digest(offered.encode(), self.token.encode()):
+            return "a valid token is required (?token=... or Authorization: Bearer ...)"
+        if origin is not None and origin not in self._origins:
+            if urlsplit(origin).netloc != host_header:
+                return f"origin {origin!r} is not allowed; add it to [websocket] origins"
+        return None
+
+    # --- WebSocket ---------------------------------------------------------------------------
+    async def _serve_client(self, connection: ServerConnection) -> None:
+        client = Client(f"ws:{next(self._ids)}", connection, self._queue_limit)
+        self.clients[connection] = client
+        pump = asyncio.create_task(self._pump_events(client), name=f"{client.name}-events")
+        try:
+            async for frame in connection:
+                self.handle(client, frame)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.clients.pop(connection, None)
+            assert self.core is not None
+            for request_id in list(client.running):  # nobody is left to receive the results
+                self.core.cancel(client.name, request_id)
+            pump.cancel()
+            await client.sender.aclose()
+
+    def handle(self, client: Client, frame: str | bytes) -> None:
+        """Act on one client frame; every problem becomes an `error` message."""
+        assert self.core is not None
+        message: dict[str, Any] = {}
+        try:
+            message = ws_messages.decode(frame)
+            kind = message["type"]
+            if kind == "generate":
+                self._generate(client, message)
+            elif kind == "cancel":
+                rid = ws_messages.request_id(message)
+                if not self.core.cancel(client.name, rid):
+                    raise ws_messages.bad(f"no running request {rid!r} to cancel", "id")
+            elif kind == "describe":
+                client.send_json({"type": "models",
+                                  "models": self.core.describe_models(self.name),
+                                  "transport": self.core.transport.snapshot().as_dict()})
+            elif kind == "transport":
+                if not ws_messages.apply_transport(self.core, message):
+                    client.send_json(transport_message(self.core.transport.snapshot()))
+            elif kind == "ping":
+                client.send_json({**message, "type": "pong"})
+        except DawhostError as exc:
+            self._log_limiter.warning("WebSocket %s: %s", client.name, exc.message)
+            rid = message.get("id")
+            client.send_json({"type": "error", "id": rid if isinstance(rid, (str, int)) else None,
+                              "code": exc.code.value, "message": exc.message,
+                              "field": exc.field})
+
+    def _generate(self, client: Client, message: dict[str, Any]) -> None:
+        assert self.core is not None
+        request = ws_messages.generate_request(self.core, message, client.name, self.name)
+        want_binary = message.get("binary", True) is not False
+        sent_id = message["id"]  # echoed with the type it came in (an int stays an int)
+
+        def sink(event: Event) -> None:
+            if event.type == "accepted":
+                client.running.add(request.request_id)
+            elif event.type in ("done", "error"):
+                client.running.discard(request.request_id)
+            client.events.put_nowait((event, sent_id, want_binary))
+
+        self.core.submit(request, sink)
+
+    async def _pump_events(self, client: Client) -> None:
+        """Send a client's job events in order; result files are read off the loop."""
+        loop = asyncio.get_running_loop()
+        while True:
+            event, sent_id, want_binary = await client.events.get()
+            body = {**event.as_dict(), "id": sent_id}
+            files = output_paths(event.output) if isinstance(event, OutputEvent) else []
+            frames: list[bytes] = []
+            if files and want_binary:
+                try:
+                    frames = await loop.run_in_executor(None, _read_frames, event, sent_id,
+                                                        files)
+                except OSError as exc:
+                    log.error("could not read result files for %s: %s", client.name, exc)
+            if files:
+                body["frames"] = len(frames)
+            client.send_json(body, droppable=isinstance(event, Progress))
+            for frame in frames:
+                client.sender.send(frame)
+
+    # --- transport broadcast -------------------------------------------------------------------
+    def _transport_changed(self, snapshot: TransportSnapshot) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._broadcast, transport_message(snapshot))
+
+    def _broadcast(self, body: dict[str, Any]) -> None:
+        text = json.dumps(body)
+        for client in list(self.clients.values()):
+            client.sender.send(text, droppable=True)
+
+
+def single_header(request: HttpRequest, name: str) -> str | None:
+    """A header that must appear at most once (a repeated Origin could smuggle a second one)."""
+    values = request.headers.get_all(name)
+    if len(values) > 1:
+        raise ValueError(f"header {name} appears {len(values)} times")
+    return values[0] if values else None
+
+
+def transport_message(snapshot: TransportSnapshot) -> dict[str, Any]:
+    return {"type": "transport", **snapshot.as_dict()}
+
+
+def _read_frames(event: OutputEvent, sent_id: str | int, files: list[Path]) -> list[bytes]:
+    frames = []
+    names = list(getattr(event.output, "stems", {}) or [event.output.name] * len(files))
+    for name, path in zip(names, files, strict=False):
+        if path.stat().st_size <= MAX_BINARY_BYTES:
+            frames.append(ws_messages.binary_frame(sent_id, event.index, name, path,
+                                                   path.read_bytes()))
+    return frames
+
+
+@host.hookimpl
+def register_frontends() -> Any:
+    """The WebSocket front-end (JSON requests, transport broadcast, the browser page)."""
+    yield WebSocketFrontend()

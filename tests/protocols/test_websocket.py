@@ -1,0 +1,244 @@
+"""The WebSocket front-end end to end over real sockets: requests, binary results, errors,
+broadcast, slow clients, cancel on disconnect, token and Origin checks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from host.transport import TransportSource
+from protocols.ws_messages import split_binary_frame
+from tests.fakes import SlowModel
+from tests.protocols.ws_client import next_json, until_end, ws_server
+
+PRIMER = [[60, 100, 0, 1], [64, 90, 1, 1]]
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def url(frontend: Any, query: str = "") -> str:
+    return f"ws://127.0.0.1:{frontend.port}/{query}"
+
+
+def test_describe_lists_models_and_transport(tmp_path: Path) -> None:
+    async def main() -> dict[str, Any]:
+        async with ws_server(tmp_path) as (_, ws), connect(url(ws)) as conn:
+            await conn.send(json.dumps({"type": "describe"}))
+            return await next_json(conn, "models")
+
+    body = run(main())
+    ids = {m["id"] for m in body["models"]}
+    assert ids == {"fake-echo", "fake-sine", "fake-slow", "fake-failing"}
+    assert body["transport"]["tempo"] == 120.0 and body["transport"]["position"] == "1:1"
+
+
+def test_generate_streams_events_in_order(tmp_path: Path) -> None:
+    async def main() -> list[Any]:
+        async with ws_server(tmp_path) as (_, ws), connect(url(ws)) as conn:
+            await conn.send(json.dumps({"type": "generate", "id": "a", "model": "fake-echo",
+                                        "inputs": {"primer": PRIMER},
+                                        "options": {"repeats": 2}, "seed": 3}))
+            return await until_end(conn, "a")
+
+    events = run(main())
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "accepted" and kinds[-1] == "done" and "progress" in kinds
+    notes = [n for e in events if e["type"] == "output" for n in e["notes"]]
+    assert [n[2] for n in notes] == [0.0, 1.0, 2.0, 3.0]
+    assert events[-1]["provenance"]["seed"] == 3 and events[-1]["outputs"] == 4
+
+
+def test_audio_result_arrives_as_a_binary_frame_tied_to_the_request(tmp_path: Path) -> None:
+    async def main() -> list[Any]:
+        async with ws_server(tmp_path) as (_, ws), connect(url(ws)) as conn:
+            await conn.send(json.dumps({"type": "generate", "id": 9, "model": "fake-sine",
+                                        "inputs": {"notes": [[69, 100, 0, 1]]}}))
+            return await until_end(conn, 9)
+
+    events = run(main())
+    output_at = next(i for i, e in enumerate(events) if isinstance(e, dict)
+                     and e["type"] == "output")
+    output = events[output_at]
+    assert output["kind"] == "audio" and output["frames"] == 1
+    header, data = split_binary_frame(events[output_at + 1])
+    assert header["id"] == 9 and header["index"] == 0 and header["media_type"] == "audio/wav"
+    assert data == Path(output["path"]).read_bytes() and data[:4] == b"RIFF"
+    assert header["size"] == len(data)
+
+
+def test_paths_only_when_binary_is_false(tmp_path: Path) -> None:
+    async def main() -> list[Any]:
+        async with ws_server(tmp_path) as (_, ws), connect(url(ws)) as conn:
+            await conn.send(json.dumps({"type": "generate", "id": "p", "model": "fake-sine",
+                                        "inputs": {"notes": [[69, 100, 0, 1]]},
+                                        "binary": False}))
+            return await until_end(conn, "p")
+
+    events = run(main())
+    assert not any(isinstance(e, bytes) for e in events)
+    assert next(e for e in events if e["type"] == "output")["frames"] == 0
+
+
+def test_bad_messages_get_errors_and_the_connection_stays_up(tmp_path: Path) -> None:
+    frames: dict[str, str | bytes] = {
+        "bad json": "{not json",
+        "not an object": "[1, 2]",
+        "unknown type": json.dumps({"type": "dance"}),
+        "no type": json.dumps({"id": 1}),
+        "no id": json.dumps({"type": "generate", "model": "fake-echo"}),
+        "no model": json.dumps({"type": "generate", "id": "x"}),
+        "unknown model": json.dumps({"type": "generate", "id": "x", "model": "nope"}),
+        "unknown field": json.dumps({"type": "generate", "id": "x", "model": "fake-echo",
+                                     "colour": "red"}),
+        "bad option": json.dumps({"type": "generate", "id": "x", "model": "fake-echo",
+                                  "inputs": {"primer": PRIMER}, "options": {"repeats": 0}}),
+        "bad notes": json.dumps({"type": "generate", "id": "x", "model": "fake-echo",
+                                 "inputs": {"primer": [[200, 100, 0, 1]]}}),
+        "bad start": json.dumps({"type": "generate", "id": "x", "model": "fake-echo",
+                                 "inputs": {"primer": PRIMER}, "start": "zero"}),
+        "cancel unknown": json.dumps({"type": "cancel", "id": "zzz"}),
+        "bad tempo": json.dumps({"type": "transport", "tempo": 0}),
+        "binary": b"\x00\x01\x02",
+    }
+
+    async def main() -> dict[str, dict[str, Any]]:
+        async with ws_server(tmp_path) as (_, ws), connect(url(ws)) as conn:
+            errors = {}
+            for name, frame in frames.items():
+                await conn.send(frame)
+                errors[name] = await next_json(conn, "error")
+            await conn.send(json.dumps({"type": "ping", "n": 1}))
+            assert (await next_json(conn, "pong"))["n"] == 1
+            return errors
+
+    errors = run(main())
+    assert "JSON" in errors["bad json"]["message"]
+    assert errors["unknown type"]["field"] == "type" and "describe" in errors["unknown type"][
+        "message"]
+    assert errors["no id"]["field"] == "id" and errors["no model"]["field"] == "model"
+    assert errors["unknown model"]["code"] == "unknown_model"
+    assert errors["unknown field"]["field"] == "colour"
+    assert errors["bad option"]["code"] == "bad_option" and errors["bad option"]["id"] == "x"
+    assert errors["bad notes"]["code"] == "bad_input" and "pitch" in errors["bad notes"][
+        "message"]
+    assert errors["bad start"]["field"] == "start"
+    assert errors["bad tempo"]["code"] == "bad_request" and "tempo" in errors["bad tempo"][
+        "message"]
+    assert "binary" in errors["binary"]["message"]
+
+
+def test_transport_changes_are_broadcast_to_every_client(tmp_path: Path) -> None:
+    async def main() -> tuple[dict[str, Any], dict[str, Any], float]:
+        async with ws_server(tmp_path) as (core, ws), connect(url(ws)) as a, \
+                connect(url(ws)) as b:
+            await a.send(json.dumps({"type": "transport", "tempo": 90, "signature": [3, 4],
+                                     "position": "2:1"}))
+            seen_b = await next_json(b, "transport")
+            while seen_b["tempo"] != 90:
+                seen_b = await next_json(b, "transport")
+            core.transport.play(TransportSource.MIDI_CLOCK)  # changes from any source go out
+            playing = await next_json(a, "transport")
+            while not playing["playing"]:
+                playing = await next_json(a, "transport")
+            return seen_b, playing, core.transport.tempo
+
+    seen_b, playing, tempo = run(main())
+    assert tempo == 90.0 and seen_b["tempo"] == 90.0
+    assert playing["numerator"] == 3 and playing["beat"] >= 3.0
+
+
+def test_cancel_and_disconnect_stop_running_jobs(tmp_path: Path) -> None:
+    slow = SlowModel()
+
+    async def main() -> tuple[list[Any], int, int]:
+        loop = asyncio.get_running_loop()
+        async with ws_server(tmp_path, slow) as (core, ws):
+            async with connect(url(ws)) as conn:
+                await conn.send(json.dumps({"type": "generate", "id": "s", "model": "fake-slow",
+                                            "options": {"seconds": 30}}))
+                await loop.run_in_executor(None, slow.started.wait, 5)
+                await conn.send(json.dumps({"type": "cancel", "id": "s"}))
+                events = await until_end(conn, "s")
+            slow.started.clear()
+            async with connect(url(ws)) as conn:
+                await conn.send(json.dumps({"type": "generate", "id": "t", "model": "fake-slow",
+                                            "options": {"seconds": 30}}))
+                await loop.run_in_executor(None, slow.started.wait, 5)
+            for _ in range(100):  # the job ends once the server sees the close
+                if not core.engine.active_jobs():
+                    break
+                await asyncio.sleep(0.02)
+            steps = slow.steps
+            await asyncio.sleep(0.1)
+            return events, len(core.engine.active_jobs()), slow.steps - steps
+
+    events, active, steps_after = run(main())
+    assert events[-1]["type"] == "error" and events[-1]["code"] == "cancelled"
+    assert active == 0 and steps_after <= 1
+
+
+def test_a_slow_client_cannot_stall_the_others(tmp_path: Path) -> None:
+    async def main() -> tuple[float, bool]:
+        settings = {"sections": {"websocket": {"send_queue": 8}}}
+        async with ws_server(tmp_path, **settings) as (_, ws), connect(url(ws)) as fast:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", ws.port))
+            async with connect(url(ws), sock=sock, max_queue=1) as slow:
+                pad = "x" * 400_000
+                for _ in range(40):  # 16 MB of pongs owed to a client that never reads
+                    await slow.send(json.dumps({"type": "ping", "pad": pad}))
+                loop = asyncio.get_running_loop()
+                start = loop.time()
+                for i in range(20):
+                    await fast.send(json.dumps({"type": "ping", "i": i}))
+                    assert (await next_json(fast, "pong"))["i"] == i
+                elapsed = loop.time() - start
+                for _ in range(200):
+                    if any(c.sender.closed for c in ws.clients.values()):
+                        break
+                    await asyncio.sleep(0.02)
+                slow_closed = any(c.sender.closed for c in ws.clients.values()) or len(
+                    ws.clients) == 1
+                return elapsed, slow_closed
+
+    elapsed, slow_closed = run(main())
+    assert elapsed < 2.0  # 20 round trips while the slow client's queue is full
+    assert slow_closed
+
+
+@pytest.mark.parametrize("query,headers,accepted", [
+    ("", {}, False),
+    ("?token=wrong", {}, False),
+    ("?token=s3cret", {}, True),
+    ("", {"Authorization": "Bearer s3cret"}, True),
+    ("?token=s3cret", {"Origin": "http://evil.example"}, False),
+    ("?token=s3cret", {"Origin": "http://allowed.example"}, True),
+])
+def test_token_and_origin_when_not_on_loopback(tmp_path: Path, query: str,
+                                               headers: dict[str, str], accepted: bool) -> None:
+    async def main() -> bool:
+        settings = {"bind": "0.0.0.0", "sections": {"websocket": {
+            "token": "s3cret", "origins": ["http://allowed.example"]}}}
+        async with ws_server(tmp_path, **settings) as (_, ws):
+            try:
+                auth = {k: v for k, v in headers.items() if k != "Origin"}
+                async with connect(url(ws, query), additional_headers=auth,
+                                   origin=headers.get("Origin")) as conn:  # type: ignore[arg-type]
+                    await conn.send(json.dumps({"type": "ping"}))
+                    await next_json(conn, "pong")
+                    return True
+            except InvalidStatus as exc:
+                assert exc.response.status_code == 403
+                return False
+
+    assert run(main()) is accepted
