@@ -1,0 +1,1 @@
+"""MelNet plugin: a multiscale autoregressive mel-spectrogram model that renders notes as audio."""

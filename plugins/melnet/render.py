@@ -1,0 +1,112 @@
+"""Notes in, audio out: the rendering pipeline the plugin, evaluation and benchmark share.
+
+notes (beats) -> rows in seconds -> note features -> sampled spectrogram (tier by tier) ->
+vocoder -> exactly the requested number of samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from host.errors import BadInput
+from host.outputs import Note
+from plugins.melnet.audio import SAMPLE_RATE, frames_for, griffin_lim, mel_to_linear
+from plugins.melnet.conditioning import note_features
+from plugins.melnet.network import MelNet
+from plugins.melnet.sampling import Progress, sample_spectrogram
+
+# How much of a render each stage takes, for one progress bar across tiers and the vocoder.
+STAGE_WEIGHTS = {1: 0.55, 2: 0.15, 3: 0.15, 4: 0.15}
+
+
+def read_midi_notes(path: Path, field: str = "notes") -> list[Note]:
+    """Notes of every track of a MIDI file, in beats (quarter notes), whatever its tempo."""
+    import mido
+
+    try:
+        midi = mido.MidiFile(path)
+    except (OSError, ValueError, EOFError, KeyError, IndexError) as exc:
+        raise BadInput(field, f"is not a readable MIDI file ({path.name}: {exc})") from None
+    per_beat = float(midi.ticks_per_beat or 480)
+    notes: list[Note] = []
+    for track in midi.tracks:
+        tick = 0
+        sounding: dict[tuple[int, int], tuple[int, int]] = {}
+        for message in track:
+            tick += message.time
+            if message.type not in ("note_on", "note_off"):
+                continue
+            key = (message.channel, message.note)
+            if message.type == "note_on" and message.velocity > 0:
+                sounding[key] = (tick, message.velocity)
+            elif key in sounding:
+                start, velocity = sounding.pop(key)
+                if tick > start:
+                    notes.append(
+                        Note(message.note, velocity, start / per_beat, (tick - start) / per_beat)
+                    )
+    return sorted(notes, key=lambda n: (n.start, n.pitch))
+
+
+def notes_to_rows(notes: Sequence[Note], seconds_per_beat: float, seconds: float) -> np.ndarray:
+    """Rows (pitch, velocity, start_s, end_s) of the notes that start before `seconds`."""
+    rows = [
+        (
+            n.pitch,
+            n.velocity,
+            n.start * seconds_per_beat,
+            min(seconds, (n.start + n.duration) * seconds_per_beat),
+        )
+        for n in notes
+        if n.start * seconds_per_beat < seconds and n.duration > 0
+    ]
+    return np.asarray(rows, dtype=np.float32).reshape(-1, 4)
+
+
+def overall_progress(report: Callable[[float, str], None]) -> Progress:
+    """Turn (tier, fraction-of-tier) into one 0..1 fraction over the whole render."""
+
+    def progress(tier: int, fraction: float) -> None:
+        done = sum(weight for stage, weight in STAGE_WEIGHTS.items() if stage < tier)
+        label = f"tier {tier}/3" if tier <= 3 else "vocoder"
+        report(done + STAGE_WEIGHTS[tier] * fraction, label)
+
+    return progress
+
+
+def render(
+    model: MelNet,
+    rows: np.ndarray,
+    samples: int,
+    instrument: int,
+    temperature: float,
+    seed: int,
+    progress: Progress | None = None,
+    griffin_lim_iterations: int = 32,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sample a spectrogram for note rows and vocode it; returns (spectrogram, audio) with
+    audio exactly `samples` long."""
+    bin_feats, frame_feats = note_features(rows, frames_for(samples))
+    spec = sample_spectrogram(
+        model, bin_feats, frame_feats, instrument, temperature, seed, progress
+    )
+    if progress is not None:
+        progress(4, 0.0)
+    audio = griffin_lim(mel_to_linear(spec), samples, griffin_lim_iterations, seed)
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    if peak > 0.99:  # never hand a DAW a clipped file
+        audio *= 0.99 / peak
+    if progress is not None:
+        progress(4, 1.0)
+    return spec, audio
+
+
+def seconds_of(bars: int, beats_per_bar: float, tempo: float) -> float:
+    return bars * beats_per_bar * 60.0 / tempo
+
+
+def sample_count(seconds: float) -> int:
+    return round(seconds * SAMPLE_RATE)

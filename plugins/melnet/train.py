@@ -1,0 +1,111 @@
+"""Train a MelNet checkpoint on the rendered clips for a fixed wall-clock budget.
+
+`dawhost train melnet [--minutes M] [--tiers 3|1] [--hidden H] [--out PATH]`; a progress bar
+shows the time budget. Checkpoints hold the config and weights only (no data needed to load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from plugins.melnet.dataset import DEFAULT_DATA, load_clips, random_batch
+from plugins.melnet.network import MelNet, ModelConfig
+
+DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "melnet.pt"
+
+
+def save_checkpoint(model: MelNet, path: Path, **info: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({"config": model.config.as_dict(), "state": model.state_dict(), "info": info}, tmp)
+    tmp.replace(path)
+
+
+def load_checkpoint(path: Path) -> tuple[MelNet, dict[str, object]]:
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    model = MelNet(ModelConfig(**blob["config"]))
+    model.load_state_dict(blob["state"])
+    model.eval()
+    return model, dict(blob.get("info", {}))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dawhost train melnet", description=__doc__)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT)
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--tiers", type=int, default=3, choices=(1, 3))
+    parser.add_argument("--hidden", type=int, default=48)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--frames", type=int, default=128, help="crop length in frames")
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--save-every", type=float, default=10.0, help="minutes")
+    parser.add_argument(
+        "--snapshot-at",
+        type=float,
+        default=0.0,
+        help="also keep a copy of the model after this many minutes",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    clips = load_clips(args.data, "train")
+    model = MelNet(ModelConfig(hidden=args.hidden, tiers=args.tiers))
+    optimiser = torch.optim.Adam(model.parameters(), lr=args.lr)
+    budget = args.minutes * 60.0
+    print(
+        f"{len(clips)} training clips, {model.parameter_count()} parameters, "
+        f"{args.minutes} min budget -> {args.out}",
+        flush=True,
+    )
+
+    started = last_save = time.monotonic()
+    snapshot_done = args.snapshot_at <= 0
+    step, smoothed = 0, float("nan")
+    bar = tqdm(total=int(budget), unit="s", mininterval=30, dynamic_ncols=True)
+    while (elapsed := time.monotonic() - started) < budget:
+        # cosine decay over the wall-clock budget, so the run ends annealed whatever the speed
+        for group in optimiser.param_groups:
+            group["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / budget)))
+        batch = random_batch(clips, args.batch, args.frames, rng)
+        losses = model.tier_nll(batch.spec, batch.bin_feats, batch.frame_feats, batch.instrument)
+        loss = sum(losses) / batch.spec.numel()
+        optimiser.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimiser.step()
+        step += 1
+        value = float(loss.detach())
+        smoothed = value if math.isnan(smoothed) else 0.98 * smoothed + 0.02 * value
+        bar.update(int(time.monotonic() - started) - bar.n)
+        bar.set_postfix(step=step, nll=f"{smoothed:.3f}", refresh=False)
+        info = {"steps": step, "minutes": round(elapsed / 60, 1), "train_nll": round(smoothed, 4)}
+        if not snapshot_done and elapsed >= args.snapshot_at * 60:
+            save_checkpoint(model, args.out.with_name(args.out.stem + "-snapshot.pt"), **info)
+            snapshot_done = True
+        if time.monotonic() - last_save >= args.save_every * 60:
+            save_checkpoint(model, args.out, **info)
+            print(f"\nsaved step {step} nll {smoothed:.4f}", flush=True)
+            last_save = time.monotonic()
+    bar.close()
+    save_checkpoint(
+        model, args.out, steps=step, minutes=round(args.minutes, 1), train_nll=round(smoothed, 4)
+    )
+    print(f"done: {step} steps, smoothed train NLL {smoothed:.4f} nats/bin -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
