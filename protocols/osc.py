@@ -65,7 +65,13 @@ from host.options import validate_options
 from host.requests import Event
 from host.transport import TransportSnapshot, TransportSource, parse_bar_beat
 from protocols.osc_requests import OscReply, encode_event, error_reply, parse_request
-from protocols.osc_wire import IMMEDIATELY, OscDecodeError, OscMessage, decode_packet, encode_message
+from protocols.osc_wire import (
+    IMMEDIATELY,
+    OscDecodeError,
+    OscMessage,
+    decode_packet,
+    encode_message,
+)
 from protocols.ratelimit import LogLimiter
 
 log = logging.getLogger(__name__)
@@ -219,7 +225,8 @@ class OscFrontend(host.Frontend):
         if Capability.from_verb(verb) is None:
             raise DawhostError(
                 ErrorCode.BAD_REQUEST,
-                f"unknown verb {verb!r} for /dawhost/{model_id}; it can: {', '.join(model.verbs())}",
+                f"unknown verb {verb!r} for /dawhost/{model_id}; "
+                f"it can: {', '.join(model.verbs())}",
                 field="verb",
             )
         reply_id, request = parse_request(

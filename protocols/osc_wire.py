@@ -171,7 +171,7 @@ def encode_bundle(messages: Sequence[bytes], unix_time: float = IMMEDIATELY) -> 
     """A bundle of already encoded messages, to fire at `unix_time` (IMMEDIATELY: now)."""
     from pythonosc.osc_message import OscMessage as _PyOscMessage
 
-    builder = OscBundleBuilder(unix_time if unix_time else 0)
+    builder = OscBundleBuilder(unix_time if unix_time else 0)  # type: ignore[arg-type]
     for dgram in messages:
         builder.add_content(_PyOscMessage(dgram))
     return builder.build().dgram

@@ -54,7 +54,7 @@ from websockets.http11 import Response
 
 import host
 from host.core import Core
-from host.errors import DawhostError
+from host.errors import DawhostError, ErrorCode
 from host.requests import Event, OutputEvent, Progress, output_paths
 from host.transport import TransportSnapshot
 from protocols import ws_messages
@@ -230,10 +230,17 @@ class WebSocketFrontend(host.Frontend):
                 client.send_json({**message, "type": "pong"})
         except DawhostError as exc:
             self._log_limiter.warning("WebSocket %s: %s", client.name, exc.message)
-            rid = message.get("id")
-            client.send_json({"type": "error", "id": rid if isinstance(rid, (str, int)) else None,
-                              "code": exc.code.value, "message": exc.message,
-                              "field": exc.field})
+            self._error(client, message, exc.code.value, exc.message, exc.field)
+        except Exception as exc:  # a bug here must cost one message, not the connection
+            log.exception("WebSocket %s: message handling failed", client.name)
+            self._error(client, message, ErrorCode.BAD_REQUEST.value,
+                        f"the server could not handle this message ({type(exc).__name__})")
+
+    def _error(self, client: Client, message: dict[str, Any], code: str, text: str,
+               field: str | None = None) -> None:
+        rid = message.get("id")
+        client.send_json({"type": "error", "id": rid if isinstance(rid, (str, int)) else None,
+                          "code": code, "message": text, "field": field})
 
     def _generate(self, client: Client, message: dict[str, Any]) -> None:
         assert self.core is not None
@@ -258,7 +265,7 @@ class WebSocketFrontend(host.Frontend):
             body = {**event.as_dict(), "id": sent_id}
             files = output_paths(event.output) if isinstance(event, OutputEvent) else []
             frames: list[bytes] = []
-            if files and want_binary:
+            if files and want_binary and isinstance(event, OutputEvent):
                 try:
                     frames = await loop.run_in_executor(None, _read_frames, event, sent_id,
                                                         files)

@@ -129,7 +129,8 @@ def apply_transport(core: Core, message: Mapping[str, Any]) -> bool:
             accepted.append(transport.set_tempo(float(tempo), source))
         if "position" in message:
             beat = start_beat(message["position"], transport.beats_per_bar)
-            assert beat is not None
+            if beat is None:
+                raise bad("\"position\" must be a beat number or \"bar:beat\" text", "position")
             accepted.append(transport.set_position(beat, source))
         if "playing" in message:
             if not isinstance(message["playing"], bool):

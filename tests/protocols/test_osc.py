@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import soundfile
 
 import host
-
-from host.smf import write_smf
 from host.outputs import Note
+from host.smf import write_smf
 from protocols.osc_wire import encode_bundle, encode_message
 from tests.fakes import SlowModel
 from tests.protocols.osc_client import OscClient, osc_client, osc_server
