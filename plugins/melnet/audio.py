@@ -106,8 +106,10 @@ def griffin_lim(
 ) -> np.ndarray:
     """Waveform from magnitudes (frames, bins) with fast Griffin-Lim (momentum 0.99).
 
-    Returns exactly `samples` samples of mono float32 audio.
+    Returns exactly `samples` samples of mono float32 audio (cut, or padded with silence if the
+    spectrogram is shorter).
     """
+    inner = (linear.shape[0] - 1) * HOP  # the length whose STFT has exactly these frames
     magnitudes = torch.from_numpy(np.ascontiguousarray(linear.T, dtype=np.float32))
     generator = torch.Generator().manual_seed(seed)
     phase = torch.rand(magnitudes.shape, generator=generator) * 2 * math.pi
@@ -115,10 +117,10 @@ def griffin_lim(
     previous = torch.zeros_like(magnitudes, dtype=torch.complex64)
     spectrum = torch.polar(magnitudes, phase)
     for _ in range(iterations):
-        audio = torch.istft(spectrum, N_FFT, HOP, window=window, center=True, length=samples)
+        audio = torch.istft(spectrum, N_FFT, HOP, window=window, center=True, length=inner)
         rebuilt = torch.stft(audio, N_FFT, HOP, window=window, center=True, return_complex=True)
         accelerated = rebuilt + 0.99 * (rebuilt - previous)
         previous = rebuilt
         spectrum = magnitudes * torch.exp(1j * torch.angle(accelerated))
-    audio = torch.istft(spectrum, N_FFT, HOP, window=window, center=True, length=samples)
-    return audio.numpy().astype(np.float32)
+    audio = torch.istft(spectrum, N_FFT, HOP, window=window, center=True, length=inner).numpy()
+    return np.pad(audio[:samples], (0, max(0, samples - inner))).astype(np.float32)
