@@ -102,8 +102,9 @@ class OscProtocol(asyncio.DatagramProtocol):
 class OscFrontend(host.Frontend):
     name = "osc"
 
-    def __init__(self) -> None:
+    def __init__(self, receive_buffer: int | None = None) -> None:
         self.core: Core | None = None
+        self._receive_buffer_wanted = receive_buffer  # None: the config's, else 16 MiB
         self.port = 0
         self.receive_buffer = 0
         self.datagrams_received = 0
@@ -128,8 +129,9 @@ class OscFrontend(host.Frontend):
         self.core = core
         self._loop = asyncio.get_running_loop()
         settings = core.config.sections.get("osc", {})
-        sock = _open_socket(core.config.bind, core.config.osc_port,
-                            int(settings.get("receive_buffer", RECEIVE_BUFFER_BYTES)))
+        wanted = self._receive_buffer_wanted or int(settings.get("receive_buffer",
+                                                                  RECEIVE_BUFFER_BYTES))
+        sock = _open_socket(core.config.bind, core.config.osc_port, wanted)
         self.receive_buffer = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         transport, _ = await self._loop.create_datagram_endpoint(lambda: OscProtocol(self),
                                                                  sock=sock)
