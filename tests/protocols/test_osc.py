@@ -318,3 +318,26 @@ def test_burst_of_small_messages_loses_none(tmp_path: Path) -> None:
     received, buffer, sent = run(main())
     assert buffer >= 4 * 1024 * 1024
     assert received == sent
+
+
+def test_future_bundle_holds_other_messages_until_its_timetag(tmp_path: Path) -> None:
+    async def main() -> float:
+        async with osc_server(tmp_path) as (_, osc), osc_client(osc.port) as client:
+            sent = time.monotonic()
+            client.send_raw(encode_bundle([encode_message("/dawhost/ping", ["later"])],
+                                          time.time() + 0.25))
+            await client.expect("/dawhost/pong")
+            return time.monotonic() - sent
+
+    assert 0.24 <= run(main()) < 1.0
+
+
+def test_timetags_too_far_ahead_are_refused(tmp_path: Path) -> None:
+    async def main() -> Any:
+        async with osc_server(tmp_path) as (_, osc), osc_client(osc.port) as client:
+            client.send_raw(encode_bundle([encode_message("/dawhost/transport/stop", [])],
+                                          time.time() + 3600))
+            return (await client.expect("/dawhost/error")).args
+
+    error = run(main())
+    assert "3600" in error[2] or "ahead" in error[2]
