@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from host.transport import TransportSource
 from protocols.ws_messages import split_binary_frame
@@ -242,3 +242,38 @@ def test_token_and_origin_when_not_on_loopback(tmp_path: Path, query: str,
                 return False
 
     assert run(main()) is accepted
+
+
+def test_oversized_messages_close_only_that_connection(tmp_path: Path) -> None:
+    async def main() -> tuple[int | None, str]:
+        settings = {"sections": {"websocket": {"max_message": 10_000}}}
+        async with ws_server(tmp_path, **settings) as (_, ws), connect(url(ws)) as other:
+            async with connect(url(ws)) as big:
+                await big.send(json.dumps({"type": "ping", "pad": "x" * 20_000}))
+                try:
+                    await big.recv()
+                except ConnectionClosed as exc:
+                    code = exc.rcvd.code if exc.rcvd else None
+            await other.send(json.dumps({"type": "ping", "n": "still"}))
+            return code, (await next_json(other, "pong"))["n"]
+
+    code, pong = run(main())
+    assert code == 1009 and pong == "still"  # 1009: message too big
+
+
+def test_a_token_is_generated_when_bound_beyond_loopback_without_one(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> tuple[bool, bool]:
+        async with ws_server(tmp_path, bind="0.0.0.0") as (_, ws):
+            assert ws.token and ws.token in caplog.text
+            try:
+                async with connect(url(ws)):
+                    without = True
+            except InvalidStatus:
+                without = False
+            async with connect(url(ws, f"?token={ws.token}")) as conn:
+                await conn.send(json.dumps({"type": "ping"}))
+                with_token = (await next_json(conn, "pong"))["type"] == "pong"
+            return without, with_token
+
+    assert run(main()) == (False, True)
