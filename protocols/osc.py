@@ -48,11 +48,9 @@ Request ids are unique per sending host (cancel works from any port on that host
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import socket
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -63,8 +61,10 @@ from host.errors import DawhostError, ErrorCode
 from host.model import Capability
 from host.options import validate_options
 from host.requests import Event
-from host.transport import TransportSnapshot, TransportSource, parse_bar_beat
+from host.transport import TransportSnapshot
 from protocols.osc_requests import OscReply, encode_event, error_reply, parse_request
+from protocols.osc_socket import RECEIVE_BUFFER_BYTES, open_udp_socket
+from protocols.osc_transport import apply_transport_message, transport_reply
 from protocols.osc_wire import (
     IMMEDIATELY,
     OscDecodeError,
@@ -76,11 +76,9 @@ from protocols.ratelimit import LogLimiter
 
 log = logging.getLogger(__name__)
 
-RECEIVE_BUFFER_BYTES = 16 * 1024 * 1024  # holds a burst of ~10,000 small datagrams
 MAX_DATAGRAM = 65_000  # larger replies cannot travel in one UDP datagram
 MAX_SCHEDULE_AHEAD = 300.0  # seconds; later timetags are refused, not queued forever
 MAX_SCHEDULED = 1024
-SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Python does not export it on Linux
 Address = tuple[str, int]
 
 
@@ -131,7 +129,7 @@ class OscFrontend(host.Frontend):
         settings = core.config.sections.get("osc", {})
         wanted = self._receive_buffer_wanted or int(settings.get("receive_buffer",
                                                                   RECEIVE_BUFFER_BYTES))
-        sock = _open_socket(core.config.bind, core.config.osc_port, wanted)
+        sock = open_udp_socket(core.config.bind, core.config.osc_port, wanted)
         self.receive_buffer = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         transport, _ = await self._loop.create_datagram_endpoint(lambda: OscProtocol(self),
                                                                  sock=sock)
@@ -297,31 +295,7 @@ class OscFrontend(host.Frontend):
         """Apply one transport message (any thread); `at` is the monotonic time it takes
         effect. Raises DawhostError naming the problem."""
         assert self.core is not None
-        transport, source = self.core.transport, TransportSource.NETWORK
-        try:
-            if command == "tempo" and len(args) == 1 and _number(args[0]):
-                accepted = transport.set_tempo(float(args[0]), source, at)
-            elif command == "play" and not args:
-                accepted = transport.play(source, at)
-            elif command == "stop" and not args:
-                accepted = transport.stop(source, at)
-            elif command == "position" and len(args) == 1 and (
-                    _number(args[0]) or isinstance(args[0], str)):
-                beat = (parse_bar_beat(args[0], transport.beats_per_bar)
-                        if isinstance(args[0], str) else float(args[0]))
-                accepted = transport.set_position(beat, source, at)
-            elif command == "signature" and len(args) == 2 and all(
-                    isinstance(a, int) and not isinstance(a, bool) for a in args):
-                accepted = transport.set_signature(args[0], args[1], source)
-            else:
-                raise DawhostError(ErrorCode.BAD_REQUEST, _TRANSPORT_USAGE.get(
-                    command, f"unknown transport command {command!r}; use "
-                    + ", ".join(f"/dawhost/transport/{c}" for c in _TRANSPORT_USAGE)))
-        except ValueError as exc:
-            raise DawhostError(ErrorCode.BAD_REQUEST, str(exc)) from None
-        if not accepted:
-            raise DawhostError(ErrorCode.BUSY, "the transport follows MIDI clock or Link right "
-                               "now; network transport messages are ignored until it stops")
+        apply_transport_message(self.core.transport, command, args, at)
 
     def _schedule(self, message: OscMessage, addr: Address, ahead: float) -> None:
         """Hold a message from a future-dated bundle until its timetag."""
@@ -403,20 +377,6 @@ _SIMPLE_COMMANDS: dict[str, Callable[[OscFrontend, tuple[Any, ...], Address], No
     "reply": OscFrontend._register_reply,
     "cancel": OscFrontend._cancel,
 }
-_TRANSPORT_USAGE = {
-    "tempo": "/dawhost/transport/tempo takes one number, the tempo in BPM (20..999)",
-    "play": "/dawhost/transport/play takes no arguments",
-    "stop": "/dawhost/transport/stop takes no arguments",
-    "position": "/dawhost/transport/position takes one beat number or \"bar:beat\" text",
-    "signature": "/dawhost/transport/signature takes two ints, numerator and denominator",
-}
-
-
-def transport_reply(snapshot: TransportSnapshot) -> OscReply:
-    return ("/dawhost/transport", [snapshot.tempo, snapshot.numerator, snapshot.denominator,
-                                   int(snapshot.playing), snapshot.beat, snapshot.bar_beat()])
-
-
 def _request_id_hint(message: OscMessage) -> Any:
     """The request id an error should carry: the first argument of a request or cancel."""
     parts = message.address.split("/")
@@ -426,42 +386,6 @@ def _request_id_hint(message: OscMessage) -> Any:
         if isinstance(first, (int, str)) and not isinstance(first, bool):
             return first
     return None
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _open_socket(bind: str, port: int, receive_buffer: int) -> socket.socket:
-    """A UDP socket with a large receive buffer, so a burst from Max is queued, not dropped."""
-    family = socket.AF_INET6 if _is_ipv6(bind) else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    try:
-        sock.setblocking(False)
-        try:  # root (CAP_NET_ADMIN) may exceed net.core.rmem_max; everyone else is capped by it
-            if not sys.platform.startswith("linux"):
-                raise OSError("SO_RCVBUFFORCE is Linux-only")
-            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, receive_buffer)
-        except OSError:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-        # Linux reports twice the size set (the other half is bookkeeping).
-        granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
-        if granted < receive_buffer:
-            log.warning("OSC receive buffer is %d bytes, not %d: bursts may lose messages; "
-                        "raise it with `sysctl -w net.core.rmem_max=%d`", granted,
-                        receive_buffer, receive_buffer)
-        sock.bind((bind, port))
-    except Exception:
-        sock.close()
-        raise
-    return sock
-
-
-def _is_ipv6(bind: str) -> bool:
-    try:
-        return ipaddress.ip_address(bind).version == 6
-    except ValueError:
-        return False
 
 
 @host.hookimpl
