@@ -191,16 +191,21 @@ class OscFrontend(host.Frontend):
                 "(try /dawhost/ping or /dawhost/models)",
             )
         head, args = parts[1], message.args
+        offered = {m.model_id for m in self._exposed()}
+        if head in self.core.models and head not in offered:
+            raise DawhostError(ErrorCode.UNKNOWN_MODEL,
+                               f"model {head!r} is not offered over OSC (see the manifest's "
+                               "expose list)", "model")
         if len(parts) == 2 and head in _SIMPLE_COMMANDS:
             _SIMPLE_COMMANDS[head](self, args, addr)
         elif head == "transport":
             self._transport_command(parts[2:], args, addr)
-        elif len(parts) == 3 and head in self.core.models:
+        elif len(parts) == 3 and head in offered:
             self._request(head, parts[2], args, addr)
-        elif len(parts) == 4 and parts[2] == "options" and head in self.core.models:
+        elif len(parts) == 4 and parts[2] == "options" and head in offered:
             self.set_option(head, parts[3], args)
         elif len(parts) in (3, 4):
-            known = ", ".join(sorted(m.model_id for m in self._exposed())) or "none loaded"
+            known = ", ".join(sorted(offered)) or "none loaded"
             raise DawhostError(ErrorCode.UNKNOWN_MODEL,
                                f"no model {head!r} (address {message.address}); models: {known}",
                                field="model")
@@ -219,9 +224,6 @@ class OscFrontend(host.Frontend):
     def _request(self, model_id: str, verb: str, args: tuple[Any, ...], addr: Address) -> None:
         assert self.core is not None
         model = self.core.models[model_id]
-        if model not in self._exposed():
-            raise DawhostError(ErrorCode.UNKNOWN_MODEL,
-                               f"model {model_id!r} is not offered over OSC", "model")
         if Capability.from_verb(verb) is None:
             raise DawhostError(
                 ErrorCode.BAD_REQUEST,
