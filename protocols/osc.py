@@ -55,6 +55,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pythonosc.osc_message_builder import BuildError
+
 import host
 from host.core import Core
 from host.errors import DawhostError, ErrorCode
@@ -363,14 +365,25 @@ class OscFrontend(host.Frontend):
         if self._transport is None or self._transport.is_closing():
             return
         for address, args in replies:
-            dgram = encode_message(address, args)
-            if len(dgram) > MAX_DATAGRAM:
-                dgram = encode_message(*error_reply(
-                    args[0] if args else None, ErrorCode.MODEL_ERROR.value,
-                    f"{address} reply of {len(dgram)} bytes is too large for UDP; "
-                    "use the WebSocket front-end for this output"))
+            dgram = self._encode(address, args)
             for target in targets:
                 self._transport.sendto(dgram, target)
+
+    def _encode(self, address: str, args: list[Any]) -> bytes:
+        """The datagram for one reply, or an error reply saying why it cannot be sent."""
+        try:
+            dgram = encode_message(address, args)
+            problem = (f"{address} reply of {len(dgram)} bytes is too large for UDP; use the "
+                       "WebSocket front-end for this output") if len(dgram) > MAX_DATAGRAM else ""
+        except (BuildError, OverflowError, ValueError, TypeError) as exc:
+            # e.g. /dawhost/ping echoing an empty blob or a double too large for a float32
+            problem = f"{address} reply cannot be encoded as OSC: {exc}"
+        if not problem:
+            return dgram
+        self._log_limiter.warning("%s", problem)
+        reply_id = args[0] if args and isinstance(args[0], (str, int)) else None
+        code = ErrorCode.BAD_REQUEST if address == "/dawhost/pong" else ErrorCode.MODEL_ERROR
+        return encode_message(*error_reply(reply_id, code.value, problem))
 
 
 _SIMPLE_COMMANDS: dict[str, Callable[[OscFrontend, tuple[Any, ...], Address], None]] = {

@@ -163,6 +163,8 @@ class OscQueryServer:
             command = json.loads(frame)
         except ValueError as exc:
             return f"not JSON: {exc}"
+        except RecursionError:
+            return "JSON nested too deeply"
         if not isinstance(command, dict) or not isinstance(command.get("DATA"), str):
             return 'expected {"COMMAND": "LISTEN" or "IGNORE", "DATA": "/osc/path"}'
         path, name = command["DATA"], command.get("COMMAND")

@@ -36,6 +36,8 @@ def decode(frame: str | bytes) -> dict[str, Any]:
         message = json.loads(frame)
     except ValueError as exc:
         raise bad(f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise bad("JSON nested too deeply") from None
     if not isinstance(message, dict):
         raise bad(f"a message must be a JSON object with a \"type\", got {type(message).__name__}")
     kind = message.get("type")

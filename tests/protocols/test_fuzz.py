@@ -30,6 +30,8 @@ SEED_MESSAGES = [
     encode_message("/dawhost/fake-echo/options/repeats", [3]),
     encode_message("/dawhost/cancel", [7]),
     encode_message("/dawhost/models", []),
+    b"/dawhost/ping\x00\x00\x00,b\x00\x00\x00\x00\x00\x00",  # an empty blob to echo
+    b"/dawhost/ping\x00\x00\x00,d\x00\x00\x7f\xef\xff\xff\xff\xff\xff\xff",  # 1.8e308
     encode_bundle([encode_message("/dawhost/transport/play", []),
                    encode_message("/dawhost/ping", [3])]),
 ]
@@ -140,6 +142,8 @@ def random_json(rng: random.Random, depth: int = 0) -> Any:
 
 def random_frame(rng: random.Random) -> str | bytes:
     roll = rng.random()
+    if roll < 0.02:
+        return "[" * rng.randrange(1000, 60_000)  # deep nesting
     if roll < 0.1:
         return rng.randbytes(rng.randrange(1, 100))
     if roll < 0.25:
