@@ -1,0 +1,151 @@
+// The browser controller: lists the server's models, builds each one's form from its schema,
+// sends requests over the WebSocket and shows every job's progress, errors and results.
+
+import { Connection } from "./connection.js";
+import { element, inputControl, inputValue, optionControl, optionValue } from "./controls.js";
+import { JobCard } from "./jobs.js";
+import { TransportPanel } from "./transport.js";
+
+const $ = (selector) => document.querySelector(selector);
+const connection = Connection.forPage(window.location);
+const jobs = new Map(); // request id -> JobCard
+const session = Math.random().toString(36).slice(2, 6);
+let models = [];
+let selected = null;
+let counter = 0;
+
+function showGlobalError(text) {
+  const box = $("#global-error");
+  box.textContent = text;
+  box.hidden = false;
+}
+
+function send(message) {
+  try {
+    connection.send(message);
+    return true;
+  } catch (error) {
+    showGlobalError(error.message);
+    return false;
+  }
+}
+
+const transport = new TransportPanel($("#transport"), (fields) =>
+  send({ type: "transport", ...fields }));
+
+function renderModels() {
+  const list = $("#models");
+  list.replaceChildren(...models.map((model) => {
+    const button = element("button", { type: "button", className: "model",
+      dataset: { model: model.id } }, [
+      element("strong", { textContent: model.id }),
+      element("span", { className: "verbs", textContent: model.verbs.join(", ") }),
+    ]);
+    button.setAttribute("aria-pressed", String(model.id === selected?.id));
+    button.addEventListener("click", () => selectModel(model.id));
+    return element("li", {}, [button]);
+  }));
+  list.dataset.count = String(models.length);
+}
+
+function selectModel(id) {
+  selected = models.find((model) => model.id === id) ?? null;
+  renderModels();
+  const panel = $("#request");
+  panel.hidden = selected === null;
+  if (!selected) return;
+  panel.dataset.model = selected.id;
+  $("#model-title").textContent = selected.id;
+  $("#model-description").textContent = selected.description || "";
+  const verb = $("#verb");
+  verb.replaceChildren(...selected.verbs.map((v) => element("option", { value: v,
+    textContent: v })));
+  $("#verb-row").hidden = selected.verbs.length < 2;
+  $("#inputs").replaceChildren(element("legend", { textContent: "Inputs" }),
+    ...selected.inputs.map(inputControl));
+  $("#inputs").hidden = selected.inputs.length === 0;
+  $("#options").replaceChildren(element("legend", { textContent: "Options" }),
+    ...selected.options.map(optionControl));
+  $("#options").hidden = selected.options.length === 0;
+  $("#form-error").hidden = true;
+}
+
+function formError(text) {
+  const box = $("#form-error");
+  box.textContent = text;
+  box.hidden = text === "";
+}
+
+function buildRequest() {
+  const inputs = {};
+  for (const control of document.querySelectorAll("#inputs [data-input]")) {
+    const result = inputValue(control);
+    if (result.error) return { error: result.error };
+    if ("value" in result) inputs[control.dataset.input] = result.value;
+  }
+  const options = {};
+  for (const control of document.querySelectorAll("#options [data-option]")) {
+    options[control.dataset.option] = optionValue(control);
+  }
+  counter += 1;
+  const message = { type: "generate", id: `web-${session}-${counter}`, model: selected.id,
+    verb: $("#verb").value, options, inputs };
+  const seed = $("#seed").value.trim();
+  if (seed !== "") message.seed = Number(seed);
+  const start = $("#start").value.trim();
+  if (start !== "") message.start = /^[\d.]+$/.test(start) ? Number(start) : start;
+  return { message };
+}
+
+$("#request-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!selected) return;
+  const { message, error } = buildRequest();
+  if (error) {
+    formError(error);
+    return;
+  }
+  formError("");
+  const card = new JobCard({
+    id: message.id, model: message.model, verb: message.verb,
+    cancel: (id) => send({ type: "cancel", id }),
+    transport: () => ({ tempo: transport.state?.tempo ?? 120,
+      beatsPerBar: transport.beatsPerBar }),
+  });
+  jobs.set(message.id, card);
+  $("#jobs").prepend(card.root);
+  if (!send(message)) card.fail({ code: "not_connected", message: "not connected to dawhost" });
+});
+
+connection.addEventListener("state", ({ detail }) => {
+  const badge = $("#connection");
+  badge.dataset.state = detail;
+  badge.textContent = { connecting: "connecting…", open: "connected", closed: "disconnected" }[
+    detail];
+  if (detail === "open") {
+    $("#global-error").hidden = true;
+    send({ type: "describe" });
+  }
+});
+
+connection.addEventListener("message", ({ detail: message }) => {
+  if (message.type === "models") {
+    models = message.models;
+    if (!selected && models.length) selectModel(models[0].id);
+    else selectModel(selected?.id);
+    if (message.transport) transport.update(message.transport);
+  } else if (message.type === "transport") {
+    transport.update(message);
+  } else if (jobs.has(message.id)) {
+    jobs.get(message.id).handle(message);
+  } else if (message.type === "error") {
+    showGlobalError(`${message.code}: ${message.message}`);
+  }
+});
+
+connection.addEventListener("frame", ({ detail: { header, data } }) => {
+  jobs.get(header.id)?.file(header, data);
+});
+
+connection.addEventListener("problem", ({ detail }) => showGlobalError(detail));
+connection.open();

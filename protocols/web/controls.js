@@ -1,0 +1,107 @@
+// Form controls generated from a model's description (`describe` on the WebSocket): one per
+// option from its schema (slider with the bounds, menu for choices, checkbox, text) and one
+// per input (notes text, file path, text). The schema is the only source of bounds here.
+
+import { EXAMPLE_NOTES, parseNotesText } from "./notes.js";
+
+function element(tag, attributes = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === "dataset") Object.assign(node.dataset, value);
+    else if (value !== undefined && value !== null) node[key] = value;
+  }
+  node.append(...children);
+  return node;
+}
+
+export { element };
+
+function stepFor(option) {
+  if (option.type === "int") return 1;
+  const span = option.maximum - option.minimum;
+  return span > 0 ? Number((span / 1000).toPrecision(1)) : 0.01;
+}
+
+export function optionControl(option) {
+  const id = `option-${option.name}`;
+  const label = element("label", { htmlFor: id, textContent: option.name, title: option.description });
+  let control;
+  let readout = null;
+  if (option.choices) {
+    control = element("select", { id }, option.choices.map((choice) =>
+      element("option", { value: String(choice), textContent: String(choice) })));
+    control.value = String(option.default);
+  } else if (option.type === "bool") {
+    control = element("input", { id, type: "checkbox", checked: Boolean(option.default) });
+  } else if ((option.type === "int" || option.type === "float")
+      && option.minimum !== null && option.maximum !== null) {
+    control = element("input", {
+      id, type: "range", min: option.minimum, max: option.maximum, step: stepFor(option),
+    });
+    control.value = String(option.default);
+    readout = element("output", { htmlFor: id, textContent: String(option.default) });
+    control.addEventListener("input", () => { readout.textContent = control.value; });
+  } else if (option.type === "int" || option.type === "float") {
+    control = element("input", {
+      id, type: "number", step: option.type === "int" ? 1 : "any", value: option.default,
+      min: option.minimum ?? undefined, max: option.maximum ?? undefined,
+    });
+  } else {
+    control = element("input", { id, type: "text", value: option.default ?? "" });
+  }
+  control.dataset.option = option.name;
+  control.dataset.type = option.type;
+  const row = element("div", { className: "control" }, [label, control]);
+  if (readout) row.append(readout);
+  if (option.description) row.append(element("small", { textContent: option.description }));
+  return row;
+}
+
+export function optionValue(control) {
+  const type = control.dataset.type;
+  if (control.type === "checkbox") return control.checked;
+  if (control.tagName === "SELECT") {
+    // Menus of numbers send numbers: the schema's choices keep their type on the wire.
+    return type === "int" || type === "float" ? Number(control.value) : control.value;
+  }
+  if (type === "int") return Number.parseInt(control.value, 10);
+  if (type === "float") return Number(control.value);
+  return control.value;
+}
+
+export function inputControl(input) {
+  const id = `input-${input.name}`;
+  const title = `${input.name}${input.required ? "" : " (optional)"}`;
+  const label = element("label", { htmlFor: id, textContent: title, title: input.description });
+  let control;
+  if (input.kind === "notes") {
+    control = element("textarea", {
+      id, rows: 4, value: input.required ? EXAMPLE_NOTES : "",
+      placeholder: "pitch velocity start_beat duration_beat, one note per line (or a .mid path)",
+    });
+  } else if (input.kind === "text") {
+    control = element("textarea", { id, rows: 2, placeholder: input.description });
+  } else {
+    control = element("input", {
+      id, type: "text", placeholder: `path to a ${input.kind === "midi_file" ? "MIDI" : "audio"} `
+        + "file inside the server's work folder",
+    });
+  }
+  control.dataset.input = input.name;
+  control.dataset.kind = input.kind;
+  return element("div", { className: "control" }, [
+    label, control, element("small", { textContent: input.description }),
+  ]);
+}
+
+// The value to send for an input, or {error} naming the problem; undefined means "leave out".
+export function inputValue(control) {
+  const text = control.value;
+  if (control.dataset.kind === "notes") {
+    const parsed = parseNotesText(text);
+    if (parsed.error) return { error: `${control.dataset.input}: ${parsed.error}` };
+    if (parsed.path) return { value: parsed.path };
+    return parsed.notes.length ? { value: parsed.notes } : {};
+  }
+  return text.trim() === "" ? {} : { value: control.dataset.kind === "text" ? text : text.trim() };
+}

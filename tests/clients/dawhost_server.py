@@ -1,0 +1,111 @@
+"""Runs a real `dawhost serve` in a subprocess on free ports, for client tests.
+
+The server loads `tests.clients.fake_models` (every verb covered, no torch) and the OSC and
+WebSocket front-ends; the test waits until OSCQuery answers, and the server is stopped with
+SIGTERM (then killed) when the test module is done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parents[2]
+MANIFEST = """\
+[plugins.fakes]
+module = "tests.clients.fake_models"
+
+[plugins.osc]
+module = "protocols.osc"
+
+[plugins.websocket]
+module = "protocols.websocket"
+"""
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def free_ports() -> dict[str, int]:
+    """Ports for one server; UDP and TCP ports are drawn from both kinds of socket."""
+    ports: dict[str, int] = {}
+    while len(set(ports.values())) < 4:
+        ports = {"osc": free_port(socket.SOCK_DGRAM), "reply": free_port(socket.SOCK_DGRAM),
+                 "oscquery": free_port(), "ws": free_port()}
+    return ports
+
+
+@dataclass
+class DawhostServer:
+    process: subprocess.Popen[bytes]
+    work_dir: Path
+    log_path: Path
+    osc_port: int
+    reply_port: int
+    oscquery_port: int
+    ws_port: int
+
+    @property
+    def page_url(self) -> str:
+        return f"http://127.0.0.1:{self.ws_port}/"
+
+    def oscquery(self, target: str = "/") -> Any:
+        url = f"http://127.0.0.1:{self.oscquery_port}{target}"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return json.loads(response.read())
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(tmp: Path, timeout: float = 30.0) -> DawhostServer:
+    work_dir = tmp / "work"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    manifest = tmp / "manifest.toml"
+    manifest.write_text(MANIFEST)
+    ports = free_ports()
+    env = {**os.environ, "DAWHOST_MANIFEST": str(manifest), "PYTHONPATH": str(PROJECT)}
+    env.pop("DAWHOST_DISABLE", None)
+    log_path = tmp / "server.log"
+    command = [sys.executable, "-m", "host.cli", "serve", "--no-midi", "--work-dir",
+               str(work_dir), "--osc-port", str(ports["osc"]), "--reply-port",
+               str(ports["reply"]), "--oscquery-port", str(ports["oscquery"]),
+               "--ws-port", str(ports["ws"])]
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=log_file,
+                                   stderr=subprocess.STDOUT)
+    server = DawhostServer(process, work_dir, log_path, ports["osc"], ports["reply"],
+                           ports["oscquery"], ports["ws"])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"dawhost serve exited with {process.returncode}:\n{server.log()}")
+        try:
+            server.oscquery("/?HOST_INFO")
+            urllib.request.urlopen(server.page_url, timeout=2).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"dawhost serve did not answer within {timeout} s:\n{server.log()}")

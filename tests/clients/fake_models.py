@@ -1,0 +1,109 @@
+"""A plugin module for client tests: the host's fakes plus a fake stem splitter and a fake
+singer, so every verb a Max patch or the browser page sends has a model to answer it.
+
+Listed in a test manifest as `module = "tests.clients.fake_models"`; no torch, loads instantly.
+"""
+
+from __future__ import annotations
+
+import wave
+from collections.abc import Iterator
+from typing import Literal
+
+import numpy as np
+
+import host
+from host import AudioOutput, BadInput, Capability, Field, InputKind, InputSpec, Model
+from host.outputs import StemsOutput
+from tests.fakes import EchoContinuer, FailingModel, SineRenderer, SlowModel
+
+STEM_NAMES = ("vocals", "drums", "bass", "other")
+
+
+def read_wav(path: object) -> tuple[np.ndarray, int]:
+    """Mono float samples of a 16-bit PCM WAV file (what the fakes write)."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
+            frames = wav.readframes(wav.getnframes())
+    except (wave.Error, EOFError) as exc:
+        raise BadInput("audio", f"{path} is not a PCM WAV file ({exc})") from None
+    if width != 2:
+        raise BadInput("audio", f"{path} has {8 * width}-bit samples; send 16-bit PCM")
+    samples = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
+    return samples.reshape(-1, channels).mean(axis=1), rate
+
+
+class BandSplitter(Model):
+    """Splits a WAV file into four "stems" by frequency band (a stand-in for separation)."""
+
+    model_id = "fake-stems"
+    capabilities = frozenset({Capability.SEPARATE_STEMS})
+    inputs = (InputSpec("audio", InputKind.AUDIO_FILE, "a WAV file to split"),)
+    description = "Splits audio into four frequency bands named like stems (test model)"
+
+    class Options(host.Options):
+        gain: float = Field(1.0, ge=0.0, le=2.0, description="Gain applied to every stem")
+
+    def run(self, job: host.Job) -> Iterator[StemsOutput]:
+        samples, rate = read_wav(job.inputs["audio"])
+        if samples.size == 0:
+            raise BadInput("audio", "the file has no samples")
+        spectrum = np.fft.rfft(samples)
+        edges = np.linspace(0, spectrum.size, len(STEM_NAMES) + 1).astype(int)
+        stems = {}
+        for index, name in enumerate(STEM_NAMES):
+            job.progress((index + 1) / len(STEM_NAMES), name)
+            band = np.zeros_like(spectrum)
+            band[edges[index] : edges[index + 1]] = spectrum[edges[index] : edges[index + 1]]
+            audio = np.fft.irfft(band, n=samples.size) * job.options.gain
+            stems[name] = AudioOutput(rate, samples=audio.astype(np.float32), name=name)
+        yield StemsOutput(stems)
+
+
+class HummingSinger(Model):
+    """Hums one sine syllable per lyric word on the given notes (a stand-in for vocal_tts)."""
+
+    model_id = "fake-singer"
+    capabilities = frozenset({Capability.SING})
+    inputs = (
+        InputSpec("lyrics", InputKind.TEXT, "words, one per note"),
+        InputSpec("notes", InputKind.NOTES, "the melody"),
+    )
+    sample_rate = 8000
+    description = "Hums a sine per word on the melody (test model)"
+
+    class Options(host.Options):
+        voice: Literal["alto", "tenor"] = Field("alto", description="Voice register")
+        vibrato: float = Field(0.0, ge=0.0, le=1.0, description="Vibrato depth in semitones")
+
+    def run(self, job: host.Job) -> Iterator[AudioOutput]:
+        words = str(job.inputs["lyrics"]).split()
+        notes = job.inputs["notes"]
+        if not words:
+            raise BadInput("lyrics", "no words to sing")
+        if len(words) > len(notes):
+            raise BadInput("lyrics", f"{len(words)} words but only {len(notes)} notes")
+        spb = job.transport.seconds_per_beat
+        end = max(n.start + n.duration for n in notes) * spb
+        t = np.arange(int(end * self.sample_rate) + 1) / self.sample_rate
+        audio = np.zeros_like(t)
+        octave = 0 if job.options.voice == "alto" else -12
+        for note in notes[: len(words)]:
+            mask = (t >= note.start * spb) & (t < (note.start + note.duration) * spb)
+            semitones = note.pitch + octave - 69 + job.options.vibrato * np.sin(
+                2 * np.pi * 5 * t[mask])
+            phase = 2 * np.pi * np.cumsum(440.0 * 2 ** (semitones / 12)) / self.sample_rate
+            audio[mask] = 0.5 * np.sin(phase)
+        job.progress(1.0)
+        yield AudioOutput(self.sample_rate, samples=audio.astype(np.float32), name="vocal")
+
+
+@host.hookimpl
+def register_models() -> Iterator[Model]:
+    yield EchoContinuer()
+    yield SineRenderer()
+    yield SlowModel()
+    yield FailingModel()
+    yield BandSplitter()
+    yield HummingSinger()
