@@ -90,15 +90,17 @@ def mel_to_linear(spec: np.ndarray, iterations: int = 30) -> np.ndarray:
 
     The mel matrix is wide and not invertible; projected multiplicative updates give a
     non-negative least-squares estimate, which avoids the negative ringing of a pseudo-inverse.
+    (torch rather than numpy: it honours the one-thread setting of a shared CPU.)
     """
-    bank = mel_filterbank()
-    target = np.exp(spec.astype(np.float64) * LOG_SCALE + LOG_MEAN)
-    target[spec <= silence_level() + 1e-3] = 0.0
-    linear = np.maximum(target @ bank, 1e-8) / np.maximum(bank.sum(0), 1e-3)
+    bank = torch.from_numpy(mel_filterbank())
+    spec_t = torch.from_numpy(np.ascontiguousarray(spec, dtype=np.float32))
+    target = torch.exp(spec_t * LOG_SCALE + LOG_MEAN)
+    target[spec_t <= silence_level() + 1e-3] = 0.0
+    wanted = target @ bank + 1e-10  # fixed numerator of every update
+    linear = torch.clamp(target @ bank, min=1e-8) / torch.clamp(bank.sum(0), min=1e-3)
     for _ in range(iterations):
-        estimate = linear @ bank.T
-        linear *= (target @ bank + 1e-10) / (estimate @ bank + 1e-10)
-    return linear.astype(np.float32)
+        linear *= wanted / ((linear @ bank.T) @ bank + 1e-10)
+    return linear.numpy()
 
 
 def griffin_lim(
@@ -121,6 +123,6 @@ def griffin_lim(
         rebuilt = torch.stft(audio, N_FFT, HOP, window=window, center=True, return_complex=True)
         accelerated = rebuilt + 0.99 * (rebuilt - previous)
         previous = rebuilt
-        spectrum = magnitudes * torch.exp(1j * torch.angle(accelerated))
+        spectrum = accelerated * (magnitudes / (accelerated.abs() + 1e-8))
     audio = torch.istft(spectrum, N_FFT, HOP, window=window, center=True, length=inner).numpy()
     return np.pad(audio[:samples], (0, max(0, samples - inner))).astype(np.float32)

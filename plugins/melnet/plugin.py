@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from plugins.melnet.network import MelNet
 
 MAX_SECONDS = 32.0  # longest render accepted: sampling time grows linearly with length
-DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "melnet.pt"
 
 
 class MelNetRenderer(Model):
@@ -52,7 +51,7 @@ class MelNetRenderer(Model):
         self.network: MelNet | None = None
 
     def load(self) -> None:
-        from plugins.melnet.train import load_checkpoint
+        from plugins.melnet.train import DEFAULT_CHECKPOINT, load_checkpoint
 
         path = self.checkpoint or DEFAULT_CHECKPOINT
         if not Path(path).is_file():
