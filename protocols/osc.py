@@ -51,11 +51,10 @@ import asyncio
 import json
 import logging
 import socket
+import struct
 import time
 from collections.abc import Callable
 from typing import Any
-
-from pythonosc.osc_message_builder import BuildError
 
 import host
 from host.core import Core
@@ -112,7 +111,7 @@ class OscFrontend(host.Frontend):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reply_ports: dict[Address, int] = {}  # (host, source port) -> reply port
         self._host_reply_ports: dict[str, int] = {}  # latest registration per host
-        self._scheduled = 0
+        self._pending: dict[int, Any] = {}  # held bundle messages: scheduler items, timer handles
         self._unsubscribe: list[Callable[[], None]] = []
         self.option_values: dict[str, dict[str, Any]] = {}  # model id -> option -> value
         self.option_listeners: list[Callable[[str, str, Any], None]] = []
@@ -147,6 +146,8 @@ class OscFrontend(host.Frontend):
                  self.receive_buffer)
 
     async def stop(self) -> None:
+        if self.core is not None:
+            self._cancel_pending()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
@@ -193,16 +194,18 @@ class OscFrontend(host.Frontend):
                 "(try /dawhost/ping or /dawhost/models)",
             )
         head, args = parts[1], message.args
+        if len(parts) == 2 and head in _SIMPLE_COMMANDS:
+            _SIMPLE_COMMANDS[head](self, args, addr)
+            return
+        if head == "transport":
+            self._transport_command(parts[2:], args, addr)
+            return
         offered = {m.model_id for m in self._exposed()}
         if head in self.core.models and head not in offered:
             raise DawhostError(ErrorCode.UNKNOWN_MODEL,
                                f"model {head!r} is not offered over OSC (see the manifest's "
                                "expose list)", "model")
-        if len(parts) == 2 and head in _SIMPLE_COMMANDS:
-            _SIMPLE_COMMANDS[head](self, args, addr)
-        elif head == "transport":
-            self._transport_command(parts[2:], args, addr)
-        elif len(parts) == 3 and head in offered:
+        if len(parts) == 3 and head in offered:
             self._request(head, parts[2], args, addr)
         elif len(parts) == 4 and parts[2] == "options" and head in offered:
             self.set_option(head, parts[3], args)
@@ -304,34 +307,48 @@ class OscFrontend(host.Frontend):
     def _schedule(self, message: OscMessage, addr: Address, ahead: float) -> None:
         """Hold a message from a future-dated bundle until its timetag."""
         assert self.core is not None and self._loop is not None
-        if ahead > MAX_SCHEDULE_AHEAD or self._scheduled >= MAX_SCHEDULED:
+        if ahead > MAX_SCHEDULE_AHEAD or len(self._pending) >= MAX_SCHEDULED:
             self.dispatch_error(addr, f"bundle timetag {ahead:.1f} s ahead cannot be held "
                                 f"(at most {MAX_SCHEDULE_AHEAD:g} s and {MAX_SCHEDULED} pending)")
             return
-        self._scheduled += 1
         due = time.monotonic() + ahead
         parts = message.address.split("/")
-        if parts[1:3] == ["dawhost", "transport"] and len(parts) == 4:
-            loop = self._loop
+        loop = self._loop
+        handle: Any = None
 
-            def fire() -> None:  # on the scheduler thread: apply exactly at `due`
+        def on_loop(error: str | None) -> None:
+            self._pending.pop(id(handle), None)
+            if error:
+                self.dispatch_error(addr, error)
+
+        if parts[1:3] == ["dawhost", "transport"] and len(parts) == 4:
+            def fire() -> None:  # on the scheduler thread, to apply the change exactly at `due`
+                error = None
                 try:
                     self.apply_transport(parts[3], message.args, at=due)
                 except DawhostError as exc:
-                    loop.call_soon_threadsafe(self.dispatch_error, addr, exc.message)
-                finally:
-                    loop.call_soon_threadsafe(self._scheduled_done)
+                    error = exc.message
+                if not loop.is_closed():
+                    loop.call_soon_threadsafe(on_loop, error)
 
-            self.core.scheduler.at_time(due, fire)
+            handle = self.core.scheduler.at_time(due, fire)
         else:
             def later() -> None:
-                self._scheduled_done()
+                on_loop(None)
                 self.dispatch(message, addr)
 
-            self._loop.call_at(self._loop.time() + ahead, later)
+            handle = loop.call_at(loop.time() + ahead, later)
+        self._pending[id(handle)] = handle
 
-    def _scheduled_done(self) -> None:
-        self._scheduled -= 1
+    def _cancel_pending(self) -> None:
+        """Drop bundle messages not yet due (the front-end is stopping)."""
+        assert self.core is not None
+        for handle in list(self._pending.values()):
+            if isinstance(handle, asyncio.TimerHandle):
+                handle.cancel()
+            else:
+                self.core.scheduler.cancel(handle)
+        self._pending.clear()
 
     def dispatch_error(self, addr: Address, message: str) -> None:
         self.send_replies([error_reply(None, ErrorCode.BAD_REQUEST.value, message)],
@@ -375,7 +392,7 @@ class OscFrontend(host.Frontend):
             dgram = encode_message(address, args)
             problem = (f"{address} reply of {len(dgram)} bytes is too large for UDP; use the "
                        "WebSocket front-end for this output") if len(dgram) > MAX_DATAGRAM else ""
-        except (BuildError, OverflowError, ValueError, TypeError) as exc:
+        except (OverflowError, ValueError, TypeError, struct.error) as exc:
             # e.g. /dawhost/ping echoing an empty blob or a double too large for a float32
             problem = f"{address} reply cannot be encoded as OSC: {exc}"
         if not problem:

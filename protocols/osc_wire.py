@@ -1,8 +1,9 @@
 """OSC 1.0 packets as bytes: a strict decoder that says what is wrong, and the encoder.
 
 python-osc's own parser drops bad packets with a log line and skips unknown type tags (which
-misaligns every later argument); a server that answers Max users needs the reason instead, so
-decoding is done here and encoding goes through python-osc's `OscMessageBuilder`.
+misaligns every later argument), and its builder parses every message it builds back again;
+a server answering Max users needs the reason for a bad packet and cheap replies, so both
+directions are done here (tests check the bytes against python-osc's builder).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pythonosc.osc_bundle_builder import OscBundleBuilder
-from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.parsing import ntp
 
 IMMEDIATELY = 0.0  # timetag value meaning "now" (also used for plain messages)
@@ -160,11 +160,51 @@ def _decode_message(data: bytes, timetag: float) -> OscMessage:
 
 def encode_message(address: str, args: Sequence[Any] = ()) -> bytes:
     """One OSC message. ints become 'i' (or 'h' beyond 32 bits), floats 'f', str 's',
-    bool 'T'/'F', None 'N', bytes 'b', lists OSC arrays."""
-    builder = OscMessageBuilder(address)
+    bool 'T'/'F', None 'N', bytes 'b', lists OSC arrays; the bytes are the same as
+    python-osc's `OscMessageBuilder` makes, built without its parse-back of every message."""
+    tags = [","]
+    body: list[bytes] = []
+    _encode_args(args, tags, body)
+    return b"".join([_osc_string(address), _osc_string("".join(tags)), *body])
+
+
+def _osc_string(text: str) -> bytes:
+    raw = text.encode("utf-8")
+    return raw + b"\x00" * (4 - len(raw) % 4)
+
+
+def _encode_args(args: Sequence[Any], tags: list[str], body: list[bytes]) -> None:
     for arg in args:
-        builder.add_arg(arg)
-    return builder.build().dgram
+        if arg is True:
+            tags.append("T")
+        elif arg is False:
+            tags.append("F")
+        elif arg is None:
+            tags.append("N")
+        elif isinstance(arg, int):
+            if arg.bit_length() > 31:
+                tags.append("h")
+                body.append(struct.pack(">q", arg))
+            else:
+                tags.append("i")
+                body.append(struct.pack(">i", arg))
+        elif isinstance(arg, float):
+            tags.append("f")
+            body.append(struct.pack(">f", arg))  # OverflowError beyond float32: the caller's
+        elif isinstance(arg, str):
+            tags.append("s")
+            body.append(_osc_string(arg))
+        elif isinstance(arg, (bytes, bytearray)):
+            if not arg:
+                raise ValueError("an OSC blob cannot be empty")
+            tags.append("b")
+            body.append(struct.pack(">i", len(arg)) + bytes(arg) + b"\x00" * (-len(arg) % 4))
+        elif isinstance(arg, (list, tuple)):
+            tags.append("[")
+            _encode_args(arg, tags, body)
+            tags.append("]")
+        else:
+            raise TypeError(f"cannot send {type(arg).__name__} over OSC")
 
 
 def encode_bundle(messages: Sequence[bytes], unix_time: float = IMMEDIATELY) -> bytes:

@@ -15,6 +15,7 @@ from host.core import Core
 from protocols.osc import OscFrontend
 from protocols.websocket import WebSocketFrontend
 from tests.fakes import EchoContinuer, SlowModel
+from tests.protocols.crash_check import no_handler_crashes  # noqa: F401
 from tests.protocols.http_client import http_get
 from tests.protocols.osc_client import osc_client
 from tests.protocols.ws_client import next_json

@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from protocols.osc_wire import OscDecodeError, decode_packet, encode_bundle, encode_message
 from tests.fakes import EchoContinuer, SineRenderer
+from tests.protocols.crash_check import no_handler_crashes  # noqa: F401
 from tests.protocols.http_client import http_get
 from tests.protocols.osc_client import osc_client, osc_server
 from tests.protocols.ws_client import next_json, until_end, ws_server

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pythonosc.osc_message_builder import OscMessageBuilder
 
 from host.errors import DawhostError, ErrorCode
 from host.outputs import AudioOutput, FileOutput, Note, NotesOutput, StemsOutput
@@ -126,3 +127,20 @@ def test_output_replies_for_each_kind(tmp_path: Path) -> None:
     assert error == [("/dawhost/error", ["r", "busy", "full", ""])]
     for address, args in notes + stems + midi + error:
         assert decode_packet(encode_message(address, args))[0].args == tuple(args)
+
+
+@pytest.mark.parametrize("args", [
+    [], [1], [-1, 2**31 - 1, -2**31, 2**40], [0.25, -1e30], ["", "abc", "abcd", "é🎹"],
+    [True, False, None], [b"\x01", b"\x01\x02\x03\x04\x05"], [1, [2.5, ["x", [None]]], "y"],
+])
+def test_encoder_matches_python_osc_byte_for_byte(args: list[object]) -> None:
+    builder = OscMessageBuilder("/dawhost/some/address")
+    for arg in args:
+        builder.add_arg(arg)
+    assert encode_message("/dawhost/some/address", args) == builder.build().dgram
+
+
+def test_values_osc_cannot_carry_are_refused() -> None:
+    for bad in ([b""], [1e300], [object()], [2**70]):
+        with pytest.raises((ValueError, OverflowError, TypeError, struct.error)):
+            encode_message("/x", bad)

@@ -13,6 +13,7 @@ from websockets.asyncio.client import connect
 from host.transport import TransportSource
 from protocols.osc_wire import decode_packet
 from tests.fakes import EchoContinuer, SineRenderer
+from tests.protocols.crash_check import no_handler_crashes  # noqa: F401
 from tests.protocols.http_client import http_get
 from tests.protocols.osc_client import osc_client, osc_server
 

@@ -13,6 +13,7 @@ from websockets.asyncio.client import connect
 from host.config import ServerConfig
 from host.serve import serve
 from protocols.mdns import OSC_SERVICE, OSCQUERY_SERVICE, service_records
+from tests.protocols.crash_check import no_handler_crashes  # noqa: F401
 from tests.protocols.http_client import http_get
 from tests.protocols.osc_client import osc_client
 from tests.protocols.ws_client import next_json

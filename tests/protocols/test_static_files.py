@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from protocols.static_files import StaticFiles
+from tests.protocols.crash_check import no_handler_crashes  # noqa: F401
 from tests.protocols.http_client import http_get
 from tests.protocols.ws_client import ws_server
 

@@ -16,6 +16,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from host.transport import TransportSource
 from protocols.ws_messages import split_binary_frame
 from tests.fakes import SlowModel
+from tests.protocols.crash_check import no_handler_crashes  # noqa: F401
 from tests.protocols.ws_client import next_json, until_end, ws_server
 
 PRIMER = [[60, 100, 0, 1], [64, 90, 1, 1]]
