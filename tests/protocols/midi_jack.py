@@ -1,0 +1,179 @@
+"""A private JACK server (dummy driver) and an independent MIDI client to drive dawhost's ports.
+
+The server gets a unique name (`jackd -n`), selected through JACK_DEFAULT_SERVER, so tests and
+benchmarks never touch anyone else's JACK server; it is stopped by its PID. `Driver` plays the
+DAW: it sends clock, notes and CCs into `dawhost in` and records what comes out of
+`dawhost out`, with arrival times.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import rtmidi
+
+from protocols.midi_ports import INPUT_NAME, OUTPUT_NAME
+
+PERIOD_FRAMES = 64
+SAMPLE_RATE = 48_000
+
+
+class JackUnavailable(Exception):
+    pass
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux to SIGTERM it when this process dies, so a killed
+    test run never leaves a JACK server behind."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+@contextmanager
+def jack_server(name: str | None = None) -> Iterator[str]:
+    """Run `jackd -d dummy -r 48000 -p 64` under a unique name for the duration."""
+    if shutil.which("jackd") is None:
+        raise JackUnavailable("jackd is not installed (Debian package jackd2)")
+    name = name or f"dawhost-test-{os.getpid()}-{time.monotonic_ns() % 100000}"
+    previous = {key: os.environ.get(key) for key in ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER")}
+    process = subprocess.Popen(
+        ["jackd", "-n", name, "-d", "dummy", "-r", str(SAMPLE_RATE), "-p", str(PERIOD_FRAMES)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,
+    )
+    os.environ["JACK_DEFAULT_SERVER"] = name
+    os.environ["JACK_NO_START_SERVER"] = "1"
+    try:
+        ready = subprocess.run(
+            ["jack_wait", "-s", name, "-w", "-t", "10"],
+            capture_output=True,
+            text=True,
+            timeout=15,
+        )
+        if ready.returncode != 0 or process.poll() is not None:
+            raise JackUnavailable(f"jackd did not start: {ready.stdout} {ready.stderr}")
+        yield name
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait()
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@dataclass(frozen=True)
+class Received:
+    time: float  # time.monotonic() when the driver's callback saw it
+    data: tuple[int, ...]
+
+    @property
+    def kind(self) -> str:
+        status = self.data[0] & 0xF0
+        if status == 0x90 and self.data[2] > 0:
+            return "on"
+        if status == 0x80 or (status == 0x90 and self.data[2] == 0):
+            return "off"
+        return {0xB0: "cc", 0xC0: "program"}.get(status, "other")
+
+
+def _find(ports: list[str], wanted: str) -> int:
+    for index, name in enumerate(ports):
+        if name.endswith(":" + wanted) or name == wanted:
+            return index
+    raise JackUnavailable(f"no port {wanted!r} among {ports}")
+
+
+class Driver:
+    """The DAW side: writes into `dawhost in`, reads from `dawhost out`."""
+
+    def __init__(self) -> None:
+        self.out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="driver-out")
+        self.inp = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name="driver-in")
+        self.inp.ignore_types(sysex=False, timing=False, active_sense=False)
+        self.received: list[Received] = []
+        self._lock = threading.Lock()
+        self._clock: threading.Thread | None = None
+        self._clock_stop = threading.Event()
+        self.tempo = 120.0
+        self.tick_times: list[float] = []  # when each clock tick was sent
+
+    def connect(self) -> None:
+        self.out.open_port(_find(self.out.get_ports(), INPUT_NAME), "to-dawhost")
+        self.inp.open_port(_find(self.inp.get_ports(), OUTPUT_NAME), "from-dawhost")
+        self.inp.set_callback(self._on_message)
+
+    def close(self) -> None:
+        self.stop_clock()
+        for port in (self.out, self.inp):
+            port.close_port()
+            port.delete()
+
+    def _on_message(self, event: tuple[list[int], float], _data: object = None) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self.received.append(Received(now, tuple(event[0])))
+
+    def messages(self, kind: str | None = None) -> list[Received]:
+        with self._lock:
+            return [m for m in self.received if kind is None or m.kind == kind]
+
+    def send(self, *data: int) -> None:
+        self.out.send_message(list(data))
+
+    # --- clock -----------------------------------------------------------------------------
+    def start_clock(self, tempo: float, send_start: bool = True) -> None:
+        """Send 24 PPQN clock from a thread (sleep, then spin the last 2 ms), Start first."""
+        self.tempo = tempo
+        self._clock_stop.clear()
+        if send_start:
+            self.send(0xFA)
+        self._clock = threading.Thread(target=self._run_clock, daemon=True, name="driver-clock")
+        self._clock.start()
+
+    def stop_clock(self, send_stop: bool = False) -> None:
+        self._clock_stop.set()
+        if self._clock is not None:
+            self._clock.join(timeout=2)
+            self._clock = None
+        if send_stop:
+            self.send(0xFC)
+
+    def _run_clock(self) -> None:
+        due = time.monotonic() + 0.005
+        while not self._clock_stop.is_set():
+            while (remaining := due - time.monotonic()) > 0.002:
+                time.sleep(remaining - 0.002)
+            while time.monotonic() < due:
+                pass
+            self.send(0xF8)
+            self.tick_times.append(time.monotonic())
+            due += 60.0 / (self.tempo * 24)
+
+
+def wait_for(condition, timeout: float = 5.0, interval: float = 0.005) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return bool(condition())

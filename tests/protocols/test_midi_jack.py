@@ -1,0 +1,364 @@
+"""The MIDI front-end end to end over a private JACK server (dummy driver, 64-frame periods).
+
+An independent JACK client plays the DAW: clock, Start/Stop, a phrase, the trigger CC. The
+assertions are on what reaches that client from `dawhost out`. Timing tolerances are loose
+(a few ms) because the driver runs in this process on a shared machine; the precise figures are
+in benchmarks/bench_midi_*.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import host
+from host import Capability, InputKind, InputSpec, Model, Note, NotesOutput
+from host.requests import Request
+from protocols.midi import MidiFrontend
+from tests.fakes import EchoContinuer, FailingModel, make_core
+from tests.protocols.midi_jack import Driver, JackUnavailable, Received, jack_server
+
+pytestmark = pytest.mark.jack
+
+TRIGGER_CC, PANIC_CC = 20, 21
+PHRASE = [60, 64, 67]
+# Responses start on the next beat (not bar) at least a quarter beat ahead: shorter tests.
+ON_THE_BEAT = {"midi": {"align": "beat", "lead_beats": 0.25}}
+
+
+class Transposer(Model):
+    """A second continue_midi model for program-change tests: the primer a fifth up."""
+
+    model_id = "test-transposer"
+    capabilities = frozenset({Capability.CONTINUE_MIDI})
+    inputs = (InputSpec("primer", InputKind.NOTES, "notes"),)
+
+    def run(self, job: host.Job) -> Iterator[NotesOutput]:
+        primer: list[Note] = job.inputs["primer"]
+        first = min(n.start for n in primer)
+        yield NotesOutput([replace(n, pitch=n.pitch + 7, start=n.start - first) for n in primer])
+
+
+@pytest.fixture(scope="module")
+def jack() -> Iterator[str]:
+    try:
+        with jack_server() as name:
+            yield name
+    except JackUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+def run(jack: str, tmp_path: Path, scenario: Any, *models: Model, **settings: Any) -> Any:
+    """Start a core and the MIDI front-end on JACK, connect a Driver, run `scenario`."""
+
+    async def main() -> Any:
+        core = make_core(tmp_path, *(models or (EchoContinuer(),)), midi_api="jack", **settings)
+        frontend = MidiFrontend()
+        await frontend.start(core)
+        core.scheduler.start()  # as `dawhost serve` does (it also shortens the GIL interval)
+        assert frontend.error is None, frontend.error
+        driver = Driver()
+        try:
+            driver.connect()
+            return await scenario(core, frontend, driver)
+        finally:
+            driver.stop_clock()
+            await frontend.stop()
+            await core.shutdown()
+            await asyncio.sleep(0.05)  # let the last note-offs reach the driver
+            driver.close()
+
+    return asyncio.run(main())
+
+
+async def play_phrase(driver: Driver, pitches: list[int], channel: int = 0) -> None:
+    for pitch in pitches:
+        driver.send(0x90 | channel, pitch, 100)
+        await asyncio.sleep(0.15)
+        driver.send(0x80 | channel, pitch, 0)
+        await asyncio.sleep(0.05)
+
+
+async def until_beat(core: Any, beat: float) -> None:
+    await asyncio.sleep(max(0.0, core.transport.time_at(beat) - core.transport.now()))
+
+
+def trigger(driver: Driver, channel: int = 0) -> None:
+    driver.send(0xB0 | channel, TRIGGER_CC, 127)
+    driver.send(0xB0 | channel, TRIGGER_CC, 0)
+
+
+def balanced(messages: list[Received]) -> bool:
+    """Every note-on is followed by a note-off for the same channel and pitch."""
+    sounding: dict[tuple[int, int], int] = {}
+    for message in messages:
+        key = (message.data[0] & 0x0F, message.data[1])
+        if message.kind == "on":
+            sounding[key] = sounding.get(key, 0) + 1
+        elif message.kind == "off" and sounding.get(key):
+            sounding[key] -= 1
+    return not any(sounding.values())
+
+
+def test_clock_sets_tempo_and_position_at_120_then_90(jack: str, tmp_path: Path) -> None:
+    async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> dict[str, float]:
+        driver.start_clock(120)
+        await asyncio.sleep(1.0)
+        at_120 = core.transport.tempo
+        driver.tempo = 90
+        await asyncio.sleep(1.4)  # two beats at 90
+        ticks = list(driver.tick_times)
+        beat_error = core.transport.beat_at(ticks[-1]) - (len(ticks) - 1) / 24
+        return {
+            "at_120": at_120,
+            "at_90": core.transport.tempo,
+            "beat_error": beat_error,
+            "playing": core.transport.playing,
+        }
+
+    result = run(jack, tmp_path, scenario)
+    assert result["playing"]
+    assert result["at_120"] == pytest.approx(120, abs=1.5)
+    assert result["at_90"] == pytest.approx(90, abs=1.5)
+    # The transport sits on the sender's grid: within 10 ms of its last tick (90 BPM).
+    assert abs(result["beat_error"]) < 0.015
+
+
+def test_response_starts_on_the_next_bar_line_and_echoes_the_phrase(
+    jack: str, tmp_path: Path
+) -> None:
+    async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
+        driver.start_clock(120)
+        await asyncio.sleep(0.5)
+        await play_phrase(driver, PHRASE)
+        trigger(driver)
+        await asyncio.sleep(0.05)
+        response = frontend.responses[0]
+        await until_beat(core, response.anchor_beat + 2)
+        return response.anchor_beat, driver.tick_times, driver.messages()
+
+    anchor, ticks, messages = run(jack, tmp_path, scenario)
+    assert anchor % 4 == 0 and anchor >= 4
+    ons = [m for m in messages if m.kind == "on"]
+    assert [m.data[1] for m in ons] == PHRASE
+    # The first note lands on the bar line of the sender's own clock (tick 24 per beat).
+    bar_tick_time = ticks[int(anchor * 24)]
+    assert ons[0].time - bar_tick_time == pytest.approx(0.0, abs=0.008)
+    # Echoed rhythm: the phrase's notes were 0.2 s = 0.4 beat apart at 120 BPM.
+    gaps = [b.time - a.time for a, b in zip(ons, ons[1:], strict=False)]
+    assert gaps == pytest.approx([0.2, 0.2], abs=0.02)
+    assert balanced(messages)
+
+
+def test_response_follows_a_tempo_change_while_it_plays(jack: str, tmp_path: Path) -> None:
+    async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
+        driver.start_clock(120)
+        await asyncio.sleep(0.3)
+        for _ in range(2):
+            await play_phrase(driver, PHRASE)  # six notes, 0.4 beat apart
+        trigger(driver)
+        await asyncio.sleep(0.05)
+        anchor = frontend.responses[0].anchor_beat
+        await until_beat(core, anchor + 0.6)
+        driver.tempo = 90  # after the second note of the response
+        await until_beat(core, anchor + 3)
+        return driver.messages("on")
+
+    ons = run(jack, tmp_path, scenario, sections=ON_THE_BEAT)
+    assert len(ons) == 6
+    gaps = [b.time - a.time for a, b in zip(ons, ons[1:], strict=False)]
+    # 0.4 beat is 0.2 s at 120 BPM and 0.267 s at 90 BPM: the later notes follow the new tempo.
+    assert gaps[0] == pytest.approx(0.2, abs=0.02)
+    assert gaps[-2:] == pytest.approx([0.4 * 60 / 90] * 2, abs=0.02)
+
+
+def test_stop_and_panic_leave_no_note_sounding(jack: str, tmp_path: Path) -> None:
+    async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
+        driver.start_clock(120)
+        await asyncio.sleep(0.3)
+        # A long held note: the response will be sounding it when the DAW stops.
+        driver.send(0x90, 48, 100)
+        await asyncio.sleep(0.6)
+        driver.send(0x80, 48, 0)
+        trigger(driver)
+        await asyncio.sleep(0.05)
+        anchor = frontend.responses[0].anchor_beat
+        await until_beat(core, anchor + 0.5)
+        sounding_before_stop = frontend.sender.sounding()
+        driver.stop_clock(send_stop=True)
+        await asyncio.sleep(0.1)
+        after_stop = driver.messages()
+        # Now the panic CC, in the middle of the next response.
+        driver.start_clock(120)
+        await asyncio.sleep(0.3)
+        driver.send(0x90, 50, 100)
+        await asyncio.sleep(0.6)
+        driver.send(0x80, 50, 0)
+        trigger(driver)
+        await asyncio.sleep(0.05)
+        anchor = frontend.responses[0].anchor_beat
+        await until_beat(core, anchor + 0.5)
+        sounding_before_panic = frontend.sender.sounding()
+        driver.send(0xB0, PANIC_CC, 127)
+        await asyncio.sleep(0.1)
+        pending = frontend.core.scheduler.pending()
+        await asyncio.sleep(0.6)  # past where the held note would have ended
+        return sounding_before_stop, after_stop, sounding_before_panic, pending, driver.messages()
+
+    before_stop, after_stop, before_panic, pending, messages = run(
+        jack, tmp_path, scenario, sections=ON_THE_BEAT
+    )
+    assert before_stop == [(0, 48)] and before_panic == [(0, 50)]
+    assert balanced(after_stop)
+    assert balanced(messages)
+    assert pending == 0
+    # Nothing but the two notes (and the panic's All Notes Off) ever came out.
+    assert [m.data[1] for m in messages if m.kind == "on"] == [48, 50]
+    assert (0xB0, 123, 0) in [m.data for m in messages]
+
+
+def test_model_error_silences_and_server_keeps_serving(jack: str, tmp_path: Path) -> None:
+    class BreaksMidway(EchoContinuer):
+        model_id = "test-breaks"
+
+        def run(self, job: host.Job) -> Iterator[NotesOutput]:
+            primer = job.inputs["primer"]
+            yield NotesOutput([replace(primer[0], start=0.0, duration=4.0)], final=False)
+            raise RuntimeError("out of memory, say")
+
+    async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
+        driver.start_clock(120)
+        await asyncio.sleep(0.3)
+        await play_phrase(driver, [62])
+        trigger(driver)
+        await asyncio.sleep(0.05)
+        response = frontend.responses[0]
+        await asyncio.sleep(0.1)
+        errored = response.error
+        # The model failed before the note's time: the note never sounds, nothing is pending.
+        await until_beat(core, response.anchor_beat + 1)
+        return errored, driver.messages(), core.scheduler.pending()
+
+    errored, messages, pending = run(jack, tmp_path, scenario, BreaksMidway(), sections=ON_THE_BEAT)
+    assert errored is not None and errored.code.value == "model_error"
+    assert "out of memory" in errored.message
+    assert [m for m in messages if m.kind == "on"] == [] and pending == 0
+
+
+def test_cc_sets_options_and_program_change_selects_the_model(jack: str, tmp_path: Path) -> None:
+    async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
+        driver.start_clock(120)
+        await asyncio.sleep(0.3)
+        # fake-echo's options map onto CC 22 (repeats 1..8), 23 (temperature): 127 -> 8 repeats.
+        driver.send(0xB0, 22, 127)
+        await play_phrase(driver, [60])
+        trigger(driver)
+        await asyncio.sleep(0.3)
+        echo = frontend.responses[0]
+        options = dict(frontend.controls.options())
+        driver.send(0xC0, 1)  # program 1: the second continue model by id, test-transposer
+        await play_phrase(driver, [60])
+        trigger(driver)
+        await asyncio.sleep(0.05)
+        transposed = frontend.responses[0]
+        await until_beat(core, transposed.anchor_beat + 1)
+        return options, echo.playback.scheduled_notes, transposed, driver.messages("on")
+
+    options, echo_notes, transposed, ons = run(
+        jack, tmp_path, scenario, EchoContinuer(), Transposer(), sections=ON_THE_BEAT
+    )
+    assert options == {"repeats": 8}
+    assert echo_notes == 8
+    assert transposed.request_id and 67 in [m.data[1] for m in ons]
+
+
+def test_garbage_input_neither_crashes_nor_stalls(jack: str, tmp_path: Path) -> None:
+    async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
+        driver.start_clock(120)
+        await asyncio.sleep(0.3)
+        garbage = [
+            [0x3C, 0x64],  # running-status data bytes with no status
+            [0xF0] + [0x11] * 3000 + [0xF7],  # a large sysex
+            [0x90, 0x80],  # a note-on with a status byte where data belongs
+            [0xF4],
+            [0xF5, 1, 2],
+            [0xFD],  # undefined status bytes
+            [0xF2, 0x7F],  # song position pointer missing a byte
+            [0xB0, 0x16],  # a CC without its value
+        ]
+        for _ in range(50):
+            for data in garbage:
+                driver.send(*data)
+        for pitch in range(100):  # notes without note-off
+            driver.send(0x91, pitch, 1)
+        for _ in range(2000):  # a clock storm
+            driver.send(0xF8)
+        await asyncio.sleep(0.3)
+        driver.stop_clock()
+        driver.start_clock(120)
+        await asyncio.sleep(0.6)
+        tempo = core.transport.tempo
+        await play_phrase(driver, [72])
+        trigger(driver)
+        await asyncio.sleep(0.05)
+        response = frontend.responses[0]
+        await until_beat(core, response.anchor_beat + 1)
+        return tempo, driver.messages("on"), frontend.follower.estimator.rejected
+
+    tempo, ons, rejected = run(jack, tmp_path, scenario, sections=ON_THE_BEAT)
+    assert tempo == pytest.approx(120, abs=2)
+    assert rejected > 0
+    assert [m.data[1] for m in ons] == [72]
+
+
+def test_no_jack_server_is_a_clear_error_and_the_server_keeps_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "dawhost-test-no-such-server")
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+
+    async def main() -> tuple[str | None, Any]:
+        core = make_core(tmp_path, EchoContinuer(), FailingModel(), midi_api="jack")
+        frontend = MidiFrontend()
+        with caplog.at_level(logging.ERROR):
+            await frontend.start(core)  # returns: the server goes on without MIDI
+        events: list[Any] = []
+        core.submit(
+            Request("1", "fake-echo", "continue", inputs={"primer": [[60, 90, 0, 1]]}),
+            events.append,
+        )
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if events and events[-1].type in ("done", "error"):
+                break
+        await frontend.stop()
+        await core.shutdown()
+        return frontend.error, events[-1]
+
+    error, last = run_plain(main())
+    assert error is not None and "JACK" in error and "--no-midi" in error
+    assert "MIDI is off" in caplog.text
+    assert last.type == "done"
+
+
+def test_unknown_api_names_the_choices(tmp_path: Path) -> None:
+    async def main() -> str | None:
+        core = make_core(tmp_path, EchoContinuer(), midi_api="beos")
+        frontend = MidiFrontend()
+        await frontend.start(core)
+        await frontend.stop()
+        await core.shutdown()
+        return frontend.error
+
+    error = run_plain(main())
+    assert error is not None and "'beos'" in error and "jack" in error and "alsa" in error
+
+
+def run_plain(coro: Any) -> Any:
+    return asyncio.run(coro)
