@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from protocols.osc import OscFrontend
 
 log = logging.getLogger(__name__)
+# The websockets library logs every connection and HTTP response at INFO: a browser page's
+# reloads would bury everything else. Its warnings and errors still show.
+logging.getLogger("protocols.oscquery.ws").setLevel(logging.WARNING)
 
 EXTENSIONS = {
     "ACCESS": True, "VALUE": True, "RANGE": True, "DESCRIPTION": True, "CLIPMODE": True,

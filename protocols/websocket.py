@@ -63,6 +63,9 @@ from protocols.static_files import WEB_ROOT, StaticFiles, text_response
 from protocols.ws_sender import BoundedSender
 
 log = logging.getLogger(__name__)
+# The websockets library logs every connection and HTTP response at INFO: a browser page's
+# reloads would bury everything else. Its warnings and errors still show.
+logging.getLogger("protocols.websocket.ws").setLevel(logging.WARNING)
 
 MAX_MESSAGE_BYTES = 1024 * 1024
 MAX_BINARY_BYTES = 32 * 1024 * 1024  # larger result files are sent as paths only
