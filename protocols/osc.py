@@ -80,6 +80,7 @@ log = logging.getLogger(__name__)
 MAX_DATAGRAM = 65_000  # larger replies cannot travel in one UDP datagram
 MAX_SCHEDULE_AHEAD = 300.0  # seconds; later timetags are refused, not queued forever
 MAX_SCHEDULED = 1024
+MAX_REPLY_REGISTRATIONS = 1024  # /dawhost/reply senders remembered (and sent transport news)
 Address = tuple[str, int]
 
 
@@ -140,8 +141,13 @@ class OscFrontend(host.Frontend):
         if core.config.sections.get("oscquery", {}).get("enabled", True):
             from protocols.oscquery import OscQueryServer
 
-            self.oscquery = OscQueryServer(core, self)
-            await self.oscquery.start()
+            oscquery = OscQueryServer(core, self)
+            try:
+                await oscquery.start()
+                self.oscquery = oscquery
+            except OSError as exc:  # OSC itself still serves; only discovery is missing
+                log.error("OSCQuery did not start on port %s: %s", core.config.oscquery_port,
+                          exc)
         log.info("OSC listening on %s (receive buffer %d bytes)", self.address,
                  self.receive_buffer)
 
@@ -266,8 +272,11 @@ class OscFrontend(host.Frontend):
         if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
             raise DawhostError(ErrorCode.BAD_REQUEST,
                                f"/dawhost/reply takes one port number 1..65535, got {args!r}")
+        self._reply_ports.pop(addr, None)  # re-insert: dicts keep insertion order
         self._reply_ports[addr] = port
         self._host_reply_ports[addr[0]] = port
+        while len(self._reply_ports) > MAX_REPLY_REGISTRATIONS:  # forget the oldest
+            del self._reply_ports[next(iter(self._reply_ports))]
         self.send_replies([("/dawhost/reply", [port])], self.targets(addr))
 
     def _cancel(self, args: tuple[Any, ...], addr: Address) -> None:

@@ -76,8 +76,8 @@ class OscClient:
 async def osc_server(tmp_path: Path, *models: Any, reply_port: int = 0,
                      **settings: Any) -> AsyncIterator[tuple[Core, OscFrontend]]:
     """A core with the fake models and a started OSC front-end on free loopback ports."""
-    core = make_core(tmp_path, *models, osc_port=0, oscquery_port=0,
-                     reply_port=reply_port or 9, **settings)
+    settings.setdefault("oscquery_port", 0)
+    core = make_core(tmp_path, *models, osc_port=0, reply_port=reply_port or 9, **settings)
     frontend = OscFrontend()
     await frontend.start(core)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -345,3 +346,24 @@ def test_timetags_too_far_ahead_are_refused(tmp_path: Path) -> None:
 
     error = run(main())
     assert "3600" in error[2] or "ahead" in error[2]
+
+
+def test_osc_still_serves_when_the_oscquery_port_is_taken(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+
+    async def main() -> tuple[Any, Any]:
+        async with osc_server(tmp_path, oscquery_port=taken.getsockname()[1]) as (_, osc), \
+                osc_client(osc.port) as client:
+            client.send("/dawhost/ping", 5)
+            return (await client.expect("/dawhost/pong")).args, osc.oscquery
+
+    try:
+        pong, oscquery = run(main())
+    finally:
+        taken.close()
+    assert pong == (5,) and oscquery is None
+    assert "OSCQuery did not start" in caplog.text
+    caplog.clear()  # that ERROR is the expected report, not a handler crash
