@@ -40,7 +40,9 @@ WATCH_INTERVAL = 0.01  # seconds between checks for the silence trigger
 class MidiFrontend(host.Frontend):
     name = "midi"
 
-    def __init__(self) -> None:
+    def __init__(self, port_opener: Callable[[str, str, str], MidiPorts] = open_ports) -> None:
+        """`port_opener(api, input_name, output_name)` opens the ports (tests pass fakes)."""
+        self._open_ports = port_opener
         self.core: Core | None = None
         self.ports: MidiPorts | None = None
         self.sender: NoteSender | None = None
@@ -78,7 +80,9 @@ class MidiFrontend(host.Frontend):
             self.link = LinkFollower(core.transport)
             await self.link.start()
         try:
-            self.ports = open_ports(core.config.midi_api, self.settings.input, self.settings.output)
+            self.ports = self._open_ports(
+                core.config.midi_api, self.settings.input, self.settings.output
+            )
         except MidiUnavailable as exc:
             self.error = str(exc)
             log.error("MIDI is off: %s", exc)

@@ -1,0 +1,267 @@
+"""MIDI front-end pieces without JACK: note bookkeeping, phrases, settings, CC scaling, Link,
+and the front-end itself on in-memory ports (silence trigger, free time, floods)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import mido
+import pytest
+
+from host.outputs import Note
+from host.scheduler import Scheduler
+from host.transport import Transport, TransportSource
+from protocols.call_response import PhraseRecorder
+from protocols.link import LinkFollower
+from protocols.midi import MidiFrontend
+from protocols.midi_control import ModelControls
+from protocols.midi_output import NoteSender, Playback
+from protocols.midi_ports import MidiPorts, MidiUnavailable, api_candidates
+from protocols.midi_settings import MidiSettings
+from tests.fakes import EchoContinuer, SineRenderer, make_core
+
+
+class MemoryOut:
+    name = "memory out"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[float, mido.Message]] = []
+
+    def send(self, message: mido.Message) -> None:
+        self.sent.append((time.monotonic(), message))
+
+    def close(self) -> None:
+        pass
+
+
+class MemoryIn:
+    name = "memory in"
+    callback: Any = None
+
+    def close(self) -> None:
+        pass
+
+
+def kinds(sent: list[tuple[float, mido.Message]]) -> list[tuple[str, int]]:
+    out = []
+    for _, m in sent:
+        if m.type == "note_on" and m.velocity:
+            out.append(("on", m.note))
+        elif m.type in ("note_on", "note_off"):
+            out.append(("off", m.note))
+        else:
+            out.append((m.type, getattr(m, "control", -1)))
+    return out
+
+
+# --- NoteSender / Playback ---------------------------------------------------------------
+def test_retriggered_pitch_is_ended_first_and_stale_offs_are_ignored() -> None:
+    port = MemoryOut()
+    sender = NoteSender(port, time.monotonic)
+    first = sender.note_on(0, 60, 100)
+    second = sender.note_on(0, 60, 90)  # same pitch again before the first ended
+    sender.note_off(0, 60, first)  # the first note's off must not cut the second
+    assert sender.sounding() == [(0, 60)]
+    sender.note_off(0, 60, second)
+    assert kinds(port.sent) == [("on", 60), ("off", 60), ("on", 60), ("off", 60)]
+    sender.note_on(3, 40, 100)
+    sender.panic()
+    assert kinds(port.sent)[-3:] == [("off", 40), ("control_change", 123), ("control_change", 123)]
+    assert sender.sounding() == []
+
+
+def test_cancelled_playback_silences_sounding_notes_and_drops_pending_ones() -> None:
+    transport = Transport(tempo=600.0)  # a beat is 0.1 s
+    transport.play()
+    scheduler = Scheduler(transport)
+    port = MemoryOut()
+    sender = NoteSender(port, time.monotonic)
+    playback = Playback(sender, scheduler, channel=2)
+    start = transport.next_boundary(1.0) + 1
+    for i in range(8):
+        playback.add(Note(60 + i, 100, 0.0, 2.0), start + i)
+    try:
+        time.sleep(transport.time_at(start + 2.5) - time.monotonic())
+        playback.cancel()
+        time.sleep(0.3)
+    finally:
+        scheduler.stop()
+    events = kinds(port.sent)
+    ons = [pitch for kind, pitch in events if kind == "on"]
+    offs = [pitch for kind, pitch in events if kind == "off"]
+    assert ons == [60, 61, 62] and sorted(offs) == ons
+    assert playback.pending() == 0 and sender.sounding() == []
+
+
+def test_latency_compensation_sends_early_by_the_setting() -> None:
+    transport = Transport(tempo=120.0)
+    transport.play()
+    scheduler = Scheduler(transport)
+    port = MemoryOut()
+    sender = NoteSender(port, time.monotonic)
+    playback = Playback(sender, scheduler, channel=0, lead_seconds=0.040)
+    beat = transport.beat_at() + 0.4
+    playback.add(Note(60, 100, 0.0, 0.1), beat)
+    try:
+        time.sleep(0.3)
+    finally:
+        scheduler.stop()
+    sent_at = port.sent[0][0]
+    assert sent_at - transport.time_at(beat) == pytest.approx(-0.040, abs=0.003)
+
+
+# --- phrases -------------------------------------------------------------------------------
+def test_phrase_takes_the_last_bars_and_closes_held_notes() -> None:
+    recorder = PhraseRecorder(lambda when: when * 2.0)  # 120 BPM: two beats a second
+    recorder.note_on(0, 50, 80, 1.0)  # beat 2: outside a 4-beat window ending at beat 8
+    recorder.note_off(0, 50, 1.5)
+    recorder.note_on(0, 60, 100, 2.5)  # beat 5
+    recorder.note_off(0, 60, 3.0)
+    recorder.note_on(0, 62, 90, 3.5)  # beat 7, still held at beat 8
+    recorder.note_on(0, 62, 91, 3.6)  # a second note-on, no off between: the first ends
+    recorder.note_on(1, 70, 100, 3.0)  # another channel
+    notes = recorder.take(0, 4.0, 4.0)
+    assert notes == [
+        Note(60, 100, 1.0, 1.0),
+        Note(62, 90, 3.0, pytest.approx(0.2)),
+        Note(62, 91, pytest.approx(3.2), pytest.approx(0.8)),
+    ]
+    assert recorder.silent_since(0) is None  # nothing new since it was taken (and 62 is held)
+    recorder.release_all(1, 3.2)
+    assert recorder.silent_since(1) == 3.2
+
+
+# --- settings and controls -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("section", "fragment"),
+    [
+        ({"trigger_cc": 128}, "trigger_cc = 128"),
+        ({"align": "bars"}, "align = 'bars'"),
+        ({"primer_bars": 0}, "primer_bars = 0"),
+        ({"triger_cc": 20}, "no setting 'triger_cc'"),
+        ({"options_cc": {"x": "temperature"}}, "'x' is not a CC number"),
+    ],
+)
+def test_bad_settings_name_the_key(section: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(ValueError, match=fragment.replace("(", r"\(")):
+        MidiSettings.from_section(section)
+
+
+def test_cc_scales_onto_option_bounds_and_program_change_checks_range(tmp_path: Path) -> None:
+    core = make_core(tmp_path, EchoContinuer(), SineRenderer())
+    controls = ModelControls(core, MidiSettings())
+    assert controls.model_id == "fake-echo"  # the only continue_midi model
+    cc = {spec.name: number for number, spec in controls.cc_map().items()}
+    assert cc == {"repeats": 22, "temperature": 23}  # `style` has no bounds: not mapped
+    controls.control_change(22, 0)
+    controls.control_change(23, 127)
+    assert controls.options() == {"repeats": 1, "temperature": 2.0}
+    controls.control_change(23, 64)
+    assert controls.options()["temperature"] == pytest.approx(0.1 + 64 / 127 * 1.9)
+    assert not controls.program_change(5)
+    assert controls.model_id == "fake-echo"
+    explicit = ModelControls(core, MidiSettings(options_cc={74: "temperature"}))
+    assert {n: s.name for n, s in explicit.cc_map().items()} == {74: "temperature"}
+
+
+def test_unknown_api_is_refused_by_name() -> None:
+    with pytest.raises(MidiUnavailable, match="'beos'.*choose one of: default"):
+        api_candidates("beos")
+    assert api_candidates("jack") == ["UNIX_JACK"]
+    assert api_candidates("default")[0] is None
+
+
+# --- Link -----------------------------------------------------------------------------------
+class FakeLink:
+    def __init__(self) -> None:
+        self.tempo, self.beat, self.playing = 128.0, 0.0, False
+
+
+def test_link_session_drives_the_transport_below_midi_clock() -> None:
+    transport = Transport()
+    link = FakeLink()
+    follower = LinkFollower(transport, link)
+    follower.sync_once()
+    assert transport.tempo == 128.0 and not transport.playing
+    link.playing, link.beat = True, 16.0
+    follower.sync_once()
+    assert transport.playing and transport.beat_at() == pytest.approx(16.0, abs=0.01)
+    link.beat = transport.beat_at() + 0.5  # a peer moved the phase: re-anchor
+    follower.sync_once()
+    assert transport.beat_at() == pytest.approx(link.beat, abs=0.01)
+    transport.set_tempo(100, TransportSource.MIDI_CLOCK)  # MIDI clock outranks Link
+    link.tempo = 140.0
+    follower.sync_once()
+    assert transport.tempo == 100
+
+
+# --- the front-end on memory ports -------------------------------------------------------------
+def memory_frontend() -> tuple[MidiFrontend, MemoryIn, MemoryOut]:
+    inport, outport = MemoryIn(), MemoryOut()
+    frontend = MidiFrontend(port_opener=lambda *a: MidiPorts(inport, outport, "MEMORY"))
+    return frontend, inport, outport
+
+
+def play(frontend: MidiFrontend, *messages: mido.Message) -> None:
+    for message in messages:
+        frontend._receive(message)
+
+
+def test_silence_after_playing_triggers_a_response_in_free_time(tmp_path: Path) -> None:
+    """With the transport stopped, the response starts half a beat after it is ready."""
+
+    async def main() -> tuple[list[Any], Any]:
+        section = {"midi": {"silence_beats": 1.0, "trigger_cc": -1}}
+        core = make_core(tmp_path, EchoContinuer(), sections=section)
+        core.transport.set_tempo(240)  # a beat is 0.25 s
+        frontend, inport, outport = memory_frontend()
+        await frontend.start(core)
+        try:
+            for pitch in (60, 62):
+                play(frontend, mido.Message("note_on", note=pitch, velocity=100))
+                await asyncio.sleep(0.05)
+                play(frontend, mido.Message("note_off", note=pitch))
+            silent_from = time.monotonic()
+            while not outport.sent and time.monotonic() - silent_from < 2:
+                await asyncio.sleep(0.005)
+            await asyncio.sleep(0.3)
+            return outport.sent, silent_from
+        finally:
+            await frontend.stop()
+            await core.shutdown()
+
+    sent, silent_from = asyncio.run(main())
+    ons = [(t, m) for t, m in sent if m.type == "note_on" and m.velocity]
+    assert [m.note for _, m in ons] == [60, 62]
+    # One beat of silence (0.25 s), then half a beat of lead before the first note.
+    assert ons[0][0] - silent_from == pytest.approx(0.375, abs=0.05)
+    assert ons[1][0] - ons[0][0] == pytest.approx(0.05, abs=0.01)
+
+
+def test_note_flood_without_offs_and_all_notes_off_from_the_player(tmp_path: Path) -> None:
+    async def main() -> tuple[int, int, int]:
+        core = make_core(tmp_path, EchoContinuer())
+        frontend, inport, outport = memory_frontend()
+        await frontend.start(core)
+        try:
+            for i in range(30_000):  # more than the loop queue holds: the rest are dropped
+                note = mido.Message("note_on", channel=i % 16, note=(i // 16) % 128, velocity=9)
+                play(frontend, note)
+            await asyncio.sleep(0.2)
+            assert frontend.recorder is not None
+            held = sum(len(c.held) for c in frontend.recorder.channels.values())
+            play(frontend, mido.Message("control_change", channel=3, control=123, value=0))
+            await asyncio.sleep(0.05)
+            held_after = sum(len(c.held) for c in frontend.recorder.channels.values())
+            return held, held_after, frontend._dropped
+        finally:
+            await frontend.stop()
+            await core.shutdown()
+
+    held, held_after, dropped = asyncio.run(main())
+    assert held <= 16 * 128  # one held note per channel and pitch, however many note-ons
+    assert held_after == held - 128  # channel 4's notes were released
+    assert dropped > 0
