@@ -4,15 +4,21 @@ broadcast, slow clients, cancel on disconnect, token and Origin checks."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+import soundfile
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+import host
+from host.smf import write_smf
 from host.transport import TransportSource
 from protocols.ws_messages import split_binary_frame
 from tests.fakes import SlowModel
@@ -278,3 +284,38 @@ def test_a_token_is_generated_when_bound_beyond_loopback_without_one(
             return without, with_token
 
     assert run(main()) == (False, True)
+
+
+class StemsAndMidi(host.Model):
+    """Splits nothing: yields two tiny stems and a MIDI file, to check frame naming."""
+
+    model_id = "stems-and-midi"
+    capabilities = frozenset({host.Capability.SEPARATE_STEMS})
+    sample_rate = 8000
+
+    def run(self, job: host.Job) -> Iterator[Any]:
+        stems = {name: host.AudioOutput(8000, samples=np.full(80, level, dtype=np.float32))
+                 for name, level in (("vocals", 0.25), ("drums", 0.5))}
+        yield host.StemsOutput(stems)
+        path = job.output_path("phrase", ".mid")
+        write_smf(path, [host.Note(60, 100, 0.0, 1.0)])
+        yield host.FileOutput(path, "audio/midi", name="phrase")
+
+
+def test_stems_and_midi_files_arrive_as_named_frames(tmp_path: Path) -> None:
+    async def main() -> list[Any]:
+        async with ws_server(tmp_path, StemsAndMidi()) as (_, ws), connect(url(ws)) as conn:
+            await conn.send(json.dumps({"type": "generate", "id": "m",
+                                        "model": "stems-and-midi"}))
+            return await until_end(conn, "m")
+
+    events = run(main())
+    frames = [split_binary_frame(e) for e in events if isinstance(e, bytes)]
+    outputs = [e for e in events if isinstance(e, dict) and e["type"] == "output"]
+    assert [o["frames"] for o in outputs] == [2, 1]
+    assert [(h["name"], h["index"], h["media_type"]) for h, _ in frames] == [
+        ("vocals", 0, "audio/wav"), ("drums", 0, "audio/wav"), ("phrase", 1, "audio/midi")]
+    vocals = soundfile.read(io.BytesIO(frames[0][1]))[0]
+    drums = soundfile.read(io.BytesIO(frames[1][1]))[0]
+    assert np.allclose(vocals, 0.25) and np.allclose(drums, 0.5)
+    assert frames[2][1].startswith(b"MThd")
