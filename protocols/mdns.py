@@ -34,23 +34,27 @@ def service_records(bind: str, osc_port: int, oscquery_port: int,
 
 class Advertiser:
     def __init__(self, bind: str, osc_port: int, oscquery_port: int) -> None:
+        self.bind = bind
         self.records = service_records(bind, osc_port, oscquery_port)
         self._zeroconf: Any = None
         self._infos: list[Any] = []
 
     async def start(self) -> None:
         try:
-            from zeroconf import ServiceInfo
-            from zeroconf.asyncio import AsyncZeroconf
+            from zeroconf import InterfaceChoice
+            from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
         except ImportError:
             log.error("mdns is on but the zeroconf package is not installed "
                       "(pip install zeroconf); not advertising")
             return
-        self._zeroconf = AsyncZeroconf()
+        # Announce only on the interface dawhost listens on (all of them for 0.0.0.0).
+        interfaces = InterfaceChoice.All if self.bind in ("0.0.0.0", "::", "") else [self.bind]
+        self._zeroconf = AsyncZeroconf(interfaces=interfaces)
         for record in self.records:
-            info = ServiceInfo(record["type"], record["name"], port=record["port"],
-                               addresses=record["addresses"], server="dawhost.local.")
-            await self._zeroconf.async_register_service(info)
+            info = AsyncServiceInfo(record["type"], record["name"], port=record["port"],
+                                    addresses=record["addresses"], server="dawhost.local.")
+            registered = await self._zeroconf.async_register_service(info)
+            await registered  # the announcement itself runs as a background task
             self._infos.append(info)
         log.info("advertising %s over mDNS", ", ".join(r["name"] for r in self.records))
 
@@ -58,6 +62,6 @@ class Advertiser:
         if self._zeroconf is None:
             return
         for info in self._infos:
-            await self._zeroconf.async_unregister_service(info)
+            await (await self._zeroconf.async_unregister_service(info))
         await self._zeroconf.async_close()
         self._zeroconf = None

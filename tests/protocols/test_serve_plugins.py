@@ -1,5 +1,5 @@
 """Both front-ends load through the manifest's plugin path and serve side by side under
-`host.serve.serve`, sharing one transport; mDNS records are built without touching the network."""
+`host.serve.serve`, sharing one transport; mDNS advertisement, on the loopback interface only."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import connect
 
 from host.config import ServerConfig
 from host.serve import serve
-from protocols.mdns import OSC_SERVICE, OSCQUERY_SERVICE, service_records
+from protocols.mdns import OSC_SERVICE, OSCQUERY_SERVICE, Advertiser, service_records
 from tests.protocols.crash_check import no_handler_crashes  # noqa: F401
 from tests.protocols.http_client import http_get
 from tests.protocols.osc_client import osc_client
@@ -57,3 +58,23 @@ def test_mdns_records_name_both_services_and_ports() -> None:
                                                          (OSC_SERVICE, 9000)]
     assert records[0]["addresses"] == [bytes([127, 0, 0, 1])]
     assert records[0]["name"] == "dawhost._oscjson._tcp.local."
+
+
+def test_mdns_advertisement_is_found_on_loopback() -> None:
+    """Registers on the loopback interface only, so nothing reaches the network."""
+    pytest.importorskip("zeroconf")
+    from zeroconf.asyncio import AsyncZeroconf
+
+    async def main() -> Any:
+        advertiser = Advertiser("127.0.0.1", 19_000, 19_002)
+        await advertiser.start()
+        browser = AsyncZeroconf(interfaces=["127.0.0.1"])
+        try:
+            info = await browser.async_get_service_info(
+                OSCQUERY_SERVICE, f"dawhost.{OSCQUERY_SERVICE}", timeout=3000)
+            return info and (info.port, info.parsed_addresses())
+        finally:
+            await browser.async_close()
+            await advertiser.stop()
+
+    assert asyncio.run(main()) == (19_002, ["127.0.0.1"])
