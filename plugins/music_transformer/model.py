@@ -1,0 +1,194 @@
+"""The decoder-only Transformer: relative self-attention with skewing, or absolute positions.
+
+Relative attention follows Huang et al. 2018: each layer and head learns one embedding per
+relative distance (`rel`, rows ordered from distance max_len-1 down to 0), and the "skewing"
+trick turns Q·Erᵀ (L x L) into position-aligned logits without building the L x L x D tensor.
+`KVCache` makes generation incremental: keys carry no positions in the relative model, so a new
+query only needs the last P+1 rows of `rel`, which line up with cached keys 0..P directly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    vocab_size: int
+    d_model: int = 192
+    n_layers: int = 4
+    n_heads: int = 4
+    d_ff: int = 768
+    max_len: int = 512
+    dropout: float = 0.1
+    relative: bool = True  # False: learned absolute position embeddings (the baseline)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def skew(rel_logits: torch.Tensor) -> torch.Tensor:
+    """(..., L, L) with column r = distance L-1-r  ->  (..., L, L) with column j = key j.
+
+    Pad one column on the left, view as (L+1, L), drop the first row: row i shifts left by
+    L-1-i, so entry [i, j] ends up holding distance i-j for every j <= i (the rest is masked)."""
+    *lead, length, _ = rel_logits.shape
+    padded = F.pad(rel_logits, (1, 0))
+    return padded.reshape(*lead, length + 1, length)[..., 1:, :]
+
+
+class KVCache:
+    """Per-layer keys and values of everything seen so far, preallocated to max_len."""
+
+    def __init__(self, config: ModelConfig, batch: int, device: torch.device | str = "cpu"):
+        head = config.d_model // config.n_heads
+        shape = (batch, config.n_heads, config.max_len, head)
+        self.keys = [torch.zeros(shape, device=device) for _ in range(config.n_layers)]
+        self.values = [torch.zeros(shape, device=device) for _ in range(config.n_layers)]
+        self.length = 0
+        self.max_len = config.max_len
+
+
+class Attention(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.n_heads = config.n_heads
+        self.head = config.d_model // config.n_heads
+        self.qkv = nn.Linear(config.d_model, 3 * config.d_model)
+        self.out = nn.Linear(config.d_model, config.d_model)
+        self.dropout = nn.Dropout(config.dropout)
+        self.relative = config.relative
+        if self.relative:
+            self.rel = nn.Parameter(torch.randn(config.n_heads, config.max_len, self.head) * 0.02)
+
+    def _split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        batch, length, _ = x.shape
+        qkv = self.qkv(x).view(batch, length, 3, self.n_heads, self.head).permute(2, 0, 3, 1, 4)
+        return qkv[0], qkv[1], qkv[2]
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Full causal self-attention over x (batch, L, d); `mask` is (L, L) with -inf above."""
+        batch, length, d_model = x.shape
+        q, k, v = self._split(x)
+        logits = q @ k.transpose(-1, -2)
+        if self.relative:
+            rel = self.rel[:, -length:, :]  # distances L-1 .. 0
+            logits = logits + skew(q @ rel.transpose(-1, -2).unsqueeze(0))
+        weights = torch.softmax(logits / math.sqrt(self.head) + mask, dim=-1)
+        mixed = self.dropout(weights) @ v
+        return self.out(mixed.transpose(1, 2).reshape(batch, length, d_model))
+
+    def step(self, x: torch.Tensor, cache: KVCache, layer: int) -> torch.Tensor:
+        """One new position per sequence (x: batch, 1, d) attending to the cache and itself."""
+        batch, _, d_model = x.shape
+        q, k, v = self._split(x)
+        position = cache.length
+        cache.keys[layer][:, :, position : position + 1] = k
+        cache.values[layer][:, :, position : position + 1] = v
+        keys = cache.keys[layer][:, :, : position + 1]
+        if self.relative:
+            # q·k_j + q·E(P-j) = q·(k_j + E(P-j)); rows max_len-1-P .. max_len-1 are E(P) .. E(0)
+            keys = keys + self.rel[:, self.rel.shape[1] - 1 - position :, :]
+        weights = torch.softmax((q @ keys.transpose(-1, -2)) / math.sqrt(self.head), dim=-1)
+        mixed = weights @ cache.values[layer][:, :, : position + 1]
+        return self.out(mixed.transpose(1, 2).reshape(batch, 1, d_model))
+
+
+class Block(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(config.d_model)
+        self.attention = Attention(config)
+        self.norm2 = nn.LayerNorm(config.d_model)
+        self.ff = nn.Sequential(
+            nn.Linear(config.d_model, config.d_ff),
+            nn.GELU(),
+            nn.Linear(config.d_ff, config.d_model),
+            nn.Dropout(config.dropout),
+        )
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        x = x + self.dropout(self.attention(self.norm1(x), mask))
+        return x + self.ff(self.norm2(x))
+
+    def step(self, x: torch.Tensor, cache: KVCache, layer: int) -> torch.Tensor:
+        x = x + self.attention.step(self.norm1(x), cache, layer)
+        return x + self.ff(self.norm2(x))
+
+
+class MusicTransformer(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.embed = nn.Embedding(config.vocab_size, config.d_model)
+        if not config.relative:
+            self.position = nn.Embedding(config.max_len, config.d_model)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
+        self.norm = nn.LayerNorm(config.d_model)
+        self.head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        self.head.weight = self.embed.weight  # tied: fewer parameters, trains faster here
+        self.dropout = nn.Dropout(config.dropout)
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(module: nn.Module) -> None:
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+    def _embed(self, tokens: torch.Tensor, offset: int) -> torch.Tensor:
+        x = self.embed(tokens) * math.sqrt(self.config.d_model)
+        if not self.config.relative:
+            positions = torch.arange(offset, offset + tokens.shape[1], device=tokens.device)
+            x = x + self.position(positions)
+        return x
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Logits for every position of tokens (batch, L <= max_len): (batch, L, vocab)."""
+        length = tokens.shape[1]
+        if length > self.config.max_len:
+            raise ValueError(f"sequence of {length} tokens exceeds max_len {self.config.max_len}")
+        mask = torch.full((length, length), float("-inf"), device=tokens.device).triu(1)
+        x = self.dropout(self._embed(tokens, 0))
+        for block in self.blocks:
+            x = block(x, mask)
+        return self.head(self.norm(x))
+
+    def prefill(self, tokens: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """Run a whole prefix once, filling an empty cache; returns the last position's logits."""
+        if cache.length:
+            raise ValueError("prefill needs an empty cache")
+        length = tokens.shape[1]
+        mask = torch.full((length, length), float("-inf"), device=tokens.device).triu(1)
+        x = self._embed(tokens, 0)
+        for layer, block in enumerate(self.blocks):
+            attention = block.attention
+            normed = block.norm1(x)
+            _, k, v = attention._split(normed)
+            cache.keys[layer][:, :, :length] = k
+            cache.values[layer][:, :, :length] = v
+            x = x + attention(normed, mask)
+            x = x + block.ff(block.norm2(x))
+        cache.length = length
+        return self.head(self.norm(x[:, -1]))
+
+    def step(self, tokens: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """Append one token per sequence (batch,) and return the next-token logits (batch, V)."""
+        if cache.length >= cache.max_len:
+            raise ValueError("KV cache is full; re-prime with a shorter prefix")
+        x = self._embed(tokens[:, None], cache.length)
+        for layer, block in enumerate(self.blocks):
+            x = block.step(x, cache, layer)
+        cache.length += 1
+        return self.head(self.norm(x[:, 0]))
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,275 @@
+"""The `music-transformer` model for dawhost: continue a primer (notes in beats or a MIDI file)
+for N bars, streaming notes as they are sampled, in beats relative to the primer's end."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Literal
+
+import host
+from host import (
+    BadInput,
+    Capability,
+    DataOutput,
+    Field,
+    InputKind,
+    InputSpec,
+    Model,
+    Note,
+    NotesOutput,
+)
+from plugins.music_transformer.events import (
+    STYLES,
+    EventDecoder,
+    TimedNote,
+    encode,
+    style_token,
+)
+
+Style = Literal["any", "bach", "palestrina", "renaissance", "irish", "essen", "classical"]
+Grid = Literal["off", "1/4", "1/8", "1/16", "1/8t", "1/16t"]
+GRID_BEATS = {"1/4": 1.0, "1/8": 0.5, "1/16": 0.25, "1/8t": 1 / 3, "1/16t": 1 / 6}
+MAX_PRIMER_BEATS = 2048.0
+assert set(STYLES) == set(Style.__args__)  # type: ignore[attr-defined]  # one list of styles
+
+
+def quantize_notes(notes: list[Note], grid: str) -> list[Note]:
+    """Snap starts and ends to the grid (in beats); a note keeps at least one grid step."""
+    if grid == "off":
+        return notes
+    step = GRID_BEATS[grid]
+    snapped = []
+    for note in notes:
+        start = round(note.start / step) * step
+        end = max(start + step, round((note.start + note.duration) / step) * step)
+        snapped.append(Note(note.pitch, note.velocity, round(start, 6), round(end - start, 6)))
+    return snapped
+
+
+class MusicTransformerModel(Model):
+    model_id = "music-transformer"
+    capabilities = frozenset({Capability.CONTINUE_MIDI})
+    inputs = (
+        InputSpec(
+            "primer",
+            InputKind.NOTES,
+            "The phrase to continue: notes in beats, or a MIDI file. Its last events are the "
+            "model's context (longer primers are cut from the start).",
+        ),
+    )
+    causal = True
+    description = (
+        "Music Transformer (relative attention, KV-cached sampling) trained on the music21 "
+        "corpus; continues a primer for N bars, streaming notes"
+    )
+
+    class Options(host.Options):
+        bars: int = Field(4, ge=1, le=32, description="Length of the continuation in bars")
+        temperature: float = Field(
+            1.0, ge=0.1, le=2.0, description="Sampling temperature (lower: safer, repetitive)"
+        )
+        top_k: int = Field(
+            0, ge=0, le=200, description="Sample among the k likeliest events (0: no limit)"
+        )
+        top_p: float = Field(
+            0.95, ge=0.1, le=1.0, description="Nucleus sampling mass (1.0: no limit)"
+        )
+        style: Style = Field("any", description="Style token: a composer or collection")
+        quantize: Grid = Field("off", description="Snap generated notes to this grid (beats)")
+        variations: int = Field(
+            1, ge=1, le=4, description="Continuations sampled in one batch (named notes-1..)"
+        )
+        chunk: Literal["note", "bar"] = Field(
+            "note", description="Send each note as it completes, or whole bars"
+        )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.network: object | None = None
+
+    def load(self) -> None:
+        import torch
+
+        from plugins.music_transformer.checkpoint import DEFAULT_CHECKPOINT, load_weights
+
+        path = self.checkpoint or DEFAULT_CHECKPOINT
+        if not Path(path).is_file():
+            raise host.DawhostError(
+                host.ErrorCode.MODEL_ERROR,
+                f"checkpoint {path} not found; train with `dawhost train music-transformer`",
+            )
+        # One intra-op thread: sampling is a chain of small ops, where threading only costs.
+        torch.set_num_threads(1)
+        self.network, _ = load_weights(Path(path))
+
+    def run(self, job: host.Job) -> Iterator[NotesOutput | DataOutput]:
+        from plugins.music_transformer.generate import Continuation, SamplingSettings
+
+        options = job.options
+        primer = self._primer(job.inputs.get("primer"))
+        self.ensure_loaded()
+        seconds_per_beat = job.transport.seconds_per_beat
+        origin = min(n.start for n in primer)
+        timed = [
+            TimedNote(
+                n.pitch,
+                n.velocity,
+                (n.start - origin) * seconds_per_beat,
+                n.duration * seconds_per_beat,
+            )
+            for n in primer
+        ]
+        tokens = encode(timed)
+        # The continuation's time 0 is the primer's end, which is where its events stop.
+        prefix = [style_token(options.style)] + tokens  # type: ignore[attr-defined]
+        settings = SamplingSettings(
+            options.temperature,
+            options.top_k,
+            options.top_p,  # type: ignore[attr-defined]
+        )
+        count = options.variations  # type: ignore[attr-defined]
+        continuation = Continuation(self.network, prefix, count, settings, job.seed)  # type: ignore[arg-type]
+        if continuation.truncated:
+            kept = len(tokens) - continuation.truncated
+            message = (
+                f"primer has {len(tokens)} events, more than fit the model's context; "
+                f"continuing from its last {kept} events"
+            )
+            # Progress events are throttled, so the warning also travels as an output.
+            job.progress(0.0, message)
+            yield DataOutput(
+                {"primer_events": len(tokens), "kept_events": kept, "message": message},
+                name="primer-truncated",
+            )
+        beats_per_bar = job.transport.beats_per_bar
+        total_beats = options.bars * beats_per_bar  # type: ignore[attr-defined]
+        yield from self._sample(
+            job, continuation, count, total_beats, beats_per_bar, seconds_per_beat
+        )
+
+    @staticmethod
+    def _primer(value: object) -> list[Note]:
+        from plugins.music_transformer.midi_io import read_midi_notes
+
+        if value is None:
+            raise BadInput("primer", "is missing; send notes or a MIDI file path")
+        notes = read_midi_notes(value) if isinstance(value, Path) else value
+        if not isinstance(notes, list) or not all(isinstance(n, Note) for n in notes):
+            raise BadInput("primer", "must be a list of notes or a MIDI file path")
+        if not notes:
+            raise BadInput("primer", "is empty; send at least one note to continue")
+        for index, note in enumerate(notes):
+            if not 0 <= note.pitch <= 127 or not 1 <= note.velocity <= 127:
+                raise BadInput(
+                    "primer",
+                    f"note {index} has pitch {note.pitch} / velocity "
+                    f"{note.velocity}; pitch must be 0..127 and velocity 1..127",
+                )
+            if not (math.isfinite(note.start) and math.isfinite(note.duration)):
+                raise BadInput("primer", f"note {index} has a non-finite time")
+        if (
+            max(n.start + n.duration for n in notes) - min(n.start for n in notes)
+            > MAX_PRIMER_BEATS
+        ):
+            raise BadInput("primer", f"spans more than {MAX_PRIMER_BEATS:g} beats")
+        return notes
+
+    def _sample(
+        self,
+        job: host.Job,
+        continuation: object,
+        count: int,
+        total_beats: float,
+        beats_per_bar: float,
+        seconds_per_beat: float,
+    ) -> Iterator[NotesOutput]:
+        options = job.options
+        grid: str = options.quantize  # type: ignore[attr-defined]
+        by_bar = options.chunk == "bar"  # type: ignore[attr-defined]
+        end_seconds = total_beats * seconds_per_beat
+        decoders = [EventDecoder() for _ in range(count)]
+        pending: list[list[Note]] = [[] for _ in range(count)]
+        sent_bar = [0] * count
+        names = ["notes"] if count == 1 else [f"notes-{i + 1}" for i in range(count)]
+        # A runaway model that never advances time must still end: cap the number of events.
+        max_events = int(400 * end_seconds) + 2048
+
+        def beats(notes: list[TimedNote]) -> list[Note]:
+            converted = []
+            for n in notes:
+                if n.start >= end_seconds:
+                    continue
+                duration = min(n.duration, end_seconds - n.start)
+                converted.append(
+                    Note(
+                        n.pitch,
+                        max(1, min(127, n.velocity)),
+                        round(n.start / seconds_per_beat, 6),
+                        round(max(duration, 0.01) / seconds_per_beat, 6),
+                    )
+                )
+            return quantize_notes(converted, grid)
+
+        done = [False] * count
+        for events, tokens in enumerate(continuation.stream(), 1):  # type: ignore[attr-defined]
+            for i, token in enumerate(tokens):
+                if done[i]:
+                    continue
+                pending[i].extend(beats(decoders[i].feed(token)))
+                if decoders[i].time >= end_seconds or events >= max_events:
+                    done[i] = True
+                    pending[i].extend(beats(decoders[i].flush(at=end_seconds)))
+                bar = int(decoders[i].time / seconds_per_beat // beats_per_bar)
+                ready = done[i] or not by_bar or bar > sent_bar[i]
+                if pending[i] and ready and not (done[i] and all(done)):
+                    yield NotesOutput(sorted(pending[i], key=_order), names[i], final=False)
+                    pending[i] = []
+                sent_bar[i] = bar
+            if events % 8 == 0 or all(done):
+                elapsed = min(d.time for d in decoders) / end_seconds
+                job.progress(min(1.0, elapsed), f"{events} events")
+            if all(done):
+                break
+        for i in range(count):
+            last = i == count - 1
+            if pending[i] or last:
+                yield NotesOutput(sorted(pending[i], key=_order), names[i], final=last)
+
+
+def _order(note: Note) -> tuple[float, int]:
+    return (note.start, note.pitch)
+
+
+def _task(module: str, kind: str, description: str) -> host.Task:
+    def main(argv: Sequence[str]) -> int:
+        import importlib
+
+        return int(importlib.import_module(module).main(list(argv)))
+
+    return host.Task(kind, "music-transformer", description, main)  # type: ignore[arg-type]
+
+
+@host.hookimpl
+def register_models() -> Iterator[Model]:
+    yield MusicTransformerModel()
+
+
+@host.hookimpl
+def register_tasks() -> Iterator[host.Task]:
+    yield _task(
+        "plugins.music_transformer.train",
+        "train",
+        "Train the relative (or --absolute baseline) Music Transformer on the music21 corpus",
+    )
+    yield _task(
+        "plugins.music_transformer.evaluate",
+        "eval",
+        "Test NLL vs absolute-position and n-gram baselines; continuation statistics",
+    )
+    yield _task(
+        "benchmarks.music_transformer_bench",
+        "bench",
+        "Events/s KV-cached vs full recompute; time to first event with a 512-event primer",
+    )

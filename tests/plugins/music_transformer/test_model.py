@@ -1,0 +1,116 @@
+"""The Transformer: skewing equals the textbook relative attention, the KV cache gives the same
+logits as recomputing the prefix, and sampling is seeded and honours top-k / top-p."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from plugins.music_transformer.events import END, PAD, STYLE, VOCAB_SIZE, style_token
+from plugins.music_transformer.generate import (
+    Continuation,
+    SamplingSettings,
+    recompute_stream,
+    sample_next,
+)
+from plugins.music_transformer.model import KVCache, ModelConfig, MusicTransformer, skew
+from tests.plugins.music_transformer.conftest import TINY
+
+
+def test_skew_puts_each_relative_distance_under_its_key() -> None:
+    length = 5
+    # column r of the input holds distance L-1-r; encode the distance itself as the value
+    rel_logits = torch.tensor([[float(length - 1 - r) for r in range(length)]] * length)
+    skewed = skew(rel_logits)
+    for i in range(length):
+        for j in range(i + 1):
+            assert skewed[i, j] == i - j
+
+
+def test_relative_attention_matches_the_quadratic_memory_formula(
+    tiny_model: MusicTransformer,
+) -> None:
+    attention = tiny_model.blocks[0].attention
+    x = torch.randn(2, 7, TINY.d_model)
+    mask = torch.full((7, 7), float("-inf")).triu(1)
+    q, k, v = attention._split(x)
+    # Shaw et al.: gather an (L, L, D) tensor of embeddings, one per (query, key) pair
+    distances = (torch.arange(7)[:, None] - torch.arange(7)[None, :]).clamp(min=0)
+    gathered = attention.rel[:, TINY.max_len - 1 - distances]  # (H, L, L, D)
+    srel = torch.einsum("bhid,hijd->bhij", q, gathered)
+    weights = torch.softmax((q @ k.transpose(-1, -2) + srel) / math.sqrt(attention.head) + mask, -1)
+    expected = attention.out((weights @ v).transpose(1, 2).reshape(2, 7, TINY.d_model))
+    torch.testing.assert_close(attention(x, mask), expected, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("relative", [True, False])
+def test_kv_cache_gives_the_logits_of_a_full_recompute(relative: bool) -> None:
+    torch.manual_seed(1)
+    config = ModelConfig(**{**TINY.as_dict(), "relative": relative})
+    model = MusicTransformer(config).eval()
+    tokens = torch.randint(0, 356, (3, 40))
+    with torch.inference_mode():
+        full = model(tokens)
+        cache = KVCache(config, 3)
+        logits = [model.prefill(tokens[:, :12], cache)]
+        logits += [model.step(tokens[:, i], cache) for i in range(12, 40)]
+    torch.testing.assert_close(torch.stack(logits[:-1], 1), full[:, 11:39], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(logits[-1], model(tokens[:, :41])[:, -1], atol=1e-4, rtol=1e-4)
+
+
+def test_relative_and_absolute_models_have_the_same_size_up_to_positions() -> None:
+    relative = MusicTransformer(TINY)
+    absolute = MusicTransformer(ModelConfig(**{**TINY.as_dict(), "relative": False}))
+    n_rel = sum(p.numel() for p in relative.parameters())
+    n_abs = sum(p.numel() for p in absolute.parameters())
+    # relative: one (max_len, head) table per layer and head; absolute: one (max_len, d) table
+    assert n_rel - TINY.n_layers * TINY.max_len * TINY.d_model == n_abs - TINY.max_len * TINY.d_model
+
+
+def test_model_refuses_sequences_longer_than_its_window(tiny_model: MusicTransformer) -> None:
+    with pytest.raises(ValueError, match="exceeds max_len"):
+        tiny_model(torch.zeros(1, TINY.max_len + 1, dtype=torch.long))
+
+
+def test_cached_sampling_equals_recompute_sampling_with_the_same_seed(
+    tiny_model: MusicTransformer,
+) -> None:
+    prefix = [style_token("bach")] + list(range(60, 80))
+    settings = SamplingSettings(temperature=1.0, top_k=0, top_p=0.9)
+    cached = Continuation(tiny_model, prefix, 1, settings, seed=7).stream()
+    recomputed = recompute_stream(tiny_model, prefix, settings, seed=7)
+    # up to the first context restart (window 64 - 21 prefix tokens) both see the same context
+    steps = TINY.max_len - len(prefix)
+    assert [next(cached)[0] for _ in range(steps)] == [next(recomputed) for _ in range(steps)]
+
+
+def test_same_seed_same_continuation_and_variations_differ(tiny_model: MusicTransformer) -> None:
+    prefix = [style_token("any"), 60, 300, 188]
+    settings = SamplingSettings()
+
+    def sample(seed: int, batch: int) -> list[list[int]]:
+        stream = Continuation(tiny_model, prefix, batch, settings, seed).stream()
+        return [next(stream) for _ in range(150)]  # crosses two context restarts
+
+    assert sample(3, 2) == sample(3, 2)
+    assert sample(3, 2) != sample(4, 2)
+    columns = list(zip(*sample(3, 2), strict=True))
+    assert columns[0] != columns[1]
+
+
+def test_sampling_never_emits_pad_end_or_style_and_honours_top_k_and_top_p() -> None:
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.zeros(64, VOCAB_SIZE)
+    logits[:, PAD] = logits[:, END] = logits[:, STYLE] = 50.0
+    logits[:, 10] = 10.0  # p = 0.72 after the bans
+    logits[:, 11] = 9.0  # p = 0.27
+    for settings, allowed in (
+        (SamplingSettings(top_k=2), {10, 11}),
+        (SamplingSettings(top_p=0.5), {10}),
+    ):
+        tokens = set(sample_next(logits, settings, generator).tolist())
+        assert tokens <= allowed and tokens
+    free = set(sample_next(logits, SamplingSettings(), generator).tolist())
+    assert not free & {PAD, END, STYLE}
