@@ -1,0 +1,159 @@
+"""The dawhost plugin: registers the `vocal-tts` model (sing/speak) and its train/eval/bench tasks."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import host
+from host import AudioOutput, Capability, DataOutput, Field, InputKind, InputSpec, Model
+
+if TYPE_CHECKING:
+    from plugins.vocal_tts.checkpoint import Bundle
+
+SAMPLE_RATE = 16_000  # plugins.vocal_tts.audio.SAMPLE_RATE, kept here so listing needs no torch
+
+
+class VocalLine(Model):
+    """Sings lyrics on a melody, or speaks them on the beat grid, exactly `bars` bars long."""
+
+    model_id = "vocal-tts"
+    capabilities = frozenset({Capability.SING, Capability.SPEAK})
+    inputs = (
+        InputSpec("lyrics", InputKind.TEXT, "the words, in English"),
+        InputSpec(
+            "notes",
+            InputKind.NOTES,
+            "the melody, start/duration in song beats (or a MIDI file); one syllable per note, "
+            "spare notes are a melisma on the last syllable. sing needs it; speak uses only "
+            "its rhythm",
+            required=False,
+        ),
+    )
+    sample_rate = SAMPLE_RATE
+    causal = False
+    description = (
+        "Vocal line: espeak-ng front-end, duration-driven acoustic model (Tacotron 2 family) "
+        "and harmonic-plus-noise neural vocoder; a WAV exactly `bars` bars long at the tempo "
+        "plus syllable timings"
+    )
+
+    class Options(host.Options):
+        bars: int = Field(4, ge=1, le=32, description="Length of the WAV in bars")
+        start_bar: int = Field(
+            1, ge=1, le=9999, description="Song bar the WAV starts at (notes are in song beats)"
+        )
+        tempo: float = Field(
+            0.0, ge=0.0, le=300.0, description="Tempo in BPM; 0 uses the transport's tempo"
+        )
+        voice: Literal["female", "male"] = Field("female", description="Which voice sings")
+        transpose: int = Field(
+            0, ge=-24, le=24, description="Semitones added to the melody (speak: to the voice)"
+        )
+        vibrato: float = Field(
+            0.0, ge=0.0, le=100.0, description="Vibrato depth in cents on held notes (sing)"
+        )
+        syllable_beats: float = Field(
+            0.5, ge=0.125, le=4.0, description="Beats per syllable when speaking without notes"
+        )
+        rate: int = Field(
+            170, ge=80, le=400, description="Speaking rate in words per minute (consonant length)"
+        )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bundle: Bundle | None = None
+        # The espeak-ng front-end is one global engine; the networks are cheap to share.
+        self._render_lock = threading.Lock()
+
+    def load(self) -> None:
+        from plugins.vocal_tts.checkpoint import DEFAULT_CHECKPOINT, load
+
+        path = Path(self.checkpoint or DEFAULT_CHECKPOINT)
+        if not path.is_file():
+            raise host.DawhostError(
+                host.ErrorCode.MODEL_ERROR,
+                f"vocal-tts checkpoint {path} is missing; train one with `dawhost train vocal-tts`",
+            )
+        self.bundle = load(path)
+
+    def run(self, job: host.Job) -> Iterator[AudioOutput | DataOutput]:
+        import torch
+
+        from plugins.vocal_tts.midi_file import read_notes
+        from plugins.vocal_tts.synthesis import Request, prepare, render
+
+        options = job.options
+        tempo = options.tempo or job.transport.tempo  # type: ignore[attr-defined]
+        if tempo < 20.0:
+            raise host.BadInput(
+                "tempo", f"{tempo:g} BPM is too slow; send 20 to 300 (or 0 for the transport)"
+            )
+        notes = job.inputs.get("notes")
+        if isinstance(notes, Path):
+            notes = read_notes(notes)
+        mode: Literal["sing", "speak"] = "sing" if job.verb == "sing" else "speak"
+        request = Request(
+            lyrics=job.inputs["lyrics"],
+            mode=mode,
+            notes=notes,
+            tempo=float(tempo),
+            beats_per_bar=job.transport.beats_per_bar,
+            **{
+                name: getattr(options, name)
+                for name in ("start_bar", "bars", "voice", "transpose", "vibrato",
+                             "syllable_beats", "rate")
+            },
+        )
+        job.progress(0.05, "phonemes and timing")
+        prepared = prepare(request)
+        job.progress(0.3, "loading model")
+        self.ensure_loaded()
+        assert self.bundle is not None
+        torch.manual_seed(job.seed)
+        with self._render_lock:
+            audio = render(self.bundle, prepared, "neural", job.progress, job.seed)
+        job.progress(0.95, "writing")
+        yield AudioOutput(self.sample_rate, samples=audio, name="vocal")
+        yield DataOutput(
+            {
+                "tempo": tempo,
+                "start_bar": options.start_bar,  # type: ignore[attr-defined]
+                "bars": options.bars,  # type: ignore[attr-defined]
+                "beats_per_bar": job.transport.beats_per_bar,
+                "sample_rate": self.sample_rate,
+                "samples": len(audio),
+                "mode": mode,
+                "syllables": prepared.timings,
+            },
+            name="syllables",
+        )
+        job.progress(1.0, "done")
+
+
+def _task(module: str, kind: str) -> host.Task:
+    def main(argv: Sequence[str]) -> int:
+        import importlib
+
+        return int(importlib.import_module(module).main(list(argv)))
+
+    descriptions = {
+        "train": "Train the acoustic model and vocoder on espeak-ng teacher data (progress bar)",
+        "eval": "WER (pocketsphinx) vs espeak-ng, onset error, pitch error; vs Griffin-Lim",
+        "bench": "Real-time factor of an 8-bar line vs Griffin-Lim and the espeak-ng teacher",
+    }
+    return host.Task(kind, "vocal-tts", descriptions[kind], main)  # type: ignore[arg-type]
+
+
+@host.hookimpl
+def register_models() -> Iterator[Model]:
+    yield VocalLine()
+
+
+@host.hookimpl
+def register_tasks() -> Iterator[host.Task]:
+    yield _task("plugins.vocal_tts.train", "train")
+    yield _task("plugins.vocal_tts.evaluate", "eval")
+    yield _task("benchmarks.bench_vocal_tts", "bench")
