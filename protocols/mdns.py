@@ -38,6 +38,7 @@ class Advertiser:
         self.records = service_records(bind, osc_port, oscquery_port)
         self._zeroconf: Any = None
         self._infos: list[Any] = []
+        self._announcing: list[Any] = []
 
     async def start(self) -> None:
         try:
@@ -53,14 +54,17 @@ class Advertiser:
         for record in self.records:
             info = AsyncServiceInfo(record["type"], record["name"], port=record["port"],
                                     addresses=record["addresses"], server="dawhost.local.")
-            registered = await self._zeroconf.async_register_service(info)
-            await registered  # the announcement itself runs as a background task
+            # The announcements repeat for a few seconds in a background task: the server
+            # does not wait for them (startup stays fast).
+            self._announcing.append(await self._zeroconf.async_register_service(info))
             self._infos.append(info)
         log.info("advertising %s over mDNS", ", ".join(r["name"] for r in self.records))
 
     async def stop(self) -> None:
         if self._zeroconf is None:
             return
+        for task in self._announcing:
+            task.cancel()
         for info in self._infos:
             await (await self._zeroconf.async_unregister_service(info))
         await self._zeroconf.async_close()

@@ -71,6 +71,7 @@ class OscQueryServer:
         self._unsubscribe: list[Any] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._mdns: Any = None
+        self._mdns_start: asyncio.Task[None] | None = None
         self._log_limiter = LogLimiter(log)
 
     async def start(self) -> None:
@@ -92,7 +93,9 @@ class OscQueryServer:
             from protocols.mdns import Advertiser
 
             self._mdns = Advertiser(config.bind, self.osc.port, self.port)
-            await self._mdns.start()
+            # mDNS probes for name conflicts for about a second per service: in the
+            # background, so the server is ready at once.
+            self._mdns_start = asyncio.create_task(self._mdns.start(), name="mdns")
         log.info("OSCQuery on http://%s:%d/", config.bind, self.port)
 
     async def stop(self) -> None:
@@ -102,6 +105,9 @@ class OscQueryServer:
         if self._option_changed in self.osc.option_listeners:
             self.osc.option_listeners.remove(self._option_changed)
         if self._mdns is not None:
+            if self._mdns_start is not None and not self._mdns_start.done():
+                self._mdns_start.cancel()
+            await asyncio.gather(*(t for t in [self._mdns_start] if t), return_exceptions=True)
             await self._mdns.stop()
         if self._server is not None:
             self._server.close()

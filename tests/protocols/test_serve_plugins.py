@@ -13,10 +13,10 @@ from websockets.asyncio.client import connect
 
 from host.config import ServerConfig
 from host.serve import serve
-from protocols.mdns import OSC_SERVICE, OSCQUERY_SERVICE, Advertiser, service_records
+from protocols.mdns import OSC_SERVICE, OSCQUERY_SERVICE, service_records
 from tests.protocols.crash_check import no_handler_crashes  # noqa: F401
 from tests.protocols.http_client import http_get
-from tests.protocols.osc_client import osc_client
+from tests.protocols.osc_client import osc_client, osc_server
 from tests.protocols.ws_client import next_json
 
 
@@ -60,21 +60,23 @@ def test_mdns_records_name_both_services_and_ports() -> None:
     assert records[0]["name"] == "dawhost._oscjson._tcp.local."
 
 
-def test_mdns_advertisement_is_found_on_loopback() -> None:
-    """Registers on the loopback interface only, so nothing reaches the network."""
+def test_mdns_advertises_oscquery_and_osc_on_loopback(tmp_path: Path) -> None:
+    """With `mdns = true` and bound to loopback, nothing reaches the network."""
     pytest.importorskip("zeroconf")
     from zeroconf.asyncio import AsyncZeroconf
 
-    async def main() -> Any:
-        advertiser = Advertiser("127.0.0.1", 19_000, 19_002)
-        await advertiser.start()
-        browser = AsyncZeroconf(interfaces=["127.0.0.1"])
-        try:
-            info = await browser.async_get_service_info(
-                OSCQUERY_SERVICE, f"dawhost.{OSCQUERY_SERVICE}", timeout=3000)
-            return info and (info.port, info.parsed_addresses())
-        finally:
-            await browser.async_close()
-            await advertiser.stop()
+    async def main() -> tuple[Any, Any, int, int]:
+        async with osc_server(tmp_path, mdns=True) as (_, osc):
+            browser = AsyncZeroconf(interfaces=["127.0.0.1"])
+            try:
+                found = [await browser.async_get_service_info(kind, f"dawhost.{kind}",
+                                                              timeout=5000)
+                         for kind in (OSCQUERY_SERVICE, OSC_SERVICE)]
+            finally:
+                await browser.async_close()
+            return *[info and (info.port, info.parsed_addresses()) for info in found], \
+                osc.oscquery.port, osc.port
 
-    assert asyncio.run(main()) == (19_002, ["127.0.0.1"])
+    oscquery, osc, oscquery_port, osc_port = asyncio.run(main())
+    assert oscquery == (oscquery_port, ["127.0.0.1"])
+    assert osc == (osc_port, ["127.0.0.1"])
