@@ -51,11 +51,12 @@ def option_node(model: Model, spec: OptionSpec, value: Any) -> Node:
     type_tag = option_type(spec)
     if spec.type == "bool":
         type_tag = "T" if value else "F"
-    bounded = spec.minimum is not None or spec.maximum is not None
+    ranged = option_range(spec)
     return _node(
         f"/dawhost/{model.model_id}/options/{spec.name}", spec.description or spec.name,
-        READ_WRITE, TYPE=type_tag, VALUE=[value], RANGE=option_range(spec),
-        CLIPMODE="none" if not bounded else None,
+        READ_WRITE, TYPE=type_tag, VALUE=[value], RANGE=ranged,
+        # Out-of-range values are refused with an error, never clipped.
+        CLIPMODE="none" if ranged else None,
     )
 
 

@@ -49,7 +49,7 @@ def test_namespace_describes_models_options_and_transport(tmp_path: Path) -> Non
     by_path = {n["FULL_PATH"]: n for n in nodes}
     repeats = by_path["/dawhost/fake-echo/options/repeats"]
     assert repeats["TYPE"] == "i" and repeats["RANGE"] == [{"MIN": 1, "MAX": 8}]
-    assert repeats["VALUE"] == [1] and repeats["ACCESS"] == 3
+    assert repeats["VALUE"] == [1] and repeats["ACCESS"] == 3 and repeats["CLIPMODE"] == "none"
     assert repeats["DESCRIPTION"] == "How many times to repeat the primer"
     assert by_path["/dawhost/fake-echo/options/temperature"]["TYPE"] == "f"
     assert by_path["/dawhost/fake-echo/continue"]["ACCESS"] == 2
