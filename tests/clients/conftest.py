@@ -17,10 +17,18 @@ import pytest
 from tests.clients.dawhost_server import PROJECT, DawhostServer, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path(os.environ.get("DAWHOST_TEST_ARTIFACTS",
-                                PROJECT / "data" / "test-artifacts" / "clients"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(
+    os.environ.get("DAWHOST_TEST_ARTIFACTS", PROJECT / "data" / "test-artifacts" / "clients")
+)
 
 
 @pytest.fixture(scope="session")
@@ -42,8 +50,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="pip install playwright (the Python package only)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="pip install playwright (the Python package only)"
+    )
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     with sync_api.sync_playwright() as playwright:
@@ -78,8 +87,9 @@ def shared_tab(browser: Any) -> Iterator[tuple[Any, PageLog]]:
 
 
 @pytest.fixture
-def page(shared_tab: tuple[Any, PageLog], dawhost_server: DawhostServer,
-         request: pytest.FixtureRequest) -> Iterator[Any]:
+def page(
+    shared_tab: tuple[Any, PageLog], dawhost_server: DawhostServer, request: pytest.FixtureRequest
+) -> Iterator[Any]:
     """The controller page, freshly loaded and connected; JavaScript exceptions fail the test."""
     tab, log = shared_tab
     log.console.clear()
@@ -96,4 +106,5 @@ def page(shared_tab: tuple[Any, PageLog], dawhost_server: DawhostServer,
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
             (ARTIFACTS / f"{request.node.name}.console.txt").write_text(
-                "\n".join(log.console + [f"pageerror: {e}" for e in log.errors]) + "\n")
+                "\n".join(log.console + [f"pageerror: {e}" for e in log.errors]) + "\n"
+            )

@@ -1,8 +1,10 @@
 """Runs a real `dawhost serve` in a subprocess on free ports, for client tests.
 
-The server loads `tests.clients.fake_models` (every verb covered, no torch) and the OSC and
-WebSocket front-ends; the test waits until OSCQuery answers, and the server is stopped with
-SIGTERM (then killed) when the test module is done.
+The server loads `tests.clients.fake_models` (every verb covered, no torch), the project's own
+model plugins from plugin_manifest.toml (registered but never loaded: weights load lazily, so
+the Max patches' default model ids can be checked against the real schemas), and the OSC and
+WebSocket front-ends. The test waits until OSCQuery and the page answer; the server is stopped
+with SIGTERM (then killed).
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 PROJECT = Path(__file__).resolve().parents[2]
-MANIFEST = """\
+FRONT_ENDS_AND_FAKES = """\
 [plugins.fakes]
 module = "tests.clients.fake_models"
 
@@ -30,6 +33,17 @@ module = "protocols.osc"
 [plugins.websocket]
 module = "protocols.websocket"
 """
+
+
+def manifest_text(project_manifest: Path = PROJECT / "plugin_manifest.toml") -> str:
+    """Fakes and front-ends, plus every model plugin the project's manifest lists."""
+    text = FRONT_ENDS_AND_FAKES
+    plugins = tomllib.loads(project_manifest.read_text()).get("plugins", {})
+    for name, entry in plugins.items():
+        module = entry.get("module", "")
+        if module.startswith("plugins.") and entry.get("enabled", True):
+            text += f'\n[plugins.{name}]\nmodule = "{module}"\n'
+    return text
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -42,8 +56,12 @@ def free_ports() -> dict[str, int]:
     """Ports for one server; UDP and TCP ports are drawn from both kinds of socket."""
     ports: dict[str, int] = {}
     while len(set(ports.values())) < 4:
-        ports = {"osc": free_port(socket.SOCK_DGRAM), "reply": free_port(socket.SOCK_DGRAM),
-                 "oscquery": free_port(), "ws": free_port()}
+        ports = {
+            "osc": free_port(socket.SOCK_DGRAM),
+            "reply": free_port(socket.SOCK_DGRAM),
+            "oscquery": free_port(),
+            "ws": free_port(),
+        }
     return ports
 
 
@@ -83,20 +101,35 @@ def start_server(tmp: Path, timeout: float = 30.0) -> DawhostServer:
     work_dir = tmp / "work"
     work_dir.mkdir(parents=True, exist_ok=True)
     manifest = tmp / "manifest.toml"
-    manifest.write_text(MANIFEST)
+    manifest.write_text(manifest_text())
     ports = free_ports()
     env = {**os.environ, "DAWHOST_MANIFEST": str(manifest), "PYTHONPATH": str(PROJECT)}
     env.pop("DAWHOST_DISABLE", None)
     log_path = tmp / "server.log"
-    command = [sys.executable, "-m", "host.cli", "serve", "--no-midi", "--work-dir",
-               str(work_dir), "--osc-port", str(ports["osc"]), "--reply-port",
-               str(ports["reply"]), "--oscquery-port", str(ports["oscquery"]),
-               "--ws-port", str(ports["ws"])]
+    command = [
+        sys.executable,
+        "-m",
+        "host.cli",
+        "serve",
+        "--no-midi",
+        "--work-dir",
+        str(work_dir),
+        "--osc-port",
+        str(ports["osc"]),
+        "--reply-port",
+        str(ports["reply"]),
+        "--oscquery-port",
+        str(ports["oscquery"]),
+        "--ws-port",
+        str(ports["ws"]),
+    ]
     with log_path.open("wb") as log_file:
-        process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=log_file,
-                                   stderr=subprocess.STDOUT)
-    server = DawhostServer(process, work_dir, log_path, ports["osc"], ports["reply"],
-                           ports["oscquery"], ports["ws"])
+        process = subprocess.Popen(
+            command, cwd=PROJECT, env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
+    server = DawhostServer(
+        process, work_dir, log_path, ports["osc"], ports["reply"], ports["oscquery"], ports["ws"]
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -91,8 +91,9 @@ class HummingSinger(Model):
         octave = 0 if job.options.voice == "alto" else -12
         for note in notes[: len(words)]:
             mask = (t >= note.start * spb) & (t < (note.start + note.duration) * spb)
-            semitones = note.pitch + octave - 69 + job.options.vibrato * np.sin(
-                2 * np.pi * 5 * t[mask])
+            semitones = (
+                note.pitch + octave - 69 + job.options.vibrato * np.sin(2 * np.pi * 5 * t[mask])
+            )
             phase = 2 * np.pi * np.cumsum(440.0 * 2 ** (semitones / 12)) / self.sample_rate
             audio[mask] = 0.5 * np.sin(phase)
         job.progress(1.0)

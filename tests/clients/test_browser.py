@@ -27,8 +27,12 @@ def choose(page: Any, model_id: str) -> None:
 
 def set_control(page: Any, selector: str, value: Any) -> None:
     """Set a slider/number/select the way a drag does: value, then an input event."""
-    page.eval_on_selector(selector, """(el, v) => { el.value = String(v);
-        el.dispatchEvent(new Event('input', {bubbles: true})); }""", value)
+    page.eval_on_selector(
+        selector,
+        """(el, v) => { el.value = String(v);
+        el.dispatchEvent(new Event('input', {bubbles: true})); }""",
+        value,
+    )
 
 
 def send(page: Any) -> str:
@@ -40,8 +44,9 @@ def send(page: Any) -> str:
 
 
 def wait_state(page: Any, job_id: str, state: str, timeout: float = 10_000) -> Any:
-    return page.wait_for_selector(f".job[data-id='{job_id}'][data-state='{state}']",
-                                  timeout=timeout)
+    return page.wait_for_selector(
+        f".job[data-id='{job_id}'][data-state='{state}']", timeout=timeout
+    )
 
 
 def card(page: Any, job_id: str) -> str:
@@ -53,27 +58,32 @@ def server_tempo(server: DawhostServer) -> float:
 
 
 def test_models_are_listed_with_controls_from_each_options_schema(
-        page: Any, dawhost_server: DawhostServer) -> None:
+    page: Any, dawhost_server: DawhostServer
+) -> None:
     tree = dawhost_server.oscquery("/dawhost")["CONTENTS"]
     served = {name for name, node in tree.items() if "options" in node.get("CONTENTS", {})}
-    listed = set(page.eval_on_selector_all("#models [data-model]", "els => els.map(e => "
-                                           "e.dataset.model)"))
+    listed = set(
+        page.eval_on_selector_all("#models [data-model]", "els => els.map(e => e.dataset.model)")
+    )
     assert listed == served and "fake-echo" in listed
 
     choose(page, "fake-echo")
-    repeats = page.eval_on_selector("[data-option=repeats]", "el => [el.type, el.min, el.max, "
-                                    "el.step, el.value]")
+    repeats = page.eval_on_selector(
+        "[data-option=repeats]", "el => [el.type, el.min, el.max, el.step, el.value]"
+    )
     assert repeats == ["range", "1", "8", "1", "1"]
-    temperature = page.eval_on_selector("[data-option=temperature]",
-                                        "el => [el.type, Number(el.min), Number(el.max)]")
+    temperature = page.eval_on_selector(
+        "[data-option=temperature]", "el => [el.type, Number(el.min), Number(el.max)]"
+    )
     assert temperature == ["range", 0.1, 2.0]
     assert page.eval_on_selector("[data-option=style]", "el => [el.type, el.value]") == [
-        "text", "any"]
+        "text",
+        "any",
+    ]
     assert page.eval_on_selector("[data-input=primer]", "el => el.dataset.kind") == "notes"
 
     choose(page, "fake-singer")
-    voices = page.eval_on_selector_all("[data-option=voice] option", "els => els.map(e => "
-                                       "e.value)")
+    voices = page.eval_on_selector_all("[data-option=voice] option", "els => els.map(e => e.value)")
     assert voices == ["alto", "tenor"]
     kinds = page.eval_on_selector_all("[data-input]", "els => els.map(e => e.dataset.kind)")
     assert kinds == ["text", "notes"]
@@ -92,12 +102,18 @@ def test_a_continuation_reaches_100_percent_and_is_drawn_as_a_piano_roll(page: A
     assert page.get_attribute(roll, "data-note-count") == "12"  # 4 notes x 3 repeats
     assert page.get_attribute(roll, "data-pitch-range") == "60-72"
     # Coloured pixels (notes) exist in the drawing, not just the background.
-    lit = page.eval_on_selector(roll, """c => { const d = c.getContext('2d')
+    lit = page.eval_on_selector(
+        roll,
+        """c => { const d = c.getContext('2d')
         .getImageData(0, 0, c.width, c.height).data; let n = 0;
-        for (let i = 0; i < d.length; i += 4) if (d[i + 2] > 150 && d[i] < 120) n++; return n; }""")
+        for (let i = 0; i < d.length; i += 4) if (d[i + 2] > 150 && d[i] < 120) n++; return n; }""",
+    )
     assert lit > 500
-    midi = page.eval_on_selector(f"{card(page, job)} a.download-midi", """async a => [a.download,
-        Array.from(new Uint8Array(await (await fetch(a.href)).arrayBuffer()))]""")
+    midi = page.eval_on_selector(
+        f"{card(page, job)} a.download-midi",
+        """async a => [a.download,
+        Array.from(new Uint8Array(await (await fetch(a.href)).arrayBuffer()))]""",
+    )
     assert midi[0].endswith(".mid")
     song = mido.MidiFile(file=io.BytesIO(bytes(midi[1])))
     ons, now = [], 0
@@ -109,7 +125,8 @@ def test_a_continuation_reaches_100_percent_and_is_drawn_as_a_piano_roll(page: A
 
 
 def test_rendered_audio_gets_a_waveform_a_player_and_a_wav_download(
-        page: Any, dawhost_server: DawhostServer) -> None:
+    page: Any, dawhost_server: DawhostServer
+) -> None:
     choose(page, "fake-sine")
     page.fill("[data-input=notes]", "69 100 0 2")
     set_control(page, "[data-option=bars]", 2)
@@ -122,13 +139,17 @@ def test_rendered_audio_gets_a_waveform_a_player_and_a_wav_download(
     expected_frames = round(2 * 4 * 60 / tempo * 8000)
     assert int(page.get_attribute(wave_canvas, "data-frames")) == expected_frames
     assert float(page.get_attribute(wave_canvas, "data-peak")) == pytest.approx(0.8, abs=0.01)
-    duration = page.eval_on_selector(f"{card(page, job)} audio", """a => new Promise(ok => {
+    duration = page.eval_on_selector(
+        f"{card(page, job)} audio",
+        """a => new Promise(ok => {
         if (a.readyState >= 1) ok([a.src, a.duration]);
-        else a.addEventListener('loadedmetadata', () => ok([a.src, a.duration])); })""")
+        else a.addEventListener('loadedmetadata', () => ok([a.src, a.duration])); })""",
+    )
     assert duration[0].startswith("blob:")
     assert duration[1] == pytest.approx(expected_frames / 8000, abs=0.01)
-    link = page.eval_on_selector(f"{card(page, job)} a.download-wav", "a => [a.download, "
-                                 "a.href.slice(0, 5)]")
+    link = page.eval_on_selector(
+        f"{card(page, job)} a.download-wav", "a => [a.download, a.href.slice(0, 5)]"
+    )
     assert link == ["audio.wav", "blob:"]
 
 
@@ -143,17 +164,22 @@ def write_test_wav(path: Any, seconds: float = 0.5, rate: int = 8000) -> None:
 
 
 def test_separated_stems_each_get_a_waveform_and_a_player(
-        page: Any, dawhost_server: DawhostServer) -> None:
+    page: Any, dawhost_server: DawhostServer
+) -> None:
     source = dawhost_server.work_dir / "loop.wav"
     write_test_wav(source)
     choose(page, "fake-stems")
     page.fill("[data-input=audio]", str(source))
     job = send(page)
     wait_state(page, job, "done")
-    page.wait_for_function(f"document.querySelectorAll(\"{card(page, job)} canvas.waveform\")"
-                           ".length === 4")
-    stems = page.eval_on_selector_all(f"{card(page, job)} canvas.waveform", """els => els.map(
-        c => [c.dataset.name, Number(c.dataset.frames), Number(c.dataset.peak)])""")
+    page.wait_for_function(
+        f'document.querySelectorAll("{card(page, job)} canvas.waveform").length === 4'
+    )
+    stems = page.eval_on_selector_all(
+        f"{card(page, job)} canvas.waveform",
+        """els => els.map(
+        c => [c.dataset.name, Number(c.dataset.frames), Number(c.dataset.peak)])""",
+    )
     assert [s[0] for s in stems] == ["vocals", "drums", "bass", "other"]
     assert all(s[1] == 4000 for s in stems)
     # The 100 Hz tone lands in the first band, the 3 kHz tone in the last; the middle are quiet.
@@ -167,8 +193,9 @@ def test_cancel_stops_a_slow_job(page: Any) -> None:
     choose(page, "fake-slow")
     set_control(page, "[data-option=seconds]", 30)
     job = send(page)
-    page.wait_for_function(f"Number(document.querySelector(\"{card(page, job)}\")"
-                           ".dataset.fraction) > 0")
+    page.wait_for_function(
+        f'Number(document.querySelector("{card(page, job)}").dataset.fraction) > 0'
+    )
     page.click(f"{card(page, job)} button.cancel")
     wait_state(page, job, "cancelled", timeout=5_000)
     assert page.get_attribute(f"{card(page, job)} .error", "data-code") == "cancelled"
@@ -199,13 +226,13 @@ def test_bad_input_is_reported_by_name(page: Any) -> None:
 
 
 def test_transport_panel_shows_and_changes_the_server_clock(
-        page: Any, dawhost_server: DawhostServer) -> None:
+    page: Any, dawhost_server: DawhostServer
+) -> None:
     try:
         page.fill("#transport-tempo-input", "96")
         page.fill("#transport-position-input", "3:1")
         page.click("#transport-form button[type=submit]")
-        page.wait_for_function("document.querySelector('#transport-tempo').textContent"
-                               " === '96.0'")
+        page.wait_for_function("document.querySelector('#transport-tempo').textContent === '96.0'")
         assert server_tempo(dawhost_server) == 96.0
         assert page.text_content("#transport-position") == "3:1"
         page.click("#transport-play")
@@ -213,8 +240,9 @@ def test_transport_panel_shows_and_changes_the_server_clock(
         playing = dawhost_server.oscquery("/dawhost/transport/playing?VALUE")["VALUE"]
         assert playing == [True]
         # While playing the shown position moves on from 3:1 (96 BPM: a beat in 0.625 s).
-        page.wait_for_function("document.querySelector('#transport-position').textContent"
-                               " === '3:2'", timeout=3_000)
+        page.wait_for_function(
+            "document.querySelector('#transport-position').textContent === '3:2'", timeout=3_000
+        )
         page.click("#transport-stop")
         page.wait_for_selector("#transport-playing[data-playing=false]")
     finally:
@@ -222,4 +250,5 @@ def test_transport_panel_shows_and_changes_the_server_clock(
             `ws://${location.host}/`); ws.onopen = () => { ws.send(JSON.stringify({type:
             'transport', tempo: 120, position: 0, playing: false})); setTimeout(ok, 100); }; })""")
     assert json.loads(json.dumps(dawhost_server.oscquery("/dawhost/transport/tempo?VALUE"))) == {
-        "VALUE": [120.0]}
+        "VALUE": [120.0]
+    }

@@ -1,0 +1,167 @@
+"""The Max patches are valid Max patchers: known objects with the right inlets and outlets,
+connections between existing boxes and ports, instructions in comments, default ports, and
+every OSC message they send worked out down to its argument types."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from host.config import ServerConfig
+from tests.clients.max_patch import (
+    MAX_UI,
+    PATCH_FOLDER,
+    SIGNAL_INLETS,
+    Patch,
+    all_patches,
+    expected_ports,
+    tokens,
+)
+
+PATCHES = all_patches()
+EXPECTED = {
+    "dawhost_overview.maxpat",
+    "dawhost_continue_midi.maxpat",
+    "dawhost_render_audio.maxpat",
+    "dawhost_separate_stems.maxpat",
+    "dawhost_transport.maxpat",
+}
+
+
+def ids(path: Path) -> str:
+    return path.stem
+
+
+def test_every_capability_has_a_patch() -> None:
+    assert {p.name for p in PATCHES} == EXPECTED
+
+
+def test_committed_patches_are_what_the_generator_writes(tmp_path: Path) -> None:
+    # The generator writes next to itself: run a copy in a scratch folder and compare.
+    script = tmp_path / "build_patches.py"
+    script.write_text((PATCH_FOLDER / "build_patches.py").read_text())
+    subprocess.run([sys.executable, str(script)], check=True, capture_output=True)
+    for path in PATCHES:
+        assert json.loads((tmp_path / path.name).read_text()) == json.loads(path.read_text()), (
+            f"{path.name} is stale: run python max_patches/build_patches.py"
+        )
+
+
+@pytest.mark.parametrize("path", PATCHES, ids=ids)
+def test_patch_is_a_max_patcher(path: Path) -> None:
+    patcher = json.loads(path.read_text())["patcher"]
+    assert patcher["fileversion"] == 1 and patcher["appversion"]["major"] >= 8
+    assert patcher["classnamespace"] == "box" and len(patcher["rect"]) == 4
+    seen = set()
+    for entry in patcher["boxes"]:
+        box = entry["box"]
+        assert box["id"] not in seen, f"duplicate box id {box['id']}"
+        seen.add(box["id"])
+        assert box["maxclass"] == "newobj" or box["maxclass"] in MAX_UI, box
+        rect = box["patching_rect"]
+        assert len(rect) == 4 and rect[2] > 0 and rect[3] > 0, box
+        inlets, outlets = expected_ports(box)
+        where = f"[{box.get('text', box['maxclass'])}] in {path.name}"
+        assert box["numinlets"] == inlets, f"{where}: Max gives it {inlets} inlets"
+        assert box["numoutlets"] == outlets, f"{where}: Max gives it {outlets} outlets"
+        assert len(box.get("outlettype", [])) == outlets, where
+        if box["maxclass"] in ("newobj", "message", "comment"):
+            assert isinstance(box["text"], str)
+
+
+@pytest.mark.parametrize("path", PATCHES, ids=ids)
+def test_connections_join_existing_outlets_to_existing_inlets(path: Path) -> None:
+    patch = Patch(path)
+    assert patch.lines, "a patch without connections does nothing"
+    assert len(set(map(str, patch.lines))) == len(patch.lines), "duplicate connection"
+    for (source, outlet), (destination, inlet) in patch.lines:
+        assert source in patch.boxes and destination in patch.boxes, (source, destination)
+        src, dst = patch.boxes[source], patch.boxes[destination]
+        assert 0 <= outlet < src["numoutlets"], f"[{src.get('text')}] has no outlet {outlet}"
+        assert 0 <= inlet < dst["numinlets"], f"[{dst.get('text')}] has no inlet {inlet}"
+        if src["outlettype"][outlet] == "signal":
+            name = dst["maxclass"] if dst["maxclass"] != "newobj" else dst["text"].split()[0]
+            assert name in SIGNAL_INLETS, f"audio from [{src['text']}] into [{name}]"
+
+
+@pytest.mark.parametrize("path", PATCHES, ids=ids)
+def test_every_box_is_wired_and_comments_say_what_to_click(path: Path) -> None:
+    patch = Patch(path)
+    wired = {s[0] for s, _ in patch.lines} | {d[0] for _, d in patch.lines}
+    loose = [
+        b.get("text") or b["maxclass"]
+        for b in patch.boxes.values()
+        if b["maxclass"] not in ("comment", "panel") and b["id"] not in wired
+    ]
+    assert not loose, f"boxes connected to nothing: {loose}"
+    words = " ".join(patch.comments()).lower()
+    assert "click" in words and "dawhost" in words
+    assert "dawhost serve" in words  # how to start what the patch talks to
+
+
+@pytest.mark.parametrize("path", PATCHES, ids=ids)
+def test_ports_are_the_server_defaults(path: Path) -> None:
+    defaults = ServerConfig()
+    patch = Patch(path)
+    (send,) = patch.objects("udpsend")
+    assert tokens(send["text"])[1:] == ["127.0.0.1", str(defaults.osc_port)]
+    (receive,) = patch.objects("udpreceive")
+    assert tokens(receive["text"])[1:] == [str(defaults.reply_port)]
+    # The port registered with /dawhost/reply on load is the one [udpreceive] listens on.
+    registrations = [m for m in patch.sent_messages() if m.address == "/dawhost/reply"]
+    assert len(registrations) == 1 and [a.type for a in registrations[0].args] == ["i"]
+    (loader,) = [
+        b for b in patch.objects("loadmess") if b["id"] in _feeding(patch, "/dawhost/reply")
+    ]
+    assert tokens(loader["text"])[1:] == [str(defaults.reply_port)]
+
+
+def _feeding(patch: Patch, address: str) -> set[str]:
+    """Ids of every box upstream of the message box that sends `address`."""
+    (target,) = [
+        b["id"]
+        for b in patch.boxes.values()
+        if b["maxclass"] == "message" and b["text"].startswith(address + " ")
+    ]
+    seen, todo = set(), [target]
+    while todo:
+        box = todo.pop()
+        for (source, _), (destination, _) in patch.lines:
+            if destination == box and source not in seen:
+                seen.add(source)
+                todo.append(source)
+    return seen
+
+
+@pytest.mark.parametrize("path", PATCHES, ids=ids)
+def test_every_sent_message_is_an_osc_address_with_known_argument_types(path: Path) -> None:
+    patch = Patch(path)
+    sent = patch.sent_messages()  # raises CannotInfer when a $N has no typed source
+    assert sent
+    for message in sent:
+        assert message.address.startswith("/dawhost/"), message
+        assert all(atom.type in "ifs" for atom in message.args), message
+    # Every message box that spells an OSC address is wired to the udpsend.
+    spelled = {
+        b["id"]
+        for b in patch.boxes.values()
+        if b["maxclass"] == "message" and b["text"].startswith("/")
+    }
+    assert spelled <= {m.box for m in sent}
+
+
+def test_the_transport_patch_sends_tempo_signature_position_play_and_stop() -> None:
+    sent = Patch(PATCH_FOLDER / "dawhost_transport.maxpat").sent_messages()
+    shapes = {m.address: "".join(a.type for a in m.args) for m in sent}
+    assert shapes == {
+        "/dawhost/reply": "i",
+        "/dawhost/transport/tempo": "f",
+        "/dawhost/transport/signature": "ii",
+        "/dawhost/transport/position": "f",
+        "/dawhost/transport/play": "",
+        "/dawhost/transport/stop": "",
+    }
