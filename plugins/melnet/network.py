@@ -22,7 +22,7 @@ LOG_SIGMA_MIN = -3.5  # keeps the density finite on silent (floored) bins
 
 @dataclass(frozen=True)
 class ModelConfig:
-    hidden: int = 48
+    hidden: int = 32
     mixtures: int = 4
     tiers: int = TIERS  # 3 = multiscale, 1 = a single full-resolution tier (the baseline)
     bins: int = N_MELS
