@@ -88,7 +88,7 @@ class OscProtocol(asyncio.DatagramProtocol):
     def __init__(self, frontend: OscFrontend) -> None:
         self.frontend = frontend
 
-    def datagram_received(self, data: bytes, addr: Address) -> None:  # type: ignore[override]
+    def datagram_received(self, data: bytes, addr: Address) -> None:
         try:
             self.frontend.handle_datagram(data, addr[:2])
         except Exception:  # nothing a client sends may stop the server
@@ -135,7 +135,7 @@ class OscFrontend(host.Frontend):
         self.receive_buffer = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         transport, _ = await self._loop.create_datagram_endpoint(lambda: OscProtocol(self),
                                                                  sock=sock)
-        self._transport = transport  # type: ignore[assignment]
+        self._transport = transport
         self.port = sock.getsockname()[1]
         self._unsubscribe.append(core.transport.subscribe(self._transport_changed))
         if core.config.sections.get("oscquery", {}).get("enabled", True):
