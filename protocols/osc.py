@@ -112,6 +112,7 @@ class OscFrontend(host.Frontend):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reply_ports: dict[Address, int] = {}  # (host, source port) -> reply port
         self._host_reply_ports: dict[str, int] = {}  # latest registration per host
+        self._streams: dict[str, Callable[[bytes], object]] = {}  # stream peer -> its sender
         self._pending: dict[int, Any] = {}  # held bundle messages: scheduler items, timer handles
         self._unsubscribe: list[Callable[[], None]] = []
         self.option_values: dict[str, dict[str, Any]] = {}  # model id -> option -> value
@@ -266,6 +267,9 @@ class OscFrontend(host.Frontend):
         self.send_replies(replies, self.targets(addr))
 
     def _register_reply(self, args: tuple[Any, ...], addr: Address) -> None:
+        if addr[0] in self._streams:
+            raise DawhostError(ErrorCode.BAD_REQUEST, "replies already come back on this "
+                               "WebSocket; /dawhost/reply is for UDP senders")
         port = args[0] if len(args) == 1 else None
         if isinstance(port, float) and port.is_integer():
             port = int(port)
@@ -380,9 +384,21 @@ class OscFrontend(host.Frontend):
     def client_of(self, addr: Address) -> str:
         return f"osc:{addr[0]}"
 
+    def attach_stream(self, name: str, send: Callable[[bytes], object]) -> Address:
+        """A peer that sends OSC packets over another connection (the OSCQuery WebSocket):
+        feed its packets to `handle_datagram` with the returned address; replies go to
+        `send`. Call `detach_stream(name)` when the connection closes."""
+        self._streams[name] = send
+        return (name, 0)
+
+    def detach_stream(self, name: str) -> None:
+        self._streams.pop(name, None)
+
     def targets(self, addr: Address) -> list[Address]:
         """The sender's address and its reply port (registered, else the default)."""
         assert self.core is not None
+        if addr[0] in self._streams:
+            return [addr]  # a stream peer gets its replies on its own connection
         port = self._reply_ports.get(addr) or self._host_reply_ports.get(addr[0])
         reply = (addr[0], port or self.core.config.reply_port)
         return [addr] if reply == addr else [addr, reply]
@@ -393,7 +409,11 @@ class OscFrontend(host.Frontend):
         for address, args in replies:
             dgram = self._encode(address, args)
             for target in targets:
-                self._transport.sendto(dgram, target)
+                stream = self._streams.get(target[0])
+                if stream is not None:
+                    stream(dgram)
+                else:
+                    self._transport.sendto(dgram, target)
 
     def _encode(self, address: str, args: list[Any]) -> bytes:
         """The datagram for one reply, or an error reply saying why it cannot be sent."""

@@ -8,7 +8,9 @@
 The same port accepts WebSocket connections for bidirectional streaming: a client sends
 {"COMMAND": "LISTEN", "DATA": "/dawhost/transport/tempo"} (or IGNORE) and receives binary OSC
 messages for that path whenever it changes (transport, option defaults, /dawhost/progress for
-every job). Models added or removed at run time are announced to every connection as
+every job). Binary frames the client sends are OSC packets, handled exactly as on the UDP port
+(requests included); their replies come back as binary frames on the same connection.
+Models added or removed at run time are announced to every connection as
 {"COMMAND": "PATH_ADDED" | "PATH_REMOVED", "DATA": "/dawhost/<model-id>"}.
 """
 
@@ -71,6 +73,7 @@ class OscQueryServer:
         self._unsubscribe: list[Any] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._mdns: Any = None
+        self._peers = 0
         self._mdns_start: asyncio.Task[None] | None = None
         self._log_limiter = LogLimiter(log)
 
@@ -151,8 +154,16 @@ class OscQueryServer:
         sender = BoundedSender(connection)
         paths: set[str] = set()
         self._listeners[connection] = (sender, paths)
+        self._peers += 1
+        peer_name = f"oscquery-ws-{self._peers}"
+        # Binary frames are OSC packets (the OSCQuery spec's way to write values over the
+        # same socket); they go through the OSC front-end and its replies come back here.
+        peer = self.osc.attach_stream(peer_name, sender.send)
         try:
             async for frame in connection:
+                if isinstance(frame, bytes):
+                    self.osc.handle_datagram(frame, peer)
+                    continue
                 problem = self._command(frame, paths)
                 if problem:
                     self._log_limiter.warning("OSCQuery client %s: %s",
@@ -161,13 +172,12 @@ class OscQueryServer:
         except ConnectionClosed:
             pass
         finally:
+            self.osc.detach_stream(peer_name)
             self._listeners.pop(connection, None)
             await sender.aclose()
 
-    def _command(self, frame: str | bytes, paths: set[str]) -> str | None:
+    def _command(self, frame: str, paths: set[str]) -> str | None:
         """Apply a LISTEN/IGNORE command; returns a problem description, or None."""
-        if isinstance(frame, bytes):
-            return f"send OSC messages over UDP to port {self.osc.port}, not over this socket"
         try:
             command = json.loads(frame)
         except ValueError as exc:

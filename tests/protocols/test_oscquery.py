@@ -11,7 +11,7 @@ from typing import Any
 from websockets.asyncio.client import connect
 
 from host.transport import TransportSource
-from protocols.osc_wire import decode_packet
+from protocols.osc_wire import decode_packet, encode_message
 from tests.fakes import EchoContinuer, SineRenderer
 from tests.protocols.crash_check import no_handler_crashes  # noqa: F401
 from tests.protocols.http_client import http_get
@@ -130,3 +130,30 @@ def test_models_added_and_removed_at_run_time_are_announced(tmp_path: Path) -> N
     assert added == {"COMMAND": "PATH_ADDED", "DATA": "/dawhost/fake-sine"}
     assert removed == {"COMMAND": "PATH_REMOVED", "DATA": "/dawhost/fake-sine"}
     assert (present, gone) == (200, 404)
+
+
+def test_osc_packets_over_the_listen_socket_write_values_and_get_replies(
+        tmp_path: Path) -> None:
+    async def main() -> tuple[float, list[Any], list[Any]]:
+        async with osc_server(tmp_path) as (core, osc):
+            async with connect(f"ws://127.0.0.1:{osc.oscquery.port}/") as ws:
+                await ws.send(json.dumps({"COMMAND": "LISTEN",
+                                          "DATA": "/dawhost/transport/tempo"}))
+                await ws.send(encode_message("/dawhost/transport/tempo", [101.0]))
+                echoed = decode_packet(await ws.recv())  # the LISTEN stream reports it
+                await ws.send(encode_message("/dawhost/fake-echo/continue",
+                                             ["ws-1", "primer", 60, 100, 0, 1]))
+                replies = []
+                async with asyncio.timeout(5):
+                    while not replies or replies[-1].address != "/dawhost/done":
+                        replies += decode_packet(await ws.recv())
+                await ws.send(b"\x00garbage")
+                error = decode_packet(await ws.recv())
+                return core.transport.tempo, echoed + replies, error
+
+    tempo, replies, error = run(main())
+    assert tempo == 101.0
+    assert replies[0].address == "/dawhost/transport/tempo" and replies[0].args == (101.0,)
+    addresses = [m.address for m in replies if m.args and m.args[0] == "ws-1"]
+    assert addresses[0] == "/dawhost/accepted" and "/dawhost/note" in addresses
+    assert error[0].address == "/dawhost/error" and "malformed" in error[0].args[2]
