@@ -42,7 +42,9 @@ Replies, sent to the sender's address and to its reply port (registered, else th
                                                           field "" when no single field is wrong
     /dawhost/transport ... (as above)  to registered reply ports whenever the transport changes
 
-Request ids are unique per sending host (cancel works from any port on that host).
+Request ids are unique per sending host (cancel works from any port on that host). The same
+packets also work as binary frames on the OSCQuery WebSocket, with replies on that socket.
+Settings: `[osc] receive_buffer` (bytes, default 16 MiB), `[oscquery] enabled` (default true).
 """
 
 from __future__ import annotations
