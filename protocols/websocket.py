@@ -31,6 +31,9 @@ Bound to anything but loopback, connections need the token (`?token=...` in the 
 browser's Origin must be the page's own or listed in `[websocket] origins`.
 
 Plain HTTP GETs on the same port serve the browser controller from `protocols/web/`.
+
+Settings (`[websocket]` table): token, origins (list), web_root (folder), send_queue
+(messages per client, default 256), max_message (bytes a client may send, default 1 MiB).
 """
 
 from __future__ import annotations
