@@ -46,6 +46,7 @@ class BandSplitter(Model):
         gain: float = Field(1.0, ge=0.0, le=2.0, description="Gain applied to every stem")
 
     def run(self, job: host.Job) -> Iterator[StemsOutput]:
+        options: BandSplitter.Options = job.options  # type: ignore[assignment]
         samples, rate = read_wav(job.inputs["audio"])
         if samples.size == 0:
             raise BadInput("audio", "the file has no samples")
@@ -56,7 +57,7 @@ class BandSplitter(Model):
             job.progress((index + 1) / len(STEM_NAMES), name)
             band = np.zeros_like(spectrum)
             band[edges[index] : edges[index + 1]] = spectrum[edges[index] : edges[index + 1]]
-            audio = np.fft.irfft(band, n=samples.size) * job.options.gain
+            audio = np.fft.irfft(band, n=samples.size) * options.gain
             stems[name] = AudioOutput(rate, samples=audio.astype(np.float32), name=name)
         yield StemsOutput(stems)
 
@@ -78,6 +79,7 @@ class HummingSinger(Model):
         vibrato: float = Field(0.0, ge=0.0, le=1.0, description="Vibrato depth in semitones")
 
     def run(self, job: host.Job) -> Iterator[AudioOutput]:
+        options: HummingSinger.Options = job.options  # type: ignore[assignment]
         words = str(job.inputs["lyrics"]).split()
         notes = job.inputs["notes"]
         if not words:
@@ -88,12 +90,10 @@ class HummingSinger(Model):
         end = max(n.start + n.duration for n in notes) * spb
         t = np.arange(int(end * self.sample_rate) + 1) / self.sample_rate
         audio = np.zeros_like(t)
-        octave = 0 if job.options.voice == "alto" else -12
+        octave = 0 if options.voice == "alto" else -12
         for note in notes[: len(words)]:
             mask = (t >= note.start * spb) & (t < (note.start + note.duration) * spb)
-            semitones = (
-                note.pitch + octave - 69 + job.options.vibrato * np.sin(2 * np.pi * 5 * t[mask])
-            )
+            semitones = note.pitch + octave - 69 + options.vibrato * np.sin(2 * np.pi * 5 * t[mask])
             phase = 2 * np.pi * np.cumsum(440.0 * 2 ** (semitones / 12)) / self.sample_rate
             audio[mask] = 0.5 * np.sin(phase)
         job.progress(1.0)

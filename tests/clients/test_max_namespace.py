@@ -22,7 +22,6 @@ from tests.clients.dawhost_server import DawhostServer
 from tests.clients.max_patch import PATCH_FOLDER, Atom, Patch, SentMessage, all_patches
 
 FIXED_COMMANDS = {"ping", "models", "reply", "cancel", "transport"}
-SAMPLE = {"i": 4, "f": 100.0, "s": "x"}  # values for arguments a person sets in the patch
 
 
 class OscClient:
@@ -162,7 +161,7 @@ def check_request(
     message: SentMessage, model: dict[str, Any], options: dict[str, Any]
 ) -> list[str]:
     """Problems with a request's key/value pairs for one model's schema (empty: fits)."""
-    problems = []
+    problems: list[str] = []
     kinds = {spec["name"]: spec["kind"] for spec in model["inputs"]}
     atoms: list[Atom] = message.args[1:]
     given = set()
@@ -243,13 +242,9 @@ def test_the_schema_check_catches_what_the_server_would_refuse(
         assert any(problem in p for p in check_request(bad, described["fake-echo"], options))
 
 
-def sample_args(message: SentMessage) -> list[Any]:
-    return [atom.value if atom.value is not None else SAMPLE[atom.type] for atom in message.args]
-
-
 def test_the_server_accepts_the_transport_patch_messages_as_typed(osc: OscClient) -> None:
     sent = {m.address: m for m in Patch(PATCH_FOLDER / "dawhost_transport.maxpat").sent_messages()}
-    values = {
+    values: dict[str, list[Any]] = {
         "/dawhost/transport/tempo": [96.5],
         "/dawhost/transport/signature": [3, 4],
         "/dawhost/transport/position": [960.0 / 480.0],  # 960 Max ticks: beat 2
