@@ -27,6 +27,7 @@ class BoundedSender:
         self.dropped = 0
         self.closed = False
         self._queue: asyncio.Queue[Message] = asyncio.Queue(limit)
+        self._closing: asyncio.Task[None] | None = None
         self._task = asyncio.create_task(self._run(), name="ws-sender")
 
     def send(self, message: Message, droppable: bool = False) -> bool:
@@ -43,7 +44,9 @@ class BoundedSender:
             self.closed = True
             log.warning("closing WebSocket client %s: it reads too slowly (%d messages queued)",
                         self.connection.remote_address, self.limit)
-            asyncio.create_task(self.connection.close(1013, "too slow: send queue overflow"))
+            # Keep a reference: a task nobody holds may be garbage-collected mid-close.
+            self._closing = asyncio.create_task(
+                self.connection.close(1013, "too slow: send queue overflow"))
             return False
 
     async def _run(self) -> None:
