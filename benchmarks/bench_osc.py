@@ -8,6 +8,7 @@ receive buffer against the OS default buffer. Prints one JSON object.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 import time
@@ -120,6 +121,8 @@ def main() -> int:
         "burst_raised_buffer_with_model_job": burst_loaded,
         "baseline_burst_os_default_buffer": burst_default,
         "receive_buffer_bytes": buffers,
+        "machine": {"cpus": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
+                    "note": "shared machine: compare ratios to the same-run baseline"},
         "goals": {"p99_idle_ms": 1.0, "p99_loaded_ms": 2.0, "burst_lost": 0},
         "meets_goals": idle["p99_ms"] <= 1.0 and loaded["p99_ms"] <= 2.0
         and burst_raised["lost"] == 0 and burst_loaded["lost"] == 0,

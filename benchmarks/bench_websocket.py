@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import sys
 import time
@@ -91,6 +92,8 @@ def main() -> int:
                                                                        1e-6), 2),
         "p99_ratio_dawhost_over_echo_loaded": round(
             loaded["p99_ms"] / max(loaded_base["p99_ms"], 1e-6), 2),
+        "machine": {"cpus": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
+                    "note": "shared machine: compare ratios to the same-run baseline"},
         "goal_p99_ms": 5.0,
         "meets_goal": idle["p99_ms"] <= 5.0 and loaded["p99_ms"] <= 5.0,
     }
