@@ -76,6 +76,13 @@ function formError(text) {
   box.hidden = text === "";
 }
 
+// The server names the option or input it refused: point at that control in the form.
+function markInvalid(field) {
+  const control = document.querySelector(
+    `#request [data-option="${CSS.escape(field)}"], #request [data-input="${CSS.escape(field)}"]`);
+  control?.setAttribute("aria-invalid", "true");
+}
+
 function buildRequest() {
   const inputs = {};
   for (const control of document.querySelectorAll("#inputs [data-input]")) {
@@ -106,6 +113,8 @@ $("#request-form").addEventListener("submit", (event) => {
     return;
   }
   formError("");
+  document.querySelectorAll("#request [aria-invalid]").forEach((c) =>
+    c.removeAttribute("aria-invalid"));
   const card = new JobCard({
     id: message.id, model: message.model, verb: message.verb,
     cancel: (id) => send({ type: "cancel", id }),
@@ -137,7 +146,11 @@ connection.addEventListener("message", ({ detail: message }) => {
   } else if (message.type === "transport") {
     transport.update(message);
   } else if (jobs.has(message.id)) {
-    jobs.get(message.id).handle(message);
+    const card = jobs.get(message.id);
+    card.handle(message);
+    if (message.type === "error" && message.field && card.model === selected?.id) {
+      markInvalid(message.field);
+    }
   } else if (message.type === "error") {
     showGlobalError(`${message.code}: ${message.message}`);
   }

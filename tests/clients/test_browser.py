@@ -66,6 +66,10 @@ def test_models_are_listed_with_controls_from_each_options_schema(
         page.eval_on_selector_all("#models [data-model]", "els => els.map(e => e.dataset.model)")
     )
     assert listed == served and "fake-echo" in listed
+    # Everything the page loaded came from the dawhost server itself: it works offline.
+    loaded = page.evaluate("performance.getEntriesByType('resource').map(r => r.name)")
+    assert loaded and all(url.startswith(dawhost_server.page_url) for url in loaded), loaded
+    assert {url.rsplit("/", 1)[1] for url in loaded} >= {"app.js", "style.css", "jobs.js"}
 
     choose(page, "fake-echo")
     repeats = page.eval_on_selector(
@@ -217,6 +221,7 @@ def test_bad_input_is_reported_by_name(page: Any) -> None:
     wait_state(page, job, "error")
     text = page.text_content(f"{card(page, job)} .error")
     assert text.startswith("bad_input:") and "pitch" in text and "primer" in text
+    assert page.get_attribute("[data-input=primer]", "aria-invalid") == "true"
 
     # A model that fails: its message is shown, the page stays usable.
     choose(page, "fake-failing")
