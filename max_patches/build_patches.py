@@ -9,6 +9,7 @@ server that port with `/dawhost/reply 9001` when it opens.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,15 +88,21 @@ def newobj_ports(text: str) -> tuple[int, list[str]]:
     return NEWOBJ_PORTS[name]
 
 
+CHAR_WIDTH = 7.0  # approximate width of one character of 12 pt Arial, in pixels
+LINE_HEIGHT = 15.0  # each wrapped line adds this much to a box
+
+
 @dataclass
 class Box:
     id: str
     maxclass: str
     text: str
-    rect: list[float]
+    rect: list[float]  # x, y, width, height; x and y are set when a Flow places the box
     inlets: int
     outlets: list[str]
     extra: dict[str, Any] = field(default_factory=dict)
+    linecount: int = 1
+    placed: bool = False
 
     def json(self) -> dict[str, Any]:
         box: dict[str, Any] = {
@@ -109,16 +116,22 @@ class Box:
             box["outlettype"] = self.outlets
         if self.text or self.maxclass in ("newobj", "message", "comment"):
             box["text"] = self.text
-        if self.maxclass == "comment" and "\n" in self.text:
-            box["linecount"] = self.text.count("\n") + 1
+        if self.linecount > 1:
+            box["linecount"] = self.linecount
         box.update(self.extra)
         return {"box": box}
 
 
+def wrapped_lines(text: str, width: float, padding: float) -> int:
+    per_line = max(1, int((width - padding) / CHAR_WIDTH))
+    return sum(max(1, math.ceil(len(line) / per_line)) for line in text.split("\n"))
+
+
 class Patcher:
-    def __init__(self, title: str, size: tuple[int, int]) -> None:
+    """Boxes and patch cords; boxes are created unplaced and positioned by a `Flow`."""
+
+    def __init__(self, title: str) -> None:
         self.title = title
-        self.size = size
         self.boxes: list[Box] = []
         self.lines: list[tuple[str, int, str, int]] = []
 
@@ -126,42 +139,53 @@ class Patcher:
         self,
         maxclass: str,
         text: str,
-        x: float,
-        y: float,
-        w: float,
-        h: float,
+        width: float,
+        height: float,
         ports: tuple[int, list[str]],
+        lines: int = 1,
         **extra: Any,
     ) -> Box:
         box = Box(
             f"obj-{len(self.boxes) + 1}",
             maxclass,
             text,
-            [x, y, w, h],
+            [0.0, 0.0, width, height],
             ports[0],
             list(ports[1]),
             extra,
+            lines,
         )
         self.boxes.append(box)
         return box
 
-    def obj(self, text: str, x: float, y: float, w: float | None = None) -> Box:
-        width = w or max(40.0, 7.0 * len(text) + 16)
-        return self._add("newobj", text, x, y, width, 22.0, newobj_ports(text))
+    def _text_box(
+        self,
+        maxclass: str,
+        text: str,
+        width: float | None,
+        max_width: float,
+        ports: tuple[int, list[str]],
+    ) -> Box:
+        w = width or max(40.0, min(max_width, CHAR_WIDTH * len(text) + 18))
+        lines = wrapped_lines(text, w, 18)
+        return self._add(maxclass, text, w, 22.0 + LINE_HEIGHT * (lines - 1), ports, lines)
 
-    def msg(self, text: str, x: float, y: float, w: float | None = None) -> Box:
-        width = w or max(40.0, 7.0 * len(text) + 14)
-        return self._add("message", text, x, y, width, 22.0, UI_PORTS["message"])
+    def obj(self, text: str, width: float | None = None, max_width: float = 460) -> Box:
+        return self._text_box("newobj", text, width, max_width, newobj_ports(text))
 
-    def comment(self, text: str, x: float, y: float, w: float = 320.0, bold: bool = False) -> Box:
-        lines = text.count("\n") + 1 + sum(len(line) // int(w / 6.5) for line in text.split("\n"))
-        extra = {"fontface": 1} if bold else {}
-        return self._add("comment", text, x, y, w, 6.0 + 14.0 * lines, UI_PORTS["comment"], **extra)
+    def msg(self, text: str, width: float | None = None, max_width: float = 460) -> Box:
+        return self._text_box("message", text, width, max_width, UI_PORTS["message"])
 
-    def ui(self, maxclass: str, x: float, y: float, w: float, h: float, **extra: Any) -> Box:
+    def comment(self, text: str, width: float = 460, bold: bool = False) -> Box:
+        lines = wrapped_lines(text, width, 10)
+        extra = {"fontface": 1, "fontsize": 16.0} if bold else {}
+        height = 24.0 if bold else 6.0 + 14.0 * lines
+        return self._add("comment", text, width, height, UI_PORTS["comment"], lines, **extra)
+
+    def ui(self, maxclass: str, width: float, height: float, **extra: Any) -> Box:
         if maxclass in ("number", "flonum", "umenu", "slider", "toggle"):
             extra.setdefault("parameter_enable", 0)
-        return self._add(maxclass, "", x, y, w, h, UI_PORTS[maxclass], **extra)
+        return self._add(maxclass, "", width, height, UI_PORTS[maxclass], **extra)
 
     def connect(self, source: Box, outlet: int, destination: Box, inlet: int = 0) -> None:
         if not 0 <= outlet < len(source.outlets):
@@ -171,7 +195,11 @@ class Patcher:
         self.lines.append((source.id, outlet, destination.id, inlet))
 
     def json(self) -> dict[str, Any]:
-        width, height = self.size
+        unplaced = [b.text or b.maxclass for b in self.boxes if not b.placed]
+        if unplaced:
+            raise ValueError(f"boxes never placed: {unplaced}")
+        width = max(b.rect[0] + b.rect[2] for b in self.boxes) + 40
+        height = max(b.rect[1] + b.rect[3] for b in self.boxes) + 40
         return {
             "patcher": {
                 "fileversion": 1,
@@ -183,7 +211,7 @@ class Patcher:
                     "modernui": 1,
                 },
                 "classnamespace": "box",
-                "rect": [80.0, 80.0, float(width), float(height)],
+                "rect": [60.0, 60.0, width, min(height, 1000.0)],
                 "bglocked": 0,
                 "openinpresentation": 0,
                 "default_fontsize": 12.0,
@@ -222,6 +250,23 @@ class Patcher:
         }
 
 
+class Flow:
+    """Lays boxes out top to bottom in a column; `row` puts several side by side."""
+
+    def __init__(self, x: float, y: float, width: float) -> None:
+        self.x, self.y, self.width = x, y, width
+
+    def row(self, *boxes: Box, gap: float = 12.0) -> None:
+        x = self.x
+        for box in boxes:
+            box.rect[0], box.rect[1], box.placed = x, self.y, True
+            x += box.rect[2] + gap
+        self.y += max(box.rect[3] for box in boxes) + 8.0
+
+    def space(self, height: float = 14.0) -> None:
+        self.y += height
+
+
 # --- building blocks shared by the patches -------------------------------------------------
 
 
@@ -237,100 +282,145 @@ class Link:
         return self.routes.index(address)
 
 
-def link_block(p: Patcher, x: float, y: float, routes: list[str]) -> Link:
+def link_block(p: Patcher, f: Flow, routes: list[str]) -> Link:
     """udpsend/udpreceive, reply-port registration on load, and a reply router."""
-    p.comment(
-        f"1. dawhost must be running (`dawhost serve`): requests go to UDP {SEND_PORT}.\n"
-        f"Replies come back to port {REPLY_PORT}; the patch registers it on load.\n"
-        "To open two patches at once, give this one another port below.",
-        x,
-        y,
-        440,
+    f.row(
+        p.comment(
+            f"1. dawhost must be running (`dawhost serve`): requests go to UDP {SEND_PORT}. "
+            f"Replies come back to port {REPLY_PORT}, which the patch registers when it opens. "
+            "To open two patches at once, type another port into this number box in one of them.",
+            f.width,
+        )
     )
-    port = p.ui("number", x, y + 58, 60, 22, minimum=1, maximum=65535)
-    load = p.obj(f"loadmess {REPLY_PORT}", x + 80, y + 58)
+    port = p.ui("number", 60, 22, minimum=1, maximum=65535)
+    load = p.obj(f"loadmess {REPLY_PORT}")
+    f.row(port, load)
     p.connect(load, 0, port)
-    fan = p.obj("t i i", x, y + 88)
+    fan = p.obj("t i i")
+    f.row(fan)
     p.connect(port, 0, fan)
-    register = p.msg("/dawhost/reply $1", x, y + 118)
-    listen = p.msg("port $1", x + 140, y + 118)
+    register = p.msg("/dawhost/reply $1")
+    listen = p.msg("port $1")
+    f.row(register, listen)
     p.connect(fan, 1, listen)
     p.connect(fan, 0, register)
-    send = p.obj(f"udpsend {SERVER_HOST} {SEND_PORT}", x, y + 150)
-    receive = p.obj(f"udpreceive {REPLY_PORT}", x + 180, y + 150)
+    send = p.obj(f"udpsend {SERVER_HOST} {SEND_PORT}")
+    receive = p.obj(f"udpreceive {REPLY_PORT}")
+    f.row(send, receive)
     p.connect(register, 0, send)
     p.connect(listen, 0, receive)
-    router = p.obj("route " + " ".join(routes), x + 180, y + 185)
+    router = p.obj("route " + " ".join(routes), max_width=f.width)
+    f.row(router)
     p.connect(receive, 0, router)
-    unrouted = p.obj("print dawhost-other", x + 180, y + 215)
+    unrouted = p.obj("print dawhost-other")
+    f.row(p.comment("anything else goes to the Max console:", 240), unrouted)
     p.connect(router, len(routes), unrouted)
+    f.space()
     return Link(send, router, routes)
 
 
-def request_id_block(p: Patcher, trigger: Box, outlet: int, x: float, y: float, prefix: str) -> Box:
+def request_id_block(p: Patcher, f: Flow, trigger: Box, outlet: int, prefix: str) -> Box:
     """A counter making request ids prefix1, prefix2, ... (symbols); returns the sprintf box."""
-    count = p.obj("i 0", x, y)
-    step = p.obj("+ 1", x + 50, y + 30)
+    count = p.obj("i 0")
+    step = p.obj("+ 1")
+    f.row(count, step)
     p.connect(trigger, outlet, count)
     p.connect(count, 0, step)
     p.connect(step, 0, count, 1)
-    name = p.obj(f"sprintf symout {prefix}%ld", x, y + 60)
+    name = p.obj(f"sprintf symout {prefix}%ld")
+    f.row(name)
     p.connect(step, 0, name)
     return name
 
 
-def status_block(p: Patcher, link: Link, x: float, y: float) -> Box:
+def status_block(p: Patcher, link: Link, f: Flow) -> Box:
     """Progress bar, status text, errors and the cancel button; returns the id message box."""
-    p.comment("Progress of the running request:", x, y, 260)
-    progress = p.obj("unpack s f s", x, y + 22)
+    f.row(p.comment("Progress of the running request, and its status message:", f.width))
+    progress = p.obj("unpack s f s")
+    scale = p.obj("* 100.")
+    f.row(progress, scale)
     p.connect(link.replies, link.outlet("/dawhost/progress"), progress)
-    scale = p.obj("* 100.", x + 90, y + 52)
     p.connect(progress, 1, scale)
-    bar = p.ui("slider", x, y + 80, 240, 18, orientation=1, size=101.0, floatoutput=1)
+    bar = p.ui("slider", 240, 18, orientation=1, size=101.0, floatoutput=1)
+    status = p.msg("", width=200)
+    f.row(bar, status)
     p.connect(scale, 0, bar)
-    status = p.msg("", x, y + 104, 240)
     p.connect(progress, 2, status, 1)
-    p.comment("Errors (code, message, field) appear here:", x, y + 134, 280)
-    errors = p.msg("", x, y + 156, 440)
+    f.row(p.comment("Errors (request id, code, message, field) appear here:", f.width))
+    errors = p.msg("", width=f.width)
+    f.row(errors)
     p.connect(link.replies, link.outlet("/dawhost/error"), errors, 1)
-    done = p.msg("", x, y + 186, 440)
-    p.comment("Done: request id, seconds, outputs, provenance", x + 250, y + 104, 200)
+    f.row(p.comment("Done (request id, seconds, outputs, provenance):", f.width))
+    done = p.msg("", width=f.width)
+    f.row(done)
     p.connect(link.replies, link.outlet("/dawhost/done"), done, 1)
-    p.comment("Current request id - click it to cancel that request:", x, y + 216, 330)
-    current = p.msg("none", x, y + 238, 120)
-    cancel = p.obj("prepend /dawhost/cancel", x + 130, y + 238)
+    f.row(p.comment("Current request id: click it to cancel that request.", f.width))
+    current = p.msg("none", width=120)
+    cancel = p.obj("prepend /dawhost/cancel")
+    f.row(current, cancel)
     p.connect(current, 0, cancel)
     p.connect(cancel, 0, link.send)
+    f.space()
     return current
 
 
-def model_menu(
-    p: Patcher, link: Link, request: Box, x: float, y: float, verb: str, default: str
-) -> None:
+def model_menu(p: Patcher, link: Link, request: Box, f: Flow, verb: str, default: str) -> None:
     """A menu of the server's models; choosing one re-targets the request's address."""
-    p.comment(f"Model (filled from the server; pick one that can {verb}):", x, y, 360)
-    ask = p.msg("/dawhost/models", x, y + 22)
+    f.row(
+        p.comment(
+            f"Model: the menu is filled from the server when the patch opens (click "
+            f"/dawhost/models to refresh); pick one that can {verb}.",
+            f.width,
+        )
+    )
+    ask = p.msg("/dawhost/models")
+    opened = p.obj("loadbang")
+    f.row(ask, opened)
     p.connect(ask, 0, link.send)
-    opened = p.obj("loadbang", x + 120, y + 22)
     p.connect(opened, 0, ask)
-    fill = p.obj("t b l b", x, y + 52)
+    fill = p.obj("t b l b")
+    f.row(fill)
     p.connect(link.replies, link.outlet("/dawhost/models"), fill)
-    clear = p.msg("clear", x + 200, y + 82)
+    ids = p.obj("zl slice 1")
+    clear = p.msg("clear")
+    f.row(ids, clear)
     p.connect(fill, 2, clear)
-    ids = p.obj("zl slice 1", x + 80, y + 82)
     p.connect(fill, 1, ids)
-    each = p.obj("zl iter 1", x + 80, y + 112)
+    each = p.obj("zl iter 1")
+    append = p.obj("prepend append")
+    f.row(each, append)
     p.connect(ids, 1, each)
-    append = p.obj("prepend append", x + 80, y + 142)
     p.connect(each, 0, append)
-    choose_default = p.msg(f"setsymbol {default}", x, y + 172)
+    choose_default = p.msg(f"setsymbol {default}")
+    f.row(choose_default)
     p.connect(fill, 0, choose_default)
-    menu = p.ui("umenu", x, y + 204, 200, 22, items=[default])
+    menu = p.ui("umenu", 200, 22, items=[default])
+    f.row(menu)
     for source in (clear, append, choose_default):
         p.connect(source, 0, menu)
-    retarget = p.obj(f"sprintf set /dawhost/%s/{verb}", x, y + 234)
+    retarget = p.obj(f"sprintf set /dawhost/%s/{verb}")
+    f.row(retarget)
     p.connect(menu, 1, retarget)
     p.connect(retarget, 0, request)
+    f.space()
+
+
+def audio_player(p: Patcher, f: Flow, name: str, label: str) -> tuple[Box, Box]:
+    """[prepend replace] -> buffer~ (plays when loaded) -> play~; returns (loader, player)."""
+    load = p.obj("prepend replace")
+    f.row(p.comment(label, 70, bold=False), load)
+    buffer = p.obj(f"buffer~ {name}")
+    f.row(buffer)
+    p.connect(load, 0, buffer)
+    start = p.msg("start")
+    stop = p.msg("stop")
+    f.row(start, stop)
+    player = p.obj(f"play~ {name}")
+    f.row(player)
+    p.connect(start, 0, player)
+    p.connect(stop, 0, player)
+    p.connect(buffer, 1, start)  # play as soon as the file is loaded
+    return load, player
 
 
 def write(p: Patcher, name: str) -> Path:
@@ -354,84 +444,121 @@ ALL_REPLIES = [
     "/dawhost/models",
     "/dawhost/transport",
 ]
+LEFT, RIGHT, WIDTH = 20.0, 520.0, 460.0
+
+
+def title(p: Patcher, f: Flow, name: str, intro: str) -> None:
+    f.row(p.comment(name, f.width, bold=True))
+    f.row(
+        p.comment(
+            intro + " Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
+            f.width,
+        )
+    )
+    f.space()
 
 
 def overview() -> Patcher:
-    p = Patcher("dawhost overview: connect, list models, progress and errors", (1000, 720))
-    p.comment("dawhost - overview", 20, 10, 300, bold=True)
-    p.comment(
-        "Lock the patch (Cmd/Ctrl+E) and click the message boxes.\n"
-        "Every reply the server sends is shown on the right; anything else is printed "
-        "to the Max console.",
-        20,
-        34,
-        460,
+    p = Patcher("dawhost overview: connect, list models, progress and errors")
+    left, right = Flow(LEFT, 16, WIDTH), Flow(RIGHT, 16, WIDTH)
+    title(
+        p,
+        left,
+        "dawhost - overview",
+        "Every reply the server sends is shown here; anything else is printed to the Max console.",
     )
-    link = link_block(p, 20, 80, ALL_REPLIES)
+    link = link_block(p, left, ALL_REPLIES)
 
-    p.comment("2. Click to check the connection: /dawhost/pong comes back.", 20, 330, 400)
-    ping = p.msg("/dawhost/ping hello", 20, 352)
+    left.row(p.comment("2. Click to check the connection: /dawhost/pong comes back.", WIDTH))
+    ping = p.msg("/dawhost/ping hello")
+    pong = p.msg("", width=160)
+    left.row(ping, pong)
     p.connect(ping, 0, link.send)
-    pong = p.msg("", 180, 352, 200)
     p.connect(link.replies, link.outlet("/dawhost/pong"), pong, 1)
-    registered = p.msg("", 400, 352, 120)
-    p.comment("reply port the server confirmed", 530, 352, 200)
+    registered = p.msg("", width=80)
+    left.row(p.comment("Reply port the server confirmed:", 220), registered)
     p.connect(link.replies, link.outlet("/dawhost/reply"), registered, 1)
+    left.space()
 
-    p.comment(
-        "3. List the models: count and ids, then each model's description as JSON.", 20, 390, 460
+    left.row(
+        p.comment(
+            "3. Click to list the models: count and ids, then each model's "
+            "description (inputs, options and their bounds) as JSON.",
+            WIDTH,
+        )
     )
-    models = p.msg("/dawhost/models", 20, 412)
+    models = p.msg("/dawhost/models")
+    left.row(models)
     p.connect(models, 0, link.send)
-    listing = p.msg("", 140, 412, 400)
+    listing = p.msg("", width=WIDTH)
+    left.row(listing)
     p.connect(link.replies, link.outlet("/dawhost/models"), listing, 1)
-    described = p.msg("", 20, 442, 520)
+    described = p.msg("", width=WIDTH)
+    left.row(described)
     p.connect(link.replies, link.outlet("/dawhost/model"), described, 1)
+    left.space()
 
-    p.comment("4. Try a request: continue four notes with the music transformer.", 20, 480, 460)
-    go = p.ui("button", 20, 502, 24, 24)
-    rid = request_id_block(p, go, 0, 200, 502, "ov")
-    body = p.msg("$1 primer 60 100 0 1 64 90 1 1 67 90 2 1 72 100 3 1 bars 1", 20, 592, 420)
-    request = p.obj(f"prepend /dawhost/{CONTINUE_MODEL}/continue", 20, 622)
+    left.row(
+        p.comment(
+            f"4. Click the button to continue four notes with {CONTINUE_MODEL}; "
+            "watch progress, notes and outputs on the right.",
+            WIDTH,
+        )
+    )
+    go = p.ui("button", 24, 24)
+    left.row(go)
+    rid = request_id_block(p, left, go, 0, "ov")
+    body = p.msg("$1 primer 60 100 0 1 64 90 1 1 67 90 2 1 72 100 3 1 bars 1", width=WIDTH)
+    left.row(body)
+    request = p.obj(f"prepend /dawhost/{CONTINUE_MODEL}/continue")
+    left.row(request)
     p.connect(rid, 0, body)
     p.connect(body, 0, request)
     p.connect(request, 0, link.send)
-    accepted = p.msg("", 20, 652, 300)
-    p.comment("accepted: id, model, queue position", 330, 652, 220)
+
+    right.row(p.comment("Accepted (request id, model, queue position):", WIDTH))
+    accepted = p.msg("", width=WIDTH)
+    right.row(accepted)
     p.connect(link.replies, link.outlet("/dawhost/accepted"), accepted, 1)
-
-    current = status_block(p, link, 560, 330)
+    current = status_block(p, link, right)
     p.connect(rid, 0, current, 1)
-
-    p.comment(
-        "Transport as the server sees it: tempo, signature, playing, beat, bar:beat", 560, 600, 420
-    )
-    ask = p.msg("/dawhost/transport", 560, 622)
-    p.connect(ask, 0, link.send)
-    clock = p.msg("", 700, 622, 280)
-    p.connect(link.replies, link.outlet("/dawhost/transport"), clock, 1)
-    notes = p.msg("", 560, 680, 300)
-    p.comment("last note: id pitch velocity start duration", 870, 680, 120)
+    right.row(p.comment("Last note (request id, pitch, velocity, start beat, duration):", WIDTH))
+    notes = p.msg("", width=WIDTH)
+    right.row(notes)
     p.connect(link.replies, link.outlet("/dawhost/note"), notes, 1)
-    output = p.msg("", 560, 652, 420)
+    right.row(p.comment("Last output (request id, kind, name, count or path, ...):", WIDTH))
+    output = p.msg("", width=WIDTH)
+    right.row(output)
     p.connect(link.replies, link.outlet("/dawhost/output"), output, 1)
+    right.space()
+    right.row(
+        p.comment(
+            "Click to see the transport as the server has it: tempo, signature, "
+            "playing, beat, bar:beat.",
+            WIDTH,
+        )
+    )
+    ask = p.msg("/dawhost/transport")
+    clock = p.msg("", width=300)
+    right.row(ask, clock)
+    p.connect(ask, 0, link.send)
+    p.connect(link.replies, link.outlet("/dawhost/transport"), clock, 1)
     return p
 
 
 def continue_midi() -> Patcher:
-    p = Patcher("dawhost: continue a MIDI phrase", (1000, 960))
-    p.comment("dawhost - continue MIDI", 20, 10, 300, bold=True)
-    p.comment(
-        "Sends a phrase (pitch velocity start_beat duration_beat per note) and collects\n"
-        "the continuation, note by note, into [coll dawhost.notes] and a MIDI output.",
-        20,
-        34,
-        500,
+    p = Patcher("dawhost: continue a MIDI phrase")
+    left, right = Flow(LEFT, 16, WIDTH), Flow(RIGHT, 16, WIDTH)
+    title(
+        p,
+        left,
+        "dawhost - continue MIDI",
+        "Sends a phrase (pitch velocity start_beat duration_beat per note) and collects the "
+        "continuation, note by note, into [coll dawhost.notes] and Max's MIDI output.",
     )
     link = link_block(
         p,
-        20,
-        80,
+        left,
         [
             "/dawhost/accepted",
             "/dawhost/progress",
@@ -442,201 +569,220 @@ def continue_midi() -> Patcher:
             "/dawhost/models",
         ],
     )
-    p.comment(
-        "2. Set the length and temperature, edit the primer notes in the message box\n"
-        "(unlock to edit), then click the button to send.",
-        20,
-        330,
-        480,
+    left.row(
+        p.comment(
+            "2. Set bars and temperature, edit the primer notes in the message "
+            "box, then click the button to send.",
+            WIDTH,
+        )
     )
-    bars = p.ui("number", 20, 370, 50, 22, minimum=1, maximum=32)
-    p.connect(p.obj("loadmess 4", 80, 370), 0, bars)
-    p.comment("bars", 20, 394, 50)
-    temperature = p.ui("flonum", 160, 370, 60, 22, minimum=0.1, maximum=2.0)
-    p.connect(p.obj("loadmess 1.", 230, 370), 0, temperature)
-    p.comment("temperature", 160, 394, 80)
-    go = p.ui("button", 20, 420, 24, 24)
-    fan = p.obj("t b b", 20, 450)
+    bars = p.ui("number", 50, 22, minimum=1, maximum=32)
+    load_bars = p.obj("loadmess 4")
+    temperature = p.ui("flonum", 60, 22, minimum=0.1, maximum=2.0)
+    load_temperature = p.obj("loadmess 1.")
+    left.row(bars, load_bars, temperature, load_temperature)
+    p.connect(load_bars, 0, bars)
+    p.connect(load_temperature, 0, temperature)
+    left.row(p.comment("bars", 62), p.comment("temperature", 160))
+    go = p.ui("button", 24, 24)
+    left.row(go)
+    fan = p.obj("t b b")
+    clear = p.msg("clear")
+    reset = p.msg("0")
+    left.row(fan, clear, reset)
     p.connect(go, 0, fan)
-    clear = p.msg("clear", 520, 420)
-    reset = p.msg("0", 580, 420)
     p.connect(fan, 1, clear)
     p.connect(fan, 1, reset)
-    rid = request_id_block(p, fan, 0, 20, 480, "mt")
-    values = p.obj("pack s 4 1.", 20, 570)
+    rid = request_id_block(p, left, fan, 0, "mt")
+    values = p.obj("pack s 4 1.")
+    left.row(values)
     p.connect(rid, 0, values)
     p.connect(bars, 0, values, 1)
     p.connect(temperature, 0, values, 2)
     body = p.msg(
         "$1 primer 60 100 0 1 62 90 1 0.5 64 90 1.5 0.5 65 100 2 1 67 90 3 1 "
         "bars $2 temperature $3",
-        20,
-        600,
-        480,
+        width=WIDTH,
     )
+    left.row(body)
     p.connect(values, 0, body)
-    request = p.obj(f"prepend /dawhost/{CONTINUE_MODEL}/continue", 20, 632)
+    request = p.obj(f"prepend /dawhost/{CONTINUE_MODEL}/continue")
+    left.row(request)
     p.connect(body, 0, request)
     p.connect(request, 0, link.send)
-    model_menu(p, link, request, 280, 420, "continue", CONTINUE_MODEL)
+    left.space()
+    model_menu(p, link, request, left, "continue", CONTINUE_MODEL)
 
-    p.comment(
-        "3. Notes arrive one by one: stored in the coll (double-click it to see them)\n"
-        "and played on the default MIDI output.",
-        520,
-        480,
-        460,
+    right.row(
+        p.comment(
+            "3. Notes arrive one by one: stored in the coll (double-click it to "
+            "see them) and played on the default MIDI output.",
+            WIDTH,
+        )
     )
-    note = p.obj("zl slice 1", 520, 520)
+    note = p.obj("zl slice 1")
+    play = p.obj("unpack s i i f f")
+    right.row(note, play)
     p.connect(link.replies, link.outlet("/dawhost/note"), note)
-    order = p.obj("t b l", 520, 550)
+    p.connect(link.replies, link.outlet("/dawhost/note"), play)
+    order = p.obj("t b l")
+    make = p.obj("makenote 100 250")
+    right.row(order, make)
     p.connect(note, 1, order)
-    join = p.obj("zl join", 520, 610)
-    p.connect(order, 1, join, 1)
-    index = p.obj("i 0", 620, 580)
-    step = p.obj("+ 1", 660, 580)
+    p.connect(play, 2, make, 1)
+    p.connect(play, 1, make)
+    index = p.obj("i 0")
+    step = p.obj("+ 1")
+    out = p.obj("noteout")
+    right.row(index, step, out)
     p.connect(order, 0, index)
     p.connect(index, 0, step)
     p.connect(step, 0, index, 1)
     p.connect(reset, 0, index, 1)
-    p.connect(step, 0, join)
-    store = p.obj("coll dawhost.notes", 520, 640)
-    p.connect(join, 0, store)
-    p.connect(clear, 0, store)
-    play = p.obj("unpack s i i f f", 720, 520)
-    p.connect(link.replies, link.outlet("/dawhost/note"), play)
-    make = p.obj("makenote 100 250", 720, 560)
-    p.connect(play, 2, make, 1)
-    p.connect(play, 1, make)
-    out = p.obj("noteout", 720, 590)
     p.connect(make, 1, out, 1)
     p.connect(make, 0, out)
-    p.comment(
-        "Or let dawhost play them in time: its MIDI port `dawhost out` sends the\n"
-        "continuation on the beat (see README).",
-        720,
-        620,
-        260,
+    join = p.obj("zl join")
+    right.row(join)
+    p.connect(order, 1, join, 1)
+    p.connect(step, 0, join)
+    store = p.obj("coll dawhost.notes")
+    right.row(store)
+    p.connect(join, 0, store)
+    p.connect(clear, 0, store)
+    right.row(
+        p.comment(
+            "Or let dawhost play them in time: its MIDI port `dawhost out` sends "
+            "the continuation on the beat (see the main README).",
+            WIDTH,
+        )
     )
-    current = status_block(p, link, 20, 670)
+    right.space()
+    current = status_block(p, link, right)
     p.connect(rid, 0, current, 1)
     return p
 
 
-def audio_player(p: Patcher, name: str, x: float, y: float, label: str) -> tuple[Box, Box]:
-    """[prepend replace] -> buffer~ (plays when loaded) -> play~; returns (loader, player)."""
-    load = p.obj("prepend replace", x, y)
-    buffer = p.obj(f"buffer~ {name}", x, y + 30)
-    p.connect(load, 0, buffer)
-    start = p.msg("start", x, y + 60)
-    stop = p.msg("stop", x + 50, y + 60)
-    player = p.obj(f"play~ {name}", x, y + 90)
-    p.connect(start, 0, player)
-    p.connect(stop, 0, player)
-    p.connect(buffer, 1, start)  # play as soon as the file is loaded
-    p.comment(label, x + 100, y + 30, 200)
-    return load, player
-
-
 def render_audio() -> Patcher:
-    p = Patcher("dawhost: render audio and vocal lines", (1000, 940))
-    p.comment("dawhost - render audio and vocal lines", 20, 10, 360, bold=True)
-    p.comment(
-        "Both requests answer with a WAV path; it is loaded into [buffer~ dawhost.render]\n"
+    p = Patcher("dawhost: render audio and vocal lines")
+    left, right = Flow(LEFT, 16, WIDTH), Flow(RIGHT, 16, WIDTH)
+    title(
+        p,
+        left,
+        "dawhost - render audio and vocal lines",
+        "Both requests answer with a WAV path: it is loaded into [buffer~ dawhost.render] "
         "and played. Double-click the buffer~ to see the waveform.",
-        20,
-        34,
-        520,
     )
     link = link_block(
         p,
-        20,
-        80,
+        left,
         [
             "/dawhost/accepted",
             "/dawhost/progress",
             "/dawhost/output",
             "/dawhost/done",
             "/dawhost/error",
-            "/dawhost/models",
         ],
     )
 
-    p.comment(f"2a. Render notes as audio with {RENDER_MODEL}: bars, then click.", 20, 330, 440)
-    bars = p.ui("number", 20, 352, 50, 22, minimum=1, maximum=16)
-    p.connect(p.obj("loadmess 2", 80, 352), 0, bars)
-    go = p.ui("button", 160, 352, 24, 24)
-    rid = request_id_block(p, go, 0, 160, 382, "render")
-    values = p.obj("pack s 2", 20, 472)
+    left.row(
+        p.comment(
+            f"2a. Render notes as audio with {RENDER_MODEL}: set the bars, then click the button.",
+            WIDTH,
+        )
+    )
+    bars = p.ui("number", 50, 22, minimum=1, maximum=16)
+    load_bars = p.obj("loadmess 2")
+    go = p.ui("button", 24, 24)
+    left.row(bars, load_bars, go)
+    p.connect(load_bars, 0, bars)
+    rid = request_id_block(p, left, go, 0, "render")
+    values = p.obj("pack s 2")
+    left.row(values)
     p.connect(rid, 0, values)
     p.connect(bars, 0, values, 1)
     body = p.msg(
-        "$1 notes 60 100 0 1 64 90 1 1 67 90 2 1 72 100 3 1 bars $2 instrument piano", 20, 502, 460
+        "$1 notes 60 100 0 1 64 90 1 1 67 90 2 1 72 100 3 1 bars $2 instrument piano", width=WIDTH
     )
+    left.row(body)
     p.connect(values, 0, body)
-    request = p.obj(f"prepend /dawhost/{RENDER_MODEL}/render", 20, 532)
+    request = p.obj(f"prepend /dawhost/{RENDER_MODEL}/render")
+    left.row(request)
     p.connect(body, 0, request)
     p.connect(request, 0, link.send)
+    left.space()
 
-    p.comment(
-        f"2b. Sing lyrics on a melody with {SING_MODEL}: edit the words and notes.", 20, 572, 440
+    left.row(
+        p.comment(
+            f"2b. Sing lyrics on a melody with {SING_MODEL}: edit the words and "
+            "notes, set the bars, click the button.",
+            WIDTH,
+        )
     )
-    sing_bars = p.ui("number", 20, 594, 50, 22, minimum=1, maximum=32)
-    p.connect(p.obj("loadmess 2", 80, 594), 0, sing_bars)
-    sing = p.ui("button", 160, 594, 24, 24)
-    sid = request_id_block(p, sing, 0, 160, 624, "sing")
-    sing_values = p.obj("pack s 2", 20, 714)
+    sing_bars = p.ui("number", 50, 22, minimum=1, maximum=32)
+    load_sing_bars = p.obj("loadmess 2")
+    sing = p.ui("button", 24, 24)
+    left.row(sing_bars, load_sing_bars, sing)
+    p.connect(load_sing_bars, 0, sing_bars)
+    sid = request_id_block(p, left, sing, 0, "sing")
+    sing_values = p.obj("pack s 2")
+    left.row(sing_values)
     p.connect(sid, 0, sing_values)
     p.connect(sing_bars, 0, sing_values, 1)
     sing_body = p.msg(
         '$1 lyrics "hello there my friend" notes 67 100 0 1 69 100 1 1 '
         "71 100 2 1 72 100 3 2 bars $2 voice female",
-        20,
-        744,
-        460,
+        width=WIDTH,
     )
+    left.row(sing_body)
     p.connect(sing_values, 0, sing_body)
-    sing_request = p.obj(f"prepend /dawhost/{SING_MODEL}/sing", 20, 774)
+    sing_request = p.obj(f"prepend /dawhost/{SING_MODEL}/sing")
+    left.row(sing_request)
     p.connect(sing_body, 0, sing_request)
     p.connect(sing_request, 0, link.send)
 
-    p.comment("3. The result: loaded, then played (click start / stop).", 520, 330, 400)
-    output = p.obj("zl slice 1", 520, 352)
+    right.row(
+        p.comment(
+            "3. The result is loaded, then played: click start / stop to hear it again.", WIDTH
+        )
+    )
+    output = p.obj("zl slice 1")
+    kind = p.obj("route audio")
+    path = p.obj("unpack s s f")
+    right.row(output, kind, path)
     p.connect(link.replies, link.outlet("/dawhost/output"), output)
-    kind = p.obj("route audio", 520, 382)
     p.connect(output, 1, kind)
-    path = p.obj("unpack s s f", 520, 412)
     p.connect(kind, 0, path)
-    load, player = audio_player(p, "dawhost.render", 520, 442, "latest audio result")
+    load, player = audio_player(p, right, "dawhost.render", "latest")
     p.connect(path, 1, load)
-    dac = p.ui("ezdac~", 520, 572, 45, 45)
-    gain = p.obj("*~ 0.5", 520, 542)
+    gain = p.obj("*~ 0.5")
+    right.row(gain)
+    dac = p.ui("ezdac~", 45, 45)
+    right.row(dac)
     p.connect(player, 0, gain)
     p.connect(gain, 0, dac)
     p.connect(gain, 0, dac, 1)
-
-    current = status_block(p, link, 520, 640)
+    right.space()
+    current = status_block(p, link, right)
     p.connect(rid, 0, current, 1)
     p.connect(sid, 0, current, 1)
     return p
 
 
 def separate_stems() -> Patcher:
-    p = Patcher("dawhost: separate a file into four stems", (1060, 960))
-    p.comment("dawhost - separate stems", 20, 10, 300, bold=True)
-    p.comment(
-        "Drop an audio file on the box, click separate; vocals, drums, bass and other\n"
-        "arrive as WAV paths and load into four buffer~ objects.\n"
-        "The server reads only files in its work folder or in the folders listed as\n"
-        "input_roots in its config: put your loops there.",
-        20,
-        34,
-        520,
+    p = Patcher("dawhost: separate a file into four stems")
+    left, middle, right = Flow(LEFT, 16, WIDTH), Flow(RIGHT, 16, 300), Flow(840, 16, 300)
+    title(
+        p,
+        left,
+        "dawhost - separate stems",
+        "Drop an audio file on the box and click separate: vocals, drums, bass and other "
+        "arrive as WAV paths and load into four buffer~ objects. The server reads only files "
+        "in its work folder or in the folders listed as input_roots in its config: put your "
+        "loops there.",
     )
     link = link_block(
         p,
-        20,
-        110,
+        left,
         [
             "/dawhost/accepted",
             "/dawhost/progress",
@@ -646,117 +792,159 @@ def separate_stems() -> Patcher:
             "/dawhost/models",
         ],
     )
-    p.comment("2. Drop a WAV/AIFF/FLAC file here:", 20, 360, 300)
-    drop = p.ui("dropfile", 20, 382, 240, 60, types=[])
-    native = p.obj("conformpath native boot", 20, 452)
+    left.row(p.comment("2. Drop a WAV/AIFF/FLAC file here:", WIDTH))
+    drop = p.ui("dropfile", 240, 60, types=[])
+    left.row(drop)
+    native = p.obj("conformpath native boot")
+    left.row(native)
     p.connect(drop, 0, native)
-    shown = p.msg("", 20, 482, 440)
+    shown = p.msg("", width=WIDTH)
+    left.row(shown)
     p.connect(native, 0, shown, 1)
-    values = p.obj("pack s s", 20, 572)
+    left.row(p.comment("3. Then click the button to separate:", WIDTH))
+    go = p.ui("button", 24, 24)
+    left.row(go)
+    rid = request_id_block(p, left, go, 0, "stems")
+    values = p.obj("pack s s")
+    left.row(values)
     p.connect(native, 0, values, 1)
-    p.comment("3. Then click separate:", 280, 382, 160)
-    go = p.ui("button", 280, 404, 24, 24)
-    rid = request_id_block(p, go, 0, 280, 434, "stems")
     p.connect(rid, 0, values)
-    body = p.msg("$1 audio $2", 20, 602)
+    body = p.msg("$1 audio $2")
+    left.row(body)
     p.connect(values, 0, body)
-    request = p.obj(f"prepend /dawhost/{SEPARATE_MODEL}/separate", 20, 632)
+    request = p.obj(f"prepend /dawhost/{SEPARATE_MODEL}/separate")
+    left.row(request)
     p.connect(body, 0, request)
     p.connect(request, 0, link.send)
-    model_menu(p, link, request, 780, 110, "separate", SEPARATE_MODEL)
+    left.space()
+    current = status_block(p, link, left)
+    p.connect(rid, 0, current, 1)
 
-    p.comment("4. Stems: each loads into its buffer~ and plays; click start/stop.", 520, 110, 420)
-    output = p.obj("zl slice 1", 520, 132)
+    middle.row(p.comment("4. Each stem loads into its buffer~ and plays; click start / stop.", 300))
+    output = p.obj("zl slice 1")
+    kind = p.obj("route stem")
+    middle.row(output, kind)
     p.connect(link.replies, link.outlet("/dawhost/output"), output)
-    kind = p.obj("route stem", 520, 162)
     p.connect(output, 1, kind)
-    stem = p.obj("route " + " ".join(STEMS), 520, 192)
+    stem = p.obj("route " + " ".join(STEMS))
+    middle.row(stem)
     p.connect(kind, 0, stem)
-    dac = p.ui("ezdac~", 900, 660, 45, 45)
+    dac = p.ui("ezdac~", 45, 45)
+    gains = []
     for index, name in enumerate(STEMS):
-        y = 230 + 110 * index
-        path = p.obj("zl slice 1", 520, y)
+        path = p.obj("zl slice 1")
+        middle.row(path)
         p.connect(stem, index, path)
-        load, player = audio_player(p, f"dawhost.{name}", 520, y + 26, name)
+        load, player = audio_player(p, middle, f"dawhost.{name}", name)
         p.connect(path, 0, load)
-        gain = p.obj("*~ 0.5", 640, y + 116 - 24)
+        gain = p.obj("*~ 0.5")
+        gains.append(gain)
         p.connect(player, 0, gain)
         p.connect(gain, 0, dac)
         p.connect(gain, 0, dac, 1)
-    current = status_block(p, link, 20, 680)
-    p.connect(rid, 0, current, 1)
+        middle.space(6)
+    middle.row(*gains)
+    middle.row(dac)
+    model_menu(p, link, request, right, "separate", SEPARATE_MODEL)
     return p
 
 
 def transport_sender() -> Patcher:
-    p = Patcher("dawhost: send Max's transport to dawhost", (900, 740))
-    p.comment("dawhost - transport sender", 20, 10, 300, bold=True)
-    p.comment(
-        "Max's global transport drives dawhost's clock: starting it sends tempo, time\n"
-        "signature, position, then play; stopping sends stop; tempo changes follow.\n"
-        "Open Max's transport (Extras > Global Transport) or use the toggle.",
-        20,
-        34,
-        520,
+    p = Patcher("dawhost: send Max's transport to dawhost")
+    left, right = Flow(LEFT, 16, WIDTH), Flow(RIGHT, 16, WIDTH)
+    title(
+        p,
+        left,
+        "dawhost - transport sender",
+        "Max's global transport drives dawhost's clock: starting it sends the tempo, time "
+        "signature and position, then play; stopping sends stop; tempo changes follow.",
     )
-    link = link_block(p, 20, 100, ["/dawhost/error", "/dawhost/transport"])
-    p.comment(
-        "2. Click the toggle to start/stop Max's transport (or use it anywhere in Max):",
-        20,
-        350,
-        380,
+    link = link_block(p, left, ["/dawhost/error", "/dawhost/transport"])
+    left.row(
+        p.comment(
+            "2. Click the toggle to start/stop Max's transport (or use Extras > Global Transport).",
+            WIDTH,
+        )
     )
-    run = p.ui("toggle", 20, 372, 24, 24)
-    poll = p.obj("metro 50", 120, 402)
-    p.connect(p.obj("loadmess 1", 120, 372), 0, poll)
-    clock = p.obj("transport", 20, 442, 300)
+    run = p.ui("toggle", 24, 24)
+    poll = p.obj("metro 50")
+    start_polling = p.obj("loadmess 1")
+    left.row(run, start_polling, poll)
+    p.connect(start_polling, 0, poll)
+    clock = p.obj("transport", width=300)
+    left.row(clock)
     p.connect(run, 0, clock)
     p.connect(poll, 0, clock)
-
-    p.comment("Tempo (BPM) whenever it changes:", 20, 482, 220)
-    tempo_changed = p.obj("change 0.", 20, 504)
+    left.row(p.comment("Tempo (BPM), sent whenever it changes:", WIDTH))
+    tempo_changed = p.obj("change 0.")
+    left.row(tempo_changed)
     p.connect(clock, 4, tempo_changed)
-    tempo = p.msg("/dawhost/transport/tempo $1", 20, 534)
+    tempo = p.msg("/dawhost/transport/tempo $1")
+    left.row(tempo)
     p.connect(tempo_changed, 0, tempo)
     p.connect(tempo, 0, link.send)
+    left.space()
+    left.row(p.comment("Errors from the server (e.g. while its clock follows MIDI):", WIDTH))
+    errors = p.msg("", width=WIDTH)
+    left.row(errors)
+    p.connect(link.replies, link.outlet("/dawhost/error"), errors, 1)
+    left.row(
+        p.comment(
+            "The server's transport after each change (tempo, signature, playing, beat, bar:beat):",
+            WIDTH,
+        )
+    )
+    echoed = p.msg("", width=WIDTH)
+    left.row(echoed)
+    p.connect(link.replies, link.outlet("/dawhost/transport"), echoed, 1)
 
-    p.comment("Play / stop when the state changes (position and signature first):", 340, 482, 420)
-    state = p.obj("change", 340, 504)
+    right.row(
+        p.comment(
+            "Play and stop follow the state; on start the position (Max counts "
+            "480 ticks per beat), signature and tempo go first.",
+            WIDTH,
+        )
+    )
+    state = p.obj("change")
+    right.row(state)
     p.connect(clock, 6, state)
-    which = p.obj("sel 1 0", 340, 534)
+    which = p.obj("sel 1 0")
+    right.row(which)
     p.connect(state, 0, which)
-    on_start = p.obj("t b b", 340, 564)
+    on_start = p.obj("t b b")
+    stop = p.msg("/dawhost/transport/stop")
+    right.row(on_start, stop)
     p.connect(which, 0, on_start)
-    stop = p.msg("/dawhost/transport/stop", 520, 564)
     p.connect(which, 1, stop)
     p.connect(stop, 0, link.send)
-    snapshot = p.obj("transport", 340, 594, 300)
+    right.row(
+        p.comment(
+            "Click to resend tempo, signature and position (e.g. after dawhost restarts):", 330
+        )
+    )
+    sync = p.ui("button", 24, 24)
+    right.row(sync)
+    snapshot = p.obj("transport", width=300)
+    right.row(snapshot)
     p.connect(on_start, 1, snapshot)
-    beats = p.obj("/ 480.", 340, 624)  # Max's transport counts 480 ticks per quarter note
+    p.connect(sync, 0, snapshot)
+    beats = p.obj("/ 480.")
+    right.row(beats)
     p.connect(snapshot, 7, beats)
-    position = p.msg("/dawhost/transport/position $1", 340, 654)
+    position = p.msg("/dawhost/transport/position $1")
+    signature = p.msg("/dawhost/transport/signature $1 $2")
+    right.row(position, signature)
     p.connect(beats, 0, position)
     p.connect(position, 0, link.send)
-    signature = p.msg("/dawhost/transport/signature $1 $2", 560, 624)
     p.connect(snapshot, 5, signature)
     p.connect(signature, 0, link.send)
-    play = p.msg("/dawhost/transport/play", 340, 684)
-    p.connect(on_start, 0, play)
-    p.connect(play, 0, link.send)
-    p.comment(
-        "Click to resend tempo, signature and position (e.g. after dawhost restarts).",
-        600,
-        350,
-        280,
-    )
-    sync = p.ui("button", 600, 392, 24, 24)
-    p.connect(sync, 0, snapshot)
-    resend_tempo = p.msg("/dawhost/transport/tempo $1", 600, 684)
+    resend_tempo = p.msg("/dawhost/transport/tempo $1")
+    play = p.msg("/dawhost/transport/play")
+    right.row(resend_tempo, play)
     p.connect(snapshot, 4, resend_tempo)
     p.connect(resend_tempo, 0, link.send)
-    errors = p.msg("", 20, 600, 300)
-    p.comment("errors from the server (e.g. the clock follows MIDI)", 20, 578, 300)
-    p.connect(link.replies, link.outlet("/dawhost/error"), errors, 1)
+    p.connect(on_start, 0, play)
+    p.connect(play, 0, link.send)
     return p
 
 

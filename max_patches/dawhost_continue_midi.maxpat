@@ -10,10 +10,10 @@
   },
   "classnamespace": "box",
   "rect": [
-   80.0,
-   80.0,
-   1000.0,
-   960.0
+   60.0,
+   60.0,
+   1020.0,
+   1000.0
   ],
   "bglocked": 0,
   "openinpresentation": 0,
@@ -53,13 +53,14 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      10,
-      300,
-      20.0
+      20.0,
+      16,
+      460.0,
+      24.0
      ],
      "text": "dawhost - continue MIDI",
-     "fontface": 1
+     "fontface": 1,
+     "fontsize": 16.0
     }
    },
    {
@@ -69,13 +70,13 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      34,
-      500,
+      20.0,
+      48.0,
+      460.0,
       62.0
      ],
-     "text": "Sends a phrase (pitch velocity start_beat duration_beat per note) and collects\nthe continuation, note by note, into [coll dawhost.notes] and a MIDI output.",
-     "linecount": 2
+     "text": "Sends a phrase (pitch velocity start_beat duration_beat per note) and collects the continuation, note by note, into [coll dawhost.notes] and Max's MIDI output. Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
+     "linecount": 4
     }
    },
    {
@@ -85,13 +86,13 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      80,
-      440,
+      20.0,
+      132.0,
+      460.0,
       62.0
      ],
-     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000.\nReplies come back to port 9001; the patch registers it on load.\nTo open two patches at once, give this one another port below.",
-     "linecount": 3
+     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000. Replies come back to port 9001, which the patch registers when it opens. To open two patches at once, type another port into this number box in one of them.",
+     "linecount": 4
     }
    },
    {
@@ -101,8 +102,8 @@
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      20,
-      138,
+      20.0,
+      202.0,
       60,
       22
      ],
@@ -122,9 +123,9 @@
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      100,
-      138,
-      107.0,
+      92.0,
+      202.0,
+      109.0,
       22.0
      ],
      "outlettype": [
@@ -140,9 +141,9 @@
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      20,
-      168,
-      51.0,
+      20.0,
+      232.0,
+      53.0,
       22.0
      ],
      "outlettype": [
@@ -159,9 +160,9 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      198,
-      133.0,
+      20.0,
+      262.0,
+      137.0,
       22.0
      ],
      "outlettype": [
@@ -177,9 +178,9 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      160,
-      198,
-      63.0,
+      169.0,
+      262.0,
+      67.0,
       22.0
      ],
      "outlettype": [
@@ -195,9 +196,9 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      230,
-      170.0,
+      20.0,
+      292.0,
+      172.0,
       22.0
      ],
      "text": "udpsend 127.0.0.1 9000"
@@ -210,9 +211,9 @@
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      200,
-      230,
-      121.0,
+      204.0,
+      292.0,
+      123.0,
       22.0
      ],
      "outlettype": [
@@ -228,10 +229,10 @@
      "numinlets": 2,
      "numoutlets": 8,
      "patching_rect": [
-      200,
-      265,
-      828.0,
-      22.0
+      20.0,
+      322.0,
+      460.0,
+      37.0
      ],
      "outlettype": [
       "",
@@ -243,7 +244,8 @@
       "",
       ""
      ],
-     "text": "route /dawhost/accepted /dawhost/progress /dawhost/note /dawhost/output /dawhost/done /dawhost/error /dawhost/models"
+     "text": "route /dawhost/accepted /dawhost/progress /dawhost/note /dawhost/output /dawhost/done /dawhost/error /dawhost/models",
+     "linecount": 2
     }
    },
    {
@@ -253,9 +255,9 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      200,
-      295,
-      149.0,
+      272.0,
+      367.0,
+      151.0,
       22.0
      ],
      "text": "print dawhost-other"
@@ -268,24 +270,40 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      330,
-      480,
-      48.0
+      20.0,
+      367.0,
+      240,
+      34.0
      ],
-     "text": "2. Set the length and temperature, edit the primer notes in the message box\n(unlock to edit), then click the button to send.",
+     "text": "anything else goes to the Max console:",
      "linecount": 2
     }
    },
    {
     "box": {
      "id": "obj-14",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      423.0,
+      460.0,
+      34.0
+     ],
+     "text": "2. Set bars and temperature, edit the primer notes in the message box, then click the button to send.",
+     "linecount": 2
+    }
+   },
+   {
+    "box": {
+     "id": "obj-15",
      "maxclass": "number",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      20,
-      370,
+      20.0,
+      465.0,
       50,
       22
      ],
@@ -300,14 +318,14 @@
    },
    {
     "box": {
-     "id": "obj-15",
+     "id": "obj-16",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      80,
-      370,
-      86.0,
+      82.0,
+      465.0,
+      88.0,
       22.0
      ],
      "outlettype": [
@@ -318,28 +336,13 @@
    },
    {
     "box": {
-     "id": "obj-16",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      20,
-      394,
-      50,
-      20.0
-     ],
-     "text": "bars"
-    }
-   },
-   {
-    "box": {
      "id": "obj-17",
      "maxclass": "flonum",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      160,
-      370,
+      182.0,
+      465.0,
       60,
       22
      ],
@@ -359,9 +362,9 @@
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      230,
-      370,
-      93.0,
+      254.0,
+      465.0,
+      95.0,
       22.0
      ],
      "outlettype": [
@@ -377,9 +380,24 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
+      20.0,
+      495.0,
+      62,
+      20.0
+     ],
+     "text": "bars"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-20",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      94.0,
+      495.0,
       160,
-      394,
-      80,
       20.0
      ],
      "text": "temperature"
@@ -387,13 +405,13 @@
    },
    {
     "box": {
-     "id": "obj-20",
+     "id": "obj-21",
      "maxclass": "button",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      420,
+      20.0,
+      523.0,
       24,
       24
      ],
@@ -404,14 +422,14 @@
    },
    {
     "box": {
-     "id": "obj-21",
+     "id": "obj-22",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      20,
-      450,
-      51.0,
+      20.0,
+      555.0,
+      53.0,
       22.0
      ],
      "outlettype": [
@@ -423,14 +441,14 @@
    },
    {
     "box": {
-     "id": "obj-22",
+     "id": "obj-23",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      520,
-      420,
-      49.0,
+      85.0,
+      555.0,
+      53.0,
       22.0
      ],
      "outlettype": [
@@ -441,13 +459,13 @@
    },
    {
     "box": {
-     "id": "obj-23",
+     "id": "obj-24",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      580,
-      420,
+      150.0,
+      555.0,
       40.0,
       22.0
      ],
@@ -459,13 +477,13 @@
    },
    {
     "box": {
-     "id": "obj-24",
+     "id": "obj-25",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      480,
+      20.0,
+      585.0,
       40.0,
       22.0
      ],
@@ -477,13 +495,13 @@
    },
    {
     "box": {
-     "id": "obj-25",
+     "id": "obj-26",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      70,
-      510,
+      72.0,
+      585.0,
       40.0,
       22.0
      ],
@@ -495,14 +513,14 @@
    },
    {
     "box": {
-     "id": "obj-26",
+     "id": "obj-27",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      540,
-      156.0,
+      20.0,
+      615.0,
+      158.0,
       22.0
      ],
      "outlettype": [
@@ -513,14 +531,14 @@
    },
    {
     "box": {
-     "id": "obj-27",
+     "id": "obj-28",
      "maxclass": "newobj",
      "numinlets": 3,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      570,
-      93.0,
+      20.0,
+      645.0,
+      95.0,
       22.0
      ],
      "outlettype": [
@@ -531,32 +549,33 @@
    },
    {
     "box": {
-     "id": "obj-28",
+     "id": "obj-29",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      600,
-      480,
-      22.0
+      20.0,
+      675.0,
+      460.0,
+      37.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "$1 primer 60 100 0 1 62 90 1 0.5 64 90 1.5 0.5 65 100 2 1 67 90 3 1 bars $2 temperature $3"
+     "text": "$1 primer 60 100 0 1 62 90 1 0.5 64 90 1.5 0.5 65 100 2 1 67 90 3 1 bars $2 temperature $3",
+     "linecount": 2
     }
    },
    {
     "box": {
-     "id": "obj-29",
+     "id": "obj-30",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      632,
-      317.0,
+      20.0,
+      720.0,
+      319.0,
       22.0
      ],
      "outlettype": [
@@ -567,29 +586,30 @@
    },
    {
     "box": {
-     "id": "obj-30",
+     "id": "obj-31",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      280,
-      420,
-      360,
+      20.0,
+      764.0,
+      460.0,
       34.0
      ],
-     "text": "Model (filled from the server; pick one that can continue):"
+     "text": "Model: the menu is filled from the server when the patch opens (click /dawhost/models to refresh); pick one that can continue.",
+     "linecount": 2
     }
    },
    {
     "box": {
-     "id": "obj-31",
+     "id": "obj-32",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      280,
-      442,
-      119.0,
+      20.0,
+      806.0,
+      123.0,
       22.0
      ],
      "outlettype": [
@@ -600,14 +620,14 @@
    },
    {
     "box": {
-     "id": "obj-32",
+     "id": "obj-33",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      400,
-      442,
-      72.0,
+      155.0,
+      806.0,
+      74.0,
       22.0
      ],
      "outlettype": [
@@ -618,14 +638,14 @@
    },
    {
     "box": {
-     "id": "obj-33",
+     "id": "obj-34",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
-      280,
-      472,
-      65.0,
+      20.0,
+      836.0,
+      67.0,
       22.0
      ],
      "outlettype": [
@@ -638,32 +658,14 @@
    },
    {
     "box": {
-     "id": "obj-34",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      480,
-      502,
-      49.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "clear"
-    }
-   },
-   {
-    "box": {
      "id": "obj-35",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
-      360,
-      502,
-      86.0,
+      20.0,
+      866.0,
+      88.0,
       22.0
      ],
      "outlettype": [
@@ -676,13 +678,31 @@
    {
     "box": {
      "id": "obj-36",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      120.0,
+      866.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "clear"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-37",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
-      360,
-      532,
-      79.0,
+      20.0,
+      896.0,
+      81.0,
       22.0
      ],
      "outlettype": [
@@ -694,14 +714,14 @@
    },
    {
     "box": {
-     "id": "obj-37",
+     "id": "obj-38",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      360,
-      562,
-      114.0,
+      113.0,
+      896.0,
+      116.0,
       22.0
      ],
      "outlettype": [
@@ -712,14 +732,14 @@
    },
    {
     "box": {
-     "id": "obj-38",
+     "id": "obj-39",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      280,
-      592,
-      203.0,
+      20.0,
+      926.0,
+      207.0,
       22.0
      ],
      "outlettype": [
@@ -730,13 +750,13 @@
    },
    {
     "box": {
-     "id": "obj-39",
+     "id": "obj-40",
      "maxclass": "umenu",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
-      280,
-      624,
+      20.0,
+      956.0,
       200,
       22
      ],
@@ -753,14 +773,14 @@
    },
    {
     "box": {
-     "id": "obj-40",
+     "id": "obj-41",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      280,
-      654,
-      240.0,
+      20.0,
+      986.0,
+      242.0,
       22.0
      ],
      "outlettype": [
@@ -771,30 +791,30 @@
    },
    {
     "box": {
-     "id": "obj-41",
+     "id": "obj-42",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      520,
-      480,
-      460,
-      48.0
+      520.0,
+      16,
+      460.0,
+      34.0
      ],
-     "text": "3. Notes arrive one by one: stored in the coll (double-click it to see them)\nand played on the default MIDI output.",
+     "text": "3. Notes arrive one by one: stored in the coll (double-click it to see them) and played on the default MIDI output.",
      "linecount": 2
     }
    },
    {
     "box": {
-     "id": "obj-42",
+     "id": "obj-43",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
-      520,
-      520,
-      86.0,
+      520.0,
+      58.0,
+      88.0,
       22.0
      ],
      "outlettype": [
@@ -806,109 +826,14 @@
    },
    {
     "box": {
-     "id": "obj-43",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520,
-      550,
-      51.0,
-      22.0
-     ],
-     "outlettype": [
-      "bang",
-      ""
-     ],
-     "text": "t b l"
-    }
-   },
-   {
-    "box": {
      "id": "obj-44",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      520,
-      610,
-      65.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "zl join"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-45",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      620,
-      580,
-      40.0,
-      22.0
-     ],
-     "outlettype": [
-      "int"
-     ],
-     "text": "i 0"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-46",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      660,
-      580,
-      40.0,
-      22.0
-     ],
-     "outlettype": [
-      "int"
-     ],
-     "text": "+ 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-47",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 4,
-     "patching_rect": [
-      520,
-      640,
-      142.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      "",
-      "",
-      "bang"
-     ],
-     "text": "coll dawhost.notes"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-48",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 5,
      "patching_rect": [
-      720,
-      520,
-      128.0,
+      620.0,
+      58.0,
+      130.0,
       22.0
      ],
      "outlettype": [
@@ -923,14 +848,33 @@
    },
    {
     "box": {
-     "id": "obj-49",
+     "id": "obj-45",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      88.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      "bang",
+      ""
+     ],
+     "text": "t b l"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-46",
      "maxclass": "newobj",
      "numinlets": 3,
      "numoutlets": 2,
      "patching_rect": [
-      720,
-      560,
-      128.0,
+      585.0,
+      88.0,
+      130.0,
       22.0
      ],
      "outlettype": [
@@ -942,14 +886,50 @@
    },
    {
     "box": {
-     "id": "obj-50",
+     "id": "obj-47",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      118.0,
+      40.0,
+      22.0
+     ],
+     "outlettype": [
+      "int"
+     ],
+     "text": "i 0"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-48",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      572.0,
+      118.0,
+      40.0,
+      22.0
+     ],
+     "outlettype": [
+      "int"
+     ],
+     "text": "+ 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-49",
      "maxclass": "newobj",
      "numinlets": 3,
      "numoutlets": 0,
      "patching_rect": [
-      720,
-      590,
-      65.0,
+      624.0,
+      118.0,
+      67.0,
       22.0
      ],
      "text": "noteout"
@@ -957,18 +937,42 @@
    },
    {
     "box": {
-     "id": "obj-51",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
+     "id": "obj-50",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
      "patching_rect": [
-      720,
-      620,
-      260,
-      48.0
+      520.0,
+      148.0,
+      67.0,
+      22.0
      ],
-     "text": "Or let dawhost play them in time: its MIDI port `dawhost out` sends the\ncontinuation on the beat (see README).",
-     "linecount": 2
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl join"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-51",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 4,
+     "patching_rect": [
+      520.0,
+      178.0,
+      144.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "",
+      "",
+      "bang"
+     ],
+     "text": "coll dawhost.notes"
     }
    },
    {
@@ -978,24 +982,40 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      670,
-      260,
-      20.0
+      520.0,
+      208.0,
+      460.0,
+      34.0
      ],
-     "text": "Progress of the running request:"
+     "text": "Or let dawhost play them in time: its MIDI port `dawhost out` sends the continuation on the beat (see the main README).",
+     "linecount": 2
     }
    },
    {
     "box": {
      "id": "obj-53",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      264.0,
+      460.0,
+      20.0
+     ],
+     "text": "Progress of the running request, and its status message:"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-54",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
-      20,
-      692,
-      100.0,
+      520.0,
+      292.0,
+      102.0,
       22.0
      ],
      "outlettype": [
@@ -1008,14 +1028,14 @@
    },
    {
     "box": {
-     "id": "obj-54",
+     "id": "obj-55",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      110,
-      722,
-      58.0,
+      634.0,
+      292.0,
+      60.0,
       22.0
      ],
      "outlettype": [
@@ -1026,13 +1046,13 @@
    },
    {
     "box": {
-     "id": "obj-55",
+     "id": "obj-56",
      "maxclass": "slider",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      750,
+      520.0,
+      322.0,
       240,
       18
      ],
@@ -1047,53 +1067,35 @@
    },
    {
     "box": {
-     "id": "obj-56",
+     "id": "obj-57",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      774,
-      240,
+      772.0,
+      322.0,
+      200,
       22.0
      ],
      "outlettype": [
       ""
      ],
      "text": ""
-    }
-   },
-   {
-    "box": {
-     "id": "obj-57",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      20,
-      804,
-      280,
-      20.0
-     ],
-     "text": "Errors (code, message, field) appear here:"
     }
    },
    {
     "box": {
      "id": "obj-58",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
      "patching_rect": [
-      20,
-      826,
-      440,
-      22.0
+      520.0,
+      352.0,
+      460.0,
+      20.0
      ],
-     "outlettype": [
-      ""
-     ],
-     "text": ""
+     "text": "Errors (request id, code, message, field) appear here:"
     }
    },
    {
@@ -1103,9 +1105,9 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      856,
-      440,
+      520.0,
+      380.0,
+      460.0,
       22.0
      ],
      "outlettype": [
@@ -1121,38 +1123,56 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      270,
-      774,
-      200,
-      34.0
+      520.0,
+      410.0,
+      460.0,
+      20.0
      ],
-     "text": "Done: request id, seconds, outputs, provenance"
+     "text": "Done (request id, seconds, outputs, provenance):"
     }
    },
    {
     "box": {
      "id": "obj-61",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
      "patching_rect": [
-      20,
-      886,
-      330,
-      34.0
+      520.0,
+      438.0,
+      460.0,
+      22.0
      ],
-     "text": "Current request id - click it to cancel that request:"
+     "outlettype": [
+      ""
+     ],
+     "text": ""
     }
    },
    {
     "box": {
      "id": "obj-62",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      468.0,
+      460.0,
+      20.0
+     ],
+     "text": "Current request id: click it to cancel that request."
+    }
+   },
+   {
+    "box": {
+     "id": "obj-63",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      908,
+      520.0,
+      496.0,
       120,
       22.0
      ],
@@ -1164,14 +1184,14 @@
    },
    {
     "box": {
-     "id": "obj-63",
+     "id": "obj-64",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      150,
-      908,
-      177.0,
+      652.0,
+      496.0,
+      179.0,
       22.0
      ],
      "outlettype": [
@@ -1281,11 +1301,11 @@
    {
     "patchline": {
      "source": [
-      "obj-15",
+      "obj-16",
       0
      ],
      "destination": [
-      "obj-14",
+      "obj-15",
       0
      ]
     }
@@ -1305,20 +1325,8 @@
    {
     "patchline": {
      "source": [
-      "obj-20",
-      0
-     ],
-     "destination": [
       "obj-21",
       0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-21",
-      1
      ],
      "destination": [
       "obj-22",
@@ -1329,7 +1337,7 @@
    {
     "patchline": {
      "source": [
-      "obj-21",
+      "obj-22",
       1
      ],
      "destination": [
@@ -1341,8 +1349,8 @@
    {
     "patchline": {
      "source": [
-      "obj-21",
-      0
+      "obj-22",
+      1
      ],
      "destination": [
       "obj-24",
@@ -1353,7 +1361,7 @@
    {
     "patchline": {
      "source": [
-      "obj-24",
+      "obj-22",
       0
      ],
      "destination": [
@@ -1369,7 +1377,19 @@
       0
      ],
      "destination": [
-      "obj-24",
+      "obj-26",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-26",
+      0
+     ],
+     "destination": [
+      "obj-25",
       1
      ]
     }
@@ -1377,18 +1397,6 @@
    {
     "patchline": {
      "source": [
-      "obj-25",
-      0
-     ],
-     "destination": [
-      "obj-26",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
       "obj-26",
       0
      ],
@@ -1401,11 +1409,23 @@
    {
     "patchline": {
      "source": [
-      "obj-14",
+      "obj-27",
       0
      ],
      "destination": [
-      "obj-27",
+      "obj-28",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-15",
+      0
+     ],
+     "destination": [
+      "obj-28",
       1
      ]
     }
@@ -1417,7 +1437,7 @@
       0
      ],
      "destination": [
-      "obj-27",
+      "obj-28",
       2
      ]
     }
@@ -1425,18 +1445,6 @@
    {
     "patchline": {
      "source": [
-      "obj-27",
-      0
-     ],
-     "destination": [
-      "obj-28",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
       "obj-28",
       0
      ],
@@ -1453,7 +1461,7 @@
       0
      ],
      "destination": [
-      "obj-9",
+      "obj-30",
       0
      ]
     }
@@ -1461,7 +1469,7 @@
    {
     "patchline": {
      "source": [
-      "obj-31",
+      "obj-30",
       0
      ],
      "destination": [
@@ -1477,7 +1485,19 @@
       0
      ],
      "destination": [
-      "obj-31",
+      "obj-9",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-33",
+      0
+     ],
+     "destination": [
+      "obj-32",
       0
      ]
     }
@@ -1489,7 +1509,7 @@
       6
      ],
      "destination": [
-      "obj-33",
+      "obj-34",
       0
      ]
     }
@@ -1497,19 +1517,19 @@
    {
     "patchline": {
      "source": [
-      "obj-33",
+      "obj-34",
       2
      ],
      "destination": [
+      "obj-36",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-34",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-33",
       1
      ],
      "destination": [
@@ -1523,18 +1543,6 @@
      "source": [
       "obj-35",
       1
-     ],
-     "destination": [
-      "obj-36",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-36",
-      0
      ],
      "destination": [
       "obj-37",
@@ -1545,7 +1553,7 @@
    {
     "patchline": {
      "source": [
-      "obj-33",
+      "obj-37",
       0
      ],
      "destination": [
@@ -1569,11 +1577,11 @@
    {
     "patchline": {
      "source": [
-      "obj-37",
+      "obj-36",
       0
      ],
      "destination": [
-      "obj-39",
+      "obj-40",
       0
      ]
     }
@@ -1585,7 +1593,7 @@
       0
      ],
      "destination": [
-      "obj-39",
+      "obj-40",
       0
      ]
     }
@@ -1594,10 +1602,22 @@
     "patchline": {
      "source": [
       "obj-39",
+      0
+     ],
+     "destination": [
+      "obj-40",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-40",
       1
      ],
      "destination": [
-      "obj-40",
+      "obj-41",
       0
      ]
     }
@@ -1605,11 +1625,11 @@
    {
     "patchline": {
      "source": [
-      "obj-40",
+      "obj-41",
       0
      ],
      "destination": [
-      "obj-29",
+      "obj-30",
       0
      ]
     }
@@ -1621,18 +1641,6 @@
       2
      ],
      "destination": [
-      "obj-42",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-42",
-      1
-     ],
-     "destination": [
       "obj-43",
       0
      ]
@@ -1641,12 +1649,12 @@
    {
     "patchline": {
      "source": [
-      "obj-43",
-      1
+      "obj-11",
+      2
      ],
      "destination": [
       "obj-44",
-      1
+      0
      ]
     }
    },
@@ -1654,7 +1662,7 @@
     "patchline": {
      "source": [
       "obj-43",
-      0
+      1
      ],
      "destination": [
       "obj-45",
@@ -1665,8 +1673,20 @@
    {
     "patchline": {
      "source": [
-      "obj-45",
-      0
+      "obj-44",
+      2
+     ],
+     "destination": [
+      "obj-46",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-44",
+      1
      ],
      "destination": [
       "obj-46",
@@ -1677,12 +1697,108 @@
    {
     "patchline": {
      "source": [
+      "obj-45",
+      0
+     ],
+     "destination": [
+      "obj-47",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-47",
+      0
+     ],
+     "destination": [
+      "obj-48",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-48",
+      0
+     ],
+     "destination": [
+      "obj-47",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-24",
+      0
+     ],
+     "destination": [
+      "obj-47",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-46",
+      1
+     ],
+     "destination": [
+      "obj-49",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-46",
       0
      ],
      "destination": [
+      "obj-49",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-45",
       1
+     ],
+     "destination": [
+      "obj-50",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-48",
+      0
+     ],
+     "destination": [
+      "obj-50",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-50",
+      0
+     ],
+     "destination": [
+      "obj-51",
+      0
      ]
     }
    },
@@ -1693,43 +1809,7 @@
       0
      ],
      "destination": [
-      "obj-45",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-46",
-      0
-     ],
-     "destination": [
-      "obj-44",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-44",
-      0
-     ],
-     "destination": [
-      "obj-47",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-22",
-      0
-     ],
-     "destination": [
-      "obj-47",
+      "obj-51",
       0
      ]
     }
@@ -1738,78 +1818,6 @@
     "patchline": {
      "source": [
       "obj-11",
-      2
-     ],
-     "destination": [
-      "obj-48",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-48",
-      2
-     ],
-     "destination": [
-      "obj-49",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-48",
-      1
-     ],
-     "destination": [
-      "obj-49",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-49",
-      1
-     ],
-     "destination": [
-      "obj-50",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-49",
-      0
-     ],
-     "destination": [
-      "obj-50",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
-      1
-     ],
-     "destination": [
-      "obj-53",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-53",
       1
      ],
      "destination": [
@@ -1822,7 +1830,7 @@
     "patchline": {
      "source": [
       "obj-54",
-      0
+      1
      ],
      "destination": [
       "obj-55",
@@ -1833,11 +1841,23 @@
    {
     "patchline": {
      "source": [
-      "obj-53",
-      2
+      "obj-55",
+      0
      ],
      "destination": [
       "obj-56",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-54",
+      2
+     ],
+     "destination": [
+      "obj-57",
       1
      ]
     }
@@ -1849,7 +1869,7 @@
       5
      ],
      "destination": [
-      "obj-58",
+      "obj-59",
       1
      ]
     }
@@ -1861,7 +1881,7 @@
       4
      ],
      "destination": [
-      "obj-59",
+      "obj-61",
       1
      ]
     }
@@ -1869,11 +1889,11 @@
    {
     "patchline": {
      "source": [
-      "obj-62",
+      "obj-63",
       0
      ],
      "destination": [
-      "obj-63",
+      "obj-64",
       0
      ]
     }
@@ -1881,7 +1901,7 @@
    {
     "patchline": {
      "source": [
-      "obj-63",
+      "obj-64",
       0
      ],
      "destination": [
@@ -1893,11 +1913,11 @@
    {
     "patchline": {
      "source": [
-      "obj-26",
+      "obj-27",
       0
      ],
      "destination": [
-      "obj-62",
+      "obj-63",
       1
      ]
     }

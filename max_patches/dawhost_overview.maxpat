@@ -10,10 +10,10 @@
   },
   "classnamespace": "box",
   "rect": [
-   80.0,
-   80.0,
-   1000.0,
-   720.0
+   60.0,
+   60.0,
+   1020.0,
+   910.0
   ],
   "bglocked": 0,
   "openinpresentation": 0,
@@ -53,13 +53,14 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      10,
-      300,
-      20.0
+      20.0,
+      16,
+      460.0,
+      24.0
      ],
      "text": "dawhost - overview",
-     "fontface": 1
+     "fontface": 1,
+     "fontsize": 16.0
     }
    },
    {
@@ -69,13 +70,13 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      34,
-      460,
+      20.0,
+      48.0,
+      460.0,
       48.0
      ],
-     "text": "Lock the patch (Cmd/Ctrl+E) and click the message boxes.\nEvery reply the server sends is shown on the right; anything else is printed to the Max console.",
-     "linecount": 2
+     "text": "Every reply the server sends is shown here; anything else is printed to the Max console. Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
+     "linecount": 3
     }
    },
    {
@@ -85,13 +86,13 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      80,
-      440,
+      20.0,
+      118.0,
+      460.0,
       62.0
      ],
-     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000.\nReplies come back to port 9001; the patch registers it on load.\nTo open two patches at once, give this one another port below.",
-     "linecount": 3
+     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000. Replies come back to port 9001, which the patch registers when it opens. To open two patches at once, type another port into this number box in one of them.",
+     "linecount": 4
     }
    },
    {
@@ -101,8 +102,8 @@
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      20,
-      138,
+      20.0,
+      188.0,
       60,
       22
      ],
@@ -122,9 +123,9 @@
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      100,
-      138,
-      107.0,
+      92.0,
+      188.0,
+      109.0,
       22.0
      ],
      "outlettype": [
@@ -140,9 +141,9 @@
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      20,
-      168,
-      51.0,
+      20.0,
+      218.0,
+      53.0,
       22.0
      ],
      "outlettype": [
@@ -159,9 +160,9 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      198,
-      133.0,
+      20.0,
+      248.0,
+      137.0,
       22.0
      ],
      "outlettype": [
@@ -177,9 +178,9 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      160,
-      198,
-      63.0,
+      169.0,
+      248.0,
+      67.0,
       22.0
      ],
      "outlettype": [
@@ -195,9 +196,9 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      230,
-      170.0,
+      20.0,
+      278.0,
+      172.0,
       22.0
      ],
      "text": "udpsend 127.0.0.1 9000"
@@ -210,9 +211,9 @@
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      200,
-      230,
-      121.0,
+      204.0,
+      278.0,
+      123.0,
       22.0
      ],
      "outlettype": [
@@ -228,10 +229,10 @@
      "numinlets": 2,
      "numoutlets": 12,
      "patching_rect": [
-      200,
-      265,
-      1269.0,
-      22.0
+      20.0,
+      308.0,
+      460.0,
+      52.0
      ],
      "outlettype": [
       "",
@@ -247,7 +248,8 @@
       "",
       ""
      ],
-     "text": "route /dawhost/accepted /dawhost/progress /dawhost/note /dawhost/output /dawhost/done /dawhost/error /dawhost/reply /dawhost/pong /dawhost/model /dawhost/models /dawhost/transport"
+     "text": "route /dawhost/accepted /dawhost/progress /dawhost/note /dawhost/output /dawhost/done /dawhost/error /dawhost/reply /dawhost/pong /dawhost/model /dawhost/models /dawhost/transport",
+     "linecount": 3
     }
    },
    {
@@ -257,9 +259,9 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      200,
-      295,
-      149.0,
+      272.0,
+      368.0,
+      151.0,
       22.0
      ],
      "text": "print dawhost-other"
@@ -272,9 +274,25 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      330,
-      400,
+      20.0,
+      368.0,
+      240,
+      34.0
+     ],
+     "text": "anything else goes to the Max console:",
+     "linecount": 2
+    }
+   },
+   {
+    "box": {
+     "id": "obj-14",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      424.0,
+      460.0,
       20.0
      ],
      "text": "2. Click to check the connection: /dawhost/pong comes back."
@@ -282,14 +300,14 @@
    },
    {
     "box": {
-     "id": "obj-14",
+     "id": "obj-15",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      352,
-      147.0,
+      20.0,
+      452.0,
+      151.0,
       22.0
      ],
      "outlettype": [
@@ -300,32 +318,14 @@
    },
    {
     "box": {
-     "id": "obj-15",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      180,
-      352,
-      200,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": ""
-    }
-   },
-   {
-    "box": {
      "id": "obj-16",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      400,
-      352,
-      120,
+      183.0,
+      452.0,
+      160,
       22.0
      ],
      "outlettype": [
@@ -337,61 +337,13 @@
    {
     "box": {
      "id": "obj-17",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      530,
-      352,
-      200,
-      34.0
-     ],
-     "text": "reply port the server confirmed"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-18",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      20,
-      390,
-      460,
-      34.0
-     ],
-     "text": "3. List the models: count and ids, then each model's description as JSON."
-    }
-   },
-   {
-    "box": {
-     "id": "obj-19",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      412,
-      119.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "/dawhost/models"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-20",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      140,
-      412,
-      400,
+      252.0,
+      482.0,
+      80,
       22.0
      ],
      "outlettype": [
@@ -402,14 +354,64 @@
    },
    {
     "box": {
+     "id": "obj-18",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      482.0,
+      220,
+      34.0
+     ],
+     "text": "Reply port the server confirmed:",
+     "linecount": 2
+    }
+   },
+   {
+    "box": {
+     "id": "obj-19",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      538.0,
+      460.0,
+      34.0
+     ],
+     "text": "3. Click to list the models: count and ids, then each model's description (inputs, options and their bounds) as JSON.",
+     "linecount": 2
+    }
+   },
+   {
+    "box": {
+     "id": "obj-20",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      580.0,
+      123.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "/dawhost/models"
+    }
+   },
+   {
+    "box": {
      "id": "obj-21",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      442,
-      520,
+      20.0,
+      610.0,
+      460.0,
       22.0
      ],
      "outlettype": [
@@ -421,27 +423,46 @@
    {
     "box": {
      "id": "obj-22",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
      "patching_rect": [
-      20,
-      480,
-      460,
-      20.0
+      20.0,
+      640.0,
+      460.0,
+      22.0
      ],
-     "text": "4. Try a request: continue four notes with the music transformer."
+     "outlettype": [
+      ""
+     ],
+     "text": ""
     }
    },
    {
     "box": {
      "id": "obj-23",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      684.0,
+      460.0,
+      34.0
+     ],
+     "text": "4. Click the button to continue four notes with music-transformer; watch progress, notes and outputs on the right.",
+     "linecount": 2
+    }
+   },
+   {
+    "box": {
+     "id": "obj-24",
      "maxclass": "button",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      502,
+      20.0,
+      726.0,
       24,
       24
      ],
@@ -452,13 +473,13 @@
    },
    {
     "box": {
-     "id": "obj-24",
+     "id": "obj-25",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      200,
-      502,
+      20.0,
+      758.0,
       40.0,
       22.0
      ],
@@ -470,13 +491,13 @@
    },
    {
     "box": {
-     "id": "obj-25",
+     "id": "obj-26",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      250,
-      532,
+      72.0,
+      758.0,
       40.0,
       22.0
      ],
@@ -488,14 +509,14 @@
    },
    {
     "box": {
-     "id": "obj-26",
+     "id": "obj-27",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      200,
-      562,
-      156.0,
+      20.0,
+      788.0,
+      158.0,
       22.0
      ],
      "outlettype": [
@@ -506,14 +527,14 @@
    },
    {
     "box": {
-     "id": "obj-27",
+     "id": "obj-28",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      592,
-      420,
+      20.0,
+      818.0,
+      460.0,
       22.0
      ],
      "outlettype": [
@@ -524,14 +545,14 @@
    },
    {
     "box": {
-     "id": "obj-28",
+     "id": "obj-29",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      622,
-      317.0,
+      20.0,
+      848.0,
+      319.0,
       22.0
      ],
      "outlettype": [
@@ -542,14 +563,29 @@
    },
    {
     "box": {
-     "id": "obj-29",
+     "id": "obj-30",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      16,
+      460.0,
+      20.0
+     ],
+     "text": "Accepted (request id, model, queue position):"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-31",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      652,
-      300,
+      520.0,
+      44.0,
+      460.0,
       22.0
      ],
      "outlettype": [
@@ -560,44 +596,29 @@
    },
    {
     "box": {
-     "id": "obj-30",
+     "id": "obj-32",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      330,
-      652,
-      220,
-      34.0
-     ],
-     "text": "accepted: id, model, queue position"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-31",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      560,
-      330,
-      260,
+      520.0,
+      74.0,
+      460.0,
       20.0
      ],
-     "text": "Progress of the running request:"
+     "text": "Progress of the running request, and its status message:"
     }
    },
    {
     "box": {
-     "id": "obj-32",
+     "id": "obj-33",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
-      560,
-      352,
-      100.0,
+      520.0,
+      102.0,
+      102.0,
       22.0
      ],
      "outlettype": [
@@ -610,14 +631,14 @@
    },
    {
     "box": {
-     "id": "obj-33",
+     "id": "obj-34",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      650,
-      382,
-      58.0,
+      634.0,
+      102.0,
+      60.0,
       22.0
      ],
      "outlettype": [
@@ -628,13 +649,13 @@
    },
    {
     "box": {
-     "id": "obj-34",
+     "id": "obj-35",
      "maxclass": "slider",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      560,
-      410,
+      520.0,
+      132.0,
       240,
       18
      ],
@@ -649,53 +670,35 @@
    },
    {
     "box": {
-     "id": "obj-35",
+     "id": "obj-36",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      560,
-      434,
-      240,
+      772.0,
+      132.0,
+      200,
       22.0
      ],
      "outlettype": [
       ""
      ],
      "text": ""
-    }
-   },
-   {
-    "box": {
-     "id": "obj-36",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      560,
-      464,
-      280,
-      20.0
-     ],
-     "text": "Errors (code, message, field) appear here:"
     }
    },
    {
     "box": {
      "id": "obj-37",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
      "patching_rect": [
-      560,
-      486,
-      440,
-      22.0
+      520.0,
+      162.0,
+      460.0,
+      20.0
      ],
-     "outlettype": [
-      ""
-     ],
-     "text": ""
+     "text": "Errors (request id, code, message, field) appear here:"
     }
    },
    {
@@ -705,9 +708,9 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      560,
-      516,
-      440,
+      520.0,
+      190.0,
+      460.0,
       22.0
      ],
      "outlettype": [
@@ -723,38 +726,56 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      810,
-      434,
-      200,
-      34.0
+      520.0,
+      220.0,
+      460.0,
+      20.0
      ],
-     "text": "Done: request id, seconds, outputs, provenance"
+     "text": "Done (request id, seconds, outputs, provenance):"
     }
    },
    {
     "box": {
      "id": "obj-40",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
      "patching_rect": [
-      560,
-      546,
-      330,
-      34.0
+      520.0,
+      248.0,
+      460.0,
+      22.0
      ],
-     "text": "Current request id - click it to cancel that request:"
+     "outlettype": [
+      ""
+     ],
+     "text": ""
     }
    },
    {
     "box": {
      "id": "obj-41",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      278.0,
+      460.0,
+      20.0
+     ],
+     "text": "Current request id: click it to cancel that request."
+    }
+   },
+   {
+    "box": {
+     "id": "obj-42",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      560,
-      568,
+      520.0,
+      306.0,
       120,
       22.0
      ],
@@ -766,14 +787,14 @@
    },
    {
     "box": {
-     "id": "obj-42",
+     "id": "obj-43",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      690,
-      568,
-      177.0,
+      652.0,
+      306.0,
+      179.0,
       22.0
      ],
      "outlettype": [
@@ -784,35 +805,17 @@
    },
    {
     "box": {
-     "id": "obj-43",
+     "id": "obj-44",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      560,
-      600,
-      420,
-      34.0
+      520.0,
+      350.0,
+      460.0,
+      20.0
      ],
-     "text": "Transport as the server sees it: tempo, signature, playing, beat, bar:beat"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-44",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      560,
-      622,
-      140.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "/dawhost/transport"
+     "text": "Last note (request id, pitch, velocity, start beat, duration):"
     }
    },
    {
@@ -822,9 +825,9 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      700,
-      622,
-      280,
+      520.0,
+      378.0,
+      460.0,
       22.0
      ],
      "outlettype": [
@@ -836,13 +839,28 @@
    {
     "box": {
      "id": "obj-46",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      408.0,
+      460.0,
+      20.0
+     ],
+     "text": "Last output (request id, kind, name, count or path, ...):"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-47",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      560,
-      680,
-      300,
+      520.0,
+      436.0,
+      460.0,
       22.0
      ],
      "outlettype": [
@@ -853,29 +871,48 @@
    },
    {
     "box": {
-     "id": "obj-47",
+     "id": "obj-48",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      870,
-      680,
-      120,
-      48.0
+      520.0,
+      480.0,
+      460.0,
+      34.0
      ],
-     "text": "last note: id pitch velocity start duration"
+     "text": "Click to see the transport as the server has it: tempo, signature, playing, beat, bar:beat.",
+     "linecount": 2
     }
    },
    {
     "box": {
-     "id": "obj-48",
+     "id": "obj-49",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      560,
-      652,
-      420,
+      520.0,
+      522.0,
+      144.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "/dawhost/transport"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-50",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      676.0,
+      522.0,
+      300,
       22.0
      ],
      "outlettype": [
@@ -985,7 +1022,7 @@
    {
     "patchline": {
      "source": [
-      "obj-14",
+      "obj-15",
       0
      ],
      "destination": [
@@ -1001,7 +1038,7 @@
       7
      ],
      "destination": [
-      "obj-15",
+      "obj-16",
       1
      ]
     }
@@ -1013,7 +1050,7 @@
       6
      ],
      "destination": [
-      "obj-16",
+      "obj-17",
       1
      ]
     }
@@ -1021,7 +1058,7 @@
    {
     "patchline": {
      "source": [
-      "obj-19",
+      "obj-20",
       0
      ],
      "destination": [
@@ -1037,7 +1074,7 @@
       9
      ],
      "destination": [
-      "obj-20",
+      "obj-21",
       1
      ]
     }
@@ -1049,20 +1086,8 @@
       8
      ],
      "destination": [
-      "obj-21",
+      "obj-22",
       1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-23",
-      0
-     ],
-     "destination": [
-      "obj-24",
-      0
      ]
     }
    },
@@ -1075,18 +1100,6 @@
      "destination": [
       "obj-25",
       0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-25",
-      0
-     ],
-     "destination": [
-      "obj-24",
-      1
      ]
     }
    },
@@ -1099,6 +1112,18 @@
      "destination": [
       "obj-26",
       0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-26",
+      0
+     ],
+     "destination": [
+      "obj-25",
+      1
      ]
     }
    },
@@ -1130,6 +1155,18 @@
     "patchline": {
      "source": [
       "obj-28",
+      0
+     ],
+     "destination": [
+      "obj-29",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-29",
       0
      ],
      "destination": [
@@ -1145,7 +1182,7 @@
       0
      ],
      "destination": [
-      "obj-29",
+      "obj-31",
       1
      ]
     }
@@ -1157,7 +1194,7 @@
       1
      ],
      "destination": [
-      "obj-32",
+      "obj-33",
       0
      ]
     }
@@ -1165,20 +1202,8 @@
    {
     "patchline": {
      "source": [
-      "obj-32",
+      "obj-33",
       1
-     ],
-     "destination": [
-      "obj-33",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-33",
-      0
      ],
      "destination": [
       "obj-34",
@@ -1189,11 +1214,23 @@
    {
     "patchline": {
      "source": [
-      "obj-32",
-      2
+      "obj-34",
+      0
      ],
      "destination": [
       "obj-35",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-33",
+      2
+     ],
+     "destination": [
+      "obj-36",
       1
      ]
     }
@@ -1205,7 +1242,7 @@
       5
      ],
      "destination": [
-      "obj-37",
+      "obj-38",
       1
      ]
     }
@@ -1217,7 +1254,7 @@
       4
      ],
      "destination": [
-      "obj-38",
+      "obj-40",
       1
      ]
     }
@@ -1225,11 +1262,11 @@
    {
     "patchline": {
      "source": [
-      "obj-41",
+      "obj-42",
       0
      ],
      "destination": [
-      "obj-42",
+      "obj-43",
       0
      ]
     }
@@ -1237,7 +1274,7 @@
    {
     "patchline": {
      "source": [
-      "obj-42",
+      "obj-43",
       0
      ],
      "destination": [
@@ -1249,11 +1286,11 @@
    {
     "patchline": {
      "source": [
-      "obj-26",
+      "obj-27",
       0
      ],
      "destination": [
-      "obj-41",
+      "obj-42",
       1
      ]
     }
@@ -1261,7 +1298,31 @@
    {
     "patchline": {
      "source": [
-      "obj-44",
+      "obj-11",
+      2
+     ],
+     "destination": [
+      "obj-45",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-11",
+      3
+     ],
+     "destination": [
+      "obj-47",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-49",
       0
      ],
      "destination": [
@@ -1277,31 +1338,7 @@
       10
      ],
      "destination": [
-      "obj-45",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
-      2
-     ],
-     "destination": [
-      "obj-46",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
-      3
-     ],
-     "destination": [
-      "obj-48",
+      "obj-50",
       1
      ]
     }

@@ -10,10 +10,10 @@
   },
   "classnamespace": "box",
   "rect": [
-   80.0,
-   80.0,
-   1000.0,
-   940.0
+   60.0,
+   60.0,
+   1020.0,
+   947.0
   ],
   "bglocked": 0,
   "openinpresentation": 0,
@@ -53,13 +53,14 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      10,
-      360,
-      20.0
+      20.0,
+      16,
+      460.0,
+      24.0
      ],
      "text": "dawhost - render audio and vocal lines",
-     "fontface": 1
+     "fontface": 1,
+     "fontsize": 16.0
     }
    },
    {
@@ -69,13 +70,13 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      34,
-      520,
-      48.0
+      20.0,
+      48.0,
+      460.0,
+      62.0
      ],
-     "text": "Both requests answer with a WAV path; it is loaded into [buffer~ dawhost.render]\nand played. Double-click the buffer~ to see the waveform.",
-     "linecount": 2
+     "text": "Both requests answer with a WAV path: it is loaded into [buffer~ dawhost.render] and played. Double-click the buffer~ to see the waveform. Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
+     "linecount": 4
     }
    },
    {
@@ -85,13 +86,13 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      80,
-      440,
+      20.0,
+      132.0,
+      460.0,
       62.0
      ],
-     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000.\nReplies come back to port 9001; the patch registers it on load.\nTo open two patches at once, give this one another port below.",
-     "linecount": 3
+     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000. Replies come back to port 9001, which the patch registers when it opens. To open two patches at once, type another port into this number box in one of them.",
+     "linecount": 4
     }
    },
    {
@@ -101,8 +102,8 @@
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      20,
-      138,
+      20.0,
+      202.0,
       60,
       22
      ],
@@ -122,9 +123,9 @@
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      100,
-      138,
-      107.0,
+      92.0,
+      202.0,
+      109.0,
       22.0
      ],
      "outlettype": [
@@ -140,9 +141,9 @@
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      20,
-      168,
-      51.0,
+      20.0,
+      232.0,
+      53.0,
       22.0
      ],
      "outlettype": [
@@ -159,9 +160,9 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      198,
-      133.0,
+      20.0,
+      262.0,
+      137.0,
       22.0
      ],
      "outlettype": [
@@ -177,9 +178,9 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      160,
-      198,
-      63.0,
+      169.0,
+      262.0,
+      67.0,
       22.0
      ],
      "outlettype": [
@@ -195,9 +196,9 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      230,
-      170.0,
+      20.0,
+      292.0,
+      172.0,
       22.0
      ],
      "text": "udpsend 127.0.0.1 9000"
@@ -210,9 +211,9 @@
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      200,
-      230,
-      121.0,
+      204.0,
+      292.0,
+      123.0,
       22.0
      ],
      "outlettype": [
@@ -226,12 +227,12 @@
      "id": "obj-11",
      "maxclass": "newobj",
      "numinlets": 2,
-     "numoutlets": 7,
+     "numoutlets": 6,
      "patching_rect": [
-      200,
-      265,
-      730.0,
-      22.0
+      20.0,
+      322.0,
+      460.0,
+      37.0
      ],
      "outlettype": [
       "",
@@ -239,10 +240,10 @@
       "",
       "",
       "",
-      "",
       ""
      ],
-     "text": "route /dawhost/accepted /dawhost/progress /dawhost/output /dawhost/done /dawhost/error /dawhost/models"
+     "text": "route /dawhost/accepted /dawhost/progress /dawhost/output /dawhost/done /dawhost/error",
+     "linecount": 2
     }
    },
    {
@@ -252,9 +253,9 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      200,
-      295,
-      149.0,
+      272.0,
+      367.0,
+      151.0,
       22.0
      ],
      "text": "print dawhost-other"
@@ -267,23 +268,40 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      330,
-      440,
-      20.0
+      20.0,
+      367.0,
+      240,
+      34.0
      ],
-     "text": "2a. Render notes as audio with melnet: bars, then click."
+     "text": "anything else goes to the Max console:",
+     "linecount": 2
     }
    },
    {
     "box": {
      "id": "obj-14",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      423.0,
+      460.0,
+      34.0
+     ],
+     "text": "2a. Render notes as audio with melnet: set the bars, then click the button.",
+     "linecount": 2
+    }
+   },
+   {
+    "box": {
+     "id": "obj-15",
      "maxclass": "number",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      20,
-      352,
+      20.0,
+      465.0,
       50,
       22
      ],
@@ -298,14 +316,14 @@
    },
    {
     "box": {
-     "id": "obj-15",
+     "id": "obj-16",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      80,
-      352,
-      86.0,
+      82.0,
+      465.0,
+      88.0,
       22.0
      ],
      "outlettype": [
@@ -316,13 +334,13 @@
    },
    {
     "box": {
-     "id": "obj-16",
+     "id": "obj-17",
      "maxclass": "button",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      160,
-      352,
+      182.0,
+      465.0,
       24,
       24
      ],
@@ -333,13 +351,13 @@
    },
    {
     "box": {
-     "id": "obj-17",
+     "id": "obj-18",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      160,
-      382,
+      20.0,
+      497.0,
       40.0,
       22.0
      ],
@@ -351,13 +369,13 @@
    },
    {
     "box": {
-     "id": "obj-18",
+     "id": "obj-19",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      210,
-      412,
+      72.0,
+      497.0,
       40.0,
       22.0
      ],
@@ -369,14 +387,14 @@
    },
    {
     "box": {
-     "id": "obj-19",
+     "id": "obj-20",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      160,
-      442,
-      184.0,
+      20.0,
+      527.0,
+      186.0,
       22.0
      ],
      "outlettype": [
@@ -387,14 +405,14 @@
    },
    {
     "box": {
-     "id": "obj-20",
+     "id": "obj-21",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      472,
-      72.0,
+      20.0,
+      557.0,
+      74.0,
       22.0
      ],
      "outlettype": [
@@ -405,32 +423,33 @@
    },
    {
     "box": {
-     "id": "obj-21",
+     "id": "obj-22",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      502,
-      460,
-      22.0
+      20.0,
+      587.0,
+      460.0,
+      37.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "$1 notes 60 100 0 1 64 90 1 1 67 90 2 1 72 100 3 1 bars $2 instrument piano"
+     "text": "$1 notes 60 100 0 1 64 90 1 1 67 90 2 1 72 100 3 1 bars $2 instrument piano",
+     "linecount": 2
     }
    },
    {
     "box": {
-     "id": "obj-22",
+     "id": "obj-23",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      532,
-      226.0,
+      20.0,
+      632.0,
+      228.0,
       22.0
      ],
      "outlettype": [
@@ -441,28 +460,29 @@
    },
    {
     "box": {
-     "id": "obj-23",
+     "id": "obj-24",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      572,
-      440,
+      20.0,
+      676.0,
+      460.0,
       34.0
      ],
-     "text": "2b. Sing lyrics on a melody with vocal-tts: edit the words and notes."
+     "text": "2b. Sing lyrics on a melody with vocal-tts: edit the words and notes, set the bars, click the button.",
+     "linecount": 2
     }
    },
    {
     "box": {
-     "id": "obj-24",
+     "id": "obj-25",
      "maxclass": "number",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      20,
-      594,
+      20.0,
+      718.0,
       50,
       22
      ],
@@ -477,14 +497,14 @@
    },
    {
     "box": {
-     "id": "obj-25",
+     "id": "obj-26",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      80,
-      594,
-      86.0,
+      82.0,
+      718.0,
+      88.0,
       22.0
      ],
      "outlettype": [
@@ -495,13 +515,13 @@
    },
    {
     "box": {
-     "id": "obj-26",
+     "id": "obj-27",
      "maxclass": "button",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      160,
-      594,
+      182.0,
+      718.0,
       24,
       24
      ],
@@ -512,13 +532,13 @@
    },
    {
     "box": {
-     "id": "obj-27",
+     "id": "obj-28",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      160,
-      624,
+      20.0,
+      750.0,
       40.0,
       22.0
      ],
@@ -530,13 +550,13 @@
    },
    {
     "box": {
-     "id": "obj-28",
+     "id": "obj-29",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      210,
-      654,
+      72.0,
+      750.0,
       40.0,
       22.0
      ],
@@ -548,14 +568,14 @@
    },
    {
     "box": {
-     "id": "obj-29",
+     "id": "obj-30",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      160,
-      684,
-      170.0,
+      20.0,
+      780.0,
+      172.0,
       22.0
      ],
      "outlettype": [
@@ -566,14 +586,14 @@
    },
    {
     "box": {
-     "id": "obj-30",
+     "id": "obj-31",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      714,
-      72.0,
+      20.0,
+      810.0,
+      74.0,
       22.0
      ],
      "outlettype": [
@@ -584,32 +604,33 @@
    },
    {
     "box": {
-     "id": "obj-31",
+     "id": "obj-32",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      744,
-      460,
-      22.0
+      20.0,
+      840.0,
+      460.0,
+      37.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "$1 lyrics \"hello there my friend\" notes 67 100 0 1 69 100 1 1 71 100 2 1 72 100 3 2 bars $2 voice female"
+     "text": "$1 lyrics \"hello there my friend\" notes 67 100 0 1 69 100 1 1 71 100 2 1 72 100 3 2 bars $2 voice female",
+     "linecount": 2
     }
    },
    {
     "box": {
-     "id": "obj-32",
+     "id": "obj-33",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      774,
-      233.0,
+      20.0,
+      885.0,
+      235.0,
       22.0
      ],
      "outlettype": [
@@ -620,29 +641,30 @@
    },
    {
     "box": {
-     "id": "obj-33",
+     "id": "obj-34",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      520,
-      330,
-      400,
-      20.0
+      520.0,
+      16,
+      460.0,
+      34.0
      ],
-     "text": "3. The result: loaded, then played (click start / stop)."
+     "text": "3. The result is loaded, then played: click start / stop to hear it again.",
+     "linecount": 2
     }
    },
    {
     "box": {
-     "id": "obj-34",
+     "id": "obj-35",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
-      520,
-      352,
-      86.0,
+      520.0,
+      58.0,
+      88.0,
       22.0
      ],
      "outlettype": [
@@ -654,14 +676,14 @@
    },
    {
     "box": {
-     "id": "obj-35",
+     "id": "obj-36",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
-      520,
-      382,
-      93.0,
+      620.0,
+      58.0,
+      95.0,
       22.0
      ],
      "outlettype": [
@@ -673,14 +695,14 @@
    },
    {
     "box": {
-     "id": "obj-36",
+     "id": "obj-37",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
-      520,
-      412,
-      100.0,
+      727.0,
+      58.0,
+      102.0,
       22.0
      ],
      "outlettype": [
@@ -693,14 +715,14 @@
    },
    {
     "box": {
-     "id": "obj-37",
+     "id": "obj-38",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      520,
-      442,
-      121.0,
+      602.0,
+      88.0,
+      123.0,
       22.0
      ],
      "outlettype": [
@@ -711,14 +733,29 @@
    },
    {
     "box": {
-     "id": "obj-38",
+     "id": "obj-39",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      88.0,
+      70,
+      20.0
+     ],
+     "text": "latest"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-40",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      520,
-      472,
-      170.0,
+      520.0,
+      118.0,
+      172.0,
       22.0
      ],
      "outlettype": [
@@ -730,14 +767,14 @@
    },
    {
     "box": {
-     "id": "obj-39",
+     "id": "obj-41",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      520,
-      502,
-      49.0,
+      520.0,
+      148.0,
+      53.0,
       22.0
      ],
      "outlettype": [
@@ -748,14 +785,14 @@
    },
    {
     "box": {
-     "id": "obj-40",
+     "id": "obj-42",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      570,
-      502,
-      42.0,
+      585.0,
+      148.0,
+      46.0,
       22.0
      ],
      "outlettype": [
@@ -766,14 +803,14 @@
    },
    {
     "box": {
-     "id": "obj-41",
+     "id": "obj-43",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      520,
-      532,
-      156.0,
+      520.0,
+      178.0,
+      158.0,
       22.0
      ],
      "outlettype": [
@@ -785,43 +822,14 @@
    },
    {
     "box": {
-     "id": "obj-42",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      620,
-      472,
-      200,
-      20.0
-     ],
-     "text": "latest audio result"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-43",
-     "maxclass": "ezdac~",
-     "numinlets": 2,
-     "numoutlets": 0,
-     "patching_rect": [
-      520,
-      572,
-      45,
-      45
-     ]
-    }
-   },
-   {
-    "box": {
      "id": "obj-44",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      520,
-      542,
-      58.0,
+      520.0,
+      208.0,
+      60.0,
       22.0
      ],
      "outlettype": [
@@ -833,28 +841,42 @@
    {
     "box": {
      "id": "obj-45",
-     "maxclass": "comment",
-     "numinlets": 1,
+     "maxclass": "ezdac~",
+     "numinlets": 2,
      "numoutlets": 0,
      "patching_rect": [
-      520,
-      640,
-      260,
-      20.0
-     ],
-     "text": "Progress of the running request:"
+      520.0,
+      238.0,
+      45,
+      45
+     ]
     }
    },
    {
     "box": {
      "id": "obj-46",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      305.0,
+      460.0,
+      20.0
+     ],
+     "text": "Progress of the running request, and its status message:"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-47",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
-      520,
-      662,
-      100.0,
+      520.0,
+      333.0,
+      102.0,
       22.0
      ],
      "outlettype": [
@@ -867,14 +889,14 @@
    },
    {
     "box": {
-     "id": "obj-47",
+     "id": "obj-48",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      610,
-      692,
-      58.0,
+      634.0,
+      333.0,
+      60.0,
       22.0
      ],
      "outlettype": [
@@ -885,13 +907,13 @@
    },
    {
     "box": {
-     "id": "obj-48",
+     "id": "obj-49",
      "maxclass": "slider",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      520,
-      720,
+      520.0,
+      363.0,
       240,
       18
      ],
@@ -906,53 +928,35 @@
    },
    {
     "box": {
-     "id": "obj-49",
+     "id": "obj-50",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      520,
-      744,
-      240,
+      772.0,
+      363.0,
+      200,
       22.0
      ],
      "outlettype": [
       ""
      ],
      "text": ""
-    }
-   },
-   {
-    "box": {
-     "id": "obj-50",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      520,
-      774,
-      280,
-      20.0
-     ],
-     "text": "Errors (code, message, field) appear here:"
     }
    },
    {
     "box": {
      "id": "obj-51",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
      "patching_rect": [
-      520,
-      796,
-      440,
-      22.0
+      520.0,
+      393.0,
+      460.0,
+      20.0
      ],
-     "outlettype": [
-      ""
-     ],
-     "text": ""
+     "text": "Errors (request id, code, message, field) appear here:"
     }
    },
    {
@@ -962,9 +966,9 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      520,
-      826,
-      440,
+      520.0,
+      421.0,
+      460.0,
       22.0
      ],
      "outlettype": [
@@ -980,38 +984,56 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      770,
-      744,
-      200,
-      34.0
+      520.0,
+      451.0,
+      460.0,
+      20.0
      ],
-     "text": "Done: request id, seconds, outputs, provenance"
+     "text": "Done (request id, seconds, outputs, provenance):"
     }
    },
    {
     "box": {
      "id": "obj-54",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
      "patching_rect": [
-      520,
-      856,
-      330,
-      34.0
+      520.0,
+      479.0,
+      460.0,
+      22.0
      ],
-     "text": "Current request id - click it to cancel that request:"
+     "outlettype": [
+      ""
+     ],
+     "text": ""
     }
    },
    {
     "box": {
      "id": "obj-55",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      509.0,
+      460.0,
+      20.0
+     ],
+     "text": "Current request id: click it to cancel that request."
+    }
+   },
+   {
+    "box": {
+     "id": "obj-56",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      520,
-      878,
+      520.0,
+      537.0,
       120,
       22.0
      ],
@@ -1023,14 +1045,14 @@
    },
    {
     "box": {
-     "id": "obj-56",
+     "id": "obj-57",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      650,
-      878,
-      177.0,
+      652.0,
+      537.0,
+      179.0,
       22.0
      ],
      "outlettype": [
@@ -1129,22 +1151,10 @@
     "patchline": {
      "source": [
       "obj-11",
-      6
+      5
      ],
      "destination": [
       "obj-12",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-15",
-      0
-     ],
-     "destination": [
-      "obj-14",
       0
      ]
     }
@@ -1156,7 +1166,7 @@
       0
      ],
      "destination": [
-      "obj-17",
+      "obj-15",
       0
      ]
     }
@@ -1170,18 +1180,6 @@
      "destination": [
       "obj-18",
       0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-18",
-      0
-     ],
-     "destination": [
-      "obj-17",
-      1
      ]
     }
    },
@@ -1204,19 +1202,7 @@
       0
      ],
      "destination": [
-      "obj-20",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-14",
-      0
-     ],
-     "destination": [
-      "obj-20",
+      "obj-18",
       1
      ]
     }
@@ -1224,6 +1210,18 @@
    {
     "patchline": {
      "source": [
+      "obj-19",
+      0
+     ],
+     "destination": [
+      "obj-20",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-20",
       0
      ],
@@ -1236,6 +1234,18 @@
    {
     "patchline": {
      "source": [
+      "obj-15",
+      0
+     ],
+     "destination": [
+      "obj-21",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-21",
       0
      ],
@@ -1249,22 +1259,22 @@
     "patchline": {
      "source": [
       "obj-22",
+      0
+     ],
+     "destination": [
+      "obj-23",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-23",
       0
      ],
      "destination": [
       "obj-9",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-25",
-      0
-     ],
-     "destination": [
-      "obj-24",
       0
      ]
     }
@@ -1276,7 +1286,7 @@
       0
      ],
      "destination": [
-      "obj-27",
+      "obj-25",
       0
      ]
     }
@@ -1290,18 +1300,6 @@
      "destination": [
       "obj-28",
       0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-28",
-      0
-     ],
-     "destination": [
-      "obj-27",
-      1
      ]
     }
    },
@@ -1324,19 +1322,7 @@
       0
      ],
      "destination": [
-      "obj-30",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-24",
-      0
-     ],
-     "destination": [
-      "obj-30",
+      "obj-28",
       1
      ]
     }
@@ -1344,6 +1330,18 @@
    {
     "patchline": {
      "source": [
+      "obj-29",
+      0
+     ],
+     "destination": [
+      "obj-30",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-30",
       0
      ],
@@ -1356,6 +1354,18 @@
    {
     "patchline": {
      "source": [
+      "obj-25",
+      0
+     ],
+     "destination": [
+      "obj-31",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-31",
       0
      ],
@@ -1369,6 +1379,18 @@
     "patchline": {
      "source": [
       "obj-32",
+      0
+     ],
+     "destination": [
+      "obj-33",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-33",
       0
      ],
      "destination": [
@@ -1384,7 +1406,7 @@
       2
      ],
      "destination": [
-      "obj-34",
+      "obj-35",
       0
      ]
     }
@@ -1392,20 +1414,8 @@
    {
     "patchline": {
      "source": [
-      "obj-34",
+      "obj-35",
       1
-     ],
-     "destination": [
-      "obj-35",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-35",
-      0
      ],
      "destination": [
       "obj-36",
@@ -1416,11 +1426,11 @@
    {
     "patchline": {
      "source": [
-      "obj-37",
+      "obj-36",
       0
      ],
      "destination": [
-      "obj-38",
+      "obj-37",
       0
      ]
     }
@@ -1428,11 +1438,35 @@
    {
     "patchline": {
      "source": [
-      "obj-39",
+      "obj-38",
       0
      ],
      "destination": [
+      "obj-40",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-41",
+      0
+     ],
+     "destination": [
+      "obj-43",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-42",
+      0
+     ],
+     "destination": [
+      "obj-43",
       0
      ]
     }
@@ -1441,7 +1475,7 @@
     "patchline": {
      "source": [
       "obj-40",
-      0
+      1
      ],
      "destination": [
       "obj-41",
@@ -1452,23 +1486,11 @@
    {
     "patchline": {
      "source": [
-      "obj-38",
-      1
-     ],
-     "destination": [
-      "obj-39",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-36",
-      1
-     ],
-     "destination": [
       "obj-37",
+      1
+     ],
+     "destination": [
+      "obj-38",
       0
      ]
     }
@@ -1476,24 +1498,12 @@
    {
     "patchline": {
      "source": [
-      "obj-41",
-      0
-     ],
-     "destination": [
-      "obj-44",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-44",
-      0
-     ],
-     "destination": [
       "obj-43",
       0
+     ],
+     "destination": [
+      "obj-44",
+      0
      ]
     }
    },
@@ -1504,7 +1514,19 @@
       0
      ],
      "destination": [
-      "obj-43",
+      "obj-45",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-44",
+      0
+     ],
+     "destination": [
+      "obj-45",
       1
      ]
     }
@@ -1516,7 +1538,7 @@
       1
      ],
      "destination": [
-      "obj-46",
+      "obj-47",
       0
      ]
     }
@@ -1524,20 +1546,8 @@
    {
     "patchline": {
      "source": [
-      "obj-46",
+      "obj-47",
       1
-     ],
-     "destination": [
-      "obj-47",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-47",
-      0
      ],
      "destination": [
       "obj-48",
@@ -1548,11 +1558,23 @@
    {
     "patchline": {
      "source": [
-      "obj-46",
-      2
+      "obj-48",
+      0
      ],
      "destination": [
       "obj-49",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-47",
+      2
+     ],
+     "destination": [
+      "obj-50",
       1
      ]
     }
@@ -1564,7 +1586,7 @@
       4
      ],
      "destination": [
-      "obj-51",
+      "obj-52",
       1
      ]
     }
@@ -1576,7 +1598,7 @@
       3
      ],
      "destination": [
-      "obj-52",
+      "obj-54",
       1
      ]
     }
@@ -1584,11 +1606,11 @@
    {
     "patchline": {
      "source": [
-      "obj-55",
+      "obj-56",
       0
      ],
      "destination": [
-      "obj-56",
+      "obj-57",
       0
      ]
     }
@@ -1596,7 +1618,7 @@
    {
     "patchline": {
      "source": [
-      "obj-56",
+      "obj-57",
       0
      ],
      "destination": [
@@ -1608,11 +1630,11 @@
    {
     "patchline": {
      "source": [
-      "obj-19",
+      "obj-20",
       0
      ],
      "destination": [
-      "obj-55",
+      "obj-56",
       1
      ]
     }
@@ -1620,11 +1642,11 @@
    {
     "patchline": {
      "source": [
-      "obj-29",
+      "obj-30",
       0
      ],
      "destination": [
-      "obj-55",
+      "obj-56",
       1
      ]
     }

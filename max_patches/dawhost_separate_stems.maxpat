@@ -10,10 +10,10 @@
   },
   "classnamespace": "box",
   "rect": [
-   80.0,
-   80.0,
-   1060.0,
-   960.0
+   60.0,
+   60.0,
+   1180,
+   1000.0
   ],
   "bglocked": 0,
   "openinpresentation": 0,
@@ -53,13 +53,14 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      10,
-      300,
-      20.0
+      20.0,
+      16,
+      460.0,
+      24.0
      ],
      "text": "dawhost - separate stems",
-     "fontface": 1
+     "fontface": 1,
+     "fontsize": 16.0
     }
    },
    {
@@ -69,13 +70,13 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      34,
-      520,
-      62.0
+      20.0,
+      48.0,
+      460.0,
+      90.0
      ],
-     "text": "Drop an audio file on the box, click separate; vocals, drums, bass and other\narrive as WAV paths and load into four buffer~ objects.\nThe server reads only files in its work folder or in the folders listed as\ninput_roots in its config: put your loops there.",
-     "linecount": 4
+     "text": "Drop an audio file on the box and click separate: vocals, drums, bass and other arrive as WAV paths and load into four buffer~ objects. The server reads only files in its work folder or in the folders listed as input_roots in its config: put your loops there. Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
+     "linecount": 6
     }
    },
    {
@@ -85,13 +86,13 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      110,
-      440,
+      20.0,
+      160.0,
+      460.0,
       62.0
      ],
-     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000.\nReplies come back to port 9001; the patch registers it on load.\nTo open two patches at once, give this one another port below.",
-     "linecount": 3
+     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000. Replies come back to port 9001, which the patch registers when it opens. To open two patches at once, type another port into this number box in one of them.",
+     "linecount": 4
     }
    },
    {
@@ -101,8 +102,8 @@
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      20,
-      168,
+      20.0,
+      230.0,
       60,
       22
      ],
@@ -122,9 +123,9 @@
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      100,
-      168,
-      107.0,
+      92.0,
+      230.0,
+      109.0,
       22.0
      ],
      "outlettype": [
@@ -140,9 +141,9 @@
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      20,
-      198,
-      51.0,
+      20.0,
+      260.0,
+      53.0,
       22.0
      ],
      "outlettype": [
@@ -159,9 +160,9 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      228,
-      133.0,
+      20.0,
+      290.0,
+      137.0,
       22.0
      ],
      "outlettype": [
@@ -177,9 +178,9 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      160,
-      228,
-      63.0,
+      169.0,
+      290.0,
+      67.0,
       22.0
      ],
      "outlettype": [
@@ -195,9 +196,9 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      260,
-      170.0,
+      20.0,
+      320.0,
+      172.0,
       22.0
      ],
      "text": "udpsend 127.0.0.1 9000"
@@ -210,9 +211,9 @@
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      200,
-      260,
-      121.0,
+      204.0,
+      320.0,
+      123.0,
       22.0
      ],
      "outlettype": [
@@ -228,10 +229,10 @@
      "numinlets": 2,
      "numoutlets": 7,
      "patching_rect": [
-      200,
-      295,
-      730.0,
-      22.0
+      20.0,
+      350.0,
+      460.0,
+      37.0
      ],
      "outlettype": [
       "",
@@ -242,7 +243,8 @@
       "",
       ""
      ],
-     "text": "route /dawhost/accepted /dawhost/progress /dawhost/output /dawhost/done /dawhost/error /dawhost/models"
+     "text": "route /dawhost/accepted /dawhost/progress /dawhost/output /dawhost/done /dawhost/error /dawhost/models",
+     "linecount": 2
     }
    },
    {
@@ -252,9 +254,9 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      200,
-      325,
-      149.0,
+      272.0,
+      395.0,
+      151.0,
       22.0
      ],
      "text": "print dawhost-other"
@@ -267,9 +269,25 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      360,
-      300,
+      20.0,
+      395.0,
+      240,
+      34.0
+     ],
+     "text": "anything else goes to the Max console:",
+     "linecount": 2
+    }
+   },
+   {
+    "box": {
+     "id": "obj-14",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      451.0,
+      460.0,
       20.0
      ],
      "text": "2. Drop a WAV/AIFF/FLAC file here:"
@@ -277,13 +295,13 @@
    },
    {
     "box": {
-     "id": "obj-14",
+     "id": "obj-15",
      "maxclass": "dropfile",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      20,
-      382,
+      20.0,
+      479.0,
       240,
       60
      ],
@@ -296,14 +314,14 @@
    },
    {
     "box": {
-     "id": "obj-15",
+     "id": "obj-16",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      20,
-      452,
-      177.0,
+      20.0,
+      547.0,
+      179.0,
       22.0
      ],
      "outlettype": [
@@ -315,14 +333,14 @@
    },
    {
     "box": {
-     "id": "obj-16",
+     "id": "obj-17",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      482,
-      440,
+      20.0,
+      577.0,
+      460.0,
       22.0
      ],
      "outlettype": [
@@ -333,35 +351,17 @@
    },
    {
     "box": {
-     "id": "obj-17",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      20,
-      572,
-      72.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "pack s s"
-    }
-   },
-   {
-    "box": {
      "id": "obj-18",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      280,
-      382,
-      160,
+      20.0,
+      607.0,
+      460.0,
       20.0
      ],
-     "text": "3. Then click separate:"
+     "text": "3. Then click the button to separate:"
     }
    },
    {
@@ -371,8 +371,8 @@
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      280,
-      404,
+      20.0,
+      635.0,
       24,
       24
      ],
@@ -388,8 +388,8 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      280,
-      434,
+      20.0,
+      667.0,
       40.0,
       22.0
      ],
@@ -406,8 +406,8 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      330,
-      464,
+      72.0,
+      667.0,
       40.0,
       22.0
      ],
@@ -424,9 +424,9 @@
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      280,
-      494,
-      177.0,
+      20.0,
+      697.0,
+      179.0,
       22.0
      ],
      "outlettype": [
@@ -438,13 +438,31 @@
    {
     "box": {
      "id": "obj-23",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      727.0,
+      74.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "pack s s"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-24",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      602,
-      91.0,
+      20.0,
+      757.0,
+      95.0,
       22.0
      ],
      "outlettype": [
@@ -455,14 +473,14 @@
    },
    {
     "box": {
-     "id": "obj-24",
+     "id": "obj-25",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      632,
-      268.0,
+      20.0,
+      787.0,
+      270.0,
       22.0
      ],
      "outlettype": [
@@ -473,29 +491,905 @@
    },
    {
     "box": {
-     "id": "obj-25",
+     "id": "obj-26",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      780,
-      110,
-      360,
-      34.0
+      20.0,
+      831.0,
+      460.0,
+      20.0
      ],
-     "text": "Model (filled from the server; pick one that can separate):"
+     "text": "Progress of the running request, and its status message:"
     }
    },
    {
     "box": {
-     "id": "obj-26",
+     "id": "obj-27",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 3,
+     "patching_rect": [
+      20.0,
+      859.0,
+      102.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "float",
+      ""
+     ],
+     "text": "unpack s f s"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-28",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      134.0,
+      859.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      "float"
+     ],
+     "text": "* 100."
+    }
+   },
+   {
+    "box": {
+     "id": "obj-29",
+     "maxclass": "slider",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      889.0,
+      240,
+      18
+     ],
+     "outlettype": [
+      ""
+     ],
+     "orientation": 1,
+     "size": 101.0,
+     "floatoutput": 1,
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-30",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      780,
-      132,
-      119.0,
+      272.0,
+      889.0,
+      200,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": ""
+    }
+   },
+   {
+    "box": {
+     "id": "obj-31",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      919.0,
+      460.0,
+      20.0
+     ],
+     "text": "Errors (request id, code, message, field) appear here:"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-32",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      947.0,
+      460.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": ""
+    }
+   },
+   {
+    "box": {
+     "id": "obj-33",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      977.0,
+      460.0,
+      20.0
+     ],
+     "text": "Done (request id, seconds, outputs, provenance):"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-34",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      1005.0,
+      460.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": ""
+    }
+   },
+   {
+    "box": {
+     "id": "obj-35",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      1035.0,
+      460.0,
+      20.0
+     ],
+     "text": "Current request id: click it to cancel that request."
+    }
+   },
+   {
+    "box": {
+     "id": "obj-36",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      1063.0,
+      120,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "none"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-37",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      152.0,
+      1063.0,
+      179.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "prepend /dawhost/cancel"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-38",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      16,
+      300,
+      34.0
+     ],
+     "text": "4. Each stem loads into its buffer~ and plays; click start / stop.",
+     "linecount": 2
+    }
+   },
+   {
+    "box": {
+     "id": "obj-39",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      58.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl slice 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-40",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      620.0,
+      58.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "route stem"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-41",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 5,
+     "patching_rect": [
+      520.0,
+      88.0,
+      221.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "",
+      "",
+      "",
+      ""
+     ],
+     "text": "route vocals drums bass other"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-42",
+     "maxclass": "ezdac~",
+     "numinlets": 2,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      772.0,
+      45,
+      45
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-43",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      118.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl slice 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-44",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      602.0,
+      148.0,
+      123.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "prepend replace"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-45",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      148.0,
+      70,
+      20.0
+     ],
+     "text": "vocals"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-46",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      178.0,
+      172.0,
+      22.0
+     ],
+     "outlettype": [
+      "float",
+      "bang"
+     ],
+     "text": "buffer~ dawhost.vocals"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-47",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      208.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "start"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-48",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      585.0,
+      208.0,
+      46.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "stop"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-49",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      238.0,
+      158.0,
+      22.0
+     ],
+     "outlettype": [
+      "signal",
+      "bang"
+     ],
+     "text": "play~ dawhost.vocals"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-50",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      742.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      "signal"
+     ],
+     "text": "*~ 0.5"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-51",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      274.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl slice 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-52",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      602.0,
+      304.0,
+      123.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "prepend replace"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-53",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      304.0,
+      70,
+      20.0
+     ],
+     "text": "drums"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-54",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      334.0,
+      165.0,
+      22.0
+     ],
+     "outlettype": [
+      "float",
+      "bang"
+     ],
+     "text": "buffer~ dawhost.drums"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-55",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      364.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "start"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-56",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      585.0,
+      364.0,
+      46.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "stop"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-57",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      394.0,
+      151.0,
+      22.0
+     ],
+     "outlettype": [
+      "signal",
+      "bang"
+     ],
+     "text": "play~ dawhost.drums"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-58",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      592.0,
+      742.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      "signal"
+     ],
+     "text": "*~ 0.5"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-59",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      430.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl slice 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-60",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      602.0,
+      460.0,
+      123.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "prepend replace"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-61",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      460.0,
+      70,
+      20.0
+     ],
+     "text": "bass"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-62",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      490.0,
+      158.0,
+      22.0
+     ],
+     "outlettype": [
+      "float",
+      "bang"
+     ],
+     "text": "buffer~ dawhost.bass"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-63",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      520.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "start"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-64",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      585.0,
+      520.0,
+      46.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "stop"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-65",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      550.0,
+      144.0,
+      22.0
+     ],
+     "outlettype": [
+      "signal",
+      "bang"
+     ],
+     "text": "play~ dawhost.bass"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-66",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      664.0,
+      742.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      "signal"
+     ],
+     "text": "*~ 0.5"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-67",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      586.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl slice 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-68",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      602.0,
+      616.0,
+      123.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "prepend replace"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-69",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      616.0,
+      70,
+      20.0
+     ],
+     "text": "other"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-70",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      646.0,
+      165.0,
+      22.0
+     ],
+     "outlettype": [
+      "float",
+      "bang"
+     ],
+     "text": "buffer~ dawhost.other"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-71",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      676.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "start"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-72",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      585.0,
+      676.0,
+      46.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "stop"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-73",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      706.0,
+      151.0,
+      22.0
+     ],
+     "outlettype": [
+      "signal",
+      "bang"
+     ],
+     "text": "play~ dawhost.other"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-74",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      736.0,
+      742.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      "signal"
+     ],
+     "text": "*~ 0.5"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-75",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      840,
+      16,
+      300,
+      62.0
+     ],
+     "text": "Model: the menu is filled from the server when the patch opens (click /dawhost/models to refresh); pick one that can separate.",
+     "linecount": 4
+    }
+   },
+   {
+    "box": {
+     "id": "obj-76",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      840,
+      86.0,
+      123.0,
       22.0
      ],
      "outlettype": [
@@ -506,14 +1400,14 @@
    },
    {
     "box": {
-     "id": "obj-27",
+     "id": "obj-77",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      900,
-      132,
-      72.0,
+      975.0,
+      86.0,
+      74.0,
       22.0
      ],
      "outlettype": [
@@ -524,14 +1418,14 @@
    },
    {
     "box": {
-     "id": "obj-28",
+     "id": "obj-78",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
-      780,
-      162,
-      65.0,
+      840,
+      116.0,
+      67.0,
       22.0
      ],
      "outlettype": [
@@ -544,32 +1438,14 @@
    },
    {
     "box": {
-     "id": "obj-29",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      980,
-      192,
-      49.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "clear"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-30",
+     "id": "obj-79",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
-      860,
-      192,
-      86.0,
+      840,
+      146.0,
+      88.0,
       22.0
      ],
      "outlettype": [
@@ -581,14 +1457,32 @@
    },
    {
     "box": {
-     "id": "obj-31",
+     "id": "obj-80",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      940.0,
+      146.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "clear"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-81",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
-      860,
-      222,
-      79.0,
+      840,
+      176.0,
+      81.0,
       22.0
      ],
      "outlettype": [
@@ -600,14 +1494,14 @@
    },
    {
     "box": {
-     "id": "obj-32",
+     "id": "obj-82",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      860,
-      252,
-      114.0,
+      933.0,
+      176.0,
+      116.0,
       22.0
      ],
      "outlettype": [
@@ -618,14 +1512,14 @@
    },
    {
     "box": {
-     "id": "obj-33",
+     "id": "obj-83",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      780,
-      282,
-      154.0,
+      840,
+      206.0,
+      158.0,
       22.0
      ],
      "outlettype": [
@@ -636,13 +1530,13 @@
    },
    {
     "box": {
-     "id": "obj-34",
+     "id": "obj-84",
      "maxclass": "umenu",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
-      780,
-      314,
+      840,
+      236.0,
       200,
       22
      ],
@@ -659,894 +1553,20 @@
    },
    {
     "box": {
-     "id": "obj-35",
+     "id": "obj-85",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      780,
-      344,
-      240.0,
+      840,
+      266.0,
+      242.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
      "text": "sprintf set /dawhost/%s/separate"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-36",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      520,
-      110,
-      420,
-      34.0
-     ],
-     "text": "4. Stems: each loads into its buffer~ and plays; click start/stop."
-    }
-   },
-   {
-    "box": {
-     "id": "obj-37",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      520,
-      132,
-      86.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "zl slice 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-38",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      520,
-      162,
-      86.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "route stem"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-39",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 5,
-     "patching_rect": [
-      520,
-      192,
-      219.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      "",
-      "",
-      "",
-      ""
-     ],
-     "text": "route vocals drums bass other"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-40",
-     "maxclass": "ezdac~",
-     "numinlets": 2,
-     "numoutlets": 0,
-     "patching_rect": [
-      900,
-      660,
-      45,
-      45
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-41",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      520,
-      230,
-      86.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "zl slice 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-42",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      520,
-      256,
-      121.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend replace"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-43",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520,
-      286,
-      170.0,
-      22.0
-     ],
-     "outlettype": [
-      "float",
-      "bang"
-     ],
-     "text": "buffer~ dawhost.vocals"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-44",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      520,
-      316,
-      49.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "start"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-45",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      570,
-      316,
-      42.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "stop"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-46",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520,
-      346,
-      156.0,
-      22.0
-     ],
-     "outlettype": [
-      "signal",
-      "bang"
-     ],
-     "text": "play~ dawhost.vocals"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-47",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      620,
-      286,
-      200,
-      20.0
-     ],
-     "text": "vocals"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-48",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      640,
-      322,
-      58.0,
-      22.0
-     ],
-     "outlettype": [
-      "signal"
-     ],
-     "text": "*~ 0.5"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-49",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      520,
-      340,
-      86.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "zl slice 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-50",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      520,
-      366,
-      121.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend replace"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-51",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520,
-      396,
-      163.0,
-      22.0
-     ],
-     "outlettype": [
-      "float",
-      "bang"
-     ],
-     "text": "buffer~ dawhost.drums"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-52",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      520,
-      426,
-      49.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "start"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-53",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      570,
-      426,
-      42.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "stop"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-54",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520,
-      456,
-      149.0,
-      22.0
-     ],
-     "outlettype": [
-      "signal",
-      "bang"
-     ],
-     "text": "play~ dawhost.drums"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-55",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      620,
-      396,
-      200,
-      20.0
-     ],
-     "text": "drums"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-56",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      640,
-      432,
-      58.0,
-      22.0
-     ],
-     "outlettype": [
-      "signal"
-     ],
-     "text": "*~ 0.5"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-57",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      520,
-      450,
-      86.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "zl slice 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-58",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      520,
-      476,
-      121.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend replace"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-59",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520,
-      506,
-      156.0,
-      22.0
-     ],
-     "outlettype": [
-      "float",
-      "bang"
-     ],
-     "text": "buffer~ dawhost.bass"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-60",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      520,
-      536,
-      49.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "start"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-61",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      570,
-      536,
-      42.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "stop"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-62",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520,
-      566,
-      142.0,
-      22.0
-     ],
-     "outlettype": [
-      "signal",
-      "bang"
-     ],
-     "text": "play~ dawhost.bass"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-63",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      620,
-      506,
-      200,
-      20.0
-     ],
-     "text": "bass"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-64",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      640,
-      542,
-      58.0,
-      22.0
-     ],
-     "outlettype": [
-      "signal"
-     ],
-     "text": "*~ 0.5"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-65",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      520,
-      560,
-      86.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "zl slice 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-66",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      520,
-      586,
-      121.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend replace"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-67",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520,
-      616,
-      163.0,
-      22.0
-     ],
-     "outlettype": [
-      "float",
-      "bang"
-     ],
-     "text": "buffer~ dawhost.other"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-68",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      520,
-      646,
-      49.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "start"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-69",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      570,
-      646,
-      42.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "stop"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-70",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520,
-      676,
-      149.0,
-      22.0
-     ],
-     "outlettype": [
-      "signal",
-      "bang"
-     ],
-     "text": "play~ dawhost.other"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-71",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      620,
-      616,
-      200,
-      20.0
-     ],
-     "text": "other"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-72",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      640,
-      652,
-      58.0,
-      22.0
-     ],
-     "outlettype": [
-      "signal"
-     ],
-     "text": "*~ 0.5"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-73",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      20,
-      680,
-      260,
-      20.0
-     ],
-     "text": "Progress of the running request:"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-74",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 3,
-     "patching_rect": [
-      20,
-      702,
-      100.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      "float",
-      ""
-     ],
-     "text": "unpack s f s"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-75",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      110,
-      732,
-      58.0,
-      22.0
-     ],
-     "outlettype": [
-      "float"
-     ],
-     "text": "* 100."
-    }
-   },
-   {
-    "box": {
-     "id": "obj-76",
-     "maxclass": "slider",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      20,
-      760,
-      240,
-      18
-     ],
-     "outlettype": [
-      ""
-     ],
-     "orientation": 1,
-     "size": 101.0,
-     "floatoutput": 1,
-     "parameter_enable": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-77",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      20,
-      784,
-      240,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": ""
-    }
-   },
-   {
-    "box": {
-     "id": "obj-78",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      20,
-      814,
-      280,
-      20.0
-     ],
-     "text": "Errors (code, message, field) appear here:"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-79",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      20,
-      836,
-      440,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": ""
-    }
-   },
-   {
-    "box": {
-     "id": "obj-80",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      20,
-      866,
-      440,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": ""
-    }
-   },
-   {
-    "box": {
-     "id": "obj-81",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      270,
-      784,
-      200,
-      34.0
-     ],
-     "text": "Done: request id, seconds, outputs, provenance"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-82",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      20,
-      896,
-      330,
-      34.0
-     ],
-     "text": "Current request id - click it to cancel that request:"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-83",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      20,
-      918,
-      120,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "none"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-84",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      150,
-      918,
-      177.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend /dawhost/cancel"
     }
    }
   ],
@@ -1650,31 +1670,19 @@
    {
     "patchline": {
      "source": [
-      "obj-14",
-      0
-     ],
-     "destination": [
-      "obj-15",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
       "obj-15",
       0
      ],
      "destination": [
       "obj-16",
-      1
+      0
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-15",
+      "obj-16",
       0
      ],
      "destination": [
@@ -1734,22 +1742,22 @@
    {
     "patchline": {
      "source": [
+      "obj-16",
+      0
+     ],
+     "destination": [
+      "obj-23",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-22",
       0
      ],
      "destination": [
-      "obj-17",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-17",
-      0
-     ],
-     "destination": [
       "obj-23",
       0
      ]
@@ -1774,6 +1782,18 @@
       0
      ],
      "destination": [
+      "obj-25",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-25",
+      0
+     ],
+     "destination": [
       "obj-9",
       0
      ]
@@ -1782,11 +1802,11 @@
    {
     "patchline": {
      "source": [
-      "obj-26",
-      0
+      "obj-11",
+      1
      ],
      "destination": [
-      "obj-9",
+      "obj-27",
       0
      ]
     }
@@ -1795,19 +1815,7 @@
     "patchline": {
      "source": [
       "obj-27",
-      0
-     ],
-     "destination": [
-      "obj-26",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
-      5
+      1
      ],
      "destination": [
       "obj-28",
@@ -1819,7 +1827,7 @@
     "patchline": {
      "source": [
       "obj-28",
-      2
+      0
      ],
      "destination": [
       "obj-29",
@@ -1830,623 +1838,11 @@
    {
     "patchline": {
      "source": [
-      "obj-28",
-      1
+      "obj-27",
+      2
      ],
      "destination": [
       "obj-30",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-30",
-      1
-     ],
-     "destination": [
-      "obj-31",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-31",
-      0
-     ],
-     "destination": [
-      "obj-32",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-28",
-      0
-     ],
-     "destination": [
-      "obj-33",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-29",
-      0
-     ],
-     "destination": [
-      "obj-34",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-32",
-      0
-     ],
-     "destination": [
-      "obj-34",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-33",
-      0
-     ],
-     "destination": [
-      "obj-34",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-34",
-      1
-     ],
-     "destination": [
-      "obj-35",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-35",
-      0
-     ],
-     "destination": [
-      "obj-24",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
-      2
-     ],
-     "destination": [
-      "obj-37",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-37",
-      1
-     ],
-     "destination": [
-      "obj-38",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-38",
-      0
-     ],
-     "destination": [
-      "obj-39",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-39",
-      0
-     ],
-     "destination": [
-      "obj-41",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-42",
-      0
-     ],
-     "destination": [
-      "obj-43",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-44",
-      0
-     ],
-     "destination": [
-      "obj-46",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-45",
-      0
-     ],
-     "destination": [
-      "obj-46",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-43",
-      1
-     ],
-     "destination": [
-      "obj-44",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-41",
-      0
-     ],
-     "destination": [
-      "obj-42",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-46",
-      0
-     ],
-     "destination": [
-      "obj-48",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-48",
-      0
-     ],
-     "destination": [
-      "obj-40",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-48",
-      0
-     ],
-     "destination": [
-      "obj-40",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-39",
-      1
-     ],
-     "destination": [
-      "obj-49",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-50",
-      0
-     ],
-     "destination": [
-      "obj-51",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-52",
-      0
-     ],
-     "destination": [
-      "obj-54",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-53",
-      0
-     ],
-     "destination": [
-      "obj-54",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-51",
-      1
-     ],
-     "destination": [
-      "obj-52",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-49",
-      0
-     ],
-     "destination": [
-      "obj-50",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-54",
-      0
-     ],
-     "destination": [
-      "obj-56",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-56",
-      0
-     ],
-     "destination": [
-      "obj-40",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-56",
-      0
-     ],
-     "destination": [
-      "obj-40",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-39",
-      2
-     ],
-     "destination": [
-      "obj-57",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-58",
-      0
-     ],
-     "destination": [
-      "obj-59",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-60",
-      0
-     ],
-     "destination": [
-      "obj-62",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-61",
-      0
-     ],
-     "destination": [
-      "obj-62",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-59",
-      1
-     ],
-     "destination": [
-      "obj-60",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-57",
-      0
-     ],
-     "destination": [
-      "obj-58",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-62",
-      0
-     ],
-     "destination": [
-      "obj-64",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-64",
-      0
-     ],
-     "destination": [
-      "obj-40",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-64",
-      0
-     ],
-     "destination": [
-      "obj-40",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-39",
-      3
-     ],
-     "destination": [
-      "obj-65",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-66",
-      0
-     ],
-     "destination": [
-      "obj-67",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-68",
-      0
-     ],
-     "destination": [
-      "obj-70",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-69",
-      0
-     ],
-     "destination": [
-      "obj-70",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-67",
-      1
-     ],
-     "destination": [
-      "obj-68",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-65",
-      0
-     ],
-     "destination": [
-      "obj-66",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-70",
-      0
-     ],
-     "destination": [
-      "obj-72",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-72",
-      0
-     ],
-     "destination": [
-      "obj-40",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-72",
-      0
-     ],
-     "destination": [
-      "obj-40",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
-      1
-     ],
-     "destination": [
-      "obj-74",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-74",
-      1
-     ],
-     "destination": [
-      "obj-75",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-75",
-      0
-     ],
-     "destination": [
-      "obj-76",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-74",
-      2
-     ],
-     "destination": [
-      "obj-77",
       1
      ]
     }
@@ -2458,7 +1854,7 @@
       4
      ],
      "destination": [
-      "obj-79",
+      "obj-32",
       1
      ]
     }
@@ -2470,7 +1866,7 @@
       3
      ],
      "destination": [
-      "obj-80",
+      "obj-34",
       1
      ]
     }
@@ -2478,11 +1874,11 @@
    {
     "patchline": {
      "source": [
-      "obj-83",
+      "obj-36",
       0
      ],
      "destination": [
-      "obj-84",
+      "obj-37",
       0
      ]
     }
@@ -2490,7 +1886,7 @@
    {
     "patchline": {
      "source": [
-      "obj-84",
+      "obj-37",
       0
      ],
      "destination": [
@@ -2506,8 +1902,632 @@
       0
      ],
      "destination": [
-      "obj-83",
+      "obj-36",
       1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-11",
+      2
+     ],
+     "destination": [
+      "obj-39",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-39",
+      1
+     ],
+     "destination": [
+      "obj-40",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-40",
+      0
+     ],
+     "destination": [
+      "obj-41",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-41",
+      0
+     ],
+     "destination": [
+      "obj-43",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-44",
+      0
+     ],
+     "destination": [
+      "obj-46",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-47",
+      0
+     ],
+     "destination": [
+      "obj-49",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-48",
+      0
+     ],
+     "destination": [
+      "obj-49",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-46",
+      1
+     ],
+     "destination": [
+      "obj-47",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-43",
+      0
+     ],
+     "destination": [
+      "obj-44",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-49",
+      0
+     ],
+     "destination": [
+      "obj-50",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-50",
+      0
+     ],
+     "destination": [
+      "obj-42",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-50",
+      0
+     ],
+     "destination": [
+      "obj-42",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-41",
+      1
+     ],
+     "destination": [
+      "obj-51",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-52",
+      0
+     ],
+     "destination": [
+      "obj-54",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-55",
+      0
+     ],
+     "destination": [
+      "obj-57",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-56",
+      0
+     ],
+     "destination": [
+      "obj-57",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-54",
+      1
+     ],
+     "destination": [
+      "obj-55",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-51",
+      0
+     ],
+     "destination": [
+      "obj-52",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-57",
+      0
+     ],
+     "destination": [
+      "obj-58",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-58",
+      0
+     ],
+     "destination": [
+      "obj-42",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-58",
+      0
+     ],
+     "destination": [
+      "obj-42",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-41",
+      2
+     ],
+     "destination": [
+      "obj-59",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-60",
+      0
+     ],
+     "destination": [
+      "obj-62",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-63",
+      0
+     ],
+     "destination": [
+      "obj-65",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-64",
+      0
+     ],
+     "destination": [
+      "obj-65",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-62",
+      1
+     ],
+     "destination": [
+      "obj-63",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-59",
+      0
+     ],
+     "destination": [
+      "obj-60",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-65",
+      0
+     ],
+     "destination": [
+      "obj-66",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-66",
+      0
+     ],
+     "destination": [
+      "obj-42",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-66",
+      0
+     ],
+     "destination": [
+      "obj-42",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-41",
+      3
+     ],
+     "destination": [
+      "obj-67",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-68",
+      0
+     ],
+     "destination": [
+      "obj-70",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-71",
+      0
+     ],
+     "destination": [
+      "obj-73",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-72",
+      0
+     ],
+     "destination": [
+      "obj-73",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-70",
+      1
+     ],
+     "destination": [
+      "obj-71",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-67",
+      0
+     ],
+     "destination": [
+      "obj-68",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-73",
+      0
+     ],
+     "destination": [
+      "obj-74",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-74",
+      0
+     ],
+     "destination": [
+      "obj-42",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-74",
+      0
+     ],
+     "destination": [
+      "obj-42",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-76",
+      0
+     ],
+     "destination": [
+      "obj-9",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-77",
+      0
+     ],
+     "destination": [
+      "obj-76",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-11",
+      5
+     ],
+     "destination": [
+      "obj-78",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-78",
+      2
+     ],
+     "destination": [
+      "obj-80",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-78",
+      1
+     ],
+     "destination": [
+      "obj-79",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-79",
+      1
+     ],
+     "destination": [
+      "obj-81",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-81",
+      0
+     ],
+     "destination": [
+      "obj-82",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-78",
+      0
+     ],
+     "destination": [
+      "obj-83",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-80",
+      0
+     ],
+     "destination": [
+      "obj-84",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-82",
+      0
+     ],
+     "destination": [
+      "obj-84",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-83",
+      0
+     ],
+     "destination": [
+      "obj-84",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-84",
+      1
+     ],
+     "destination": [
+      "obj-85",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-85",
+      0
+     ],
+     "destination": [
+      "obj-25",
+      0
      ]
     }
    }

@@ -10,10 +10,10 @@
   },
   "classnamespace": "box",
   "rect": [
-   80.0,
-   80.0,
-   900.0,
-   740.0
+   60.0,
+   60.0,
+   1056.0,
+   776.0
   ],
   "bglocked": 0,
   "openinpresentation": 0,
@@ -53,13 +53,14 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      10,
-      300,
-      20.0
+      20.0,
+      16,
+      460.0,
+      24.0
      ],
      "text": "dawhost - transport sender",
-     "fontface": 1
+     "fontface": 1,
+     "fontsize": 16.0
     }
    },
    {
@@ -69,13 +70,13 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      34,
-      520,
-      48.0
+      20.0,
+      48.0,
+      460.0,
+      62.0
      ],
-     "text": "Max's global transport drives dawhost's clock: starting it sends tempo, time\nsignature, position, then play; stopping sends stop; tempo changes follow.\nOpen Max's transport (Extras > Global Transport) or use the toggle.",
-     "linecount": 3
+     "text": "Max's global transport drives dawhost's clock: starting it sends the tempo, time signature and position, then play; stopping sends stop; tempo changes follow. Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
+     "linecount": 4
     }
    },
    {
@@ -85,13 +86,13 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      100,
-      440,
+      20.0,
+      132.0,
+      460.0,
       62.0
      ],
-     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000.\nReplies come back to port 9001; the patch registers it on load.\nTo open two patches at once, give this one another port below.",
-     "linecount": 3
+     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000. Replies come back to port 9001, which the patch registers when it opens. To open two patches at once, type another port into this number box in one of them.",
+     "linecount": 4
     }
    },
    {
@@ -101,8 +102,8 @@
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      20,
-      158,
+      20.0,
+      202.0,
       60,
       22
      ],
@@ -122,9 +123,9 @@
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      100,
-      158,
-      107.0,
+      92.0,
+      202.0,
+      109.0,
       22.0
      ],
      "outlettype": [
@@ -140,9 +141,9 @@
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      20,
-      188,
-      51.0,
+      20.0,
+      232.0,
+      53.0,
       22.0
      ],
      "outlettype": [
@@ -159,9 +160,9 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      218,
-      133.0,
+      20.0,
+      262.0,
+      137.0,
       22.0
      ],
      "outlettype": [
@@ -177,9 +178,9 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      160,
-      218,
-      63.0,
+      169.0,
+      262.0,
+      67.0,
       22.0
      ],
      "outlettype": [
@@ -195,9 +196,9 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      250,
-      170.0,
+      20.0,
+      292.0,
+      172.0,
       22.0
      ],
      "text": "udpsend 127.0.0.1 9000"
@@ -210,9 +211,9 @@
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      200,
-      250,
-      121.0,
+      204.0,
+      292.0,
+      123.0,
       22.0
      ],
      "outlettype": [
@@ -228,9 +229,9 @@
      "numinlets": 2,
      "numoutlets": 3,
      "patching_rect": [
-      200,
-      285,
-      289.0,
+      20.0,
+      322.0,
+      291.0,
       22.0
      ],
      "outlettype": [
@@ -248,9 +249,9 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      200,
-      315,
-      149.0,
+      272.0,
+      352.0,
+      151.0,
       22.0
      ],
      "text": "print dawhost-other"
@@ -263,23 +264,40 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      350,
-      380,
+      20.0,
+      352.0,
+      240,
       34.0
      ],
-     "text": "2. Click the toggle to start/stop Max's transport (or use it anywhere in Max):"
+     "text": "anything else goes to the Max console:",
+     "linecount": 2
     }
    },
    {
     "box": {
      "id": "obj-14",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      408.0,
+      460.0,
+      34.0
+     ],
+     "text": "2. Click the toggle to start/stop Max's transport (or use Extras > Global Transport).",
+     "linecount": 2
+    }
+   },
+   {
+    "box": {
+     "id": "obj-15",
      "maxclass": "toggle",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      372,
+      20.0,
+      450.0,
       24,
       24
      ],
@@ -291,14 +309,14 @@
    },
    {
     "box": {
-     "id": "obj-15",
+     "id": "obj-16",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      120,
-      402,
-      72.0,
+      156.0,
+      450.0,
+      74.0,
       22.0
      ],
      "outlettype": [
@@ -309,14 +327,14 @@
    },
    {
     "box": {
-     "id": "obj-16",
+     "id": "obj-17",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      120,
-      372,
-      86.0,
+      56.0,
+      450.0,
+      88.0,
       22.0
      ],
      "outlettype": [
@@ -327,13 +345,13 @@
    },
    {
     "box": {
-     "id": "obj-17",
+     "id": "obj-18",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 9,
      "patching_rect": [
-      20,
-      442,
+      20.0,
+      482.0,
       300,
       22.0
      ],
@@ -353,29 +371,29 @@
    },
    {
     "box": {
-     "id": "obj-18",
+     "id": "obj-19",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20,
-      482,
-      220,
+      20.0,
+      512.0,
+      460.0,
       20.0
      ],
-     "text": "Tempo (BPM) whenever it changes:"
+     "text": "Tempo (BPM), sent whenever it changes:"
     }
    },
    {
     "box": {
-     "id": "obj-19",
+     "id": "obj-20",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
-      20,
-      504,
-      79.0,
+      20.0,
+      540.0,
+      81.0,
       22.0
      ],
      "outlettype": [
@@ -388,14 +406,14 @@
    },
    {
     "box": {
-     "id": "obj-20",
+     "id": "obj-21",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      534,
-      203.0,
+      20.0,
+      570.0,
+      207.0,
       22.0
      ],
      "outlettype": [
@@ -406,29 +424,97 @@
    },
    {
     "box": {
-     "id": "obj-21",
+     "id": "obj-22",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      340,
-      482,
-      420,
-      34.0
+      20.0,
+      614.0,
+      460.0,
+      20.0
      ],
-     "text": "Play / stop when the state changes (position and signature first):"
+     "text": "Errors from the server (e.g. while its clock follows MIDI):"
     }
    },
    {
     "box": {
-     "id": "obj-22",
+     "id": "obj-23",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      642.0,
+      460.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": ""
+    }
+   },
+   {
+    "box": {
+     "id": "obj-24",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      672.0,
+      460.0,
+      34.0
+     ],
+     "text": "The server's transport after each change (tempo, signature, playing, beat, bar:beat):",
+     "linecount": 2
+    }
+   },
+   {
+    "box": {
+     "id": "obj-25",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      714.0,
+      460.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": ""
+    }
+   },
+   {
+    "box": {
+     "id": "obj-26",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      16,
+      460.0,
+      34.0
+     ],
+     "text": "Play and stop follow the state; on start the position (Max counts 480 ticks per beat), signature and tempo go first.",
+     "linecount": 2
+    }
+   },
+   {
+    "box": {
+     "id": "obj-27",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
-      340,
-      504,
+      520.0,
       58.0,
+      60.0,
       22.0
      ],
      "outlettype": [
@@ -441,14 +527,14 @@
    },
    {
     "box": {
-     "id": "obj-23",
+     "id": "obj-28",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
-      340,
-      534,
-      65.0,
+      520.0,
+      88.0,
+      67.0,
       22.0
      ],
      "outlettype": [
@@ -461,14 +547,14 @@
    },
    {
     "box": {
-     "id": "obj-24",
+     "id": "obj-29",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      340,
-      564,
-      51.0,
+      520.0,
+      118.0,
+      53.0,
       22.0
      ],
      "outlettype": [
@@ -480,14 +566,14 @@
    },
    {
     "box": {
-     "id": "obj-25",
+     "id": "obj-30",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      520,
-      564,
-      175.0,
+      585.0,
+      118.0,
+      179.0,
       22.0
      ],
      "outlettype": [
@@ -498,13 +584,46 @@
    },
    {
     "box": {
-     "id": "obj-26",
+     "id": "obj-31",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      148.0,
+      330,
+      34.0
+     ],
+     "text": "Click to resend tempo, signature and position (e.g. after dawhost restarts):",
+     "linecount": 2
+    }
+   },
+   {
+    "box": {
+     "id": "obj-32",
+     "maxclass": "button",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      190.0,
+      24,
+      24
+     ],
+     "outlettype": [
+      "bang"
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-33",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 9,
      "patching_rect": [
-      340,
-      594,
+      520.0,
+      222.0,
       300,
       22.0
      ],
@@ -524,14 +643,14 @@
    },
    {
     "box": {
-     "id": "obj-27",
+     "id": "obj-34",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      340,
-      624,
-      58.0,
+      520.0,
+      252.0,
+      60.0,
       22.0
      ],
      "outlettype": [
@@ -542,14 +661,14 @@
    },
    {
     "box": {
-     "id": "obj-28",
+     "id": "obj-35",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      340,
-      654,
-      224.0,
+      520.0,
+      282.0,
+      228.0,
       22.0
      ],
      "outlettype": [
@@ -560,14 +679,14 @@
    },
    {
     "box": {
-     "id": "obj-29",
+     "id": "obj-36",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      560,
-      624,
-      252.0,
+      760.0,
+      282.0,
+      256.0,
       22.0
      ],
      "outlettype": [
@@ -578,64 +697,14 @@
    },
    {
     "box": {
-     "id": "obj-30",
+     "id": "obj-37",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      340,
-      684,
-      175.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "/dawhost/transport/play"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-31",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      600,
-      350,
-      280,
-      34.0
-     ],
-     "text": "Click to resend tempo, signature and position (e.g. after dawhost restarts)."
-    }
-   },
-   {
-    "box": {
-     "id": "obj-32",
-     "maxclass": "button",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      600,
-      392,
-      24,
-      24
-     ],
-     "outlettype": [
-      "bang"
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-33",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      600,
-      684,
-      203.0,
+      520.0,
+      312.0,
+      207.0,
       22.0
      ],
      "outlettype": [
@@ -646,35 +715,20 @@
    },
    {
     "box": {
-     "id": "obj-34",
+     "id": "obj-38",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20,
-      600,
-      300,
+      739.0,
+      312.0,
+      179.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": ""
-    }
-   },
-   {
-    "box": {
-     "id": "obj-35",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      20,
-      578,
-      300,
-      34.0
-     ],
-     "text": "errors from the server (e.g. the clock follows MIDI)"
+     "text": "/dawhost/transport/play"
     }
    }
   ],
@@ -778,11 +832,35 @@
    {
     "patchline": {
      "source": [
+      "obj-17",
+      0
+     ],
+     "destination": [
+      "obj-16",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-15",
+      0
+     ],
+     "destination": [
+      "obj-18",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-16",
       0
      ],
      "destination": [
-      "obj-15",
+      "obj-18",
       0
      ]
     }
@@ -790,44 +868,8 @@
    {
     "patchline": {
      "source": [
-      "obj-14",
-      0
-     ],
-     "destination": [
-      "obj-17",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-15",
-      0
-     ],
-     "destination": [
-      "obj-17",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-17",
+      "obj-18",
       4
-     ],
-     "destination": [
-      "obj-19",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-19",
-      0
      ],
      "destination": [
       "obj-20",
@@ -842,7 +884,7 @@
       0
      ],
      "destination": [
-      "obj-9",
+      "obj-21",
       0
      ]
     }
@@ -850,187 +892,7 @@
    {
     "patchline": {
      "source": [
-      "obj-17",
-      6
-     ],
-     "destination": [
-      "obj-22",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-22",
-      0
-     ],
-     "destination": [
-      "obj-23",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-23",
-      0
-     ],
-     "destination": [
-      "obj-24",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-23",
-      1
-     ],
-     "destination": [
-      "obj-25",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-25",
-      0
-     ],
-     "destination": [
-      "obj-9",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-24",
-      1
-     ],
-     "destination": [
-      "obj-26",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-26",
-      7
-     ],
-     "destination": [
-      "obj-27",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-27",
-      0
-     ],
-     "destination": [
-      "obj-28",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-28",
-      0
-     ],
-     "destination": [
-      "obj-9",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-26",
-      5
-     ],
-     "destination": [
-      "obj-29",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-29",
-      0
-     ],
-     "destination": [
-      "obj-9",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-24",
-      0
-     ],
-     "destination": [
-      "obj-30",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-30",
-      0
-     ],
-     "destination": [
-      "obj-9",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-32",
-      0
-     ],
-     "destination": [
-      "obj-26",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-26",
-      4
-     ],
-     "destination": [
-      "obj-33",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-33",
+      "obj-21",
       0
      ],
      "destination": [
@@ -1046,8 +908,212 @@
       0
      ],
      "destination": [
-      "obj-34",
+      "obj-23",
       1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-11",
+      1
+     ],
+     "destination": [
+      "obj-25",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-18",
+      6
+     ],
+     "destination": [
+      "obj-27",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-27",
+      0
+     ],
+     "destination": [
+      "obj-28",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-28",
+      0
+     ],
+     "destination": [
+      "obj-29",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-28",
+      1
+     ],
+     "destination": [
+      "obj-30",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-30",
+      0
+     ],
+     "destination": [
+      "obj-9",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-29",
+      1
+     ],
+     "destination": [
+      "obj-33",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-32",
+      0
+     ],
+     "destination": [
+      "obj-33",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-33",
+      7
+     ],
+     "destination": [
+      "obj-34",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-34",
+      0
+     ],
+     "destination": [
+      "obj-35",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-35",
+      0
+     ],
+     "destination": [
+      "obj-9",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-33",
+      5
+     ],
+     "destination": [
+      "obj-36",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-36",
+      0
+     ],
+     "destination": [
+      "obj-9",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-33",
+      4
+     ],
+     "destination": [
+      "obj-37",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-37",
+      0
+     ],
+     "destination": [
+      "obj-9",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-29",
+      0
+     ],
+     "destination": [
+      "obj-38",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-38",
+      0
+     ],
+     "destination": [
+      "obj-9",
+      0
      ]
     }
    }

@@ -159,7 +159,7 @@ def test_rendered_audio_gets_a_waveform_a_player_and_a_wav_download(
 
 def write_test_wav(path: Any, seconds: float = 0.5, rate: int = 8000) -> None:
     t = np.arange(int(seconds * rate)) / rate
-    mix = 0.3 * np.sin(2 * np.pi * 100 * t) + 0.3 * np.sin(2 * np.pi * 3000 * t)
+    mix = 0.3 * np.sin(2 * np.pi * 100 * t) + 0.3 * np.sin(2 * np.pi * 3500 * t)
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
@@ -186,7 +186,7 @@ def test_separated_stems_each_get_a_waveform_and_a_player(
     )
     assert [s[0] for s in stems] == ["vocals", "drums", "bass", "other"]
     assert all(s[1] == 4000 for s in stems)
-    # The 100 Hz tone lands in the first band, the 3 kHz tone in the last; the middle are quiet.
+    # The 100 Hz tone lands in the first band, the 3.5 kHz tone in the last; the middle are quiet.
     peaks = {name: peak for name, _, peak in stems}
     assert peaks["vocals"] > 0.2 and peaks["other"] > 0.2
     assert peaks["drums"] < 0.05 and peaks["bass"] < 0.05

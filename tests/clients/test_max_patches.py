@@ -165,3 +165,17 @@ def test_the_transport_patch_sends_tempo_signature_position_play_and_stop() -> N
         "/dawhost/transport/play": "",
         "/dawhost/transport/stop": "",
     }
+
+
+@pytest.mark.parametrize("path", PATCHES, ids=ids)
+def test_boxes_do_not_overlap(path: Path) -> None:
+    # A person reads these patches: no box may hide another.
+    boxes = list(Patch(path).boxes.values())
+    clashes = []
+    for index, a in enumerate(boxes):
+        ax, ay, aw, ah = a["patching_rect"]
+        for b in boxes[index + 1 :]:
+            bx, by, bw, bh = b["patching_rect"]
+            if ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah:
+                clashes.append((a.get("text") or a["maxclass"], b.get("text") or b["maxclass"]))
+    assert not clashes
