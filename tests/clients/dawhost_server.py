@@ -76,6 +76,15 @@ class DawhostServer:
     ws_port: int
 
     @property
+    def ports(self) -> dict[str, int]:
+        return {
+            "osc": self.osc_port,
+            "reply": self.reply_port,
+            "oscquery": self.oscquery_port,
+            "ws": self.ws_port,
+        }
+
+    @property
     def page_url(self) -> str:
         return f"http://127.0.0.1:{self.ws_port}/"
 
@@ -97,12 +106,15 @@ class DawhostServer:
                 self.process.wait()
 
 
-def start_server(tmp: Path, timeout: float = 30.0) -> DawhostServer:
+def start_server(
+    tmp: Path, timeout: float = 30.0, ports: dict[str, int] | None = None
+) -> DawhostServer:
+    """Start `dawhost serve` on free ports (or the given ones) and wait until it answers."""
     work_dir = tmp / "work"
     work_dir.mkdir(parents=True, exist_ok=True)
     manifest = tmp / "manifest.toml"
     manifest.write_text(manifest_text())
-    ports = free_ports()
+    ports = ports or free_ports()
     env = {**os.environ, "DAWHOST_MANIFEST": str(manifest), "PYTHONPATH": str(PROJECT)}
     env.pop("DAWHOST_DISABLE", None)
     log_path = tmp / "server.log"

@@ -13,7 +13,7 @@ import mido
 import numpy as np
 import pytest
 
-from tests.clients.dawhost_server import DawhostServer
+from tests.clients.dawhost_server import DawhostServer, start_server
 
 pytestmark = pytest.mark.browser
 
@@ -257,3 +257,25 @@ def test_transport_panel_shows_and_changes_the_server_clock(
     assert json.loads(json.dumps(dawhost_server.oscquery("/dawhost/transport/tempo?VALUE"))) == {
         "VALUE": [120.0]
     }
+
+
+def test_the_page_reconnects_when_the_server_restarts(
+    page: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    first = start_server(tmp_path_factory.mktemp("restart"))
+    second = None
+    try:
+        page.goto(first.page_url)
+        page.wait_for_selector("#models[data-count]")
+        first.stop()
+        page.wait_for_selector("#connection[data-state=closed]")
+        second = start_server(tmp_path_factory.mktemp("restarted"), ports=first.ports)
+        page.wait_for_selector("#connection[data-state=open]", timeout=15_000)
+        # Back online, the page asks for the models again and can run a request.
+        page.wait_for_function("document.querySelector('#models').dataset.count > 0")
+        choose(page, "fake-echo")
+        wait_state(page, send(page), "done")
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
