@@ -57,6 +57,11 @@ function selectModel(id) {
   panel.dataset.model = selected.id;
   $("#model-title").textContent = selected.id;
   $("#model-description").textContent = selected.description || "";
+  const facts = [selected.capabilities.join(", ").replaceAll("_", " ")];
+  if (selected.sample_rate) facts.push(`${selected.sample_rate} Hz`);
+  if (selected.causal) facts.push("streams as it generates");
+  facts.push(selected.loaded ? "loaded" : "loads on first request");
+  $("#model-facts").textContent = facts.join(" · ");
   const verb = $("#verb");
   verb.replaceChildren(...selected.verbs.map((v) => element("option", { value: v,
     textContent: v })));

@@ -86,6 +86,7 @@ def test_models_are_listed_with_controls_from_each_options_schema(
     ]
     assert page.eval_on_selector("[data-input=primer]", "el => el.dataset.kind") == "notes"
 
+    assert page.text_content("#model-facts").startswith("continue midi · streams")
     choose(page, "fake-singer")
     voices = page.eval_on_selector_all("[data-option=voice] option", "els => els.map(e => e.value)")
     assert voices == ["alto", "tenor"]
