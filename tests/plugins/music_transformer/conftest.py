@@ -9,7 +9,14 @@ import pytest
 import torch
 
 from plugins.music_transformer.checkpoint import save_weights
-from plugins.music_transformer.events import VOCAB_SIZE
+from plugins.music_transformer.events import (
+    NOTE_OFF,
+    NOTE_ON,
+    TIME_SHIFT,
+    VELOCITY,
+    VOCAB_SIZE,
+    style_token,
+)
 from plugins.music_transformer.model import ModelConfig, MusicTransformer
 
 TINY = ModelConfig(
@@ -23,10 +30,38 @@ def tiny_model() -> MusicTransformer:
     return MusicTransformer(TINY).eval()
 
 
-@pytest.fixture
-def tiny_checkpoint(tmp_path: Path, tiny_model: MusicTransformer) -> Path:
-    path = tmp_path / "tiny.pt"
-    save_weights(path, tiny_model, {"kind": "relative", "step": 0})
+def _scale_sequences(count: int) -> torch.Tensor:
+    """[style, velocity, on, 0.25 s, off, on, ...] up and down a C major scale."""
+    scale = [60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62]
+    rows = []
+    for offset in range(count):
+        row = [style_token("any"), VELOCITY + 20]
+        for i in range(offset, offset + 20):
+            pitch = scale[i % len(scale)]
+            row += [NOTE_ON + pitch, TIME_SHIFT + 24, NOTE_OFF + pitch]
+        rows.append(row[: TINY.max_len])
+    return torch.tensor(rows)
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny model trained for a few seconds to play a scale in quarter seconds, so that it
+    opens and closes notes like a real one (an untrained one almost never closes a note)."""
+    torch.manual_seed(0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    model = MusicTransformer(TINY)
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
+    batch = _scale_sequences(14)
+    for _ in range(80):
+        logits = model(batch[:, :-1])
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, VOCAB_SIZE), batch[:, 1:].reshape(-1))
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    torch.set_num_threads(threads)
+    path = tmp_path_factory.mktemp("music_transformer") / "tiny.pt"
+    save_weights(path, model.eval(), {"kind": "relative", "step": 80, "loss": loss.item()})
     return path
 
 

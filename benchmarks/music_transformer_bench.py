@@ -1,0 +1,177 @@
+"""Benchmark: Music Transformer sampling speed and time to first event. Prints one JSON object.
+
+    dawhost bench music-transformer --json     (or: python -m benchmarks.music_transformer_bench)
+
+Measured in one run, with the shipped checkpoint on one thread:
+- events/s sampling 1,024 events with the KV cache (context restarts included), against the
+  baseline of recomputing the whole context for every event as the public PyTorch
+  implementations do (timed over --recompute-events steps once the context is full, which is
+  its steady state for the rest of the 1,024 events);
+- events/s for 4 variations in one batch;
+- time from a 512-event primer to the first sampled event (encode + prefill + one sample), and
+  through the dawhost core (request -> first streamed note), against an idle-core baseline:
+  the same request to a model that answers at once (tests.fakes.EchoContinuer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from host import Note
+from host.memory import MemoryFrontend
+from host.requests import OutputEvent
+from plugins.music_transformer.checkpoint import DEFAULT_CHECKPOINT, load_weights
+from plugins.music_transformer.events import TimedNote, encode, style_token
+from plugins.music_transformer.generate import Continuation, SamplingSettings, recompute_stream
+from plugins.music_transformer.model import MusicTransformer, count_parameters
+from plugins.music_transformer.plugin import MusicTransformerModel
+from tests.fakes import EchoContinuer, make_core
+
+TEMPO = 120.0
+
+
+def primer_notes(events: int) -> list[Note]:
+    """A chorale-like primer (4-note chords, one per beat, velocity steps) of about `events`
+    tokens; its exact token count is reported."""
+    notes: list[Note] = []
+    beat = 0
+    roots = (60, 65, 67, 62, 64, 69, 57, 59)
+    while True:
+        root = roots[beat % len(roots)]
+        notes += [Note(p, 70 + beat % 3 * 8, float(beat), 1.0) for p in (root - 12, root, root + 4, root + 7)]
+        beat += 1
+        if len(_tokens(notes)) >= events:
+            return notes
+
+
+def _tokens(notes: list[Note]) -> list[int]:
+    seconds = 60.0 / TEMPO
+    return encode([TimedNote(n.pitch, n.velocity, n.start * seconds, n.duration * seconds) for n in notes])
+
+
+def events_per_second_cached(model: MusicTransformer, prefix: list[int], events: int, batch: int) -> float:
+    stream = Continuation(model, prefix, batch, SamplingSettings(top_p=0.95), seed=0).stream()
+    started = time.perf_counter()
+    for _ in range(events):
+        next(stream)
+    return events * batch / (time.perf_counter() - started)
+
+
+def events_per_second_recompute(model: MusicTransformer, prefix: list[int], events: int) -> float:
+    stream = recompute_stream(model, prefix, SamplingSettings(top_p=0.95), seed=0)
+    next(stream)  # warm-up
+    started = time.perf_counter()
+    for _ in range(events):
+        next(stream)
+    return events / (time.perf_counter() - started)
+
+
+def first_event_ms(model: MusicTransformer, notes: list[Note], repeats: int) -> list[float]:
+    times = []
+    for seed in range(repeats):
+        started = time.perf_counter()
+        prefix = [style_token("bach")] + _tokens(notes)
+        next(Continuation(model, prefix, 1, SamplingSettings(top_p=0.95), seed=seed).stream())
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+async def _first_note_through_core(model: object, notes: list[Note], repeats: int) -> list[float]:
+    with tempfile.TemporaryDirectory() as work:
+        core = make_core(Path(work), model)  # type: ignore[arg-type]
+        core.transport.set_tempo(TEMPO)
+        front = MemoryFrontend(core)
+        model_id = model.model_id  # type: ignore[attr-defined]
+        verb = "continue"
+        primer = [x for n in notes for x in n.as_list()]
+        options = {"bars": 1} if model_id == "music-transformer" else {}
+        # one warm-up request loads the model
+        await front.request(model_id, verb, timeout=120, inputs={"primer": primer}, options=options)
+        times = []
+        for seed in range(repeats):
+            started = time.perf_counter()
+            _, queue = front.submit(model_id, verb, inputs={"primer": primer}, options=options, seed=seed)
+            while True:
+                event = await asyncio.wait_for(queue.get(), 120)
+                if isinstance(event, OutputEvent) and getattr(event.output, "notes", None):
+                    times.append((time.perf_counter() - started) * 1000)
+                    break
+            while not type(event).__name__ in ("Done", "Error"):
+                event = await asyncio.wait_for(queue.get(), 120)
+        await core.shutdown()
+        return times
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    parser = argparse.ArgumentParser(prog="dawhost bench music-transformer", description=__doc__)
+    parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+    parser.add_argument("--events", type=int, default=1024)
+    parser.add_argument("--recompute-events", type=int, default=128)
+    parser.add_argument("--primer-events", type=int, default=512)
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="(the output is always JSON)")
+    args = parser.parse_args(list(argv))
+    torch.set_num_threads(args.threads)
+    model, info = load_weights(args.checkpoint)
+    notes = primer_notes(args.primer_events)
+    primer_tokens = _tokens(notes)
+    prefix = [style_token("bach")] + primer_tokens
+    window = model.config.max_len
+
+    with torch.inference_mode():
+        cached = events_per_second_cached(model, prefix, args.events, 1)
+        # The recompute baseline: context = the last window-1 events, full at once here.
+        recompute = events_per_second_recompute(model, prefix, args.recompute_events)
+        batched = events_per_second_cached(model, prefix, args.events // 4, 4)
+        first = first_event_ms(model, notes, args.repeats)
+
+    plugin_model = MusicTransformerModel()
+    plugin_model.checkpoint = args.checkpoint
+    through_core = asyncio.run(_first_note_through_core(plugin_model, notes, args.repeats))
+    echo_core = asyncio.run(_first_note_through_core(EchoContinuer(), notes, args.repeats))
+
+    report = {
+        "model": {"parameters": count_parameters(model), "window_events": window,
+                  "relative": model.config.relative, "checkpoint_step": info.get("step")},
+        "threads": args.threads,
+        "sampling_1024": {
+            "events": args.events,
+            "kv_cache_events_per_s": round(cached, 1),
+            "recompute_events_per_s": round(recompute, 2),
+            "recompute_events_timed": args.recompute_events,
+            "speedup_kv_vs_recompute": round(cached / recompute, 1),
+            "goal_speedup": 20,
+            "goal_events_per_s": 1000,
+        },
+        "variations_4_batch_events_per_s": round(batched, 1),
+        "time_to_first_event_ms": {
+            "primer_events": len(primer_tokens),
+            "primer_events_used": min(len(primer_tokens), window - window // 4 - 1),
+            "median": round(statistics.median(first), 2),
+            "max": round(max(first), 2),
+            "goal_ms": 50,
+        },
+        "time_to_first_note_through_core_ms": {
+            "median": round(statistics.median(through_core), 2),
+            "echo_model_baseline_median": round(statistics.median(echo_core), 2),
+            "ratio_vs_echo_baseline": round(statistics.median(through_core) / statistics.median(echo_core), 1),
+        },
+    }
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,169 @@
+"""The music-transformer model through the dawhost core: streamed notes in beats after the
+primer's end, bars at the transport's signature, MIDI file primers, quantisation, variations,
+seeds, truncation notice, cancel, and errors that name the problem."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from host import Note
+from host.errors import ErrorCode
+from host.memory import MemoryFrontend
+from host.requests import Done, Error, OutputEvent
+from host.smf import write_smf
+from plugins.music_transformer.plugin import MusicTransformerModel, quantize_notes
+from tests.fakes import make_core
+
+PRIMER = [60, 90, 0, 1, 64, 90, 1, 1, 67, 90, 2, 1, 72, 100, 3, 1]
+
+
+def _model(checkpoint: Path) -> MusicTransformerModel:
+    model = MusicTransformerModel()
+    model.checkpoint = checkpoint
+    return model
+
+
+def _request(
+    tmp_path: Path, checkpoint: Path, signature: tuple[int, int] = (4, 4), **fields: object
+) -> list[object]:
+    async def main() -> list[object]:
+        core = make_core(tmp_path / "work", _model(checkpoint))
+        core.transport.set_tempo(120.0)
+        core.transport.set_signature(*signature)
+        events = await MemoryFrontend(core).request(
+            "music-transformer", "continue", timeout=60, **fields
+        )
+        await core.shutdown()
+        return events
+
+    return asyncio.run(main())
+
+
+def _notes(events: list[object], name: str | None = None) -> list[Note]:
+    assert isinstance(events[-1], Done), events[-1]
+    outputs = [e.output for e in events if isinstance(e, OutputEvent)]
+    return [
+        n
+        for o in outputs
+        if hasattr(o, "notes") and (name is None or o.name == name)
+        for n in o.notes  # type: ignore[attr-defined]
+    ]
+
+
+def test_continuation_streams_notes_within_the_requested_bars(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    events = _request(
+        tmp_path, tiny_checkpoint, signature=(3, 4),
+        inputs={"primer": PRIMER}, options={"bars": 2, "temperature": 1.2}, seed=1,
+    )
+    outputs = [e.output for e in events if isinstance(e, OutputEvent)]
+    assert len(outputs) > 2  # streamed, not one batch at the end
+    assert [o.final for o in outputs].count(True) == 1 and outputs[-1].final
+    notes = _notes(events)
+    assert notes
+    for note in notes:
+        assert 0 <= note.start < 6.0  # 2 bars of 3/4, relative to the primer's end
+        assert note.start + note.duration <= 6.0 + 1e-6
+        assert 0 <= note.pitch <= 127 and 1 <= note.velocity <= 127
+
+
+def test_same_seed_same_notes_other_seed_other_notes(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    def run(seed: int) -> list[Note]:
+        return _notes(
+            _request(tmp_path, tiny_checkpoint, inputs={"primer": PRIMER},
+                     options={"bars": 1}, seed=seed)
+        )
+
+    assert run(5) == run(5)
+    assert run(5) != run(6)
+
+
+def test_midi_file_primer_variations_and_quantisation(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    path = tmp_path / "work" / "primer.mid"  # inputs must live in the work folder
+    path.parent.mkdir(parents=True)
+    write_smf(path, [Note(62, 80, i * 0.5, 0.5) for i in range(8)], tempo=120.0)
+    events = _request(
+        tmp_path, tiny_checkpoint, inputs={"primer": str(path)},
+        options={"bars": 1, "variations": 2, "quantize": "1/8", "chunk": "bar"}, seed=2,
+    )
+    names = {e.output.name for e in events if isinstance(e, OutputEvent)}
+    assert names == {"notes-1", "notes-2"}
+    for name in names:
+        for note in _notes(events, name):
+            assert (note.start * 2).is_integer() and (note.duration * 2).is_integer()
+            assert note.duration >= 0.5
+
+
+def test_quantize_snaps_to_triplets_and_keeps_one_step() -> None:
+    snapped = quantize_notes([Note(60, 90, 0.35, 0.01), Note(61, 90, 0.9, 0.5)], "1/8t")
+    assert snapped[0].start == pytest.approx(1 / 3) and snapped[0].duration == pytest.approx(1 / 3)
+    assert snapped[1].start == pytest.approx(1.0) and snapped[1].duration == pytest.approx(1 / 3)
+
+
+def test_long_primer_is_cut_from_the_start_and_the_reply_says_so(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    long_primer = [x for i in range(40) for x in (60 + i % 12, 90, i * 0.5, 0.5)]
+    events = _request(tmp_path, tiny_checkpoint, inputs={"primer": long_primer},
+                      options={"bars": 1}, seed=0)
+    warnings = [e.output for e in events if isinstance(e, OutputEvent) and e.output.name == "primer-truncated"]
+    assert len(warnings) == 1
+    assert warnings[0].data["primer_events"] > warnings[0].data["kept_events"] > 0
+    assert "last" in warnings[0].data["message"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "field", "words"),
+    [
+        ({"inputs": {"primer": []}}, ErrorCode.BAD_INPUT, "primer", "needs input"),
+        ({"inputs": {"primer": [200, 90, 0, 1]}}, ErrorCode.BAD_INPUT, "primer", "pitch"),
+        ({"inputs": {"primer": PRIMER}, "options": {"bars": 0}}, ErrorCode.BAD_OPTION, "bars", "1"),
+        ({"inputs": {"primer": PRIMER}, "options": {"bars": 99}}, ErrorCode.BAD_OPTION, "bars", "32"),
+        ({"inputs": {"primer": PRIMER}, "options": {"style": "jazz"}}, ErrorCode.BAD_OPTION, "style", "bach"),
+    ],
+)
+def test_bad_requests_get_errors_naming_the_problem(
+    tmp_path: Path, tiny_checkpoint: Path, fields: dict, code: ErrorCode, field: str, words: str
+) -> None:
+    events = _request(tmp_path, tiny_checkpoint, **fields)
+    assert isinstance(events[-1], Error)
+    assert events[-1].code == code and events[-1].field == field
+    assert words in events[-1].message
+
+
+def test_a_file_that_is_not_midi_is_a_bad_input(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    fake = tmp_path / "work" / "not.mid"
+    fake.parent.mkdir(parents=True)
+    fake.write_text("this is a text file")
+    events = _request(tmp_path, tiny_checkpoint, inputs={"primer": str(fake)})
+    assert isinstance(events[-1], Error)
+    assert events[-1].code == ErrorCode.BAD_INPUT and "MIDI" in events[-1].message
+
+
+def test_cancel_stops_generation(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    async def main() -> list[object]:
+        core = make_core(tmp_path / "work", _model(tiny_checkpoint))
+        core.transport.set_tempo(20.0)  # 32 bars at 20 BPM: minutes of music to sample
+        front = MemoryFrontend(core)
+        request_id, queue = front.submit(
+            "music-transformer", "continue", inputs={"primer": PRIMER}, options={"bars": 32}
+        )
+        events = []
+        while True:
+            event = await asyncio.wait_for(queue.get(), 30)
+            events.append(event)
+            if isinstance(event, OutputEvent):
+                front.cancel(request_id)
+            if isinstance(event, (Done, Error)):
+                break
+        await core.shutdown()
+        return events
+
+    events = asyncio.run(main())
+    assert isinstance(events[-1], Error) and events[-1].code == ErrorCode.CANCELLED
