@@ -1,0 +1,176 @@
+"""Builds the multitrack data set: Bach chorales (music21 corpus) arranged as four-stem songs and
+rendered with FluidSynth, split by piece into train / val / test with a held-out soundfont.
+
+    python -m plugins.separation.build_data [--out data/separation] [--workers 2]
+
+Train and val songs are stored at the internal rate (11.025 kHz), mono (the network's input) float16 arrays shaped
+(4 stems, samples); test songs as 44.1 kHz stereo float WAVs, one per stem plus the mixture, so
+evaluation runs the full pipeline at a real input rate. The split lives in `data_split.json`
+next to this file (committed): the same pieces and seeds every time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from plugins.separation.stems import HELD_OUT_SOUNDFONT, INTERNAL_RATE, STEMS, TRAIN_SOUNDFONTS
+
+SPLIT_FILE = Path(__file__).parent / "data_split.json"
+DEFAULT_OUT = Path(__file__).resolve().parents[2] / "data" / "separation"
+TEST_RATE = 44_100
+N_TEST, N_VAL = 24, 12
+
+
+@dataclass(frozen=True)
+class RenderTask:
+    split: str  # train / val / test
+    piece: str  # chorale file name without suffix, e.g. bwv10.7
+    soundfont: str
+    seed: int
+    rate: int
+    max_seconds: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.piece}__{Path(self.soundfont).stem}"
+
+
+def _chorale_paths() -> dict[str, Path]:
+    from music21 import corpus
+
+    return {Path(p).stem: Path(p) for p in corpus.getComposer("bach")
+            if str(p).endswith((".mxl", ".xml", ".krn"))}
+
+
+def make_split(pieces: Sequence[str], seed: int = 20181) -> dict[str, list[str]]:
+    names = sorted(pieces)
+    order = np.random.default_rng(seed).permutation(len(names))
+    shuffled = [names[i] for i in order]
+    return {"test": sorted(shuffled[:N_TEST]), "val": sorted(shuffled[N_TEST:N_TEST + N_VAL]),
+            "train": sorted(shuffled[N_TEST + N_VAL:])}
+
+
+def load_split() -> dict[str, list[str]]:
+    """The recorded split; created on first use from the corpus and then never changed."""
+    if SPLIT_FILE.is_file():
+        return json.loads(SPLIT_FILE.read_text())
+    from plugins.separation.arrangement import chorale_voices
+
+    usable = []
+    for piece, path in _chorale_paths().items():
+        try:
+            chorale_voices(path)
+        except ValueError:
+            continue  # not four monophonic voices (instrumental parts, chords in a voice)
+        usable.append(piece)
+    split = make_split(usable)
+    SPLIT_FILE.write_text(json.dumps(split, indent=1) + "\n")
+    return split
+
+
+def _seed(*parts: str) -> int:
+    return int.from_bytes(hashlib.sha256("/".join(parts).encode()).digest()[:4], "little")
+
+
+def tasks(split: dict[str, list[str]], max_seconds: float = 12.0) -> list[RenderTask]:
+    """Val first, then train (training can start on a partial set), then test."""
+    out = []
+    for i, piece in enumerate(split["val"]):
+        sf = TRAIN_SOUNDFONTS[i % 2]
+        out.append(RenderTask("val", piece, sf, _seed("val", piece), INTERNAL_RATE, max_seconds))
+    for i, piece in enumerate(split["train"]):
+        sf = TRAIN_SOUNDFONTS[i % 2]
+        out.append(RenderTask("train", piece, sf, _seed("train", piece, sf), INTERNAL_RATE,
+                              max_seconds))
+    for i, piece in enumerate(split["test"]):
+        # half the test set on a soundfont never heard in training, half on the training ones
+        sf = HELD_OUT_SOUNDFONT if i % 2 == 0 else TRAIN_SOUNDFONTS[(i // 2) % 2]
+        out.append(RenderTask("test", piece, sf, _seed("test", piece), TEST_RATE, max_seconds))
+    return out
+
+
+_RENDERERS: dict[tuple[str, int], object] = {}
+_PATHS: dict[str, Path] = {}
+
+
+def _render(job: tuple[RenderTask, Path]) -> dict[str, object]:
+    from plugins.separation.arrangement import arrange, chorale_voices
+    from plugins.separation.stems import soundfont_path
+    from plugins.separation.synth import SoundfontRenderer
+
+    task, out = job
+    if not _PATHS:
+        _PATHS.update(_chorale_paths())
+    try:
+        voices, beats_per_bar = chorale_voices(_PATHS[task.piece])
+    except (ValueError, KeyError) as exc:
+        return {"name": task.name, "split": task.split, "skipped": str(exc)}
+    song = arrange(task.name, voices, beats_per_bar, np.random.default_rng(task.seed),
+                   task.max_seconds)
+    key = (task.soundfont, task.rate)
+    if key not in _RENDERERS:
+        _RENDERERS[key] = SoundfontRenderer(soundfont_path(task.soundfont), task.rate)
+    renderer = _RENDERERS[key]
+    assert isinstance(renderer, SoundfontRenderer)
+    stems = renderer.render(song)
+    peak = float(np.max(np.abs(sum(stems.values()))))
+    if peak > 0.95:  # keep the mixture unclipped; scaling every stem keeps stems summing to it
+        stems = {k: v * (0.95 / peak) for k, v in stems.items()}
+    if task.split == "test":
+        import soundfile
+
+        folder = out / "test" / task.name
+        folder.mkdir(parents=True, exist_ok=True)
+        for stem, audio in stems.items():
+            soundfile.write(folder / f"{stem}.wav", audio, task.rate, subtype="FLOAT")
+        soundfile.write(folder / "mixture.wav", sum(stems.values()), task.rate, subtype="FLOAT")
+    else:
+        folder = out / task.split
+        folder.mkdir(parents=True, exist_ok=True)
+        mono = np.stack([stems[s].mean(axis=1) for s in STEMS]).astype(np.float16)
+        np.save(folder / f"{task.name}.npy", mono)
+    return {"name": task.name, "split": task.split, "soundfont": task.soundfont,
+            "tempo": round(song.tempo, 2), "seconds": round(song.seconds, 2),
+            "programs": {p.stem + str(i): p.program for i, p in enumerate(song.parts)},
+            "gains_db": song.gains_db}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from tqdm import tqdm
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=0, help="render only the first N songs")
+    args = parser.parse_args(argv)
+    todo = tasks(load_split())
+    if args.limit:
+        todo = todo[: args.limit]
+    args.out.mkdir(parents=True, exist_ok=True)
+    jobs = [(t, args.out) for t in todo]
+    index = []
+    with multiprocessing.get_context("fork").Pool(args.workers, initializer=os.nice,
+                                                  initargs=(5,)) as pool:
+        for info in tqdm(pool.imap_unordered(_render, jobs, chunksize=1), total=len(jobs),
+                         desc="rendering songs", file=sys.stderr):
+            index.append(info)
+    index.sort(key=lambda i: (str(i["split"]), str(i["name"])))
+    (args.out / "index.json").write_text(json.dumps(index, indent=1, default=str) + "\n")
+    skipped = sum(1 for i in index if "skipped" in i)
+    print(f"rendered {len(index) - skipped} songs, skipped {skipped} (not 4 voices)",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

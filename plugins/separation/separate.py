@@ -1,0 +1,165 @@
+"""Separating audio of any length in bounded memory: the file is read in windows of `hop`
+seconds plus `context` seconds either side, each window is separated on its own, and windows
+are cross-faded over their shared context (linear ramps that sum to one) as they are written.
+
+Memory depends on the window length only; progress is reported (and cancellation checked)
+once per window.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import soundfile
+import torch
+from scipy.signal import resample_poly
+
+from plugins.separation.audio_io import read_span
+from plugins.separation.network import MMDenseNet
+from plugins.separation.spectral import (
+    internal_spectrum,
+    inverse,
+    masks_at_rate,
+    spectrum,
+)
+from plugins.separation.stems import INTERNAL_RATE, STEMS
+from plugins.separation.wiener import wiener
+
+HOP_SECONDS = 10.0
+CONTEXT_SECONDS = 1.0
+
+
+def to_internal_rate(mono: np.ndarray, rate: int) -> np.ndarray:
+    if rate == INTERNAL_RATE:
+        return mono
+    g = math.gcd(INTERNAL_RATE, rate)
+    up, down = INTERNAL_RATE // g, rate // g
+    if max(up, down) > 2000:  # odd rates: a polyphase filter would be huge; go via FFT
+        from scipy.signal import resample
+
+        return resample(mono, int(round(len(mono) * INTERNAL_RATE / rate)))
+    return resample_poly(mono, up, down)
+
+
+class Separator:
+    """Runs the network on windows of audio and filters the audio at its own rate."""
+
+    def __init__(self, network: MMDenseNet, wiener_iterations: int = 0) -> None:
+        self.network = network.eval()
+        self.wiener_iterations = wiener_iterations
+
+    @torch.inference_mode()
+    def masks(self, audio: np.ndarray, rate: int) -> torch.Tensor:
+        """(frames, channels) audio -> (stems, N_BINS, internal frames) soft masks."""
+        mono = to_internal_rate(audio.mean(axis=1), rate).astype(np.float32)
+        spec = internal_spectrum(torch.from_numpy(mono))[:-1]
+        frames = spec.shape[-1]
+        pad = (-frames) % self.network.multiple
+        magnitude = torch.nn.functional.pad(spec.abs(), (0, pad))
+        return self.network(magnitude[None])[0, :, :, :frames]
+
+    @torch.inference_mode()
+    def separate_window(self, audio: np.ndarray, rate: int) -> np.ndarray:
+        """(frames, channels) -> (stems, frames, channels) at the same rate."""
+        masks = self.masks(audio, rate)
+        x = torch.from_numpy(np.ascontiguousarray(audio.T))
+        mix = spectrum(x, rate)  # (channels, bins, frames)
+        gains = masks_at_rate(masks, rate, mix.shape[-2], mix.shape[-1])
+        estimates = gains[:, None] * mix[None]
+        if self.wiener_iterations:
+            estimates = wiener(estimates, mix, self.wiener_iterations)
+        stems = inverse(estimates, rate, audio.shape[0])  # (stems, channels, frames)
+        return stems.permute(0, 2, 1).numpy()
+
+    def separate(self, audio: np.ndarray, rate: int,
+                 progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """Whole array in memory (evaluation, tests): (frames, ch) -> (stems, frames, ch)."""
+        out = np.zeros((len(STEMS), *audio.shape), np.float32)
+        position = 0
+
+        def write(block: np.ndarray) -> None:
+            nonlocal position
+            out[:, position:position + block.shape[1]] = block
+            position += block.shape[1]
+
+        stream_windows(len(audio), rate, lambda a, b: audio[a:b], self.separate_window,
+                       write, progress)
+        return out
+
+    def separate_file(self, path: Path, targets: dict[str, Path], length: int | None = None,
+                      progress: Callable[[int, int], None] | None = None) -> None:
+        """Separate a file into one float WAV per stem, written to a temporary name and
+        renamed into place only when complete (a cancelled job leaves no half files)."""
+        with soundfile.SoundFile(str(path)) as source:
+            rate, channels = source.samplerate, source.channels
+            total = min(source.frames, length) if length else source.frames
+            temporary = {stem: p.with_name(p.name + ".part") for stem, p in targets.items()}
+            writers = {stem: soundfile.SoundFile(str(temporary[stem]), "w", rate, channels,
+                                                 subtype="FLOAT", format="WAV")
+                       for stem in targets}
+            try:
+                def write(block: np.ndarray) -> None:
+                    for i, stem in enumerate(STEMS):
+                        if stem in writers:
+                            writers[stem].write(block[i])
+
+                stream_windows(total, rate, lambda a, b: read_span(source, a, b),
+                               self.separate_window, write, progress)
+            except BaseException:
+                for writer in writers.values():
+                    writer.close()
+                for tmp in temporary.values():
+                    tmp.unlink(missing_ok=True)
+                raise
+            for writer in writers.values():
+                writer.close()
+        for stem, tmp in temporary.items():
+            os.replace(tmp, targets[stem])
+
+
+def window_weights(start: int, stop: int, index: int, count: int, hop: int, context: int
+                   ) -> np.ndarray:
+    """Cross-fade weights for window `index` covering absolute samples [start, stop)."""
+    t = np.arange(start, stop, dtype=np.float64) + 0.5
+    weight = np.ones(stop - start)
+    if context > 0 and index > 0:
+        weight = np.minimum(weight, (t - (index * hop - context)) / (2 * context))
+    if context > 0 and index < count - 1:
+        weight = np.minimum(weight, ((index + 1) * hop + context - t) / (2 * context))
+    return np.clip(weight, 0.0, 1.0).astype(np.float32)
+
+
+def stream_windows(
+    total: int, rate: int,
+    read: Callable[[int, int], np.ndarray],
+    process: Callable[[np.ndarray, int], np.ndarray],
+    write: Callable[[np.ndarray], None],
+    progress: Callable[[int, int], None] | None = None,
+    hop_seconds: float = HOP_SECONDS, context_seconds: float = CONTEXT_SECONDS,
+) -> None:
+    """Overlap-add driver: `read(a, b)` gives (frames, ch) audio, `process(audio, rate)` gives
+    (stems, frames, ch), `write(block)` receives finished (stems, frames, ch) blocks in order;
+    `progress(done, count)` runs before each window (it may raise to stop the work)."""
+    hop = max(1, int(hop_seconds * rate))
+    context = min(int(context_seconds * rate), hop // 2)
+    count = max(1, math.ceil(total / hop))
+    pending: np.ndarray | None = None
+    for index in range(count):
+        if progress:
+            progress(index, count)
+        last = index == count - 1
+        start = max(0, index * hop - context)
+        stop = total if last else min(total, (index + 1) * hop + context)
+        block = process(read(start, stop), rate)
+        block = block * window_weights(start, stop, index, count, hop, context)[None, :, None]
+        if pending is not None:
+            block[:, :pending.shape[1]] += pending
+        emit = stop if last else min(stop, (index + 1) * hop - context)
+        write(block[:, :emit - start])
+        pending = block[:, emit - start:]
+    if progress:
+        progress(count, count)

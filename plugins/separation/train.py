@@ -1,0 +1,159 @@
+"""Trains MMDenseLSTM (or MMDenseNet) masks on the rendered songs, for a wall-clock budget.
+
+    dawhost train separation [--variant mmdenselstm|mmdensenet] [--minutes 60] [--out PATH]
+
+Loss: L1 between masked mixture magnitudes and stem magnitudes at the internal rate. The
+learning rate follows a cosine over the time budget (not a step count: the machine is shared
+and steps/s vary). Validation SDR on the val songs picks the checkpoint that is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from plugins.separation.build_data import DEFAULT_OUT
+from plugins.separation.checkpoint import save_checkpoint
+from plugins.separation.dataset import ExampleSampler, load_songs
+from plugins.separation.network import MMDenseNet, NetworkConfig, count_parameters
+from plugins.separation.spectral import internal_istft, internal_spectrum
+from plugins.separation.stems import STEMS
+
+VARIANTS = {
+    "mmdenselstm": NetworkConfig(growth=6, layers=2, stem_channels=8, lstm_hidden=32),
+    "mmdensenet": NetworkConfig(growth=6, layers=2, stem_channels=8, lstm_hidden=0),
+    "tiny": NetworkConfig(growth=2, layers=1, stem_channels=2, lstm_hidden=4, band_channels=2),
+}
+
+
+def separate_internal(network: MMDenseNet, mono: torch.Tensor) -> torch.Tensor:
+    """(samples,) at the internal rate -> (stems, samples): the network's masks on the
+    mixture's own STFT (used for validation; the plugin goes through separate.py)."""
+    spec = internal_spectrum(mono)[:-1]  # drop the Nyquist bin
+    frames = spec.shape[-1]
+    pad = (-frames) % network.multiple
+    magnitude = torch.nn.functional.pad(spec.abs(), (0, pad))
+    masks = network(magnitude[None])[0, :, :, :frames]
+    return internal_istft(masks * spec[None], mono.shape[-1])
+
+
+def sdr(reference: np.ndarray, estimate: np.ndarray) -> float | None:
+    """Plain signal-to-distortion ratio in dB; None when the reference is silent."""
+    power = float(np.sum(reference**2))
+    if power < 1e-8:
+        return None
+    error = float(np.sum((reference - estimate) ** 2)) + 1e-12
+    return 10 * math.log10(power / error)
+
+
+@torch.no_grad()
+def validate(network: MMDenseNet, songs: dict[str, np.ndarray], seconds: float = 8.0,
+             rate: int = 11_025) -> dict[str, float]:
+    network.eval()
+    scores: dict[str, list[float]] = {s: [] for s in STEMS}
+    for song in songs.values():
+        n = min(song.shape[1], int(seconds * rate))
+        stems = song[:, :n].astype(np.float32)
+        estimates = separate_internal(network, torch.from_numpy(stems.sum(0))).numpy()
+        for i, stem in enumerate(STEMS):
+            value = sdr(stems[i], estimates[i])
+            if value is not None:
+                scores[stem].append(value)
+    network.train()
+    result = {s: float(np.mean(v)) for s, v in scores.items() if v}
+    result["mean"] = float(np.mean(list(result.values())))
+    return result
+
+
+def loss_fn(network: MMDenseNet, mix: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    mix_mag = internal_spectrum(mix)[:, :-1].abs()
+    target_mag = internal_spectrum(targets)[:, :, :-1].abs()
+    masks = network(mix_mag)
+    return (masks * mix_mag[:, None] - target_mag).abs().mean()
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    from tqdm import tqdm
+
+    parser = argparse.ArgumentParser(prog="dawhost train separation", description=__doc__)
+    parser.add_argument("--data", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--variant", choices=sorted(VARIANTS), default="mmdenselstm")
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--max-steps", type=int, default=0, help="stop after N steps (tests)")
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--frames", type=int, default=128, help="STFT frames per example")
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--val-minutes", type=float, default=6.0, help="validate this often")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="checkpoint path (default: DATA/runs/VARIANT.pt)")
+    args = parser.parse_args(list(argv))
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    out = args.out or args.data / "runs" / f"{args.variant}.pt"
+    log_path = out.with_suffix(".jsonl")
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    val_songs = load_songs(args.data / "val")
+    network = MMDenseNet(VARIANTS[args.variant])
+    optimizer = torch.optim.Adam(network.parameters(), lr=args.lr)
+    print(f"{args.variant}: {count_parameters(network)} parameters", file=sys.stderr)
+    budget = args.minutes * 60
+    start = last_val = time.monotonic()
+    sampler: ExampleSampler | None = None
+    best = -math.inf
+    step = 0
+    losses: list[float] = []
+    bar = tqdm(total=int(budget), unit="s", desc=f"training {args.variant}", file=sys.stderr)
+    with log_path.open("a") as log:
+        while True:
+            elapsed = time.monotonic() - start
+            done = elapsed >= budget or (args.max_steps and step >= args.max_steps)
+            if sampler is None or step % 300 == 0:  # pick up songs the builder added since
+                sampler = ExampleSampler(load_songs(args.data / "train"), args.frames,
+                                         seed=args.seed + step)
+            if done or time.monotonic() - last_val > args.val_minutes * 60:
+                last_val = time.monotonic()
+                scores = validate(network, val_songs) if val_songs else {"mean": -float(step)}
+                record = {"step": step, "minutes": round(elapsed / 60, 2),
+                          "train_loss": float(np.mean(losses[-100:])) if losses else None,
+                          "val_sdr_db": scores, "variant": args.variant,
+                          "train_songs": len(sampler.songs)}
+                log.write(json.dumps(record) + "\n")
+                log.flush()
+                if scores["mean"] > best:
+                    best = scores["mean"]
+                    save_checkpoint(out, network, record)
+                bar.write(f"step {step}: val SDR {scores}")
+            if done:
+                break
+            lr = args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / budget)))
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            mix, targets = sampler.batch(args.batch)
+            loss = loss_fn(network, mix, targets)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(network.parameters(), 5.0)
+            optimizer.step()
+            losses.append(loss.item())
+            step += 1
+            bar.n = int(min(budget, time.monotonic() - start))
+            bar.set_postfix(step=step, loss=f"{np.mean(losses[-50:]):.4f}", refresh=False)
+            bar.refresh()
+    bar.close()
+    print(f"best val SDR {best:.2f} dB; checkpoint {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
