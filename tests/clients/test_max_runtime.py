@@ -8,6 +8,7 @@ import json
 import wave
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -161,7 +162,7 @@ def test_continue_patch_shows_errors_then_collects_the_continuation(opened: Runt
 def test_transport_patch_drives_the_server_clock(
     opened: Runtime, dawhost_server: DawhostServer
 ) -> None:
-    def server(node: str) -> object:
+    def server(node: str) -> list[Any]:
         return dawhost_server.oscquery(f"/dawhost/transport/{node}?VALUE")["VALUE"]
 
     (toggle,) = opened.all("toggle")
@@ -192,10 +193,11 @@ def test_transport_patch_drives_the_server_clock(
         assert opened.sent[-1] == ["/dawhost/transport/stop"]
         opened.pump(lambda: server("playing") == [False], timeout=5)
     finally:
-        for message in (
-            ["/dawhost/transport/stop"],
-            ["/dawhost/transport/tempo", 120.0],
-            ["/dawhost/transport/signature", 4, 4],
-            ["/dawhost/transport/position", 0.0],
-        ):
-            opened.socket.sendto(encode_message(message[0], message[1:]), opened.server)
+        resets: list[tuple[str, list[Any]]] = [
+            ("/dawhost/transport/stop", []),
+            ("/dawhost/transport/tempo", [120.0]),
+            ("/dawhost/transport/signature", [4, 4]),
+            ("/dawhost/transport/position", [0.0]),
+        ]
+        for address, args in resets:
+            opened.socket.sendto(encode_message(address, args), opened.server)
