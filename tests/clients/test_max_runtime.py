@@ -201,3 +201,29 @@ def test_transport_patch_drives_the_server_clock(
         ]
         for address, args in resets:
             opened.socket.sendto(encode_message(address, args), opened.server)
+
+
+@pytest.mark.parametrize("opened", ["dawhost_render_audio.maxpat"], indirect=True)
+def test_render_patch_loads_the_rendered_wav_into_its_buffer_and_plays_it(
+    opened: Runtime,
+) -> None:
+    # A person points the render section at another model by editing its two boxes.
+    (request,) = [o for o in opened.all("prepend") if o.args == ["/dawhost/melnet/render"]]
+    request.args = ["/dawhost/fake-sine/render"]
+    opened.message("$1 notes").content = parse("$1 notes 69 100 0 2 bars $2")
+    bars = next(
+        n for n in opened.all("number") if n.box["id"] not in _port_boxes(opened)
+    )  # the first bars box belongs to the render section
+    opened.type_number(bars, 3)
+    render_button = opened.all("button")[0]
+    done = reply_display(opened, "/dawhost/done")
+    opened.click(render_button)
+    opened.pump(lambda: bool(done.content))
+
+    assert opened.sent[-1][:2] == ["/dawhost/fake-sine/render", "render1"]
+    assert opened.sent[-1][-2:] == ["bars", 3]
+    (buffer,) = opened.all("buffer~")
+    assert isinstance(buffer, Buffer) and buffer.path and buffer.path.endswith(".wav")
+    assert buffer.frames == 3 * 4 * 8000 // 2  # 3 bars of 4 beats at 120 BPM, 8 kHz
+    (player,) = opened.all("play~")
+    assert isinstance(player, Recorder) and (0, ["start"]) in player.received
