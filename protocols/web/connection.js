@@ -41,7 +41,7 @@ export class Connection extends EventTarget {
       if (!this.closedByUser) {
         // A restarted server comes back on the same port: keep trying, a little slower each time.
         setTimeout(() => this.open(), this.retryDelay);
-        this.retryDelay = Math.min(this.retryDelay * 2, 5000);
+        this.retryDelay = Math.min(this.retryDelay * 2, 2000);
       }
     });
     this.socket = socket;

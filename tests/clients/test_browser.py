@@ -263,14 +263,16 @@ def test_transport_panel_shows_and_changes_the_server_clock(
 def test_the_page_reconnects_when_the_server_restarts(
     page: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    first = start_server(tmp_path_factory.mktemp("restart"))
+    first = start_server(tmp_path_factory.mktemp("restart"), project_plugins=False)
     second = None
     try:
         page.goto(first.page_url)
         page.wait_for_selector("#models[data-count]")
         first.stop()
         page.wait_for_selector("#connection[data-state=closed]")
-        second = start_server(tmp_path_factory.mktemp("restarted"), ports=first.ports)
+        second = start_server(
+            tmp_path_factory.mktemp("restarted"), ports=first.ports, project_plugins=False
+        )
         page.wait_for_selector("#connection[data-state=open]", timeout=15_000)
         # Back online, the page asks for the models again and can run a request.
         page.wait_for_function("document.querySelector('#models').dataset.count > 0")
