@@ -145,10 +145,10 @@ def main(argv: Sequence[str] = ()) -> int:
 
     train_sequences = [[style_token(p.style)] + piece_tokens(p) for p in train]
     ngram_valid, ngram_test = {}, {}
+    ngram = NGramModel(6, VOCAB_SIZE).fit(train_sequences)
     for order in range(2, 7):
-        ngram = NGramModel(order, VOCAB_SIZE).fit(train_sequences)
-        ngram_valid[order] = round(ngram.nll(_rows(valid_windows)), 4)
-        ngram_test[order] = round(ngram.nll(_rows(test_windows)), 4)
+        ngram_valid[order] = round(ngram.nll(_rows(valid_windows), order=order), 4)
+        ngram_test[order] = round(ngram.nll(_rows(test_windows), order=order), 4)
     best_order = min(ngram_valid, key=ngram_valid.__getitem__)
     nll_ngram = ngram_test[best_order]
 

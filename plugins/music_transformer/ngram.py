@@ -37,9 +37,10 @@ class NGramModel:
         ]
         return self
 
-    def probability(self, context: Sequence[int], token: int) -> float:
+    def probability(self, context: Sequence[int], token: int, order: int | None = None) -> float:
+        """P(token | context) using histories up to `order - 1` tokens (default: all)."""
         p = 1.0 / self.vocab_size
-        for n in range(self.order):
+        for n in range(min(order or self.order, self.order)):
             if n > len(context):
                 break
             history = tuple(context[len(context) - n :]) if n else ()
@@ -51,12 +52,16 @@ class NGramModel:
             p = (following.get(token, 0) + types * p) / (total + types)
         return p
 
-    def nll(self, sequences: Iterable[Sequence[int]], skip_first: int = 1) -> float:
-        """Mean NLL in nats per token, not scoring the first `skip_first` tokens (style)."""
+    def nll(
+        self, sequences: Iterable[Sequence[int]], skip_first: int = 1, order: int | None = None
+    ) -> float:
+        """Mean NLL in nats per token, not scoring the first `skip_first` tokens (style).
+        A lower `order` scores the same counts as the lower-order model would."""
+        order = min(order or self.order, self.order)
         total, count = 0.0, 0
         for sequence in sequences:
             for i in range(skip_first, len(sequence)):
-                context = sequence[max(0, i - self.order + 1) : i]
-                total -= math.log(self.probability(context, sequence[i]))
+                context = sequence[max(0, i - order + 1) : i]
+                total -= math.log(self.probability(context, sequence[i], order))
                 count += 1
         return total / max(1, count)
