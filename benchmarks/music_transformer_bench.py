@@ -47,7 +47,10 @@ def primer_notes(events: int) -> list[Note]:
     roots = (60, 65, 67, 62, 64, 69, 57, 59)
     while True:
         root = roots[beat % len(roots)]
-        notes += [Note(p, 70 + beat % 3 * 8, float(beat), 1.0) for p in (root - 12, root, root + 4, root + 7)]
+        notes += [
+            Note(p, 70 + beat % 3 * 8, float(beat), 1.0)
+            for p in (root - 12, root, root + 4, root + 7)
+        ]
         beat += 1
         if len(_tokens(notes)) >= events:
             return notes
@@ -55,10 +58,14 @@ def primer_notes(events: int) -> list[Note]:
 
 def _tokens(notes: list[Note]) -> list[int]:
     seconds = 60.0 / TEMPO
-    return encode([TimedNote(n.pitch, n.velocity, n.start * seconds, n.duration * seconds) for n in notes])
+    return encode(
+        [TimedNote(n.pitch, n.velocity, n.start * seconds, n.duration * seconds) for n in notes]
+    )
 
 
-def events_per_second_cached(model: MusicTransformer, prefix: list[int], events: int, batch: int) -> float:
+def events_per_second_cached(
+    model: MusicTransformer, prefix: list[int], events: int, batch: int
+) -> float:
     stream = Continuation(model, prefix, batch, SamplingSettings(top_p=0.95), seed=0).stream()
     started = time.perf_counter()
     for _ in range(events):
@@ -99,13 +106,15 @@ async def _first_note_through_core(model: object, notes: list[Note], repeats: in
         times = []
         for seed in range(repeats):
             started = time.perf_counter()
-            _, queue = front.submit(model_id, verb, inputs={"primer": primer}, options=options, seed=seed)
+            _, queue = front.submit(
+                model_id, verb, inputs={"primer": primer}, options=options, seed=seed
+            )
             while True:
                 event = await asyncio.wait_for(queue.get(), 120)
                 if isinstance(event, OutputEvent) and getattr(event.output, "notes", None):
                     times.append((time.perf_counter() - started) * 1000)
                     break
-            while not type(event).__name__ in ("Done", "Error"):
+            while type(event).__name__ not in ("Done", "Error"):
                 event = await asyncio.wait_for(queue.get(), 120)
         await core.shutdown()
         return times
@@ -141,8 +150,12 @@ def main(argv: Sequence[str] = ()) -> int:
     echo_core = asyncio.run(_first_note_through_core(EchoContinuer(), notes, args.repeats))
 
     report = {
-        "model": {"parameters": count_parameters(model), "window_events": window,
-                  "relative": model.config.relative, "checkpoint_step": info.get("step")},
+        "model": {
+            "parameters": count_parameters(model),
+            "window_events": window,
+            "relative": model.config.relative,
+            "checkpoint_step": info.get("step"),
+        },
         "threads": args.threads,
         "sampling_1024": {
             "events": args.events,
@@ -164,7 +177,9 @@ def main(argv: Sequence[str] = ()) -> int:
         "time_to_first_note_through_core_ms": {
             "median": round(statistics.median(through_core), 2),
             "echo_model_baseline_median": round(statistics.median(echo_core), 2),
-            "ratio_vs_echo_baseline": round(statistics.median(through_core) / statistics.median(echo_core), 1),
+            "ratio_vs_echo_baseline": round(
+                statistics.median(through_core) / statistics.median(echo_core), 1
+            ),
         },
     }
     print(json.dumps(report, indent=2))

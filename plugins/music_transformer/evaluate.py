@@ -35,6 +35,7 @@ from plugins.music_transformer.events import (
     TimedNote,
     encode,
     style_token,
+    velocity_after,
 )
 from plugins.music_transformer.generate import Continuation, SamplingSettings
 from plugins.music_transformer.model import MusicTransformer, count_parameters
@@ -79,7 +80,7 @@ def continuation_stats(
         used += 1
         primer_end = max(n.start + n.duration for n in primer)
         prefix = [style_token(piece.style)] + encode(primer)
-        decoder = EventDecoder()
+        decoder = EventDecoder(velocity=velocity_after(prefix))
         target = end - primer_end
         generated: list[TimedNote] = []
         stream = Continuation(model, prefix, 1, settings, seed + index).stream()

@@ -160,6 +160,14 @@ class EventDecoder:
         return [self._close(pitch) for pitch in sorted(self.sounding)]
 
 
+def velocity_after(tokens: Sequence[int]) -> int:
+    """The velocity in force at the end of a token stream (for decoding what follows it)."""
+    for token in reversed(tokens):
+        if VELOCITY <= token < PAD:
+            return bin_velocity(token - VELOCITY)
+    return DEFAULT_VELOCITY
+
+
 @dataclass
 class Decoded:
     notes: list[TimedNote]

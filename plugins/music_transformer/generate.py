@@ -86,14 +86,18 @@ class Continuation:
 
     def stream(self) -> Iterator[list[int]]:
         """Yield the next token of every sequence, forever (the caller decides when to stop)."""
+        # inference_mode is entered per step, never held across a yield: a suspended generator
+        # would otherwise leave the caller's thread in inference mode.
         with torch.inference_mode():
             logits = self._prime()
-            while True:
+        while True:
+            with torch.inference_mode():
                 tokens = sample_next(logits, self.settings, self.generator)
                 values = tokens.tolist()
-                for history, token in zip(self.history, values, strict=True):
-                    history.append(token)
-                yield values
+            for history, token in zip(self.history, values, strict=True):
+                history.append(token)
+            yield values
+            with torch.inference_mode():
                 if self.cache.length >= self.window:
                     self.restarts += 1
                     logits = self._prime()
@@ -109,10 +113,10 @@ def recompute_stream(
     generator = torch.Generator().manual_seed(seed)
     window = model.config.max_len
     style, history = prefix[0], list(prefix[1:])
-    with torch.inference_mode():
-        while True:
+    while True:
+        with torch.inference_mode():
             context = [style] + history[-(window - 1) :]
             logits = model(torch.tensor([context], dtype=torch.long))[:, -1]
             token = int(sample_next(logits, settings, generator)[0])
-            history.append(token)
-            yield token
+        history.append(token)
+        yield token

@@ -26,6 +26,7 @@ from plugins.music_transformer.events import (
     TimedNote,
     encode,
     style_token,
+    velocity_after,
 )
 
 Style = Literal["any", "bach", "palestrina", "renaissance", "irish", "essen", "classical"]
@@ -189,7 +190,9 @@ class MusicTransformerModel(Model):
         grid: str = options.quantize  # type: ignore[attr-defined]
         by_bar = options.chunk == "bar"  # type: ignore[attr-defined]
         end_seconds = total_beats * seconds_per_beat
-        decoders = [EventDecoder() for _ in range(count)]
+        # Generated notes inherit the primer's last velocity until the model sets a new one.
+        velocity = velocity_after(continuation.history[0])  # type: ignore[attr-defined]
+        decoders = [EventDecoder(velocity=velocity) for _ in range(count)]
         pending: list[list[Note]] = [[] for _ in range(count)]
         sent_bar = [0] * count
         names = ["notes"] if count == 1 else [f"notes-{i + 1}" for i in range(count)]

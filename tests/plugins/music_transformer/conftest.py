@@ -55,7 +55,9 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     batch = _scale_sequences(14)
     for _ in range(80):
         logits = model(batch[:, :-1])
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, VOCAB_SIZE), batch[:, 1:].reshape(-1))
+        loss = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, VOCAB_SIZE), batch[:, 1:].reshape(-1)
+        )
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()

@@ -20,6 +20,7 @@ from plugins.music_transformer.events import (
     encode,
     quantize,
     style_token,
+    velocity_after,
     velocity_bin,
 )
 
@@ -96,3 +97,9 @@ def test_decoder_counts_impossible_and_unclosed_events() -> None:
     assert decoded.notes == [TimedNote(61, 64, 0.0, 0.1)]
     clean = decode(encode(_random_notes(9)))
     assert clean.stats.well_formed and clean.stats.note_ons == 200
+
+
+def test_velocity_after_reads_the_last_velocity_token() -> None:
+    tokens = encode([TimedNote(60, 100, 0.0, 0.5), TimedNote(62, 40, 0.5, 0.5)])
+    assert velocity_bin(velocity_after(tokens)) == velocity_bin(40)
+    assert velocity_after([NOTE_ON + 60]) == 64

@@ -66,7 +66,9 @@ def test_relative_and_absolute_models_have_the_same_size_up_to_positions() -> No
     n_rel = sum(p.numel() for p in relative.parameters())
     n_abs = sum(p.numel() for p in absolute.parameters())
     # relative: one (max_len, head) table per layer and head; absolute: one (max_len, d) table
-    assert n_rel - TINY.n_layers * TINY.max_len * TINY.d_model == n_abs - TINY.max_len * TINY.d_model
+    assert (
+        n_rel - TINY.n_layers * TINY.max_len * TINY.d_model == n_abs - TINY.max_len * TINY.d_model
+    )
 
 
 def test_model_refuses_sequences_longer_than_its_window(tiny_model: MusicTransformer) -> None:
@@ -114,3 +116,9 @@ def test_sampling_never_emits_pad_end_or_style_and_honours_top_k_and_top_p() -> 
         assert tokens <= allowed and tokens
     free = set(sample_next(logits, SamplingSettings(), generator).tolist())
     assert not free & {PAD, END, STYLE}
+
+
+def test_an_abandoned_stream_leaves_autograd_alone(tiny_model: MusicTransformer) -> None:
+    stream = Continuation(tiny_model, [style_token("any")], 1, SamplingSettings(), 0).stream()
+    next(stream)
+    assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()

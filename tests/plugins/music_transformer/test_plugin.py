@@ -57,8 +57,12 @@ def test_continuation_streams_notes_within_the_requested_bars(
     tmp_path: Path, tiny_checkpoint: Path
 ) -> None:
     events = _request(
-        tmp_path, tiny_checkpoint, signature=(3, 4),
-        inputs={"primer": PRIMER}, options={"bars": 2, "temperature": 1.2}, seed=1,
+        tmp_path,
+        tiny_checkpoint,
+        signature=(3, 4),
+        inputs={"primer": PRIMER},
+        options={"bars": 2, "temperature": 1.2},
+        seed=1,
     )
     outputs = [e.output for e in events if isinstance(e, OutputEvent)]
     assert len(outputs) > 2  # streamed, not one batch at the end
@@ -74,8 +78,9 @@ def test_continuation_streams_notes_within_the_requested_bars(
 def test_same_seed_same_notes_other_seed_other_notes(tmp_path: Path, tiny_checkpoint: Path) -> None:
     def run(seed: int) -> list[Note]:
         return _notes(
-            _request(tmp_path, tiny_checkpoint, inputs={"primer": PRIMER},
-                     options={"bars": 1}, seed=seed)
+            _request(
+                tmp_path, tiny_checkpoint, inputs={"primer": PRIMER}, options={"bars": 1}, seed=seed
+            )
         )
 
     assert run(5) == run(5)
@@ -89,8 +94,11 @@ def test_midi_file_primer_variations_and_quantisation(
     path.parent.mkdir(parents=True)
     write_smf(path, [Note(62, 80, i * 0.5, 0.5) for i in range(8)], tempo=120.0)
     events = _request(
-        tmp_path, tiny_checkpoint, inputs={"primer": str(path)},
-        options={"bars": 1, "variations": 2, "quantize": "1/8", "chunk": "bar"}, seed=2,
+        tmp_path,
+        tiny_checkpoint,
+        inputs={"primer": str(path)},
+        options={"bars": 1, "variations": 2, "quantize": "1/8", "chunk": "bar"},
+        seed=2,
     )
     names = {e.output.name for e in events if isinstance(e, OutputEvent)}
     assert names == {"notes-1", "notes-2"}
@@ -110,9 +118,14 @@ def test_long_primer_is_cut_from_the_start_and_the_reply_says_so(
     tmp_path: Path, tiny_checkpoint: Path
 ) -> None:
     long_primer = [x for i in range(40) for x in (60 + i % 12, 90, i * 0.5, 0.5)]
-    events = _request(tmp_path, tiny_checkpoint, inputs={"primer": long_primer},
-                      options={"bars": 1}, seed=0)
-    warnings = [e.output for e in events if isinstance(e, OutputEvent) and e.output.name == "primer-truncated"]
+    events = _request(
+        tmp_path, tiny_checkpoint, inputs={"primer": long_primer}, options={"bars": 1}, seed=0
+    )
+    warnings = [
+        e.output
+        for e in events
+        if isinstance(e, OutputEvent) and e.output.name == "primer-truncated"
+    ]
     assert len(warnings) == 1
     assert warnings[0].data["primer_events"] > warnings[0].data["kept_events"] > 0
     assert "last" in warnings[0].data["message"]
@@ -124,8 +137,18 @@ def test_long_primer_is_cut_from_the_start_and_the_reply_says_so(
         ({"inputs": {"primer": []}}, ErrorCode.BAD_INPUT, "primer", "needs input"),
         ({"inputs": {"primer": [200, 90, 0, 1]}}, ErrorCode.BAD_INPUT, "primer", "pitch"),
         ({"inputs": {"primer": PRIMER}, "options": {"bars": 0}}, ErrorCode.BAD_OPTION, "bars", "1"),
-        ({"inputs": {"primer": PRIMER}, "options": {"bars": 99}}, ErrorCode.BAD_OPTION, "bars", "32"),
-        ({"inputs": {"primer": PRIMER}, "options": {"style": "jazz"}}, ErrorCode.BAD_OPTION, "style", "bach"),
+        (
+            {"inputs": {"primer": PRIMER}, "options": {"bars": 99}},
+            ErrorCode.BAD_OPTION,
+            "bars",
+            "32",
+        ),
+        (
+            {"inputs": {"primer": PRIMER}, "options": {"style": "jazz"}},
+            ErrorCode.BAD_OPTION,
+            "style",
+            "bach",
+        ),
     ],
 )
 def test_bad_requests_get_errors_naming_the_problem(
