@@ -55,12 +55,48 @@ class Song:
 VOICE_PROGRAMS = (52, 53, 54, 85)  # choir aahs, voice oohs, synth voice, lead 6 (voice)
 BASS_PROGRAMS = (32, 33, 34, 35, 36, 37, 38, 39, 43)  # acoustic..synth basses, contrabass
 OTHER_PROGRAMS = (
-    0, 1, 2, 4, 5, 6, 7,  # pianos, e-pianos, harpsichord, clavinet
-    11, 12, 16, 17, 19,  # vibraphone, marimba, organs
-    24, 25, 26, 27, 29,  # guitars
-    40, 41, 42, 46, 48, 49, 50,  # strings, harp, ensembles
-    56, 57, 60, 61, 64, 65, 68, 70, 71,  # brass, reeds
-    73, 74, 80, 81, 88, 89, 90, 91, 94,  # flutes, synth leads and pads
+    0,
+    1,
+    2,
+    4,
+    5,
+    6,
+    7,  # pianos, e-pianos, harpsichord, clavinet
+    11,
+    12,
+    16,
+    17,
+    19,  # vibraphone, marimba, organs
+    24,
+    25,
+    26,
+    27,
+    29,  # guitars
+    40,
+    41,
+    42,
+    46,
+    48,
+    49,
+    50,  # strings, harp, ensembles
+    56,
+    57,
+    60,
+    61,
+    64,
+    65,
+    68,
+    70,
+    71,  # brass, reeds
+    73,
+    74,
+    80,
+    81,
+    88,
+    89,
+    90,
+    91,
+    94,  # flutes, synth leads and pads
 )
 COMP_PROGRAMS = (0, 1, 4, 5, 16, 24, 25, 27, 48, 88, 89)
 DRUM_KITS = (0, 8, 16, 24, 25, 32, 40)  # standard, room, power, electronic, 808, jazz, brush
@@ -95,7 +131,10 @@ def chorale_voices(path: Path) -> tuple[list[list[Event]], float]:
 
 
 def arrange(
-    name: str, voices: list[list[Event]], beats_per_bar: float, rng: np.random.Generator,
+    name: str,
+    voices: list[list[Event]],
+    beats_per_bar: float,
+    rng: np.random.Generator,
     max_seconds: float = 24.0,
 ) -> Song:
     """A random band arrangement of the four voices."""
@@ -117,30 +156,55 @@ def arrange(
     song = Song(name, tempo, beats)
     # vocals: the melody, sometimes an octave down (a lower voice), with vibrato
     octave = -12 if rng.random() < 0.35 else 0
-    song.parts.append(Part(
-        "vocals", int(rng.choice(VOICE_PROGRAMS)),
-        shifted(soprano, transpose + octave, int(rng.integers(75, 115))),
-        reverb=int(rng.integers(10, 90)), vibrato_cents=float(rng.uniform(0, 45)),
-        vibrato_hz=float(rng.uniform(4.5, 6.5)),
-    ))
+    song.parts.append(
+        Part(
+            "vocals",
+            int(rng.choice(VOICE_PROGRAMS)),
+            shifted(soprano, transpose + octave, int(rng.integers(75, 115))),
+            reverb=int(rng.integers(10, 90)),
+            vibrato_cents=float(rng.uniform(0, 45)),
+            vibrato_hz=float(rng.uniform(4.5, 6.5)),
+        )
+    )
     # bass: the bass voice an octave down, as written, pulsed, or root-fifth
     bass_events = shifted(bass, transpose - 12, int(rng.integers(80, 120)))
     style = rng.choice(["written", "pulse", "root_fifth"])
-    song.parts.append(Part("bass", int(rng.choice(BASS_PROGRAMS)),
-                           _bass_rhythm(bass_events, str(style), rng),
-                           reverb=int(rng.integers(0, 40))))
+    song.parts.append(
+        Part(
+            "bass",
+            int(rng.choice(BASS_PROGRAMS)),
+            _bass_rhythm(bass_events, str(style), rng),
+            reverb=int(rng.integers(0, 40)),
+        )
+    )
     # other: alto and tenor on two instruments, often a comping instrument as well
     for voice in (alto, tenor):
-        song.parts.append(Part("other", int(rng.choice(OTHER_PROGRAMS)),
-                               shifted(voice, transpose, int(rng.integers(60, 105))),
-                               reverb=int(rng.integers(10, 90))))
+        song.parts.append(
+            Part(
+                "other",
+                int(rng.choice(OTHER_PROGRAMS)),
+                shifted(voice, transpose, int(rng.integers(60, 105))),
+                reverb=int(rng.integers(10, 90)),
+            )
+        )
     if rng.random() < 0.6:
-        song.parts.append(Part("other", int(rng.choice(COMP_PROGRAMS)),
-                               _comping([shifted(v, transpose, 70) for v in voices], beats, rng),
-                               reverb=int(rng.integers(10, 90))))
-    song.parts.append(Part("drums", int(rng.choice(DRUM_KITS)),
-                           drum_pattern(beats, beats_per_bar, rng), drums=True,
-                           reverb=int(rng.integers(0, 60))))
+        song.parts.append(
+            Part(
+                "other",
+                int(rng.choice(COMP_PROGRAMS)),
+                _comping([shifted(v, transpose, 70) for v in voices], beats, rng),
+                reverb=int(rng.integers(10, 90)),
+            )
+        )
+    song.parts.append(
+        Part(
+            "drums",
+            int(rng.choice(DRUM_KITS)),
+            drum_pattern(beats, beats_per_bar, rng),
+            drums=True,
+            reverb=int(rng.integers(0, 60)),
+        )
+    )
     # Mix: random stem levels, and sometimes a stem is absent so the model learns silence.
     for stem in STEMS:
         song.gains_db[stem] = float(rng.uniform(-9, 3))
@@ -178,7 +242,7 @@ def _comping(voices: list[list[Event]], beats: float, rng: np.random.Generator) 
         rhythm = [(0.0, 2.0)]
     span = max(r[0] + r[1] for r in rhythm)
     span = 2.0 if span <= 2.0 else span
-    out = []
+    out: list[Event] = []
     bar = 0.0
     while bar < beats:
         for offset, length in rhythm:
@@ -195,8 +259,11 @@ def _comping(voices: list[list[Event]], beats: float, rng: np.random.Generator) 
 def drum_pattern(beats: float, beats_per_bar: float, rng: np.random.Generator) -> list[Event]:
     """A drum-kit groove at the song's tempo with crashes on phrase starts and tom fills."""
     triple = abs(beats_per_bar - 3.0) < 1e-6
-    style = "waltz" if triple and rng.random() < 0.7 else str(
-        rng.choice(["rock", "sixteenth", "halftime", "ride", "four_floor"]))
+    style = (
+        "waltz"
+        if triple and rng.random() < 0.7
+        else str(rng.choice(["rock", "sixteenth", "halftime", "ride", "four_floor"]))
+    )
     hits: list[tuple[float, int, int]] = []  # (beat in bar, key, velocity)
     bar_len = beats_per_bar
     if style == "waltz":
@@ -205,7 +272,8 @@ def drum_pattern(beats: float, beats_per_bar: float, rng: np.random.Generator) -
     else:
         hat = RIDE if style == "ride" else HAT
         sub = 0.25 if style == "sixteenth" else 0.5
-        hits += [(b * sub, hat, 70 if (b * sub) % 1 == 0 else 50) for b in range(int(bar_len / sub))]
+        steps = int(bar_len / sub)
+        hits += [(b * sub, hat, 70 if (b * sub) % 1 == 0 else 50) for b in range(steps)]
         if style == "halftime":
             hits += [(0, KICK, 105), (2, SNARE, 100)]
         elif style == "four_floor":
@@ -214,8 +282,9 @@ def drum_pattern(beats: float, beats_per_bar: float, rng: np.random.Generator) -
             hits += [(b, CLAP, 95) for b in range(1, int(bar_len), 2)]
         else:
             hits += [(b, KICK, 105) for b in range(0, int(bar_len), 2)]
-            hits += [(b, SNARE if rng.random() < 0.8 else SNARE2, 100)
-                     for b in range(1, int(bar_len), 2)]
+            hits += [
+                (b, SNARE if rng.random() < 0.8 else SNARE2, 100) for b in range(1, int(bar_len), 2)
+            ]
             if style == "sixteenth":
                 hits.append((1.5, KICK, 85))
     phrase = int(rng.choice([4, 8]))

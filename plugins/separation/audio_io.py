@@ -35,19 +35,24 @@ def check_audio(path: Path, field: str = "audio", max_seconds: float = MAX_SECON
     try:
         info = soundfile.info(str(path))
     except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
-        raise BadInput(field, f"is not a readable audio file ({path.name}: {exc}); "
-                              "send WAV, FLAC, AIFF or OGG") from None
+        raise BadInput(
+            field, f"is not a readable audio file ({path.name}: {exc}); send WAV, FLAC, AIFF or OGG"
+        ) from None
     if info.frames <= 0:
         raise BadInput(field, f"is empty ({path.name} has no samples)")
     if not MIN_RATE <= info.samplerate <= MAX_RATE:
-        raise BadInput(field, f"has a sample rate of {info.samplerate} Hz; "
-                              f"use {MIN_RATE} to {MAX_RATE} Hz")
+        raise BadInput(
+            field, f"has a sample rate of {info.samplerate} Hz; use {MIN_RATE} to {MAX_RATE} Hz"
+        )
     if info.channels not in (1, 2):
         raise BadInput(field, f"has {info.channels} channels; send mono or stereo")
     seconds = info.frames / info.samplerate
     if seconds > max_seconds:
-        raise BadInput(field, f"is {seconds:.0f} s long; the limit is {max_seconds:.0f} s "
-                              "(split it into shorter files)")
+        raise BadInput(
+            field,
+            f"is {seconds:.0f} s long; the limit is {max_seconds:.0f} s "
+            "(split it into shorter files)",
+        )
     if seconds * info.samplerate < 1024:
         raise BadInput(field, f"is too short ({info.frames} samples); send at least 1024")
     result = AudioInfo(path, int(info.samplerate), int(info.frames), int(info.channels))
@@ -65,8 +70,11 @@ def _check_not_silent(info: AudioInfo, field: str) -> None:
                     return
     except soundfile.LibsndfileError as exc:
         raise BadInput(field, f"could not be decoded ({info.path.name}: {exc})") from None
-    raise BadInput(field, f"is silent (peak below {20 * np.log10(SILENCE_PEAK):.0f} dBFS); "
-                          "there is nothing to separate")
+    raise BadInput(
+        field,
+        f"is silent (peak below {20 * np.log10(SILENCE_PEAK):.0f} dBFS); "
+        "there is nothing to separate",
+    )
 
 
 def read_span(f: soundfile.SoundFile, start: int, stop: int) -> np.ndarray:
@@ -76,5 +84,5 @@ def read_span(f: soundfile.SoundFile, start: int, stop: int) -> np.ndarray:
     lo, hi = max(0, start), min(frames, stop)
     if hi > lo:
         f.seek(lo)
-        out[lo - start:hi - start] = f.read(hi - lo, dtype="float32", always_2d=True)
+        out[lo - start : hi - start] = f.read(hi - lo, dtype="float32", always_2d=True)
     return out

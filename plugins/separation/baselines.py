@@ -39,8 +39,12 @@ def hpss(mixture: np.ndarray, rate: int, kernel: int = 17) -> np.ndarray:
     n_fft, _ = stft_size(rate)
     hz = torch.arange(spec.shape[1], dtype=torch.float32) * rate / n_fft
     low = (hz < BASS_CUTOFF_HZ).float()[None, :, None]
-    masks = {"drums": p_mask, "bass": h_mask * low, "vocals": h_mask * (1 - low),
-             "other": h_mask * (1 - low)}
+    masks = {
+        "drums": p_mask,
+        "bass": h_mask * low,
+        "vocals": h_mask * (1 - low),
+        "other": h_mask * (1 - low),
+    }
     stacked = torch.stack([masks[name] for name in STEMS])
     out = inverse(stacked * spec[None], rate, mixture.shape[0])
     return out.permute(0, 2, 1).numpy()

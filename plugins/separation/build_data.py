@@ -3,10 +3,10 @@ rendered with FluidSynth, split by piece into train / val / test with a held-out
 
     python -m plugins.separation.build_data [--out data/separation] [--workers 2]
 
-Train and val songs are stored at the internal rate (11.025 kHz), mono (the network's input) float16 arrays shaped
-(4 stems, samples); test songs as 44.1 kHz stereo float WAVs, one per stem plus the mixture, so
-evaluation runs the full pipeline at a real input rate. The split lives in `data_split.json`
-next to this file (committed): the same pieces and seeds every time.
+Train and val songs are stored at the internal rate (11.025 kHz), mono (the network's input),
+as float16 arrays shaped (4 stems, samples); test songs as 44.1 kHz stereo float WAVs, one per
+stem plus the mixture, so evaluation runs the full pipeline at a real input rate. The split
+lives in `data_split.json` next to this file (committed): the same pieces and seeds every time.
 """
 
 from __future__ import annotations
@@ -48,16 +48,22 @@ class RenderTask:
 def _chorale_paths() -> dict[str, Path]:
     from music21 import corpus
 
-    return {Path(p).stem: Path(p) for p in corpus.getComposer("bach")
-            if str(p).endswith((".mxl", ".xml", ".krn"))}
+    return {
+        Path(p).stem: Path(p)
+        for p in corpus.getComposer("bach")
+        if str(p).endswith((".mxl", ".xml", ".krn"))
+    }
 
 
 def make_split(pieces: Sequence[str], seed: int = 20181) -> dict[str, list[str]]:
     names = sorted(pieces)
     order = np.random.default_rng(seed).permutation(len(names))
     shuffled = [names[i] for i in order]
-    return {"test": sorted(shuffled[:N_TEST]), "val": sorted(shuffled[N_TEST:N_TEST + N_VAL]),
-            "train": sorted(shuffled[N_TEST + N_VAL:])}
+    return {
+        "test": sorted(shuffled[:N_TEST]),
+        "val": sorted(shuffled[N_TEST : N_TEST + N_VAL]),
+        "train": sorted(shuffled[N_TEST + N_VAL :]),
+    }
 
 
 def load_split() -> dict[str, list[str]]:
@@ -90,8 +96,9 @@ def tasks(split: dict[str, list[str]], max_seconds: float = 12.0) -> list[Render
         out.append(RenderTask("val", piece, sf, _seed("val", piece), INTERNAL_RATE, max_seconds))
     for i, piece in enumerate(split["train"]):
         sf = TRAIN_SOUNDFONTS[i % 2]
-        out.append(RenderTask("train", piece, sf, _seed("train", piece, sf), INTERNAL_RATE,
-                              max_seconds))
+        out.append(
+            RenderTask("train", piece, sf, _seed("train", piece, sf), INTERNAL_RATE, max_seconds)
+        )
     for i, piece in enumerate(split["test"]):
         # half the test set on a soundfont never heard in training, half on the training ones
         sf = HELD_OUT_SOUNDFONT if i % 2 == 0 else TRAIN_SOUNDFONTS[(i // 2) % 2]
@@ -115,8 +122,9 @@ def _render(job: tuple[RenderTask, Path]) -> dict[str, object]:
         voices, beats_per_bar = chorale_voices(_PATHS[task.piece])
     except (ValueError, KeyError) as exc:
         return {"name": task.name, "split": task.split, "skipped": str(exc)}
-    song = arrange(task.name, voices, beats_per_bar, np.random.default_rng(task.seed),
-                   task.max_seconds)
+    song = arrange(
+        task.name, voices, beats_per_bar, np.random.default_rng(task.seed), task.max_seconds
+    )
     key = (task.soundfont, task.rate)
     if key not in _RENDERERS:
         _RENDERERS[key] = SoundfontRenderer(soundfont_path(task.soundfont), task.rate)
@@ -139,10 +147,15 @@ def _render(job: tuple[RenderTask, Path]) -> dict[str, object]:
         folder.mkdir(parents=True, exist_ok=True)
         mono = np.stack([stems[s].mean(axis=1) for s in STEMS]).astype(np.float16)
         np.save(folder / f"{task.name}.npy", mono)
-    return {"name": task.name, "split": task.split, "soundfont": task.soundfont,
-            "tempo": round(song.tempo, 2), "seconds": round(song.seconds, 2),
-            "programs": {p.stem + str(i): p.program for i, p in enumerate(song.parts)},
-            "gains_db": song.gains_db}
+    return {
+        "name": task.name,
+        "split": task.split,
+        "soundfont": task.soundfont,
+        "tempo": round(song.tempo, 2),
+        "seconds": round(song.seconds, 2),
+        "programs": {p.stem + str(i): p.program for i, p in enumerate(song.parts)},
+        "gains_db": song.gains_db,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -159,16 +172,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     jobs = [(t, args.out) for t in todo]
     index = []
-    with multiprocessing.get_context("fork").Pool(args.workers, initializer=os.nice,
-                                                  initargs=(5,)) as pool:
-        for info in tqdm(pool.imap_unordered(_render, jobs, chunksize=1), total=len(jobs),
-                         desc="rendering songs", file=sys.stderr):
+    with multiprocessing.get_context("fork").Pool(
+        args.workers, initializer=os.nice, initargs=(5,)
+    ) as pool:
+        for info in tqdm(
+            pool.imap_unordered(_render, jobs, chunksize=1),
+            total=len(jobs),
+            desc="rendering songs",
+            file=sys.stderr,
+        ):
             index.append(info)
     index.sort(key=lambda i: (str(i["split"]), str(i["name"])))
     (args.out / "index.json").write_text(json.dumps(index, indent=1, default=str) + "\n")
     skipped = sum(1 for i in index if "skipped" in i)
-    print(f"rendered {len(index) - skipped} songs, skipped {skipped} (not 4 voices)",
-          file=sys.stderr)
+    print(
+        f"rendered {len(index) - skipped} songs, skipped {skipped} (not 4 voices)", file=sys.stderr
+    )
     return 0
 
 

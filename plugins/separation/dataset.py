@@ -28,8 +28,14 @@ def load_songs(folder: Path) -> dict[str, np.ndarray]:
 class ExampleSampler:
     """Draws batches of (mixture, stems) excerpts `frames` STFT frames long."""
 
-    def __init__(self, songs: dict[str, np.ndarray], frames: int, seed: int = 0,
-                 remix: float = 0.5, gain_db: float = 6.0) -> None:
+    def __init__(
+        self,
+        songs: dict[str, np.ndarray],
+        frames: int,
+        seed: int = 0,
+        remix: float = 0.5,
+        gain_db: float = 6.0,
+    ) -> None:
         self.songs = [s for s in songs.values() if s.shape[1] > frames * HOP]
         if not self.songs:
             raise ValueError(f"no song is longer than {frames * HOP} samples")
@@ -40,7 +46,7 @@ class ExampleSampler:
 
     def _excerpt(self, song: np.ndarray, stem: int) -> np.ndarray:
         start = int(self.rng.integers(0, song.shape[1] - self.length))
-        return song[stem, start:start + self.length].astype(np.float32)
+        return song[stem, start : start + self.length].astype(np.float32)
 
     def batch(self, size: int) -> tuple[torch.Tensor, torch.Tensor]:
         """(size, samples) mixtures and (size, stems, samples) targets."""
@@ -52,7 +58,7 @@ class ExampleSampler:
                 if self.rng.random() < self.remix:
                     audio = self._excerpt(self.songs[int(self.rng.integers(len(self.songs)))], s)
                 else:
-                    audio = base[s, start:start + self.length].astype(np.float32)
+                    audio = base[s, start : start + self.length].astype(np.float32)
                 gain = 10 ** (self.rng.uniform(-self.gain_db, self.gain_db) / 20)
                 stems[b, s] = audio * gain
         targets = torch.from_numpy(stems)

@@ -31,13 +31,14 @@ Method = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
 
 def load_track(folder: Path) -> tuple[np.ndarray, np.ndarray, int]:
     mixture, rate = soundfile.read(folder / "mixture.wav", dtype="float32", always_2d=True)
-    stems = np.stack([soundfile.read(folder / f"{s}.wav", dtype="float32", always_2d=True)[0]
-                      for s in STEMS])
+    stems = np.stack(
+        [soundfile.read(folder / f"{s}.wav", dtype="float32", always_2d=True)[0] for s in STEMS]
+    )
     return mixture, stems, int(rate)
 
 
-def summarise(scores: dict[str, dict[str, list[float]]]) -> dict[str, object]:
-    out: dict[str, object] = {}
+def summarise(scores: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
     for method, per_stem in scores.items():
         medians = {s: round(float(np.median(v)), 2) for s, v in per_stem.items() if v}
         medians["mean"] = round(float(np.mean(list(medians.values()))), 2)
@@ -49,10 +50,17 @@ def main(argv: Sequence[str] = ()) -> int:
     parser = argparse.ArgumentParser(prog="dawhost eval separation", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print JSON (the only format)")
     parser.add_argument("--data", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--checkpoint", type=Path, action="append",
-                        help="checkpoint(s) to score (default: the committed one)")
-    parser.add_argument("--wiener", action="store_true",
-                        help="also score the first checkpoint with Wiener filtering")
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        action="append",
+        help="checkpoint(s) to score (default: the committed one)",
+    )
+    parser.add_argument(
+        "--wiener",
+        action="store_true",
+        help="also score the first checkpoint with Wiener filtering",
+    )
     parser.add_argument("--limit", type=int, default=0, help="score only the first N tracks")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(list(argv))
@@ -63,8 +71,11 @@ def main(argv: Sequence[str] = ()) -> int:
     if args.limit:
         folders = folders[: args.limit]
     if not folders:
-        print(f"no test songs in {args.data / 'test'}; run python -m "
-              "plugins.separation.build_data first", file=sys.stderr)
+        print(
+            f"no test songs in {args.data / 'test'}; run python -m "
+            "plugins.separation.build_data first",
+            file=sys.stderr,
+        )
         return 2
     methods: dict[str, Method] = {}
     records: dict[str, object] = {}
@@ -72,21 +83,23 @@ def main(argv: Sequence[str] = ()) -> int:
         network, record = load_checkpoint(path)
         name = str(record.get("variant", path.stem))
         name = name if name not in methods else f"{name}-{i}"
-        records[name] = {"checkpoint": str(path), "steps": record.get("step"),
-                         "train_minutes": record.get("minutes"),
-                         "parameters": sum(p.numel() for p in network.parameters())}
-        separator = Separator(network)
-        methods[name] = lambda mix, _stems, rate, s=separator: s.separate(mix, rate)
+        records[name] = {
+            "checkpoint": str(path),
+            "steps": record.get("step"),
+            "train_minutes": record.get("minutes"),
+            "parameters": sum(p.numel() for p in network.parameters()),
+        }
+        methods[name] = _model_method(Separator(network))
         if args.wiener and i == 0:
-            wiener = Separator(network, wiener_iterations=1)
-            methods[f"{name}+wiener"] = lambda mix, _stems, rate, s=wiener: s.separate(mix, rate)
-    methods["oracle_irm"] = lambda _mix, stems, rate: oracle_irm(stems, rate)
-    methods["hpss"] = lambda mix, _stems, rate: hpss(mix, rate)
+            methods[f"{name}+wiener"] = _model_method(Separator(network, wiener_iterations=1))
+    methods["oracle_irm"] = _oracle
+    methods["hpss"] = _hpss
 
-    groups = {"all": folders,
-              "held_out_soundfont": [f for f in folders if HELD_OUT_SOUNDFONT[:-4] in f.name],
-              "training_soundfonts": [f for f in folders if HELD_OUT_SOUNDFONT[:-4] not in f.name]}
-    scores = {m: {s: [] for s in STEMS} for m in methods}
+    groups = {
+        "all": folders,
+        "held_out_soundfont": [f for f in folders if HELD_OUT_SOUNDFONT[:-4] in f.name],
+        "training_soundfonts": [f for f in folders if HELD_OUT_SOUNDFONT[:-4] not in f.name],
+    }
     by_track: dict[str, dict[str, dict[str, float | None]]] = {}
     seconds = {m: 0.0 for m in methods}
     audio_seconds = 0.0
@@ -98,37 +111,43 @@ def main(argv: Sequence[str] = ()) -> int:
             start = time.perf_counter()
             estimates = run(mixture, stems, rate)
             seconds[method] += time.perf_counter() - start
-            track_scores = {}
+            track_scores: dict[str, float | None] = {}
             for i, stem in enumerate(STEMS):
                 value = framewise_sdr(stems[i], estimates[i], rate)
                 track_scores[stem] = None if value is None else round(value, 2)
-                if value is not None:
-                    scores[method][stem].append(value)
             by_track[folder.name][method] = track_scores
-        print(f"{folder.name}: " + ", ".join(
-            f"{m} {np.mean([v for v in t.values() if v is not None]):.1f}"
-            for m, t in by_track[folder.name].items()), file=sys.stderr)
+        print(
+            f"{folder.name}: "
+            + ", ".join(
+                f"{m} {np.mean([v for v in t.values() if v is not None]):.1f}"
+                for m, t in by_track[folder.name].items()
+            ),
+            file=sys.stderr,
+        )
 
-    def group_scores(names: list[Path]) -> dict[str, object]:
-        picked = {m: {s: [by_track[f.name][m][s] for f in names
-                          if by_track[f.name][m][s] is not None] for s in STEMS}
-                  for m in methods}
-        return summarise(picked)  # type: ignore[arg-type]
+    def group_scores(names: list[Path]) -> dict[str, dict[str, float]]:
+        picked: dict[str, dict[str, list[float]]] = {
+            m: {s: [v for f in names if (v := by_track[f.name][m][s]) is not None] for s in STEMS}
+            for m in methods
+        }
+        return summarise(picked)
 
     summary = {g: group_scores(names) for g, names in groups.items() if names}
     main_method = next(iter(methods))
     overall = summary["all"]
-    assert isinstance(overall, dict)
     model_mean = overall[main_method]["mean"]
     report = {
         "task": "separation",
         "metric": "SDR in dB (BSS Eval via fast_bss_eval, 512-tap filter; median over 1 s "
-                  "frames, then median over tracks); stems absent from a track are skipped",
-        "test_set": {"tracks": len(folders), "seconds": round(audio_seconds, 1),
-                     "rate_hz": _rate_of(folders),
-                     "held_out_soundfont": HELD_OUT_SOUNDFONT,
-                     "held_out_soundfont_tracks": len(groups["held_out_soundfont"]),
-                     "split_file": str(SPLIT_FILE.name)},
+        "frames, then median over tracks); stems absent from a track are skipped",
+        "test_set": {
+            "tracks": len(folders),
+            "seconds": round(audio_seconds, 1),
+            "rate_hz": _rate_of(folders),
+            "held_out_soundfont": HELD_OUT_SOUNDFONT,
+            "held_out_soundfont_tracks": len(groups["held_out_soundfont"]),
+            "split_file": str(SPLIT_FILE.name),
+        },
         "internal_rate_hz": INTERNAL_RATE,
         "models": records,
         "sdr_db": summary,
@@ -136,16 +155,33 @@ def main(argv: Sequence[str] = ()) -> int:
             "model": main_method,
             "gap_to_oracle_irm_db": round(overall["oracle_irm"]["mean"] - model_mean, 2),
             "within_3db_of_oracle": bool(overall["oracle_irm"]["mean"] - model_mean <= 3.0),
-            "drums_minus_hpss_db": round(overall[main_method]["drums"]
-                                         - overall["hpss"]["drums"], 2),
-            "drums_3db_above_hpss": bool(overall[main_method]["drums"]
-                                         - overall["hpss"]["drums"] >= 3.0),
+            "drums_minus_hpss_db": round(
+                overall[main_method]["drums"] - overall["hpss"]["drums"], 2
+            ),
+            "drums_3db_above_hpss": bool(
+                overall[main_method]["drums"] - overall["hpss"]["drums"] >= 3.0
+            ),
         },
         "seconds_per_audio_second": {m: round(s / audio_seconds, 4) for m, s in seconds.items()},
         "per_track": by_track,
     }
     print(json.dumps(report, indent=1))
     return 0
+
+
+def _model_method(separator: Separator) -> Method:
+    def run(mixture: np.ndarray, _stems: np.ndarray, rate: int) -> np.ndarray:
+        return separator.separate(mixture, rate)
+
+    return run
+
+
+def _oracle(_mixture: np.ndarray, stems: np.ndarray, rate: int) -> np.ndarray:
+    return oracle_irm(stems, rate)
+
+
+def _hpss(mixture: np.ndarray, _stems: np.ndarray, rate: int) -> np.ndarray:
+    return hpss(mixture, rate)
 
 
 def _rate_of(folders: list[Path]) -> int:

@@ -11,8 +11,9 @@ import numpy as np
 SILENT_FRAME = 1e-6  # mean power below which a reference frame is silent (-60 dBFS)
 
 
-def framewise_sdr(reference: np.ndarray, estimate: np.ndarray, rate: int,
-                  frame_seconds: float = 1.0) -> float | None:
+def framewise_sdr(
+    reference: np.ndarray, estimate: np.ndarray, rate: int, frame_seconds: float = 1.0
+) -> float | None:
     """(frames, ch) reference and estimate of one stem -> median SDR over 1 s frames in dB;
     None when every frame of the reference is silent (the stem is absent from the track)."""
     import fast_bss_eval

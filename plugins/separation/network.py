@@ -39,8 +39,11 @@ class DenseBlock(nn.Module):
     def __init__(self, in_channels: int, growth: int, layers: int) -> None:
         super().__init__()
         self.layers = nn.ModuleList(
-            nn.Sequential(nn.BatchNorm2d(in_channels + i * growth), nn.ReLU(inplace=True),
-                          nn.Conv2d(in_channels + i * growth, growth, 3, padding=1, bias=False))
+            nn.Sequential(
+                nn.BatchNorm2d(in_channels + i * growth),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(in_channels + i * growth, growth, 3, padding=1, bias=False),
+            )
             for i in range(layers)
         )
         self.out_channels = in_channels + layers * growth
@@ -57,8 +60,9 @@ class BottleneckLSTM(nn.Module):
 
     def __init__(self, channels: int, bins: int, hidden: int) -> None:
         super().__init__()
-        self.squeeze = nn.Sequential(nn.BatchNorm2d(channels), nn.ReLU(inplace=True),
-                                     nn.Conv2d(channels, 1, 1))
+        self.squeeze = nn.Sequential(
+            nn.BatchNorm2d(channels), nn.ReLU(inplace=True), nn.Conv2d(channels, 1, 1)
+        )
         self.lstm = nn.LSTM(bins, hidden, batch_first=True, bidirectional=True)
         self.expand = nn.Linear(2 * hidden, bins)
         self.out_channels = channels + 1
@@ -85,14 +89,22 @@ class MDenseNet(nn.Module):
             self.down_blocks.append(block)
             skips.append(block.out_channels)
             half = block.out_channels // 2  # compression in the transition, as in DenseNet-BC
-            self.downs.append(nn.Sequential(nn.BatchNorm2d(block.out_channels), nn.ReLU(True),
-                                            nn.Conv2d(block.out_channels, half, 1, bias=False),
-                                            nn.AvgPool2d(2)))
+            self.downs.append(
+                nn.Sequential(
+                    nn.BatchNorm2d(block.out_channels),
+                    nn.ReLU(True),
+                    nn.Conv2d(block.out_channels, half, 1, bias=False),
+                    nn.AvgPool2d(2),
+                )
+            )
             channels = half
         self.bottom = DenseBlock(channels, g, n)
         channels = self.bottom.out_channels
-        self.lstm = (BottleneckLSTM(channels, bins >> config.depth, config.lstm_hidden)
-                     if lstm and config.lstm_hidden > 0 else None)
+        self.lstm = (
+            BottleneckLSTM(channels, bins >> config.depth, config.lstm_hidden)
+            if lstm and config.lstm_hidden > 0
+            else None
+        )
         if self.lstm is not None:
             channels = self.lstm.out_channels
         self.ups = nn.ModuleList()
@@ -141,8 +153,11 @@ class MMDenseNet(nn.Module):
         self.high_fit = nn.Conv2d(self.high.out_channels, c, 1)
         self.full_fit = nn.Conv2d(self.full.out_channels, c, 1)
         self.final = DenseBlock(2 * c, config.growth, config.layers)
-        self.head = nn.Sequential(nn.BatchNorm2d(self.final.out_channels), nn.ReLU(True),
-                                  nn.Conv2d(self.final.out_channels, config.sources, 1))
+        self.head = nn.Sequential(
+            nn.BatchNorm2d(self.final.out_channels),
+            nn.ReLU(True),
+            nn.Conv2d(self.final.out_channels, config.sources, 1),
+        )
 
     @property
     def multiple(self) -> int:
@@ -153,8 +168,10 @@ class MMDenseNet(nn.Module):
         x = torch.log1p(magnitude * 10.0) * self.input_scale + self.input_bias
         x = x.unsqueeze(1)
         split = self.config.split_bin
-        bands = torch.cat([self.low_fit(self.low(x[:, :, :split])),
-                           self.high_fit(self.high(x[:, :, split:]))], dim=2)
+        bands = torch.cat(
+            [self.low_fit(self.low(x[:, :, :split])), self.high_fit(self.high(x[:, :, split:]))],
+            dim=2,
+        )
         x = self.final(torch.cat([bands, self.full_fit(self.full(x))], dim=1))
         return torch.softmax(self.head(x), dim=1)
 

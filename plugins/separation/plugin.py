@@ -23,8 +23,11 @@ class StemSeparator(Model):
     model_id = MODEL_ID
     capabilities = frozenset({Capability.SEPARATE_STEMS})
     inputs = (
-        InputSpec("audio", InputKind.AUDIO_FILE,
-                  "a song or loop (WAV, FLAC, AIFF or OGG; any rate; mono or stereo)"),
+        InputSpec(
+            "audio",
+            InputKind.AUDIO_FILE,
+            "a song or loop (WAV, FLAC, AIFF or OGG; any rate; mono or stereo)",
+        ),
     )
     sample_rate = None  # stems come back at the input's rate
     causal = False
@@ -34,10 +37,15 @@ class StemSeparator(Model):
     )
 
     class Options(host.Options):
-        wiener: bool = Field(False, description="Refine the stems with a multichannel Wiener "
-                                                "filter (cleaner stereo, about 2x slower)")
-        trim_to_bars: bool = Field(False, description="Cut the stems to whole bars at the "
-                                                      "transport tempo and time signature")
+        wiener: bool = Field(
+            False,
+            description="Refine the stems with a multichannel Wiener "
+            "filter (cleaner stereo, about 2x slower)",
+        )
+        trim_to_bars: bool = Field(
+            False,
+            description="Cut the stems to whole bars at the transport tempo and time signature",
+        )
 
     def __init__(self) -> None:
         super().__init__()
@@ -68,18 +76,21 @@ class StemSeparator(Model):
 
         assert self.separator is not None and self.wiener_separator is not None
         info = check_audio(Path(job.inputs["audio"]))
+        options = job.options
+        assert isinstance(options, StemSeparator.Options)
         length = info.frames
-        if job.options.trim_to_bars:
+        if options.trim_to_bars:
             length = bars_length(info.frames, info.rate, job.transport)
-        separator = self.wiener_separator if job.options.wiener else self.separator
+        separator = self.wiener_separator if options.wiener else self.separator
         targets = {stem: job.output_path(stem, ".wav") for stem in STEMS}
 
         def progress(done: int, count: int) -> None:
             job.progress(done / count, f"chunk {min(done + 1, count)}/{count}")
 
         separator.separate_file(info.path, targets, length, progress)
-        yield StemsOutput({stem: AudioOutput(info.rate, path=targets[stem], name=stem)
-                           for stem in STEMS})
+        yield StemsOutput(
+            {stem: AudioOutput(info.rate, path=targets[stem], name=stem) for stem in STEMS}
+        )
 
 
 def bars_length(frames: int, rate: int, transport: host.TransportSnapshot) -> int:
@@ -87,9 +98,12 @@ def bars_length(frames: int, rate: int, transport: host.TransportSnapshot) -> in
     bar_seconds = transport.beats_per_bar * transport.seconds_per_beat
     bars = math.floor(frames / rate / bar_seconds + 1e-9)
     if bars < 1:
-        raise BadInput("audio", f"is {frames / rate:.2f} s long, shorter than one bar "
-                                f"({bar_seconds:.2f} s at {transport.tempo:g} BPM); "
-                                "turn trim_to_bars off or send a longer file")
+        raise BadInput(
+            "audio",
+            f"is {frames / rate:.2f} s long, shorter than one bar "
+            f"({bar_seconds:.2f} s at {transport.tempo:g} BPM); "
+            "turn trim_to_bars off or send a longer file",
+        )
     return min(frames, round(bars * bar_seconds * rate))
 
 
@@ -119,7 +133,9 @@ def register_models() -> Iterator[Model]:
 @host.hookimpl
 def register_tasks() -> Iterator[host.Task]:
     yield host.Task("train", "separation", "Train the MMDenseLSTM stem separator", _train)
-    yield host.Task("eval", "separation",
-                    "SDR per stem vs the oracle ratio mask and an HPSS baseline", _eval)
-    yield host.Task("bench", "separation",
-                    "Real-time factor and peak memory of stem separation", _bench)
+    yield host.Task(
+        "eval", "separation", "SDR per stem vs the oracle ratio mask and an HPSS baseline", _eval
+    )
+    yield host.Task(
+        "bench", "separation", "Real-time factor and peak memory of stem separation", _bench
+    )

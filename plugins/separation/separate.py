@@ -75,40 +75,57 @@ class Separator:
         stems = inverse(estimates, rate, audio.shape[0])  # (stems, channels, frames)
         return stems.permute(0, 2, 1).numpy()
 
-    def separate(self, audio: np.ndarray, rate: int,
-                 progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    def separate(
+        self, audio: np.ndarray, rate: int, progress: Callable[[int, int], None] | None = None
+    ) -> np.ndarray:
         """Whole array in memory (evaluation, tests): (frames, ch) -> (stems, frames, ch)."""
         out = np.zeros((len(STEMS), *audio.shape), np.float32)
         position = 0
 
         def write(block: np.ndarray) -> None:
             nonlocal position
-            out[:, position:position + block.shape[1]] = block
+            out[:, position : position + block.shape[1]] = block
             position += block.shape[1]
 
-        stream_windows(len(audio), rate, lambda a, b: audio[a:b], self.separate_window,
-                       write, progress)
+        stream_windows(
+            len(audio), rate, lambda a, b: audio[a:b], self.separate_window, write, progress
+        )
         return out
 
-    def separate_file(self, path: Path, targets: dict[str, Path], length: int | None = None,
-                      progress: Callable[[int, int], None] | None = None) -> None:
+    def separate_file(
+        self,
+        path: Path,
+        targets: dict[str, Path],
+        length: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
         """Separate a file into one float WAV per stem, written to a temporary name and
         renamed into place only when complete (a cancelled job leaves no half files)."""
         with soundfile.SoundFile(str(path)) as source:
             rate, channels = source.samplerate, source.channels
             total = min(source.frames, length) if length else source.frames
             temporary = {stem: p.with_name(p.name + ".part") for stem, p in targets.items()}
-            writers = {stem: soundfile.SoundFile(str(temporary[stem]), "w", rate, channels,
-                                                 subtype="FLOAT", format="WAV")
-                       for stem in targets}
+            writers = {
+                stem: soundfile.SoundFile(
+                    str(temporary[stem]), "w", rate, channels, subtype="FLOAT", format="WAV"
+                )
+                for stem in targets
+            }
             try:
+
                 def write(block: np.ndarray) -> None:
                     for i, stem in enumerate(STEMS):
                         if stem in writers:
                             writers[stem].write(block[i])
 
-                stream_windows(total, rate, lambda a, b: read_span(source, a, b),
-                               self.separate_window, write, progress)
+                stream_windows(
+                    total,
+                    rate,
+                    lambda a, b: read_span(source, a, b),
+                    self.separate_window,
+                    write,
+                    progress,
+                )
             except BaseException:
                 for writer in writers.values():
                     writer.close()
@@ -121,8 +138,9 @@ class Separator:
             os.replace(tmp, targets[stem])
 
 
-def window_weights(start: int, stop: int, index: int, count: int, hop: int, context: int
-                   ) -> np.ndarray:
+def window_weights(
+    start: int, stop: int, index: int, count: int, hop: int, context: int
+) -> np.ndarray:
     """Cross-fade weights for window `index` covering absolute samples [start, stop)."""
     t = np.arange(start, stop, dtype=np.float64) + 0.5
     weight = np.ones(stop - start)
@@ -134,12 +152,14 @@ def window_weights(start: int, stop: int, index: int, count: int, hop: int, cont
 
 
 def stream_windows(
-    total: int, rate: int,
+    total: int,
+    rate: int,
     read: Callable[[int, int], np.ndarray],
     process: Callable[[np.ndarray, int], np.ndarray],
     write: Callable[[np.ndarray], None],
     progress: Callable[[int, int], None] | None = None,
-    hop_seconds: float = HOP_SECONDS, context_seconds: float = CONTEXT_SECONDS,
+    hop_seconds: float = HOP_SECONDS,
+    context_seconds: float = CONTEXT_SECONDS,
 ) -> None:
     """Overlap-add driver: `read(a, b)` gives (frames, ch) audio, `process(audio, rate)` gives
     (stems, frames, ch), `write(block)` receives finished (stems, frames, ch) blocks in order;
@@ -157,9 +177,9 @@ def stream_windows(
         block = process(read(start, stop), rate)
         block = block * window_weights(start, stop, index, count, hop, context)[None, :, None]
         if pending is not None:
-            block[:, :pending.shape[1]] += pending
+            block[:, : pending.shape[1]] += pending
         emit = stop if last else min(stop, (index + 1) * hop - context)
-        write(block[:, :emit - start])
-        pending = block[:, emit - start:]
+        write(block[:, : emit - start])
+        pending = block[:, emit - start :]
     if progress:
         progress(count, count)

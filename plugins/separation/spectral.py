@@ -79,8 +79,9 @@ def masks_at_rate(masks: torch.Tensor, rate: int, bins: int, frames: int) -> tor
     hz = torch.arange(bins, dtype=torch.float64) * rate / n_fft
     freq_pos = hz / (INTERNAL_RATE / N_FFT)
     # everything at or above the internal band's top bin takes the "above" mask
-    freq_pos = torch.where(freq_pos > N_BINS - 1, torch.full_like(freq_pos, float(N_BINS)),
-                           freq_pos)
+    freq_pos = torch.where(
+        freq_pos > N_BINS - 1, torch.full_like(freq_pos, float(N_BINS)), freq_pos
+    )
     time_pos = torch.arange(frames, dtype=torch.float64) * (hop / rate) / (HOP / INTERNAL_RATE)
     out = _interpolate(extended, freq_pos.to(masks.dtype), dim=1)
     return _interpolate(out, time_pos.to(masks.dtype), dim=2)

@@ -31,5 +31,7 @@ def soundfont_path(name: str) -> Path:
         "MuseScore_General_Lite.sf3": "musescore-general-soundfont-small",
         "TimGM6mb.sf2": "timgm6mb-soundfont",
     }
-    raise FileNotFoundError(f"soundfont {name} not found; install the Debian package "
-                            f"{packages.get(name, '(a General MIDI soundfont)')}")
+    raise FileNotFoundError(
+        f"soundfont {name} not found; install the Debian package "
+        f"{packages.get(name, '(a General MIDI soundfont)')}"
+    )

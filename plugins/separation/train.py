@@ -28,8 +28,14 @@ from plugins.separation.spectral import internal_istft, internal_spectrum
 from plugins.separation.stems import STEMS
 
 VARIANTS = {
-    "mmdenselstm": NetworkConfig(growth=6, layers=2, stem_channels=8, lstm_hidden=32),
-    "mmdensenet": NetworkConfig(growth=6, layers=2, stem_channels=8, lstm_hidden=0),
+    # Sized for about a fifth of a CPU core for an hour (what a shared 2-core machine gives):
+    # 0.19 GFLOP per second of audio forward for the LSTM variant.
+    "mmdenselstm": NetworkConfig(
+        growth=4, layers=2, stem_channels=6, lstm_hidden=32, band_channels=8
+    ),
+    "mmdensenet": NetworkConfig(
+        growth=4, layers=2, stem_channels=6, lstm_hidden=0, band_channels=8
+    ),
     "tiny": NetworkConfig(growth=2, layers=1, stem_channels=2, lstm_hidden=4, band_channels=2),
 }
 
@@ -55,8 +61,9 @@ def sdr(reference: np.ndarray, estimate: np.ndarray) -> float | None:
 
 
 @torch.no_grad()
-def validate(network: MMDenseNet, songs: dict[str, np.ndarray], seconds: float = 8.0,
-             rate: int = 11_025) -> dict[str, float]:
+def validate(
+    network: MMDenseNet, songs: dict[str, np.ndarray], seconds: float = 6.0, rate: int = 11_025
+) -> dict[str, float]:
     network.eval()
     scores: dict[str, list[float]] = {s: [] for s in STEMS}
     for song in songs.values():
@@ -88,14 +95,15 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--variant", choices=sorted(VARIANTS), default="mmdenselstm")
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--max-steps", type=int, default=0, help="stop after N steps (tests)")
-    parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--frames", type=int, default=128, help="STFT frames per example")
-    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--batch", type=int, default=6)
+    parser.add_argument("--frames", type=int, default=64, help="STFT frames per example")
+    parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--val-minutes", type=float, default=6.0, help="validate this often")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=None,
-                        help="checkpoint path (default: DATA/runs/VARIANT.pt)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="checkpoint path (default: DATA/runs/VARIANT.pt)"
+    )
     args = parser.parse_args(list(argv))
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -119,15 +127,20 @@ def main(argv: Sequence[str] = ()) -> int:
             elapsed = time.monotonic() - start
             done = elapsed >= budget or (args.max_steps and step >= args.max_steps)
             if sampler is None or step % 300 == 0:  # pick up songs the builder added since
-                sampler = ExampleSampler(load_songs(args.data / "train"), args.frames,
-                                         seed=args.seed + step)
+                sampler = ExampleSampler(
+                    load_songs(args.data / "train"), args.frames, seed=args.seed + step
+                )
             if done or time.monotonic() - last_val > args.val_minutes * 60:
                 last_val = time.monotonic()
                 scores = validate(network, val_songs) if val_songs else {"mean": -float(step)}
-                record = {"step": step, "minutes": round(elapsed / 60, 2),
-                          "train_loss": float(np.mean(losses[-100:])) if losses else None,
-                          "val_sdr_db": scores, "variant": args.variant,
-                          "train_songs": len(sampler.songs)}
+                record = {
+                    "step": step,
+                    "minutes": round(elapsed / 60, 2),
+                    "train_loss": float(np.mean(losses[-100:])) if losses else None,
+                    "val_sdr_db": scores,
+                    "variant": args.variant,
+                    "train_songs": len(sampler.songs),
+                }
                 log.write(json.dumps(record) + "\n")
                 log.flush()
                 if scores["mean"] > best:

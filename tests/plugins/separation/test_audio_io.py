@@ -23,12 +23,13 @@ def _write(path: Path, audio: np.ndarray, rate: int = 44_100, **kw: object) -> P
         (lambda p: p.write_bytes(b"this is not audio at all" * 50) and p, "not a readable audio"),
         (lambda p: _write(p, np.zeros((0, 2), np.float32)), "empty"),
         (lambda p: _write(p, np.zeros((44_100, 2), np.float32)), "silent"),
-        (lambda p: _write(p, np.full((44_100, 1), np.nan, np.float32), subtype="FLOAT"),
-         "NaN"),
+        (lambda p: _write(p, np.full((44_100, 1), np.nan, np.float32), subtype="FLOAT"), "NaN"),
         (lambda p: _write(p, np.ones((100, 1), np.float32) * 0.1), "too short"),
         (lambda p: _write(p, np.ones((4000, 4), np.float32) * 0.1), "4 channels"),
-        (lambda p: _write(p, np.ones((4000, 1), np.float32) * 0.1, rate=4000),
-         "sample rate of 4000 Hz"),
+        (
+            lambda p: _write(p, np.ones((4000, 1), np.float32) * 0.1, rate=4000),
+            "sample rate of 4000 Hz",
+        ),
     ],
 )
 def test_unusable_audio_is_refused_by_name(tmp_path: Path, make, problem: str) -> None:  # type: ignore[no-untyped-def]

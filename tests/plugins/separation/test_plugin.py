@@ -31,16 +31,18 @@ def _separate(tmp_path: Path, checkpoint: Path, *requests: dict) -> list[list]: 
         core.transport.set_tempo(120.0)
         core.transport.set_signature(2, 4)  # one bar = 1 s
         frontend = MemoryFrontend(core)
-        results = [await frontend.request("separation", "separate", timeout=60, **r)
-                   for r in requests]
+        results = [
+            await frontend.request("separation", "separate", timeout=60, **r) for r in requests
+        ]
         await core.shutdown()
         return results
 
     return asyncio.run(main())
 
 
-def test_separate_writes_four_stems_like_the_input(tmp_path: Path, tiny_checkpoint: Path,
-                                                   song_file: Path) -> None:
+def test_separate_writes_four_stems_like_the_input(
+    tmp_path: Path, tiny_checkpoint: Path, song_file: Path
+) -> None:
     (events,) = _separate(tmp_path, tiny_checkpoint, {"inputs": {"audio": str(song_file)}})
     assert isinstance(events[-1], Done), events[-1]
     (output,) = [e.output for e in events if isinstance(e, OutputEvent)]
@@ -54,21 +56,28 @@ def test_separate_writes_four_stems_like_the_input(tmp_path: Path, tiny_checkpoi
         assert path is not None and path.is_relative_to(tmp_path.resolve())
         info = soundfile.info(str(path))
         assert (info.samplerate, info.frames, info.channels) == (
-            source.samplerate, source.frames, source.channels)
+            source.samplerate,
+            source.frames,
+            source.channels,
+        )
         total += soundfile.read(path, always_2d=True)[0]
     np.testing.assert_allclose(total, mixture, atol=1e-4)
 
 
-def test_bad_input_is_an_error_and_the_next_request_works(tmp_path: Path, tiny_checkpoint: Path,
-                                                          song_file: Path) -> None:
+def test_bad_input_is_an_error_and_the_next_request_works(
+    tmp_path: Path, tiny_checkpoint: Path, song_file: Path
+) -> None:
     not_audio = tmp_path / "notes.wav"
     not_audio.write_text("hello")
     silent = tmp_path / "silent.wav"
     soundfile.write(silent, np.zeros((44_100, 2), np.float32), 44_100)
-    bad, quiet, good = _separate(tmp_path, tiny_checkpoint,
-                                 {"inputs": {"audio": str(not_audio)}},
-                                 {"inputs": {"audio": str(silent)}},
-                                 {"inputs": {"audio": str(song_file)}})
+    bad, quiet, good = _separate(
+        tmp_path,
+        tiny_checkpoint,
+        {"inputs": {"audio": str(not_audio)}},
+        {"inputs": {"audio": str(silent)}},
+        {"inputs": {"audio": str(song_file)}},
+    )
     for events, problem in ((bad, "not a readable audio file"), (quiet, "is silent")):
         assert isinstance(events[-1], Error)
         assert events[-1].code is ErrorCode.BAD_INPUT and problem in events[-1].message
@@ -76,8 +85,11 @@ def test_bad_input_is_an_error_and_the_next_request_works(tmp_path: Path, tiny_c
 
 
 def test_trim_to_bars_and_wiener(tmp_path: Path, tiny_checkpoint: Path, song_file: Path) -> None:
-    (events,) = _separate(tmp_path, tiny_checkpoint, {
-        "inputs": {"audio": str(song_file)}, "options": {"trim_to_bars": True, "wiener": True}})
+    (events,) = _separate(
+        tmp_path,
+        tiny_checkpoint,
+        {"inputs": {"audio": str(song_file)}, "options": {"trim_to_bars": True, "wiener": True}},
+    )
     assert isinstance(events[-1], Done), events[-1]
     (output,) = [e.output for e in events if isinstance(e, OutputEvent)]
     frames = {soundfile.info(str(a.path)).frames for a in output.stems.values()}
@@ -85,8 +97,9 @@ def test_trim_to_bars_and_wiener(tmp_path: Path, tiny_checkpoint: Path, song_fil
 
 
 def test_bars_length() -> None:
-    snap = host.TransportSnapshot(tempo=120.0, numerator=4, denominator=4, playing=False,
-                                  beat=0.0, time=0.0)
+    snap = host.TransportSnapshot(
+        tempo=120.0, numerator=4, denominator=4, playing=False, beat=0.0, time=0.0
+    )
     assert bars_length(44_100 * 5, 44_100, snap) == 44_100 * 4  # two 2 s bars
     with pytest.raises(host.BadInput, match="shorter than one bar"):
         bars_length(44_100, 44_100, snap)

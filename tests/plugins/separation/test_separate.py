@@ -23,10 +23,16 @@ def test_windows_cross_fade_to_exactly_the_input(total: int) -> None:
     audio = rng.standard_normal((total, 2)).astype(np.float32)
     blocks: list[np.ndarray] = []
     seen: list[tuple[int, int]] = []
-    stream_windows(total, 1000, lambda a, b: audio[a:b],
-                   lambda x, _rate: np.stack([x, 2 * x]), blocks.append,
-                   lambda done, count: seen.append((done, count)),
-                   hop_seconds=1.0, context_seconds=0.25)
+    stream_windows(
+        total,
+        1000,
+        lambda a, b: audio[a:b],
+        lambda x, _rate: np.stack([x, 2 * x]),
+        blocks.append,
+        lambda done, count: seen.append((done, count)),
+        hop_seconds=1.0,
+        context_seconds=0.25,
+    )
     out = np.concatenate(blocks, axis=1)
     assert out.shape == (2, total, 2)
     np.testing.assert_allclose(out[0], audio, atol=1e-5)
@@ -55,8 +61,9 @@ def test_stems_sum_to_the_input(tiny_network: MMDenseNet, rate: int, channels: i
 def test_wiener_refinement_keeps_the_sum_and_the_true_split() -> None:
     rng = np.random.default_rng(1)
     shape = (2, 65, 30)
-    sources = torch.from_numpy(rng.standard_normal((4, *shape)) + 1j * rng.standard_normal(
-        (4, *shape))).to(torch.complex64)
+    sources = torch.from_numpy(
+        rng.standard_normal((4, *shape)) + 1j * rng.standard_normal((4, *shape))
+    ).to(torch.complex64)
     sources[0, :, 32:] = 0  # stem 0 lives in the low bins, the rest above
     sources[1:, :, :32] = 0
     mixture = sources.sum(dim=0)
@@ -66,26 +73,32 @@ def test_wiener_refinement_keeps_the_sum_and_the_true_split() -> None:
     assert low_error < 1e-3
 
 
-def test_files_match_the_input_and_write_progress(tiny_network: MMDenseNet,
-                                                  song_file: Path, tmp_path: Path) -> None:
+def test_files_match_the_input_and_write_progress(
+    tiny_network: MMDenseNet, song_file: Path, tmp_path: Path
+) -> None:
     targets = {stem: tmp_path / f"{stem}.wav" for stem in STEMS}
     calls: list[tuple[int, int]] = []
-    Separator(tiny_network).separate_file(song_file, targets,
-                                          progress=lambda d, c: calls.append((d, c)))
+    Separator(tiny_network).separate_file(
+        song_file, targets, progress=lambda d, c: calls.append((d, c))
+    )
     source = soundfile.info(str(song_file))
     total = np.zeros((source.frames, source.channels))
     for stem, path in targets.items():
         info = soundfile.info(str(path))
         assert (info.samplerate, info.frames, info.channels) == (
-            source.samplerate, source.frames, source.channels), stem
+            source.samplerate,
+            source.frames,
+            source.channels,
+        ), stem
         total += soundfile.read(path, always_2d=True)[0]
     np.testing.assert_allclose(total, soundfile.read(song_file, always_2d=True)[0], atol=1e-4)
     assert calls[0] == (0, 1) and calls[-1] == (1, 1)
     assert not list(tmp_path.glob("*.part"))
 
 
-def test_cancelling_between_chunks_leaves_no_files(tiny_network: MMDenseNet,
-                                                   tmp_path: Path) -> None:
+def test_cancelling_between_chunks_leaves_no_files(
+    tiny_network: MMDenseNet, tmp_path: Path
+) -> None:
     path = tmp_path / "long.wav"
     soundfile.write(path, tone_mix(25.0, 11_025), 11_025)  # three 10 s chunks
     targets = {stem: tmp_path / f"{stem}.wav" for stem in STEMS}
@@ -99,12 +112,12 @@ def test_cancelling_between_chunks_leaves_no_files(tiny_network: MMDenseNet,
     with pytest.raises(KeyboardInterrupt):
         Separator(tiny_network).separate_file(path, targets, progress=progress)
     assert chunks == [0, 1]
-    assert not [p for p in tmp_path.iterdir() if p.suffix in (".wav", ".part")
-                and p.name != "long.wav"]
+    assert not [
+        p for p in tmp_path.iterdir() if p.suffix in (".wav", ".part") and p.name != "long.wav"
+    ]
 
 
-def test_length_cuts_the_output(tiny_network: MMDenseNet, song_file: Path,
-                                tmp_path: Path) -> None:
+def test_length_cuts_the_output(tiny_network: MMDenseNet, song_file: Path, tmp_path: Path) -> None:
     targets = {stem: tmp_path / f"{stem}.wav" for stem in STEMS}
     Separator(tiny_network).separate_file(song_file, targets, length=44_100)
     assert all(soundfile.info(str(p)).frames == 44_100 for p in targets.values())

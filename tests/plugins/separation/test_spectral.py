@@ -25,8 +25,7 @@ def test_masks_follow_frequency_at_any_rate(rate: int) -> None:
     low, high = torch.sin(2 * np.pi * 300 * t), torch.sin(2 * np.pi * 3000 * t)
     mix = spectrum((low + high)[None], rate)
     internal_frames = int(seconds * INTERNAL_RATE / HOP) + 1
-    masks = masks_at_rate(_split_masks(1000.0, internal_frames), rate, mix.shape[-2],
-                          mix.shape[-1])
+    masks = masks_at_rate(_split_masks(1000.0, internal_frames), rate, mix.shape[-2], mix.shape[-1])
     assert masks.shape == (4, mix.shape[-2], mix.shape[-1])
     stems = inverse(masks[:, None] * mix[None], rate, t.numel())[:, 0]
     middle = slice(rate // 4, -rate // 4)

@@ -1,0 +1,75 @@
+"""The data builder: arrangements are deterministic and musical (drums on the beat grid at the
+song's tempo, bass below the melody), renders put each stem's sound in its own file, and the
+recorded split keeps test pieces out of training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from plugins.separation.arrangement import KICK, SNARE, Event, arrange, drum_pattern
+from plugins.separation.build_data import load_split, tasks
+from plugins.separation.stems import HELD_OUT_SOUNDFONT, STEMS, soundfont_path
+
+
+def _voices() -> list[list[Event]]:
+    """Four voices of a I-IV-V-I cadence, two beats a chord."""
+    chords = [(72, 67, 64, 48), (72, 69, 65, 53), (71, 67, 62, 55), (72, 67, 64, 48)]
+    return [
+        [Event(2.0 * i, 2.0, chord[v], 80) for i, chord in enumerate(chords)] * 1 for v in range(4)
+    ]
+
+
+def test_drums_follow_the_bar_grid() -> None:
+    events = drum_pattern(16.0, 4.0, np.random.default_rng(3))
+    assert events == sorted(events, key=lambda e: e.start)
+    assert all(0 <= e.start < 16.0 for e in events)
+    on_grid = [abs(e.start * 4 - round(e.start * 4)) < 0.2 for e in events]  # 16ths, +jitter
+    assert np.mean(on_grid) > 0.9
+    keys = {e.pitch for e in events}
+    assert KICK in keys and (SNARE in keys or 39 in keys or 40 in keys)
+
+
+def test_arrangement_is_deterministic_and_has_every_stem() -> None:
+    one = arrange("x", _voices(), 4.0, np.random.default_rng(7))
+    two = arrange("x", _voices(), 4.0, np.random.default_rng(7))
+    assert one == two
+    assert {p.stem for p in one.parts} == set(STEMS)
+    bass = next(p for p in one.parts if p.stem == "bass")
+    vocals = next(p for p in one.parts if p.stem == "vocals")
+    assert max(e.pitch for e in bass.events) < min(e.pitch for e in vocals.events)
+    assert 70 <= one.tempo <= 150
+
+
+def test_render_keeps_stems_apart() -> None:
+    pytest.importorskip("fluidsynth")
+    from plugins.separation.synth import SoundfontRenderer
+
+    song = arrange("x", _voices(), 4.0, np.random.default_rng(1), max_seconds=4.0)
+    song.gains_db = {stem: 0.0 for stem in STEMS}
+    renderer = SoundfontRenderer(soundfont_path(HELD_OUT_SOUNDFONT), 8000)
+    try:
+        stems = renderer.render(song)
+    finally:
+        renderer.close()
+    lengths = {a.shape for a in stems.values()}
+    assert len(lengths) == 1 and next(iter(lengths))[1] == 2
+    for stem, audio in stems.items():
+        assert np.sqrt(np.mean(audio**2)) == pytest.approx(0.1, rel=0.05), stem  # levelled
+
+    def centroid(audio: np.ndarray) -> float:
+        spectrum = np.abs(np.fft.rfft(audio.mean(axis=1)))
+        return float(np.sum(spectrum * np.arange(spectrum.size)) / np.sum(spectrum))
+
+    assert centroid(stems["bass"]) < centroid(stems["vocals"])
+
+
+def test_split_keeps_test_pieces_out_and_holds_out_a_soundfont() -> None:
+    split = load_split()
+    assert not set(split["test"]) & set(split["train"])
+    assert not set(split["val"]) & set(split["train"])
+    planned = tasks(split)
+    train_fonts = {t.soundfont for t in planned if t.split == "train"}
+    test_fonts = {t.soundfont for t in planned if t.split == "test"}
+    assert HELD_OUT_SOUNDFONT in test_fonts and HELD_OUT_SOUNDFONT not in train_fonts
+    assert {t.piece for t in planned if t.split == "test"} == set(split["test"])

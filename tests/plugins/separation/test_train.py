@@ -1,0 +1,84 @@
+"""Training runs end to end on a tiny synthetic data set: it learns (loss falls on a fixed
+batch), validates, and writes a checkpoint the plugin can load."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from plugins.separation.checkpoint import load_checkpoint
+from plugins.separation.dataset import ExampleSampler
+from plugins.separation.network import MMDenseNet
+from plugins.separation.stems import INTERNAL_RATE
+from plugins.separation.train import VARIANTS, loss_fn, main
+
+
+def _song(seed: int, seconds: float = 2.0) -> np.ndarray:
+    """Four easy stems: a high tone, noise bursts, a low tone, a mid tone."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * INTERNAL_RATE)) / INTERNAL_RATE
+    bursts = rng.standard_normal(t.size) * (np.sin(2 * np.pi * 2 * t) > 0.7)
+    song = np.stack(
+        [
+            0.3 * np.sin(2 * np.pi * rng.uniform(800, 1200) * t),
+            0.2 * bursts,
+            0.4 * np.sin(2 * np.pi * rng.uniform(50, 90) * t),
+            0.3 * np.sin(2 * np.pi * rng.uniform(300, 500) * t),
+        ]
+    )
+    return song.astype(np.float16)
+
+
+def _data(root: Path) -> Path:
+    for split, count in (("train", 4), ("val", 1)):
+        (root / split).mkdir(parents=True)
+        for i in range(count):
+            np.save(root / split / f"song{i}.npy", _song(i + (10 if split == "val" else 0)))
+    return root
+
+
+def test_a_few_steps_lower_the_loss() -> None:
+    torch.manual_seed(0)
+    network = MMDenseNet(VARIANTS["tiny"])
+    sampler = ExampleSampler({str(i): _song(i) for i in range(3)}, frames=16, seed=0)
+    mix, targets = sampler.batch(4)
+    optimizer = torch.optim.Adam(network.parameters(), lr=1e-2)
+    before = loss_fn(network, mix, targets).item()
+    for _ in range(25):
+        optimizer.zero_grad()
+        loss_fn(network, mix, targets).backward()
+        optimizer.step()
+    assert loss_fn(network, mix, targets).item() < 0.8 * before
+
+
+def test_train_main_writes_a_loadable_checkpoint(tmp_path: Path) -> None:
+    data = _data(tmp_path / "data")
+    out = tmp_path / "run.pt"
+    assert (
+        main(
+            [
+                "--data",
+                str(data),
+                "--variant",
+                "tiny",
+                "--max-steps",
+                "2",
+                "--frames",
+                "16",
+                "--batch",
+                "2",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    network, record = load_checkpoint(out)
+    assert record["step"] == 2 and record["variant"] == "tiny"
+    assert set(record["val_sdr_db"]) == {"vocals", "drums", "bass", "other", "mean"}
+    log = [json.loads(line) for line in out.with_suffix(".jsonl").read_text().splitlines()]
+    assert log[-1]["step"] == 2
+    assert network.config == VARIANTS["tiny"]
