@@ -61,7 +61,9 @@ class Peer:
             if self.tick_frames is None:
                 return
             if self.first_tick_frame is None:
-                self.first_tick_frame = start + frames  # the next cycle's first frame
+                # Mid-period, not on a period boundary (where a DAW's beats rarely fall): the
+                # measured errors then include JACK's period quantization honestly.
+                self.first_tick_frame = start + frames + frames // 3
             while True:
                 frame = round(self.first_tick_frame + self.next_tick * self.tick_frames)
                 if frame >= start + frames:

@@ -121,6 +121,7 @@ class Response:
         self.intended_anchor: float | None = None  # the line chosen at the trigger
         self.triggered_at = 0.0
         self.first_note_at: float | None = None  # monotonic time of the first scheduled note
+        self.first_output_at: float | None = None  # when the model's first notes arrived
         self.dropped = 0
         self.finished = False
         self.error: Error | None = None
@@ -166,9 +167,11 @@ class Response:
             self.on_finished(self)
 
     def _place(self, notes: list[Note]) -> None:
+        now = time.monotonic()
+        if self.first_output_at is None:
+            self.first_output_at = now
         if self.playback.cancelled or not notes:
             return
-        now = time.monotonic()
         if self.anchor_beat is None and not self.transport.playing:
             self._place_free(notes, now)
             return

@@ -4,9 +4,10 @@ Input: notes (the phrase to continue, per channel), MIDI clock/Start/Stop/Contin
 (the transport), CCs (model options, the trigger, panic), program change (which model). Output:
 the continuation's notes on the transport grid, streamed as the model generates them.
 
-Threads: rtmidi calls `_receive` on its own thread. Real-time messages are applied to the
-Transport right there, where the arrival time is most precise; everything else is handed to the
-event loop with `call_soon_threadsafe`. Notes go out from the scheduler thread.
+Threads: an input thread polls rtmidi (protocols.midi_input) and calls `_receive` with each
+message's arrival time. Real-time messages are applied to the Transport right there; everything
+else is handed to the event loop with `call_soon_threadsafe`. Notes go out from the scheduler
+thread.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from host.transport import TransportSnapshot
 from protocols.call_response import PhraseRecorder, Response
 from protocols.midi_clock import ClockFollower
 from protocols.midi_control import ModelControls, primer_input
+from protocols.midi_input import InputPump
 from protocols.midi_output import NoteSender
 from protocols.midi_ports import MidiPorts, MidiUnavailable, open_ports
 from protocols.midi_settings import MidiSettings
@@ -63,6 +65,7 @@ class MidiFrontend(host.Frontend):
         self._cc_state: dict[tuple[int, int], int] = {}
         self._limiter = LogLimiter(log, per_second=5)
         self.link: Any = None
+        self._pump: InputPump | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def start(self, core: Core) -> None:
@@ -91,13 +94,15 @@ class MidiFrontend(host.Frontend):
         self._was_playing = core.transport.playing
         self._unsubscribe = core.transport.subscribe(self._transport_changed)
         self._watcher = asyncio.create_task(self._watch(), name="midi-silence-trigger")
-        self.ports.input.callback = self._receive
-        self.address = f"{self.ports.input.name} / {self.ports.output.name} ({self.ports.api})"
+        self._pump = InputPump(self.ports.input, self._receive, self.ports.input_name)
+        self._pump.start()
+        self.address = f"{self.ports.input_name} / {self.ports.output_name} ({self.ports.api})"
         log.info("MIDI ready: %s", self.address)
 
     async def stop(self) -> None:
-        if self.ports is not None:
-            self.ports.input.callback = None
+        if self._pump is not None:
+            self._pump.stop()
+            self._pump = None
         self.cancel_all()
         if self.sender is not None:
             self.sender.panic()
@@ -119,9 +124,8 @@ class MidiFrontend(host.Frontend):
             self.ports = None
 
     # --- input thread ----------------------------------------------------------------------
-    def _receive(self, message: mido.Message) -> None:
-        """rtmidi's thread: never raise, never block."""
-        when = time.monotonic()
+    def _receive(self, message: mido.Message, when: float) -> None:
+        """The input thread, with the message's arrival time: never raise, never block."""
         try:
             kind = message.type
             follower = self.follower

@@ -48,7 +48,9 @@ class TempoEstimator:
       instead of bending the line (a sender's hiccup, a stalled thread).
     - `change_run` such ticks in a row on the same side decide what happened, with hindsight:
       if all sit one whole number of tick periods late, ticks were lost (a dropout) and are
-      counted; otherwise the tempo changed, and the window restarts from those ticks.
+      counted; if they are heading back to the line, the sender stalled and is catching up;
+      if they sit a steady distance off it, the phase moved and the line moves with it;
+      otherwise (drifting further away) the tempo changed: the window restarts from the run.
     - At most `max_window` ticks of history (48 = two beats): more averages jitter better but
       follows tempo ramps later.
     """
@@ -56,7 +58,7 @@ class TempoEstimator:
     def __init__(
         self,
         max_window: int = 48,
-        change_run: int = 3,
+        change_run: int = 6,
         outlier_factor: float = 4.0,
         min_residual: float = 0.0008,
     ) -> None:
@@ -66,11 +68,13 @@ class TempoEstimator:
         self.min_residual = min_residual
         self._points: deque[tuple[int, float]] = deque(maxlen=max_window)
         self._index = -1
-        self._residual = min_residual / 2  # running mean absolute residual (the jitter scale)
+        self._residuals: deque[float] = deque(maxlen=max_window)  # recent |residuals|
         self._run: list[tuple[int, float, float]] = []  # (index, time, residual)
         self._fit: tuple[float, float] | None = None  # (time at index 0, seconds per tick)
         self.changes = 0  # tempo changes detected
         self.dropouts = 0  # gaps recognised as lost ticks
+        self.hiccups = 0  # runs off the line that came back to it
+        self.shifts = 0  # runs off the line by a steady amount (a phase change)
         self.held_back = 0  # ticks kept out of the fit as outliers
         self.rejected = 0  # ticks refused as a storm
         self._bucket = _TokenBucket(rate=MAX_TICK_RATE, burst=TICKS_PER_BEAT)
@@ -105,9 +109,12 @@ class TempoEstimator:
             return self._estimate(index)
         intercept, slope = self._fit
         residual = when - (intercept + slope * index)
-        limit = max(self.min_residual, self.outlier_factor * self._residual)
+        limit = max(self.min_residual, self.outlier_factor * self._jitter_scale())
+        # The jitter scale is the median residual of recent ticks, outliers included: a
+        # jittery sender widens the band instead of looking like tempo changes, while a
+        # change, a stall or a storm (a minority of ticks) does not move it.
+        self._residuals.append(abs(residual))
         if abs(residual) <= limit:
-            self._residual += (abs(residual) - self._residual) * 0.05
             self._run.clear()
             self._points.append((index, when))
             self._fit = _least_squares(self._points)
@@ -128,13 +135,32 @@ class TempoEstimator:
             self.dropouts += 1
             self._points.extend((index + lost, when) for index, when, _ in self._run)
             self._index += lost
+        elif abs(residuals[-1]) < abs(residuals[0]) - limit:
+            # Off the line but coming back to it: a sender catching up after a stall, not a
+            # new tempo. The old line stands.
+            self.hiccups += 1
+        elif abs(residuals[-1] - residuals[0]) <= limit:
+            # Off the line by a steady amount: the phase moved (the sender's latency changed),
+            # the tempo did not. Move the line, keep its slope and its history.
+            self.shifts += 1
+            shift = sum(residuals) / len(residuals)
+            moved = [(index, when + shift) for index, when in self._points]
+            self._points = deque(
+                moved + [(index, when) for index, when, _ in self._run], maxlen=self.max_window
+            )
         else:
-            # The tempo changed. Keep the last good point: it anchors the new line's phase.
+            # The tempo changed: the new line starts from the run alone.
             self.changes += 1
-            kept = list(self._points)[-1:] + [(index, when) for index, when, _ in self._run]
+            kept = [(index, when) for index, when, _ in self._run]
             self._points = deque(kept, maxlen=self.max_window)
         self._run.clear()
         self._fit = _least_squares(self._points)
+
+    def _jitter_scale(self) -> float:
+        if len(self._residuals) < 8:
+            return self.min_residual
+        ordered = sorted(self._residuals)
+        return ordered[len(ordered) // 2]
 
     def _estimate(self, index: int) -> TickEstimate | None:
         if self._fit is None or not self._fit[1] > 0:

@@ -1,4 +1,4 @@
-"""Opening dawhost's MIDI ports through mido's python-rtmidi backend, with a selectable API.
+"""Opening dawhost's MIDI ports with python-rtmidi (output through mido), API selectable.
 
 "default" tries the platform's own API first (ALSA on Linux, CoreMIDI on macOS) and then every
 other API rtmidi was built with (JACK), so a Linux box without an ALSA sequencer still works.
@@ -37,14 +37,20 @@ class MidiUnavailable(Exception):
 
 @dataclass
 class MidiPorts:
-    input: Any  # mido rtmidi Input
-    output: Any  # mido rtmidi Output
+    input: Any  # a raw rtmidi.MidiIn, polled (see protocols.midi_input)
+    output: Any  # a mido rtmidi Output
     api: str  # the rtmidi API that worked, e.g. "UNIX_JACK"
+    input_name: str = INPUT_NAME
+    output_name: str = OUTPUT_NAME
 
     def close(self) -> None:
         for port in (self.input, self.output):
             try:
-                port.close()
+                if hasattr(port, "close_port"):
+                    port.close_port()
+                    port.delete()
+                else:
+                    port.close()
             except Exception as exc:  # closing after the JACK server died
                 log.debug("closing %s: %s", port, exc)
 
@@ -79,22 +85,19 @@ def open_ports(
         backend = mido.Backend("mido.backends.rtmidi" + (f"/{candidate}" if candidate else ""))
         label = candidate or "platform default"
         try:
-            inport = _open(backend, "input", input_name, INPUT_NAME)
+            inport, in_name = _open_input(candidate, input_name)
         except (rtmidi.RtMidiError, OSError, ValueError) as exc:
             attempts.append(f"{label}: {exc}")
             continue
         try:
             outport = _open(backend, "output", output_name, OUTPUT_NAME)
         except (rtmidi.RtMidiError, OSError, ValueError) as exc:
-            inport.close()
+            inport.close_port()
+            inport.delete()
             attempts.append(f"{label}: {exc}")
             continue
-        # Sysex is useless here and a flood of it costs parsing time: drop it inside rtmidi.
-        # Clock must pass (rtmidi ignores timing messages by default).
-        raw = getattr(inport, "_rt", None)
-        if raw is not None:
-            raw.ignore_types(sysex=True, timing=False, active_sense=True)
-        return MidiPorts(inport, outport, getattr(inport, "api", label))
+        api_name = rtmidi.get_api_name(inport.get_current_api())
+        return MidiPorts(inport, outport, api_name, in_name, outport.name)
     raise MidiUnavailable(
         "no MIDI backend could open dawhost's ports; tried "
         + "; ".join(attempts)
@@ -103,16 +106,43 @@ def open_ports(
     )
 
 
-def _open(backend: mido.Backend, kind: str, wanted: str | None, virtual_name: str) -> Any:
-    opener = backend.open_input if kind == "input" else backend.open_output
-    if not wanted:
-        return opener(virtual_name, client_name=virtual_name)
-    names = backend.get_input_names() if kind == "input" else backend.get_output_names()
-    matches = [name for name in names if name == wanted] or [
-        name for name in names if wanted.lower() in name.lower()
+def _open_input(api: str | None, wanted: str | None) -> tuple[Any, str]:
+    """A raw rtmidi input with no callback (polled; see protocols.midi_input)."""
+    api_id = getattr(rtmidi, f"API_{api}") if api else rtmidi.API_UNSPECIFIED
+    name = INPUT_NAME if not wanted else "dawhost"
+    port = rtmidi.MidiIn(api_id, name=name, queue_size_limit=16384)
+    try:
+        if not wanted:
+            port.open_virtual_port(INPUT_NAME)
+            opened = INPUT_NAME
+        else:
+            names = port.get_ports()
+            index = _match(names, wanted, "input")
+            port.open_port(index)
+            opened = names[index]
+    except BaseException:
+        port.delete()
+        raise
+    # Sysex is useless here and a flood of it costs parsing time: drop it inside rtmidi.
+    # Clock must pass (rtmidi ignores timing messages by default).
+    port.ignore_types(sysex=True, timing=False, active_sense=True)
+    return port, opened
+
+
+def _match(names: list[str], wanted: str, kind: str) -> int:
+    matches = [i for i, name in enumerate(names) if name == wanted] or [
+        i for i, name in enumerate(names) if wanted.lower() in name.lower()
     ]
     if len(matches) != 1:
         found = ", ".join(names) or "none"
         problem = "no" if not matches else f"{len(matches)}"
         raise OSError(f"{problem} MIDI {kind} ports match {wanted!r}; available: {found}")
-    return opener(matches[0])
+    return matches[0]
+
+
+def _open(backend: mido.Backend, kind: str, wanted: str | None, virtual_name: str) -> Any:
+    opener = backend.open_input if kind == "input" else backend.open_output
+    if not wanted:
+        return opener(virtual_name, client_name=virtual_name)
+    names = backend.get_input_names() if kind == "input" else backend.get_output_names()
+    return opener(names[_match(names, wanted, kind)])

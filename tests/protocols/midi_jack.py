@@ -111,6 +111,7 @@ class Driver:
         self.inp = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name="driver-in")
         self.inp.ignore_types(sysex=False, timing=False, active_sense=False)
         self.received: list[Received] = []
+        self.sent: list[tuple[float, tuple[int, ...]]] = []  # everything but clock ticks
         self._lock = threading.Lock()
         self._clock: threading.Thread | None = None
         self._clock_stop = threading.Event()
@@ -139,6 +140,14 @@ class Driver:
 
     def send(self, *data: int) -> None:
         self.out.send_message(list(data))
+        if data and data[0] != 0xF8:
+            with self._lock:
+                self.sent.append((time.monotonic(), tuple(data)))
+
+    def sent_notes(self) -> list[tuple[float, int]]:
+        """(send time, pitch) of every note-on sent."""
+        with self._lock:
+            return [(t, d[1]) for t, d in self.sent if d[0] & 0xF0 == 0x90 and d[2] > 0]
 
     # --- clock -----------------------------------------------------------------------------
     def start_clock(self, tempo: float, send_start: bool = True) -> None:

@@ -85,6 +85,16 @@ async def play_phrase(driver: Driver, pitches: list[int], channel: int = 0) -> N
         await asyncio.sleep(0.05)
 
 
+async def response_on(frontend: MidiFrontend, replacing: Any = None, channel: int = 0) -> Any:
+    """The response the trigger just asked for (the loop may be slow on a loaded machine)."""
+    for _ in range(400):
+        response = frontend.responses.get(channel)
+        if response is not None and response is not replacing:
+            return response
+        await asyncio.sleep(0.005)
+    raise AssertionError("the trigger produced no response")
+
+
 async def until_beat(core: Any, beat: float) -> None:
     await asyncio.sleep(max(0.0, core.transport.time_at(beat) - core.transport.now()))
 
@@ -124,8 +134,10 @@ def test_clock_sets_tempo_and_position_at_120_then_90(jack: str, tmp_path: Path)
 
     result = run(jack, tmp_path, scenario)
     assert result["playing"]
-    assert result["at_120"] == pytest.approx(120, abs=1.5)
-    assert result["at_90"] == pytest.approx(90, abs=1.5)
+    # Loose (3 %): the driver's own clock jitters by milliseconds on a loaded machine; the
+    # estimator's precision is measured in benchmarks/bench_midi_tempo.py.
+    assert result["at_120"] == pytest.approx(120, rel=0.03)
+    assert result["at_90"] == pytest.approx(90, rel=0.03)
     # The transport sits on the sender's grid: within 10 ms of its last tick (90 BPM).
     assert abs(result["beat_error"]) < 0.015
 
@@ -138,21 +150,21 @@ def test_response_starts_on_the_next_bar_line_and_echoes_the_phrase(
         await asyncio.sleep(0.5)
         await play_phrase(driver, PHRASE)
         trigger(driver)
-        await asyncio.sleep(0.05)
-        response = frontend.responses[0]
+        response = await response_on(frontend)
         await until_beat(core, response.anchor_beat + 2)
-        return response.anchor_beat, driver.tick_times, driver.messages()
+        return response.anchor_beat, driver.tick_times, driver.messages(), driver.sent_notes()
 
-    anchor, ticks, messages = run(jack, tmp_path, scenario)
+    anchor, ticks, messages, played = run(jack, tmp_path, scenario)
     assert anchor % 4 == 0 and anchor >= 4
     ons = [m for m in messages if m.kind == "on"]
     assert [m.data[1] for m in ons] == PHRASE
     # The first note lands on the bar line of the sender's own clock (tick 24 per beat).
     bar_tick_time = ticks[int(anchor * 24)]
     assert ons[0].time - bar_tick_time == pytest.approx(0.0, abs=0.008)
-    # Echoed rhythm: the phrase's notes were 0.2 s = 0.4 beat apart at 120 BPM.
+    # Echoed rhythm: the answer's notes are as far apart as the phrase's were when played.
     gaps = [b.time - a.time for a, b in zip(ons, ons[1:], strict=False)]
-    assert gaps == pytest.approx([0.2, 0.2], abs=0.02)
+    played_gaps = [b[0] - a[0] for a, b in zip(played, played[1:], strict=False)]
+    assert gaps == pytest.approx(played_gaps, abs=0.006)
     assert balanced(messages)
 
 
@@ -163,19 +175,19 @@ def test_response_follows_a_tempo_change_while_it_plays(jack: str, tmp_path: Pat
         for _ in range(2):
             await play_phrase(driver, PHRASE)  # six notes, 0.4 beat apart
         trigger(driver)
-        await asyncio.sleep(0.05)
-        anchor = frontend.responses[0].anchor_beat
+        anchor = (await response_on(frontend)).anchor_beat
         await until_beat(core, anchor + 0.6)
         driver.tempo = 90  # after the second note of the response
-        await until_beat(core, anchor + 3)
-        return driver.messages("on")
+        await asyncio.sleep(1.4 * 60 / 90 + 0.3)  # the last note is 1.4 beats later
+        return driver.messages("on"), driver.sent_notes()
 
-    ons = run(jack, tmp_path, scenario, sections=ON_THE_BEAT)
+    ons, played = run(jack, tmp_path, scenario, sections=ON_THE_BEAT)
     assert len(ons) == 6
     gaps = [b.time - a.time for a, b in zip(ons, ons[1:], strict=False)]
-    # 0.4 beat is 0.2 s at 120 BPM and 0.267 s at 90 BPM: the later notes follow the new tempo.
-    assert gaps[0] == pytest.approx(0.2, abs=0.02)
-    assert gaps[-2:] == pytest.approx([0.4 * 60 / 90] * 2, abs=0.02)
+    played_gaps = [b[0] - a[0] for a, b in zip(played, played[1:], strict=False)]
+    # The phrase was played at 120 BPM; its second half is answered at 90: gaps grow by 4/3.
+    assert gaps[0] == pytest.approx(played_gaps[0], abs=0.01)
+    assert gaps[-2:] == pytest.approx([g * 120 / 90 for g in played_gaps[-2:]], abs=0.015)
 
 
 def test_stop_and_panic_leave_no_note_sounding(jack: str, tmp_path: Path) -> None:
@@ -187,8 +199,7 @@ def test_stop_and_panic_leave_no_note_sounding(jack: str, tmp_path: Path) -> Non
         await asyncio.sleep(0.6)
         driver.send(0x80, 48, 0)
         trigger(driver)
-        await asyncio.sleep(0.05)
-        anchor = frontend.responses[0].anchor_beat
+        anchor = (await response_on(frontend)).anchor_beat
         await until_beat(core, anchor + 0.5)
         sounding_before_stop = frontend.sender.sounding()
         driver.stop_clock(send_stop=True)
@@ -201,8 +212,7 @@ def test_stop_and_panic_leave_no_note_sounding(jack: str, tmp_path: Path) -> Non
         await asyncio.sleep(0.6)
         driver.send(0x80, 50, 0)
         trigger(driver)
-        await asyncio.sleep(0.05)
-        anchor = frontend.responses[0].anchor_beat
+        anchor = (await response_on(frontend)).anchor_beat
         await until_beat(core, anchor + 0.5)
         sounding_before_panic = frontend.sender.sounding()
         driver.send(0xB0, PANIC_CC, 127)
@@ -237,8 +247,7 @@ def test_model_error_silences_and_server_keeps_serving(jack: str, tmp_path: Path
         await asyncio.sleep(0.3)
         await play_phrase(driver, [62])
         trigger(driver)
-        await asyncio.sleep(0.05)
-        response = frontend.responses[0]
+        response = await response_on(frontend)
         await asyncio.sleep(0.1)
         errored = response.error
         # The model failed before the note's time: the note never sounds, nothing is pending.
@@ -259,14 +268,13 @@ def test_cc_sets_options_and_program_change_selects_the_model(jack: str, tmp_pat
         driver.send(0xB0, 22, 127)
         await play_phrase(driver, [60])
         trigger(driver)
-        await asyncio.sleep(0.3)
-        echo = frontend.responses[0]
+        echo = await response_on(frontend)
+        await asyncio.sleep(0.25)
         options = dict(frontend.controls.options())
         driver.send(0xC0, 1)  # program 1: the second continue model by id, test-transposer
         await play_phrase(driver, [60])
         trigger(driver)
-        await asyncio.sleep(0.05)
-        transposed = frontend.responses[0]
+        transposed = await response_on(frontend, replacing=echo)
         await until_beat(core, transposed.anchor_beat + 1)
         return options, echo.playback.scheduled_notes, transposed, driver.messages("on")
 
@@ -302,17 +310,16 @@ def test_garbage_input_neither_crashes_nor_stalls(jack: str, tmp_path: Path) -> 
         await asyncio.sleep(0.3)
         driver.stop_clock()
         driver.start_clock(120)
-        await asyncio.sleep(0.6)
+        await asyncio.sleep(1.0)
         tempo = core.transport.tempo
         await play_phrase(driver, [72])
         trigger(driver)
-        await asyncio.sleep(0.05)
-        response = frontend.responses[0]
+        response = await response_on(frontend)
         await until_beat(core, response.anchor_beat + 1)
         return tempo, driver.messages("on"), frontend.follower.estimator.rejected
 
     tempo, ons, rejected = run(jack, tmp_path, scenario, sections=ON_THE_BEAT)
-    assert tempo == pytest.approx(120, abs=2)
+    assert tempo == pytest.approx(120, abs=3)
     assert rejected > 0
     assert [m.data[1] for m in ons] == [72]
 

@@ -38,8 +38,10 @@ class MemoryOut:
 
 
 class MemoryIn:
-    name = "memory in"
-    callback: Any = None
+    """Stands in for a raw rtmidi input: nothing arrives (tests call `_receive` directly)."""
+
+    def get_message(self) -> None:
+        return None
 
     def close(self) -> None:
         pass
@@ -207,7 +209,7 @@ def memory_frontend() -> tuple[MidiFrontend, MemoryIn, MemoryOut]:
 
 def play(frontend: MidiFrontend, *messages: mido.Message) -> None:
     for message in messages:
-        frontend._receive(message)
+        frontend._receive(message, time.monotonic())
 
 
 def test_silence_after_playing_triggers_a_response_in_free_time(tmp_path: Path) -> None:
