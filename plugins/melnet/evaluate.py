@@ -23,6 +23,7 @@ import soundfile
 import torch
 
 from plugins.melnet.audio import SAMPLE_RATE, griffin_lim, log_mel, mel_to_linear
+from plugins.melnet.conditioning import INSTRUMENTS
 from plugins.melnet.dataset import DEFAULT_DATA, Clip, fixed_crops, load_clips, make_batch
 from plugins.melnet.metrics import log_spectral_distance, onset_f1, onset_times
 from plugins.melnet.network import MelNet
@@ -33,9 +34,12 @@ SINGLE_TIER = DEFAULT_CHECKPOINT.with_name("melnet-single-tier.pt")
 
 
 @torch.no_grad()
-def test_nll(model: MelNet, clips: list[Clip], frames: int = 128) -> dict[str, object]:
-    """NLL per bin over fixed crops of the test clips, overall and per tier."""
-    crops = fixed_crops(clips, frames)
+def test_nll(
+    model: MelNet, clips: list[Clip], frames: int = 128, per_clip: int = 2
+) -> dict[str, object]:
+    """NLL per bin over fixed crops (the first `per_clip` of each test clip), overall and per
+    tier."""
+    crops = [crop for clip in clips for crop in fixed_crops([clip], frames)[:per_clip]]
     totals = np.zeros(model.config.tiers)
     bins = 0
     for start in range(0, len(crops), 16):
@@ -112,9 +116,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--snapshot", type=Path, default=DEFAULT_CHECKPOINT.with_name("melnet-snapshot.pt")
     )
-    parser.add_argument("--clips", type=int, default=16, help="test clips to render")
-    parser.add_argument("--seconds", type=float, default=6.0, help="render length per clip")
+    parser.add_argument("--clips", type=int, default=12, help="test clips to render")
+    parser.add_argument("--seconds", type=float, default=5.0, help="render length per clip")
     parser.add_argument("--temperature", type=float, default=0.6)
+    parser.add_argument("--crops-per-clip", type=int, default=2, help="128-frame NLL crops")
+    parser.add_argument(
+        "--render-single-tier",
+        action="store_true",
+        help="also render with the single-tier model (slow: 64 sequential bins per frame)",
+    )
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -136,15 +146,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         model, info = load_checkpoint(path)
         nll[name] = {
-            **test_nll(model, clips),
+            **test_nll(model, clips, per_clip=args.crops_per_clip),
             "parameters": model.parameter_count(),
             "training": info,
         }
-        if name != "multiscale_at_single_tier_budget":
+        if name == "multiscale" or (name == "single_tier" and args.render_single_tier):
             models[name] = model
     report["test_nll_nats_per_bin"] = nll
     # renders: a fixed, instrument-balanced subset of the test clips (rendering costs CPU)
-    rendered = sorted(clips, key=lambda c: (c.name[-1], c.name))[: args.clips]
+    by_instrument = [[c for c in clips if c.instrument == i] for i in range(len(INSTRUMENTS))]
+    rendered = [c for group in zip(*by_instrument, strict=False) for c in group][: args.clips]
+    report["rendered_instruments"] = [INSTRUMENTS[c.instrument] for c in rendered]
     report["renders_vs_fluidsynth"] = audio_figures(
         models, rendered, args.data, args.seconds, args.temperature
     )
