@@ -123,6 +123,7 @@ class Response:
         self.first_note_at: float | None = None  # monotonic time of the first scheduled note
         self.first_output_at: float | None = None  # when the model's first notes arrived
         self.dropped = 0
+        self.stream: str | None = None  # the name of the output stream being played
         self.finished = False
         self.error: Error | None = None
 
@@ -154,7 +155,10 @@ class Response:
     # --- events from the core (on the loop) ------------------------------------------------
     def _on_event(self, event: Event) -> None:
         if isinstance(event, OutputEvent) and isinstance(event.output, NotesOutput):
-            self._place(event.output.notes)
+            # A model may stream several variations (notes-1, notes-2, ...): play the first.
+            self.stream = self.stream or event.output.name
+            if event.output.name == self.stream:
+                self._place(event.output.notes)
         elif isinstance(event, Error):
             self.error = event
             if event.code.value != "cancelled":

@@ -1,0 +1,83 @@
+"""The trained Music Transformer answering a phrase over MIDI (JACK), on the bar line.
+
+Needs the committed checkpoint (plugins/music_transformer/checkpoints/music_transformer.pt).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from protocols.midi import MidiFrontend
+from tests.protocols.midi_jack import Driver, JackUnavailable, jack_server
+from tests.protocols.test_midi_jack import (
+    balanced,
+    play_phrase,
+    response_on,
+    run,
+    trigger,
+    until_beat,
+)
+
+CHECKPOINT = (
+    Path(__file__).resolve().parents[2]
+    / "plugins"
+    / "music_transformer"
+    / "checkpoints"
+    / "music_transformer.pt"
+)
+
+pytestmark = [
+    pytest.mark.jack,
+    pytest.mark.skipif(not CHECKPOINT.is_file(), reason="no music-transformer checkpoint"),
+]
+
+
+@pytest.fixture(scope="module")
+def jack() -> Iterator[str]:
+    try:
+        with jack_server() as name:
+            yield name
+    except JackUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+def test_music_transformer_answers_on_the_bar_line(jack: str, tmp_path: Path) -> None:
+    from plugins.music_transformer.plugin import MusicTransformerModel
+
+    model = MusicTransformerModel()
+    model.checkpoint = CHECKPOINT
+    model.ensure_loaded()  # loading (mostly importing torch) is not what this test is about
+
+    async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
+        assert frontend.controls is not None
+        assert frontend.controls.model_id == "music-transformer"
+        bars_cc = {spec.name: cc for cc, spec in frontend.controls.cc_map().items()}["bars"]
+        driver.send(0xB0, bars_cc, 0)  # the lowest value: a one-bar answer
+        driver.start_clock(120)
+        await asyncio.sleep(0.3)
+        await play_phrase(driver, [60, 64, 67, 72, 67, 64])
+        trigger(driver)
+        response = await response_on(frontend)
+        await until_beat(core, response.anchor_beat + 4.5)
+        for _ in range(200):  # the last note-offs may come up to a bar later
+            if not response.playback.pending():
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.05)
+        return response, driver.tick_times, driver.messages(), frontend.controls.options()
+
+    response, ticks, messages, options = run(jack, tmp_path, scenario, model)
+    assert options["bars"] == 1
+    assert response.error is None and response.anchor_beat % 4 == 0
+    assert response.request_id and response.playback.scheduled_notes > 0
+    ons = [m for m in messages if m.kind == "on"]
+    assert ons, "the model played nothing"
+    # Every note of the one-bar answer sounds inside that bar on the sender's clock.
+    bar_start = ticks[int(response.anchor_beat * 24)]
+    assert all(bar_start - 0.008 <= m.time <= bar_start + 2.0 + 0.008 for m in ons)
+    assert balanced(messages)
