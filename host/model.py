@@ -145,14 +145,18 @@ class Model(ABC):
         return sorted(cap.verb for cap in cls.capabilities)
 
     def describe(self) -> dict[str, Any]:
-        """The model as every front-end lists it (`dawhost models --json`, `/dawhost/models`)."""
+        """The model as every front-end lists it (`dawhost models --json`, `/dawhost/models`).
+        Option defaults are the effective ones: the manifest's, else the schema's."""
         return {
             "id": self.model_id,
             "description": self.description,
             "capabilities": sorted(cap.value for cap in self.capabilities),
             "verbs": self.verbs(),
             "inputs": [spec.as_dict() for spec in self.inputs],
-            "options": [spec.as_dict() for spec in option_specs(self.Options)],
+            "options": [
+                {**spec.as_dict(), "default": self.default_options.get(spec.name, spec.default)}
+                for spec in option_specs(self.Options)
+            ],
             "sample_rate": self.sample_rate,
             "causal": self.causal,
             "loaded": self.loaded,

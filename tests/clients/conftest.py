@@ -31,7 +31,7 @@ ARTIFACTS = Path(
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dawhost_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DawhostServer]:
     server = start_server(tmp_path_factory.mktemp("dawhost"))
     try:
@@ -48,7 +48,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running on the main
+# thread while it is open, which would break every later test that calls asyncio.run().
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="pip install playwright (the Python package only)"
@@ -71,7 +73,7 @@ class PageLog:
         self.errors: list[str] = []
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def shared_tab(browser: Any) -> Iterator[tuple[Any, PageLog]]:
     # One tab for the whole folder, navigated afresh per test: a new context costs ~0.5-1.5 s.
     context = browser.new_context(viewport={"width": 1100, "height": 1300}, accept_downloads=True)

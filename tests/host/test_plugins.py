@@ -93,6 +93,8 @@ def test_manifest_settings_reach_the_model(tmp_path: Path) -> None:
     model = PluginHost(manifest, entry_points=False).models()["fake-echo"]
     assert model.checkpoint == checkpoint
     assert model.default_options == {"repeats": 3}
+    described = {o["name"]: o for o in model.describe()["options"]}
+    assert described["repeats"]["default"] == 3  # front-ends show the effective default
     assert model.checkpoint_hash and len(model.checkpoint_hash) == 16
 
 
