@@ -94,20 +94,8 @@ def summarise(values: list[float], scale: float = 1.0) -> dict[str, float]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=300)
-    parser.add_argument("--jitter-ms", type=float, default=1.0)
-    args = parser.parse_args(argv)
-    trials = [one_trial(seed, args.jitter_ms / 1000.0) for seed in range(args.trials)]
-    report: dict[str, object] = {
-        "benchmark": "midi_tempo_tracking",
-        "change": "120 -> 90 BPM",
-        "trials": args.trials,
-        "sender_jitter_sigma_ms": args.jitter_ms,
-        "delivery": "next 64-frame JACK period at 48 kHz (1.333 ms), random phase",
-        "units": {"tempo_error": "BPM", "position_error": "ms"},
-    }
+def report_for(trials: list[dict[str, dict[str, tuple[float, float]]]]) -> dict[str, object]:
+    report: dict[str, object] = {}
     for name in trials[0]:
         report[name] = {
             checkpoint: {
@@ -125,6 +113,26 @@ def main(argv: list[str] | None = None) -> int:
                 base[figure]["median"] / max(ours[figure]["median"], 1e-9), 2
             )
     report["ratio_moving_average_over_dawhost"] = ratios
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=300)
+    parser.add_argument(
+        "--jitter-ms", type=float, nargs="+", default=[1.0, 3.0], help="sender jitter sigmas"
+    )
+    args = parser.parse_args(argv)
+    report: dict[str, object] = {
+        "benchmark": "midi_tempo_tracking",
+        "change": "120 -> 90 BPM",
+        "trials": args.trials,
+        "delivery": "next 64-frame JACK period at 48 kHz (1.333 ms), random phase",
+        "units": {"tempo_error": "BPM", "position_error": "ms from the true tick time"},
+    }
+    for jitter in args.jitter_ms:
+        trials = [one_trial(seed, jitter / 1000.0) for seed in range(args.trials)]
+        report[f"sender_jitter_sigma_{jitter:g}_ms"] = report_for(trials)
     print(json.dumps(report, indent=2))
     return 0
 

@@ -88,6 +88,7 @@ class MidiFrontend(host.Frontend):
             )
         except MidiUnavailable as exc:
             self.error = str(exc)
+            self.address = "off (no MIDI backend; see the error above)"
             log.error("MIDI is off: %s", exc)
             return
         self.sender = NoteSender(self.ports.output, time.monotonic)
