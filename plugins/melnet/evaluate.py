@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import time
 from collections.abc import Sequence
@@ -155,7 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     report["test_nll_nats_per_bin"] = nll
     # renders: a fixed, instrument-balanced subset of the test clips (rendering costs CPU)
     by_instrument = [[c for c in clips if c.instrument == i] for i in range(len(INSTRUMENTS))]
-    rendered = [c for group in zip(*by_instrument, strict=False) for c in group][: args.clips]
+    rounds = itertools.zip_longest(*by_instrument)  # one clip per instrument per round
+    rendered = [c for group in rounds for c in group if c is not None][: args.clips]
     report["rendered_instruments"] = [INSTRUMENTS[c.instrument] for c in rendered]
     report["renders_vs_fluidsynth"] = audio_figures(
         models, rendered, args.data, args.seconds, args.temperature

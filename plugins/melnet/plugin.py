@@ -116,7 +116,12 @@ class MelNetRenderer(Model):
 def _task(module: str, kind: str) -> host.Task:
     def main(argv: Sequence[str]) -> int:
         import importlib
+        import sys
 
+        repo = str(Path(__file__).resolve().parents[2])
+        if module.startswith("benchmarks.") and repo not in sys.path:
+            # benchmarks/ sits beside the installed packages but is not one of them
+            sys.path.append(repo)
         return int(importlib.import_module(module).main(list(argv)))
 
     descriptions = {
