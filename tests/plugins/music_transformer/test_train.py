@@ -1,0 +1,64 @@
+"""Training: a tiny run writes a loadable checkpoint and resumes where it stopped."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from plugins.music_transformer.checkpoint import load_weights
+from plugins.music_transformer.train import learning_rate, main
+
+TINY_ARGS = [
+    "--batch",
+    "2",
+    "--length",
+    "32",
+    "--d-model",
+    "16",
+    "--heads",
+    "2",
+    "--d-ff",
+    "32",
+    "--layers",
+    "1",
+    "--eval-every",
+    "2",
+    "--save-every",
+    "2",
+    "--warmup",
+    "2",
+]
+
+
+def _data(folder: Path) -> Path:
+    rows = []
+    for i in range(40):  # ids hash into all three splits
+        notes = np.array([(60 + (i + k) % 12, 80, k * 0.5, 0.5) for k in range(30)], np.float32)
+        rows.append((f"bach/piece{i}", "bach", 100.0, notes))
+    folder.mkdir(parents=True)
+    (folder / "pieces.pkl").write_bytes(pickle.dumps(rows))
+    return folder
+
+
+def test_training_saves_a_checkpoint_and_resumes(tmp_path: Path) -> None:
+    data = _data(tmp_path / "data")
+    out = tmp_path / "model.pt"
+    args = ["--data", str(data), "--out", str(out), *TINY_ARGS]
+    assert main([*args, "--steps", "2"]) == 0
+    model, info = load_weights(out)
+    assert info["step"] == 2 and model.config.relative and info["valid_nll"] > 0
+    assert main([*args, "--steps", "4"]) == 0
+    curves = json.loads((data / "runs" / "relative" / "curves.json").read_text())
+    assert [row[0] for row in curves["train"]] == [1, 2, 3, 4]  # resumed at 3, not from 1
+    assert [row[0] for row in curves["valid"]] == [2, 4]
+    _, info = load_weights(out)
+    assert info["step"] == 4
+
+
+def test_learning_rate_warms_up_then_decays_to_a_tenth() -> None:
+    assert learning_rate(0, 100, 1.0, 10) == 0.1
+    assert learning_rate(10, 100, 1.0, 10) == 1.0
+    assert abs(learning_rate(100, 100, 1.0, 10) - 0.1) < 1e-9
