@@ -35,8 +35,9 @@ class AcousticConfig:
 class ConvBlock(nn.Module):
     def __init__(self, width: int, kernel: int, dilation: int, dropout: float) -> None:
         super().__init__()
-        self.conv = nn.Conv1d(width, width, kernel, padding=dilation * (kernel // 2),
-                              dilation=dilation)
+        self.conv = nn.Conv1d(
+            width, width, kernel, padding=dilation * (kernel // 2), dilation=dilation
+        )
         self.norm = nn.LayerNorm(width)
         self.dropout = nn.Dropout(dropout)
 
@@ -46,8 +47,7 @@ class ConvBlock(nn.Module):
         return self.norm(x + self.dropout(y)) * mask
 
 
-def frame_features(f0: torch.Tensor, position: torch.Tensor, length: torch.Tensor
-                   ) -> torch.Tensor:
+def frame_features(f0: torch.Tensor, position: torch.Tensor, length: torch.Tensor) -> torch.Tensor:
     """Per-frame conditioning: normalised log f0 (0 if unvoiced), voiced flag, position
     inside the phoneme (0..1) and the phoneme's log length. Shapes (batch, frames) -> (.., 4)."""
     voiced = (f0 > 0).float()
@@ -55,8 +55,9 @@ def frame_features(f0: torch.Tensor, position: torch.Tensor, length: torch.Tenso
     return torch.stack([log_f0, voiced, position, torch.log1p(length) / 4.0], dim=-1)
 
 
-def regulate(durations: torch.Tensor, frames: int) -> tuple[torch.Tensor, torch.Tensor,
-                                                            torch.Tensor]:
+def regulate(
+    durations: torch.Tensor, frames: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """For each output frame: which phoneme, position within it, and its length.
     durations (batch, phones) int -> three (batch, frames) tensors (index -1 past the end)."""
     ends = torch.cumsum(durations, dim=1)
@@ -78,15 +79,22 @@ class AcousticModel(nn.Module):
         self.phoneme = nn.Embedding(config.vocab, w, padding_idx=0)
         self.speaker = nn.Embedding(config.speakers, w)
         self.encoder = nn.ModuleList(
-            ConvBlock(w, config.kernel, 1, config.dropout) for _ in range(config.encoder_layers))
+            ConvBlock(w, config.kernel, 1, config.dropout) for _ in range(config.encoder_layers)
+        )
         self.features = nn.Linear(4, w)
         dilations = [1, 2, 4, 1, 2, 4, 1, 2][: config.decoder_layers]
         self.decoder = nn.ModuleList(
-            ConvBlock(w, config.kernel, d, config.dropout) for d in dilations)
+            ConvBlock(w, config.kernel, d, config.dropout) for d in dilations
+        )
         self.out = nn.Linear(w, N_MELS)
 
-    def forward(self, phonemes: torch.Tensor, durations: torch.Tensor, f0: torch.Tensor,
-                speaker: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        phonemes: torch.Tensor,
+        durations: torch.Tensor,
+        f0: torch.Tensor,
+        speaker: torch.Tensor,
+    ) -> torch.Tensor:
         """phonemes, durations (batch, phones); f0 (batch, frames) Hz; speaker (batch,).
         Returns normalised log-mel (batch, frames, N_MELS)."""
         mask = (phonemes > 0).unsqueeze(-1).float()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,9 +18,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from plugins.vocal_tts.audio import HOP
 from plugins.vocal_tts.corpus import sentences, split
 from plugins.vocal_tts.espeak import speak
-from plugins.vocal_tts.audio import HOP
 from plugins.vocal_tts.teacher import (
     VOICES,
     Example,
@@ -43,22 +44,29 @@ def _pack(examples: list[Example]) -> dict[str, np.ndarray]:
         "f0": np.concatenate([e.f0 for e in examples]).astype(np.float32),
         "frame_counts": frame_counts,
         "audio": np.concatenate([np.clip(e.audio, -1, 1) * 32767 for e in examples]).astype(
-            np.int16),
+            np.int16
+        ),
         "speaker": np.array([e.speaker for e in examples]),
         "sung": np.array([e.sung for e in examples]),
     }
 
 
-def build(texts: Sequence[str], out: Path, sung_per_sentence: int, seed: int,
-          shard_size: int = 100) -> int:
+def build(
+    texts: Sequence[str], out: Path, sung_per_sentence: int, seed: int, shard_size: int = 100
+) -> int:
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     shard: list[Example] = []
     count = shard_index = 0
     for text in tqdm(texts, desc=out.name, unit="sentence"):
         voice = SPEAKERS[int(rng.integers(len(SPEAKERS)))]
-        utterance = speak(text, VOICES[voice], int(rng.integers(120, 221)),
-                          int(rng.integers(30, 71)), int(rng.integers(30, 81)))
+        utterance = speak(
+            text,
+            VOICES[voice],
+            int(rng.integers(120, 221)),
+            int(rng.integers(30, 71)),
+            int(rng.integers(30, 81)),
+        )
         if len(utterance.phones) < 2:
             continue
         speaker = SPEAKERS.index(voice)
@@ -70,12 +78,19 @@ def build(texts: Sequence[str], out: Path, sung_per_sentence: int, seed: int,
             if example is not None:
                 shard.append(example)
         if len(shard) >= shard_size:
-            np.savez(out / f"shard{shard_index:03d}.npz", **_pack(shard))
+            _write(out / f"shard{shard_index:03d}.npz", shard)
             count, shard_index, shard = count + len(shard), shard_index + 1, []
     if shard:
-        np.savez(out / f"shard{shard_index:03d}.npz", **_pack(shard))
+        _write(out / f"shard{shard_index:03d}.npz", shard)
         count += len(shard)
     return count
+
+
+def _write(path: Path, examples: list[Example]) -> None:
+    """Write then rename, so a trainer reading the folder never sees half a shard."""
+    temporary = path.with_name("partial-" + path.name)
+    np.savez(temporary, **_pack(examples))
+    os.replace(temporary, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,11 +106,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("validation", "train"):
         texts = parts[name][: args.limit] if args.limit else parts[name]
         counts[name] = build(texts, args.out / name, args.sung, args.seed + len(name))
-    (args.out / "recipe.json").write_text(json.dumps({
-        "examples": counts, "sentences": {k: len(v) for k, v in parts.items()},
-        "sung_per_sentence": args.sung, "seed": args.seed, "voices": VOICES,
-        "seconds": round(time.time() - started, 1),
-    }, indent=2))
+    (args.out / "recipe.json").write_text(
+        json.dumps(
+            {
+                "examples": counts,
+                "sentences": {k: len(v) for k, v in parts.items()},
+                "sung_per_sentence": args.sung,
+                "seed": args.seed,
+                "voices": VOICES,
+                "seconds": round(time.time() - started, 1),
+            },
+            indent=2,
+        )
+    )
     print(json.dumps(counts))
     return 0
 

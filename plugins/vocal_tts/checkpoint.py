@@ -54,6 +54,11 @@ def load(path: Path) -> Bundle:
     vocoder.load_state_dict({k: v.float() for k, v in state["vocoder"].items()})
     acoustic.eval()
     vocoder.eval()
-    return Bundle(Vocabulary(state["vocabulary"]), acoustic, vocoder,
-                  np.asarray(state["mel_mean"], dtype=np.float32),
-                  np.asarray(state["mel_std"], dtype=np.float32), state.get("stats", {}))
+    return Bundle(
+        Vocabulary(state["vocabulary"]),
+        acoustic,
+        vocoder,
+        np.asarray(state["mel_mean"], dtype=np.float32),
+        np.asarray(state["mel_std"], dtype=np.float32),
+        state.get("stats", {}),
+    )

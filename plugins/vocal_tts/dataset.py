@@ -31,14 +31,16 @@ def read_shard(path: Path) -> list[tuple[list[str], np.ndarray, np.ndarray, np.n
     for k in range(len(data["phone_counts"])):
         p0, p1 = phone_offsets[k], phone_offsets[k + 1]
         f0_, f1 = frame_offsets[k], frame_offsets[k + 1]
-        rows.append((
-            [str(s) for s in data["symbols"][p0:p1]],
-            data["durations"][p0:p1].astype(np.int64),
-            data["f0"][f0_:f1],
-            data["audio"][f0_ * HOP : f1 * HOP].astype(np.float32) / 32767.0,
-            int(data["speaker"][k]),
-            bool(data["sung"][k]),
-        ))
+        rows.append(
+            (
+                [str(s) for s in data["symbols"][p0:p1]],
+                data["durations"][p0:p1].astype(np.int64),
+                data["f0"][f0_:f1],
+                data["audio"][f0_ * HOP : f1 * HOP].astype(np.float32) / 32767.0,
+                int(data["speaker"][k]),
+                bool(data["sung"][k]),
+            )
+        )
     return rows
 
 
@@ -77,8 +79,13 @@ class Corpus:
         return len(self.items) - before
 
 
-def crop_batch(items: list[Item], rng: np.random.Generator, frames: int, mel_mean: np.ndarray,
-               mel_std: np.ndarray) -> dict[str, torch.Tensor]:
+def crop_batch(
+    items: list[Item],
+    rng: np.random.Generator,
+    frames: int,
+    mel_mean: np.ndarray,
+    mel_std: np.ndarray,
+) -> dict[str, torch.Tensor]:
     """Random windows of at most `frames` frames, with the phonemes that overlap them
     (durations clipped to the window), padded into one batch."""
     rows = []
@@ -90,9 +97,16 @@ def crop_batch(items: list[Item], rng: np.random.Generator, frames: int, mel_mea
         starts = ends - item.durations
         keep = (ends > start) & (starts < start + length)
         durations = np.minimum(ends[keep], start + length) - np.maximum(starts[keep], start)
-        rows.append((item.phonemes[keep], durations, item.f0[start : start + length],
-                     (item.mel[start : start + length] - mel_mean) / mel_std,
-                     item.audio[start * HOP : (start + length) * HOP], item.speaker))
+        rows.append(
+            (
+                item.phonemes[keep],
+                durations,
+                item.f0[start : start + length],
+                (item.mel[start : start + length] - mel_mean) / mel_std,
+                item.audio[start * HOP : (start + length) * HOP],
+                item.speaker,
+            )
+        )
     phones = max(len(r[0]) for r in rows)
     length = max(len(r[2]) for r in rows)
     batch = {

@@ -85,8 +85,14 @@ class _Espeak:
         self._callback = _Callback(self._collect)  # kept alive: the library holds a pointer
         self.lib.espeak_SetSynthCallback(self._callback)
         self.lib.espeak_Synth.argtypes = [
-            ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-            ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
         ]
 
     def _collect(self, wav, count, events):  # type: ignore[no-untyped-def]
@@ -96,7 +102,9 @@ class _Espeak:
         while events[index].type != _EVENT_LIST_TERMINATED:
             event = events[index]
             if event.type in (_EVENT_WORD, _EVENT_PHONEME):
-                symbol = bytes(event.id.string).rstrip(b"\0") if event.type == _EVENT_PHONEME else b""
+                symbol = (
+                    bytes(event.id.string).rstrip(b"\0") if event.type == _EVENT_PHONEME else b""
+                )
                 self._events.append((event.type, event.text_position, event.sample, symbol))
             index += 1
         return 0
@@ -122,8 +130,11 @@ class _Espeak:
 
 def _phones(events: list[tuple[int, int, int, bytes]], total: int) -> list[Phone]:
     scale = SAMPLE_RATE / ESPEAK_RATE
-    marks = [(pos, round(sample * scale), sym.decode("ascii", "replace"))
-             for kind, pos, sample, sym in events if kind == _EVENT_PHONEME]
+    marks = [
+        (pos, round(sample * scale), sym.decode("ascii", "replace"))
+        for kind, pos, sample, sym in events
+        if kind == _EVENT_PHONEME
+    ]
     phones = []
     for index, (position, start, symbol) in enumerate(marks):
         end = marks[index + 1][1] if index + 1 < len(marks) else total
@@ -136,8 +147,9 @@ _engine: _Espeak | None = None
 _engine_lock = threading.Lock()
 
 
-def speak(text: str, voice: str = "en-us", rate: int = 170, pitch: int = 50,
-          pitch_range: int = 50) -> Utterance:
+def speak(
+    text: str, voice: str = "en-us", rate: int = 170, pitch: int = 50, pitch_range: int = 50
+) -> Utterance:
     """Synthesise `text` with espeak-ng; rate in words per minute, pitch and range 0..100."""
     global _engine
     with _engine_lock:

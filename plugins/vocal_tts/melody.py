@@ -32,8 +32,10 @@ class Window:
 def melody_in(notes: Sequence[Note], window: Window, bars_text: str) -> list[Note]:
     """Notes starting inside the window, one at a time: of notes starting together the highest
     is kept (a vocal line is monophonic) and a note is cut where the next one begins."""
-    inside = sorted((n for n in notes if window.start_beat - 1e-9 <= n.start < window.end_beat),
-                    key=lambda n: (n.start, -n.pitch))
+    inside = sorted(
+        (n for n in notes if window.start_beat - 1e-9 <= n.start < window.end_beat),
+        key=lambda n: (n.start, -n.pitch),
+    )
     line: list[Note] = []
     for note in inside:
         if line and abs(note.start - line[-1].start) < 1e-6:
@@ -62,8 +64,7 @@ def check_range(line: Sequence[Note], voice: str, transpose: int) -> None:
             )
 
 
-def assign(syllable_count: int, line: Sequence[Note], bars_text: str
-           ) -> list[tuple[float, float]]:
+def assign(syllable_count: int, line: Sequence[Note], bars_text: str) -> list[tuple[float, float]]:
     """(start_beat, end_beat) per syllable; the last syllable holds any spare notes."""
     if syllable_count > len(line):
         raise BadInput(

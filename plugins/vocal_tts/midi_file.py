@@ -26,6 +26,7 @@ def read_notes(path: Path, field: str = "notes") -> list[Note]:
             elif message.type in ("note_on", "note_off"):
                 begun = open_notes.pop((message.channel, message.note), None)
                 if begun and now > begun[0]:
-                    notes.append(Note(message.note, begun[1], begun[0] / ticks,
-                                      (now - begun[0]) / ticks))
+                    notes.append(
+                        Note(message.note, begun[1], begun[0] / ticks, (now - begun[0]) / ticks)
+                    )
     return sorted(notes, key=lambda n: (n.start, -n.pitch))

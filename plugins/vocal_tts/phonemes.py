@@ -49,8 +49,9 @@ def syllables(phones: Sequence[Phone], text: str) -> list[Syllable]:
         if not vowels:  # a vowel-less word (rare): its consonants join the previous syllable
             if result:
                 last = result[-1]
-                result[-1] = Syllable(last.phones + tuple(members), last.nucleus, last.word,
-                                      last.text)
+                result[-1] = Syllable(
+                    last.phones + tuple(members), last.nucleus, last.word, last.text
+                )
             continue
         cuts = []  # where each syllable after the first begins
         for left, right in zip(vowels, vowels[1:], strict=False):

@@ -30,8 +30,9 @@ def hz_to_midi(hz: np.ndarray) -> np.ndarray:
 def analyse_f0(audio: np.ndarray, frames: int) -> np.ndarray:
     """WORLD DIO + StoneMask f0 (Hz, 0 where unvoiced), `frames` long."""
     x = audio.astype(np.float64)
-    f0, times = pyworld.dio(x, SAMPLE_RATE, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL,
-                            frame_period=FRAME_PERIOD_MS)
+    f0, times = pyworld.dio(
+        x, SAMPLE_RATE, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=FRAME_PERIOD_MS
+    )
     f0 = pyworld.stonemask(x, f0, times, SAMPLE_RATE)
     return _fit(f0, frames)
 
@@ -49,8 +50,12 @@ def voicing(plan: Plan, source_f0: np.ndarray) -> np.ndarray:
 
 
 def sung_f0(
-    plan: Plan, voiced: np.ndarray, note_pitches: Sequence[float],
-    note_spans: Sequence[tuple[int, int]], vibrato_cents: float = 0.0, vibrato_hz: float = 5.5,
+    plan: Plan,
+    voiced: np.ndarray,
+    note_pitches: Sequence[float],
+    note_spans: Sequence[tuple[int, int]],
+    vibrato_cents: float = 0.0,
+    vibrato_hz: float = 5.5,
 ) -> np.ndarray:
     """Hz per output frame following the notes; 0 where unvoiced."""
     frames = plan.frames
@@ -60,8 +65,9 @@ def sung_f0(
     midi = _fill_gaps(midi, fallback=60.0)
     if GLIDE_FRAMES > 1:  # portamento: smooth the step curve, then keep each note's centre exact
         kernel = np.hanning(GLIDE_FRAMES + 2)[1:-1]
-        smooth = np.convolve(np.pad(midi, GLIDE_FRAMES, mode="edge"), kernel / kernel.sum(),
-                             mode="same")[GLIDE_FRAMES:-GLIDE_FRAMES]
+        smooth = np.convolve(
+            np.pad(midi, GLIDE_FRAMES, mode="edge"), kernel / kernel.sum(), mode="same"
+        )[GLIDE_FRAMES:-GLIDE_FRAMES]
         midi = smooth
     if vibrato_cents > 0:
         for start, end in note_spans:  # vibrato grows in after 150 ms of a note
@@ -70,12 +76,15 @@ def sung_f0(
                 continue
             t = np.arange(length) * FRAME_PERIOD_MS / 1000.0
             depth = vibrato_cents / 100.0 * np.clip((t - 0.15) / 0.2, 0.0, 1.0)
-            midi[max(start, 0) : max(start, 0) + length] += depth * np.sin(2 * np.pi * vibrato_hz * t)
+            midi[max(start, 0) : max(start, 0) + length] += depth * np.sin(
+                2 * np.pi * vibrato_hz * t
+            )
     return np.where(voiced, midi_to_hz(midi), 0.0)
 
 
-def natural_f0(plan: Plan, source_f0: np.ndarray, voiced: np.ndarray,
-               shift_semitones: float = 0.0) -> np.ndarray:
+def natural_f0(
+    plan: Plan, source_f0: np.ndarray, voiced: np.ndarray, shift_semitones: float = 0.0
+) -> np.ndarray:
     """The teacher's own intonation carried through the plan (gaps interpolated in log f0)."""
     log_f0 = np.where(source_f0 > 0, np.log(np.maximum(source_f0, 1e-6)), np.nan)
     log_f0 = _fill_gaps(log_f0, fallback=float(np.log(120.0)))

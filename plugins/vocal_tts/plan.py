@@ -75,7 +75,9 @@ def spoken_plan(phones: Sequence[Phone], total_samples: int) -> Plan:
     cursor = 0
     end_frame = total_samples // HOP
     for phone in phones:
-        start, end = round(phone.start / HOP), min(round(phone.end / HOP), end_frame)
+        # Rounding may pull a phone's start before the previous phone's end: start at the cursor.
+        start = min(max(round(phone.start / HOP), cursor), end_frame)
+        end = min(round(phone.end / HOP), end_frame)
         builder.add(SILENCE, start - cursor, None)
         if end > start:
             if is_pause(phone.symbol):
@@ -102,7 +104,9 @@ def syllable_lengths(phones: Sequence[Phone], syllable: Syllable, span: int) -> 
 
 
 def placed_plan(
-    phones: Sequence[Phone], syllables: Sequence[Syllable], spans: Sequence[tuple[int, int]],
+    phones: Sequence[Phone],
+    syllables: Sequence[Syllable],
+    spans: Sequence[tuple[int, int]],
     frames: int,
 ) -> Plan:
     """Syllable k fills output frames spans[k] = (start, end); the rest is silence. Spans must
@@ -114,8 +118,9 @@ def placed_plan(
         if end <= start:
             continue
         builder.add(SILENCE, start - cursor, None)
-        for index, length in zip(syllable.phones, syllable_lengths(phones, syllable, end - start),
-                                 strict=True):
+        for index, length in zip(
+            syllable.phones, syllable_lengths(phones, syllable, end - start), strict=True
+        ):
             phone = phones[index]
             builder.add(phone.symbol, int(length), _stretch(int(length), *_source_span(phone)))
         cursor = end

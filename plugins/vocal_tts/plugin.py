@@ -1,4 +1,4 @@
-"""The dawhost plugin: registers the `vocal-tts` model (sing/speak) and its train/eval/bench tasks."""
+"""The dawhost plugin: registers the `vocal-tts` model (sing/speak) and its tasks."""
 
 from __future__ import annotations
 
@@ -103,8 +103,15 @@ class VocalLine(Model):
             beats_per_bar=job.transport.beats_per_bar,
             **{
                 name: getattr(options, name)
-                for name in ("start_bar", "bars", "voice", "transpose", "vibrato",
-                             "syllable_beats", "rate")
+                for name in (
+                    "start_bar",
+                    "bars",
+                    "voice",
+                    "transpose",
+                    "vibrato",
+                    "syllable_beats",
+                    "rate",
+                )
             },
         )
         job.progress(0.05, "phonemes and timing")

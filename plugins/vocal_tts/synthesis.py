@@ -76,12 +76,18 @@ def prepare(request: Request) -> Prepared:
         raise BadInput("lyrics", "is empty; send the words to sing or speak")
     if not any(c.isalnum() for c in lyrics):
         raise BadInput("lyrics", f"has no words to pronounce: {request.lyrics[:40]!r}")
-    window = Window((request.start_bar - 1) * request.beats_per_bar,
-                    request.bars * request.beats_per_bar, 60.0 / request.tempo)
+    window = Window(
+        (request.start_bar - 1) * request.beats_per_bar,
+        request.bars * request.beats_per_bar,
+        60.0 / request.tempo,
+    )
     seconds = window.beats * window.seconds_per_beat
     if seconds > MAX_SECONDS:
-        raise BadInput("bars", f"{request.bars} bars at {request.tempo:g} BPM last {seconds:.1f} s;"
-                       f" at most {MAX_SECONDS:g} s per request: send fewer bars")
+        raise BadInput(
+            "bars",
+            f"{request.bars} bars at {request.tempo:g} BPM last {seconds:.1f} s;"
+            f" at most {MAX_SECONDS:g} s per request: send fewer bars",
+        )
     samples = int(round(seconds * SAMPLE_RATE))
     frames = -(-samples // HOP)
     utterance = speak(lyrics, VOICES[request.voice], request.rate, VOICE_PITCH[request.voice])
@@ -95,19 +101,29 @@ def prepare(request: Request) -> Prepared:
         if request.mode == "sing":
             check_range(line, request.voice, request.transpose)
         beat_spans = assign(len(units), line, bars_text)
-        note_spans = [(window.frame_of(n.start, FRAMES_PER_SECOND),
-                       window.frame_of(n.start + n.duration, FRAMES_PER_SECOND)) for n in line]
+        note_spans = [
+            (
+                window.frame_of(n.start, FRAMES_PER_SECOND),
+                window.frame_of(n.start + n.duration, FRAMES_PER_SECOND),
+            )
+            for n in line
+        ]
         note_pitches = [float(n.pitch + request.transpose) for n in line]
         sung = request.mode == "sing"
         pitches = [note_pitches[k] if sung else None for k in range(len(units))]
     elif request.mode == "sing":
-        raise BadInput("notes", "are needed to sing (a melody as notes or a MIDI file); "
-                       "use the speak verb for a rhythmic spoken line without a melody")
+        raise BadInput(
+            "notes",
+            "are needed to sing (a melody as notes or a MIDI file); "
+            "use the speak verb for a rhythmic spoken line without a melody",
+        )
     else:
         beat_spans = _grid(utterance, units, window, request.syllable_beats, bars_text)
         note_spans, note_pitches, pitches = [], [], [None] * len(units)
-    spans = [(window.frame_of(a, FRAMES_PER_SECOND), window.frame_of(b, FRAMES_PER_SECOND))
-             for a, b in beat_spans]
+    spans = [
+        (window.frame_of(a, FRAMES_PER_SECOND), window.frame_of(b, FRAMES_PER_SECOND))
+        for a, b in beat_spans
+    ]
     plan = placed_plan(utterance.phones, units, spans, frames)
     source_f0 = analyse_f0(utterance.audio, len(utterance.audio) // HOP + 1)
     voiced = voicing(plan, source_f0)
@@ -124,7 +140,8 @@ def prepare(request: Request) -> Prepared:
             "end_beat": round(b, 4),
             "start_seconds": round((a - window.start_beat) * window.seconds_per_beat, 4),
             "end_seconds": round(
-                (min(b, window.end_beat) - window.start_beat) * window.seconds_per_beat, 4),
+                (min(b, window.end_beat) - window.start_beat) * window.seconds_per_beat, 4
+            ),
             "pitch": pitches[k],
         }
         for k, (unit, (a, b)) in enumerate(zip(units, beat_spans, strict=True))
@@ -132,19 +149,26 @@ def prepare(request: Request) -> Prepared:
     return Prepared(plan, f0, samples, list(VOICES).index(request.voice), timings, utterance)
 
 
-def _grid(utterance: Utterance, units: Sequence[Syllable], window: Window, step: float,
-          bars_text: str) -> list[tuple[float, float]]:
+def _grid(
+    utterance: Utterance, units: Sequence[Syllable], window: Window, step: float, bars_text: str
+) -> list[tuple[float, float]]:
     """Speech on the beat grid: syllable k starts on grid step k and keeps its spoken length,
     stretched to at least 60 % of a step and never past the next step."""
     needed = len(units) * step
     if needed > window.beats + 1e-9:
-        raise BadInput("lyrics", f"has {len(units)} syllables; at {step:g} beats each they need "
-                       f"{needed:g} beats but {bars_text} hold {window.beats:g}; render more "
-                       "bars or lower syllable_beats")
+        raise BadInput(
+            "lyrics",
+            f"has {len(units)} syllables; at {step:g} beats each they need "
+            f"{needed:g} beats but {bars_text} hold {window.beats:g}; render more "
+            "bars or lower syllable_beats",
+        )
     spans = []
     for k, unit in enumerate(units):
-        spoken = (utterance.phones[unit.phones[-1]].end - utterance.phones[unit.phones[0]].start
-                  ) / SAMPLE_RATE / window.seconds_per_beat
+        spoken = (
+            (utterance.phones[unit.phones[-1]].end - utterance.phones[unit.phones[0]].start)
+            / SAMPLE_RATE
+            / window.seconds_per_beat
+        )
         length = min(step, max(spoken, 0.6 * step))
         start = window.start_beat + k * step
         spans.append((start, start + length))
@@ -161,15 +185,20 @@ def network_inputs(bundle: Bundle, prepared: Prepared) -> dict[str, torch.Tensor
     }
 
 
-def render(bundle: Bundle, prepared: Prepared, vocoder: Literal["neural", "griffin-lim"] = "neural",
-           progress: Callable[[float, str], None] = lambda f, m: None, seed: int = 0
-           ) -> np.ndarray:
+def render(
+    bundle: Bundle,
+    prepared: Prepared,
+    vocoder: Literal["neural", "griffin-lim"] = "neural",
+    progress: Callable[[float, str], None] = lambda f, m: None,
+    seed: int = 0,
+) -> np.ndarray:
     """Audio (samples,) float32 at SAMPLE_RATE, exactly `prepared.samples` long."""
     inputs = network_inputs(bundle, prepared)
     with torch.inference_mode():
         progress(0.5, "acoustic model")
-        mel = bundle.acoustic(inputs["phonemes"], inputs["durations"], inputs["f0"],
-                              inputs["speaker"])
+        mel = bundle.acoustic(
+            inputs["phonemes"], inputs["durations"], inputs["f0"], inputs["speaker"]
+        )
         progress(0.7, "vocoder")
         if vocoder == "neural":
             generator = torch.Generator().manual_seed(seed)

@@ -40,8 +40,9 @@ def spoken_example(utterance: Utterance, speaker: int) -> Example:
     frames = _frames(utterance)
     plan = spoken_plan(utterance.phones, frames * HOP)
     f0 = analyse_f0(utterance.audio[: frames * HOP], frames)
-    return Example(plan.symbols, plan.durations, f0, utterance.audio[: frames * HOP].copy(),
-                   speaker, False)
+    return Example(
+        plan.symbols, plan.durations, f0, utterance.audio[: frames * HOP].copy(), speaker, False
+    )
 
 
 def world_analysis(audio: np.ndarray, frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -53,8 +54,9 @@ def world_analysis(audio: np.ndarray, frames: int) -> tuple[np.ndarray, np.ndarr
     return f0, sp, ap
 
 
-def random_melody(count: int, voice: str, rng: np.random.Generator
-                  ) -> tuple[list[float], list[tuple[int, int]], int]:
+def random_melody(
+    count: int, voice: str, rng: np.random.Generator
+) -> tuple[list[float], list[tuple[int, int]], int]:
     """Note pitches and frame spans for `count` syllables: lengths 0.12-1.2 s, some rests."""
     low, high = MELODY_RANGE[voice]
     pitch = float(rng.integers(low + 3, high - 3))
@@ -65,15 +67,21 @@ def random_melody(count: int, voice: str, rng: np.random.Generator
         pitches.append(pitch)
         spans.append((cursor, cursor + length))
         cursor += length + (int(rng.integers(5, 40)) if rng.random() < 0.2 else 0)
-        pitch = float(np.clip(pitch + rng.choice([-5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 7]),
-                              low, high))
+        pitch = float(
+            np.clip(pitch + rng.choice([-5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 7]), low, high)
+        )
     return pitches, spans, cursor + int(rng.integers(5, 30))
 
 
-def sung_example(utterance: Utterance, text: str, voice: str, speaker: int,
-                 rng: np.random.Generator,
-                 analysis: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-                 max_seconds: float = 7.0) -> Example | None:
+def sung_example(
+    utterance: Utterance,
+    text: str,
+    voice: str,
+    speaker: int,
+    rng: np.random.Generator,
+    analysis: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    max_seconds: float = 7.0,
+) -> Example | None:
     """A sung version on a random melody; `analysis` is `world_analysis` of the utterance,
     passed in when several sung versions share one sentence."""
     frames = _frames(utterance)
@@ -96,7 +104,11 @@ def sung_example(utterance: Utterance, text: str, voice: str, speaker: int,
 def resynthesise(plan: Plan, f0: np.ndarray, sp: np.ndarray, ap: np.ndarray) -> np.ndarray:
     log_sp = gather(np.log(np.maximum(sp, 1e-16)), plan.source, np.log(1e-16))
     ap_out = gather(ap, plan.source, 1.0)
-    audio = pyworld.synthesize(f0.astype(np.float64), np.ascontiguousarray(np.exp(log_sp)),
-                               np.ascontiguousarray(np.clip(ap_out, 0.0, 1.0)), SAMPLE_RATE,
-                               FRAME_PERIOD_MS)
+    audio = pyworld.synthesize(
+        f0.astype(np.float64),
+        np.ascontiguousarray(np.exp(log_sp)),
+        np.ascontiguousarray(np.clip(ap_out, 0.0, 1.0)),
+        SAMPLE_RATE,
+        FRAME_PERIOD_MS,
+    )
     return _fit(audio.astype(np.float32), plan.frames * HOP)

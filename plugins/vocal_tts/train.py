@@ -36,8 +36,9 @@ def acoustic_loss(model: AcousticModel, batch: dict[str, torch.Tensor]) -> torch
     return ((predicted - batch["mel"]).abs() * mask).sum() / (mask.sum() * predicted.shape[-1])
 
 
-def vocoder_loss(vocoder: HarmonicPlusNoise, batch: dict[str, torch.Tensor],
-                 mel: torch.Tensor | None = None) -> torch.Tensor:
+def vocoder_loss(
+    vocoder: HarmonicPlusNoise, batch: dict[str, torch.Tensor], mel: torch.Tensor | None = None
+) -> torch.Tensor:
     audio = vocoder(batch["mel"] if mel is None else mel, batch["f0"])
     return multi_resolution_stft_loss(audio, batch["audio"])
 
@@ -75,14 +76,15 @@ def wait_for_shards(folder: Path, minutes: float) -> list[Path]:
     raise SystemExit(f"no training shards in {folder}; run python -m plugins.vocal_tts.build_data")
 
 
-def train(data: Path, out: Path, minutes: float, seed: int, tiny: bool = False,
-          save_every: float = 300.0) -> dict[str, float]:
+def train(
+    data: Path, out: Path, minutes: float, seed: int, tiny: bool = False, save_every: float = 300.0
+) -> dict[str, float]:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     wait_for_shards(data / "train", 30)
-    time.sleep(2)
     shards = sorted((data / "train").glob("shard*.npz")) + sorted(
-        (data / "validation").glob("shard*.npz"))
+        (data / "validation").glob("shard*.npz")
+    )
     vocabulary = Vocabulary(symbols_in(shards))
     corpus, held_out = Corpus(data / "train", vocabulary), Corpus(data / "validation", vocabulary)
     corpus.refresh()
@@ -93,11 +95,17 @@ def train(data: Path, out: Path, minutes: float, seed: int, tiny: bool = False,
     acoustic_config = AcousticConfig(len(vocabulary))
     vocoder_config = VocoderConfig()
     if tiny:
-        acoustic_config = AcousticConfig(len(vocabulary), width=32, encoder_layers=1,
-                                          decoder_layers=2)
+        acoustic_config = AcousticConfig(
+            len(vocabulary), width=32, encoder_layers=1, decoder_layers=2
+        )
         vocoder_config = VocoderConfig(harmonics=16, noise_bands=8, width=32, layers=2)
-    bundle = Bundle(vocabulary, AcousticModel(acoustic_config), HarmonicPlusNoise(vocoder_config),
-                    mel_mean, mel_std)
+    bundle = Bundle(
+        vocabulary,
+        AcousticModel(acoustic_config),
+        HarmonicPlusNoise(vocoder_config),
+        mel_mean,
+        mel_std,
+    )
     acoustic_optimiser = torch.optim.AdamW(bundle.acoustic.parameters(), lr=1e-3)
     vocoder_optimiser = torch.optim.AdamW(bundle.vocoder.parameters(), lr=1e-3)
     started = time.time()
@@ -125,8 +133,9 @@ def train(data: Path, out: Path, minutes: float, seed: int, tiny: bool = False,
         predicted = None
         if elapsed > budget / 2 and rng.random() < 0.5:
             with torch.no_grad():
-                predicted = bundle.acoustic(batch["phonemes"], batch["durations"], batch["f0"],
-                                            batch["speaker"])
+                predicted = bundle.acoustic(
+                    batch["phonemes"], batch["durations"], batch["f0"], batch["speaker"]
+                )
         loss_v = vocoder_loss(bundle.vocoder, batch, predicted)
         vocoder_optimiser.zero_grad()
         loss_v.backward()
@@ -142,8 +151,11 @@ def train(data: Path, out: Path, minutes: float, seed: int, tiny: bool = False,
         if time.time() - last_save > save_every or time.time() - started >= budget:
             last_save = time.time()
             scores = validate(bundle, held_out.items)
-            scores.update(step=step, minutes=round((time.time() - started) / 60, 1),
-                          examples=len(corpus.items))
+            scores.update(
+                step=step,
+                minutes=round((time.time() - started) / 60, 1),
+                examples=len(corpus.items),
+            )
             history.append(scores)
             tqdm.write(json.dumps(scores))
             total = scores["acoustic_l1"] + scores["vocoder_stft"] / 10

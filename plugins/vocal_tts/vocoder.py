@@ -39,11 +39,13 @@ class HarmonicPlusNoise(nn.Module):
         w = config.width
         self.inp = nn.Linear(N_MELS + 4, w)
         self.blocks = nn.ModuleList(
-            ConvBlock(w, config.kernel, d, 0.0) for d in [1, 2, 4, 8, 1, 2][: config.layers])
+            ConvBlock(w, config.kernel, d, 0.0) for d in [1, 2, 4, 8, 1, 2][: config.layers]
+        )
         self.out = nn.Linear(w, 1 + config.harmonics + config.noise_bands)
 
-    def controls(self, mel: torch.Tensor, f0: torch.Tensor
-                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def controls(
+        self, mel: torch.Tensor, f0: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """mel (batch, frames, N_MELS) normalised, f0 (batch, frames) Hz ->
         harmonic amplitudes (batch, frames, H), noise band gains (batch, frames, B)."""
         ones = torch.ones_like(f0)
@@ -63,8 +65,9 @@ class HarmonicPlusNoise(nn.Module):
         noise = _scaled_sigmoid(out[..., 1 + h :]) * 0.1
         return loudness * distribution * voiced, noise, voiced
 
-    def forward(self, mel: torch.Tensor, f0: torch.Tensor,
-                generator: torch.Generator | None = None) -> torch.Tensor:
+    def forward(
+        self, mel: torch.Tensor, f0: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """-> audio (batch, frames * HOP)."""
         amplitudes, noise, _ = self.controls(mel, f0)
         return harmonic(f0, amplitudes) + filtered_noise(noise, generator)
@@ -88,8 +91,10 @@ def harmonic(f0: torch.Tensor, amplitudes: torch.Tensor) -> torch.Tensor:
     # Unvoiced frames carry f0 = 0; hold the last pitch there so the phase stays smooth.
     held = _hold(f0)
     f0_samples = _upsample(held.unsqueeze(-1))[..., 0]
-    phase = 2 * math.pi * torch.cumsum(f0_samples / SAMPLE_RATE, dim=1)
-    phase = torch.remainder(phase, 2 * math.pi)
+    # Accumulate in float64: over a minute of audio float32 phase drifts by tenths of a radian
+    # at the upper harmonics.
+    phase = 2 * math.pi * torch.cumsum(f0_samples.double() / SAMPLE_RATE, dim=1)
+    phase = torch.remainder(phase, 2 * math.pi).to(f0.dtype)
     # One harmonic at a time: a 30 s line would otherwise need samples x harmonics floats.
     out = torch.zeros_like(phase)
     for k in range(amplitudes.shape[-1]):
@@ -106,28 +111,33 @@ def _hold(f0: torch.Tensor) -> torch.Tensor:
     return torch.where(held > 0, held, torch.full_like(held, 150.0))
 
 
-def filtered_noise(bands: torch.Tensor, generator: torch.Generator | None = None
-                   ) -> torch.Tensor:
+def filtered_noise(bands: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """White noise shaped per frame by band gains (linearly spread over STFT bins)."""
     batch, frames, _ = bands.shape
     samples = frames * HOP
     noise = torch.rand(batch, samples, generator=generator, device=bands.device) * 2 - 1
     window = torch.hann_window(NOISE_FFT, device=bands.device)
     spec = torch.stft(noise, NOISE_FFT, HOP, window=window, center=True, return_complex=True)
-    gains = nn.functional.interpolate(bands.transpose(1, 2).reshape(batch, 1, -1, frames),
-                                      size=(NOISE_FFT // 2 + 1, frames), mode="bilinear",
-                                      align_corners=True)[:, 0]
+    gains = nn.functional.interpolate(
+        bands.transpose(1, 2).reshape(batch, 1, -1, frames),
+        size=(NOISE_FFT // 2 + 1, frames),
+        mode="bilinear",
+        align_corners=True,
+    )[:, 0]
     gains = torch.cat([gains, gains[..., -1:]], dim=-1)[..., : spec.shape[-1]]
     return torch.istft(spec * gains, NOISE_FFT, HOP, window=window, center=True, length=samples)
 
 
-def multi_resolution_stft_loss(predicted: torch.Tensor, target: torch.Tensor,
-                               sizes: tuple[int, ...] = (1024, 512, 256, 128)) -> torch.Tensor:
+def multi_resolution_stft_loss(
+    predicted: torch.Tensor, target: torch.Tensor, sizes: tuple[int, ...] = (1024, 512, 256, 128)
+) -> torch.Tensor:
     """Spectral L1 on linear and log magnitudes at several resolutions (the DDSP loss)."""
     loss = predicted.new_zeros(())
     for size in sizes:
         window = torch.hann_window(size, device=predicted.device)
         p = torch.stft(predicted, size, size // 4, window=window, return_complex=True).abs()
         t = torch.stft(target, size, size // 4, window=window, return_complex=True).abs()
-        loss = loss + (p - t).abs().mean() + (torch.log(p + 1e-5) - torch.log(t + 1e-5)).abs().mean()
+        loss = (
+            loss + (p - t).abs().mean() + (torch.log(p + 1e-5) - torch.log(t + 1e-5)).abs().mean()
+        )
     return loss / len(sizes)

@@ -26,13 +26,15 @@ SENTENCE = "The quick brown fox jumps over the lazy dog while we sing a little s
 def tiny_bundle() -> Bundle:
     torch.manual_seed(0)
     vocabulary = Vocabulary([p.symbol for p in speak(SENTENCE).phones])
-    acoustic = AcousticModel(AcousticConfig(len(vocabulary), width=16, encoder_layers=1,
-                                            decoder_layers=1))
+    acoustic = AcousticModel(
+        AcousticConfig(len(vocabulary), width=16, encoder_layers=1, decoder_layers=1)
+    )
     vocoder = HarmonicPlusNoise(VocoderConfig(harmonics=8, noise_bands=4, width=16, layers=1))
     acoustic.eval()
     vocoder.eval()
-    return Bundle(vocabulary, acoustic, vocoder, np.zeros(N_MELS, np.float32),
-                  np.ones(N_MELS, np.float32))
+    return Bundle(
+        vocabulary, acoustic, vocoder, np.zeros(N_MELS, np.float32), np.ones(N_MELS, np.float32)
+    )
 
 
 @pytest.fixture(scope="session")

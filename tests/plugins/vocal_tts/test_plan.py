@@ -20,7 +20,8 @@ def test_each_syllable_starts_exactly_on_its_span() -> None:
     assert plan.frames == 300 == len(plan.source) == len(plan.vowel)
     boundaries = np.concatenate([[0], np.cumsum(plan.durations)])
     first_phone_starts = [
-        int(boundaries[i]) for i, s in enumerate(plan.symbols)
+        int(boundaries[i])
+        for i, s in enumerate(plan.symbols)
         if s != SILENCE and (i == 0 or plan.symbols[i - 1] == SILENCE)
     ]
     assert first_phone_starts == [a for a, _ in spans]
@@ -30,8 +31,9 @@ def test_each_syllable_starts_exactly_on_its_span() -> None:
 def test_long_notes_stretch_the_vowel_not_the_consonants() -> None:
     utterance = speak(TEXT)
     unit = syllables(utterance.phones, TEXT)[2]  # "strange": s t r eI n dZ
-    spoken = [round((utterance.phones[i].end - utterance.phones[i].start) / HOP)
-              for i in unit.phones]
+    spoken = [
+        round((utterance.phones[i].end - utterance.phones[i].start) / HOP) for i in unit.phones
+    ]
     lengths = syllable_lengths(utterance.phones, unit, 200)
     assert sum(lengths) == 200
     for index, length, before in zip(unit.phones, lengths, spoken, strict=True):
@@ -57,3 +59,11 @@ def test_spoken_plan_reproduces_the_teacher_timing() -> None:
     inside = plan.source >= 0
     # Mapped source frames track output frames one to one (to within rounding).
     assert np.abs(plan.source[inside] - np.flatnonzero(inside)).max() < 1.0
+
+
+def test_spoken_plans_cover_every_frame_once_at_any_rate() -> None:
+    for rate in (120, 151, 187, 220):
+        for pitch in (30, 70):
+            utterance = speak(TEXT + ", the river runs along the valley.", rate=rate, pitch=pitch)
+            plan = spoken_plan(utterance.phones, len(utterance.audio))
+            assert plan.frames == len(utterance.audio) // HOP == len(plan.source)

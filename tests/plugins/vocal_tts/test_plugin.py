@@ -8,11 +8,11 @@ from pathlib import Path
 
 import soundfile
 
+from host import Note
 from host.errors import ErrorCode
 from host.memory import MemoryFrontend
 from host.requests import Done, Error, OutputEvent, Progress
 from host.smf import write_smf
-from host import Note
 from plugins.vocal_tts.plugin import VocalLine
 from tests.fakes import make_core
 
@@ -25,8 +25,14 @@ def _model(checkpoint: Path) -> VocalLine:
     return model
 
 
-def _request(tmp_path: Path, checkpoint: Path, verb: str, tempo: float = 120.0,
-             signature: tuple[int, int] = (4, 4), **fields: object) -> list[object]:
+def _request(
+    tmp_path: Path,
+    checkpoint: Path,
+    verb: str,
+    tempo: float = 120.0,
+    signature: tuple[int, int] = (4, 4),
+    **fields: object,
+) -> list[object]:
     async def main() -> list[object]:
         core = make_core(tmp_path / "work", _model(checkpoint))
         core.transport.set_tempo(tempo)
@@ -46,9 +52,15 @@ def _outputs(events: list[object]) -> dict[str, object]:
 def test_sing_gives_a_wav_of_exactly_the_bars_and_the_syllable_timings(
     tmp_path: Path, tiny_checkpoint: Path
 ) -> None:
-    events = _request(tmp_path, tiny_checkpoint, "sing", tempo=90.0, signature=(3, 4),
-                      inputs={"lyrics": "hot cross buns", "notes": MELODY},
-                      options={"bars": 2})
+    events = _request(
+        tmp_path,
+        tiny_checkpoint,
+        "sing",
+        tempo=90.0,
+        signature=(3, 4),
+        inputs={"lyrics": "hot cross buns", "notes": MELODY},
+        options={"bars": 2},
+    )
     outputs = _outputs(events)
     info = soundfile.info(str(outputs["vocal"].path))  # type: ignore[attr-defined]
     assert info.samplerate == 16_000
@@ -71,9 +83,13 @@ def test_speak_uses_the_tempo_option_and_a_midi_file_melody(
     work = tmp_path / "work"
     work.mkdir()
     write_smf(work / "tune.mid", [Note(60, 90, 0.0, 0.5), Note(62, 90, 2.0, 0.5)], tempo=75)
-    events = _request(tmp_path, tiny_checkpoint, "speak",
-                      inputs={"lyrics": "hello", "notes": str(work / "tune.mid")},
-                      options={"bars": 1, "tempo": 150.0})
+    events = _request(
+        tmp_path,
+        tiny_checkpoint,
+        "speak",
+        inputs={"lyrics": "hello", "notes": str(work / "tune.mid")},
+        options={"bars": 1, "tempo": 150.0},
+    )
     outputs = _outputs(events)
     info = soundfile.info(str(outputs["vocal"].path))  # type: ignore[attr-defined]
     assert info.frames == round(4 * 60 / 150 * 16_000)
@@ -87,8 +103,10 @@ def test_bad_requests_become_error_events_naming_the_field(
 ) -> None:
     cases = {
         "no lyrics": ("sing", {"inputs": {"lyrics": " ", "notes": MELODY}}),
-        "too many syllables": ("sing", {"inputs": {"lyrics": "one two three four",
-                                                   "notes": MELODY}}),
+        "too many syllables": (
+            "sing",
+            {"inputs": {"lyrics": "one two three four", "notes": MELODY}},
+        ),
         "no melody": ("sing", {"inputs": {"lyrics": "la la"}}),
         "bad voice": ("speak", {"inputs": {"lyrics": "la"}, "options": {"voice": "robot"}}),
         "bad file": ("sing", {"inputs": {"lyrics": "la", "notes": str(tmp_path / "x.mid")}}),
@@ -97,14 +115,18 @@ def test_bad_requests_become_error_events_naming_the_field(
         events = _request(tmp_path, tiny_checkpoint, verb, **fields)
         error = events[-1]
         assert isinstance(error, Error), (name, error)
-        assert error.code in (ErrorCode.BAD_INPUT, ErrorCode.BAD_OPTION,
-                              ErrorCode.PATH_NOT_ALLOWED), (name, error)
+        assert error.code in (
+            ErrorCode.BAD_INPUT,
+            ErrorCode.BAD_OPTION,
+            ErrorCode.PATH_NOT_ALLOWED,
+        ), (name, error)
         assert error.field in ("lyrics", "notes", "voice"), (name, error)
 
 
 def test_a_missing_checkpoint_is_a_model_error_that_says_how_to_train(tmp_path: Path) -> None:
-    events = _request(tmp_path, tmp_path / "none.pt", "sing",
-                      inputs={"lyrics": "hot cross buns", "notes": MELODY})
+    events = _request(
+        tmp_path, tmp_path / "none.pt", "sing", inputs={"lyrics": "hot cross buns", "notes": MELODY}
+    )
     error = events[-1]
     assert isinstance(error, Error)
     assert error.code is ErrorCode.MODEL_ERROR and "dawhost train vocal-tts" in error.message
@@ -115,7 +137,8 @@ def test_cancel_stops_the_job_at_the_next_stage(tmp_path: Path, tiny_checkpoint:
         core = make_core(tmp_path / "work", _model(tiny_checkpoint))
         frontend = MemoryFrontend(core)
         request_id, queue = frontend.submit(
-            "vocal-tts", "speak", inputs={"lyrics": "la " * 40}, options={"bars": 8})
+            "vocal-tts", "speak", inputs={"lyrics": "la " * 40}, options={"bars": 8}
+        )
         events: list[object] = []
         while True:
             event = await asyncio.wait_for(queue.get(), 60)

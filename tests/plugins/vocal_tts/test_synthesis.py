@@ -17,15 +17,19 @@ MELODY = [Note(p, 100, float(k), 0.8) for k, p in enumerate([60, 60, 67, 67, 69,
 
 
 def _request(**changes: object) -> Request:
-    fields: dict[str, object] = dict(lyrics=LYRICS, mode="sing", notes=MELODY, tempo=120.0,
-                                     beats_per_bar=4.0, bars=2)
+    fields: dict[str, object] = dict(
+        lyrics=LYRICS, mode="sing", notes=MELODY, tempo=120.0, beats_per_bar=4.0, bars=2
+    )
     fields.update(changes)
     return Request(**fields)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("tempo", "beats_per_bar", "bars"), [(120, 4, 2), (97, 3, 3), (61.3, 4, 1)])
-def test_audio_is_exactly_the_requested_bars(tiny_bundle: Bundle, tempo: float,
-                                             beats_per_bar: float, bars: int) -> None:
+@pytest.mark.parametrize(
+    ("tempo", "beats_per_bar", "bars"), [(120, 4, 2), (97, 3, 3), (61.3, 4, 1)]
+)
+def test_audio_is_exactly_the_requested_bars(
+    tiny_bundle: Bundle, tempo: float, beats_per_bar: float, bars: int
+) -> None:
     notes = [Note(60, 90, k * 0.5, 0.5) for k in range(int(bars * beats_per_bar * 2))]
     prepared = prepare(_request(tempo=tempo, beats_per_bar=beats_per_bar, bars=bars, notes=notes))
     audio = render(tiny_bundle, prepared)
@@ -43,8 +47,11 @@ def test_syllables_start_on_their_notes_and_pitch_follows_the_melody() -> None:
         assert prepared.f0[centre] > 0
         assert abs(hz_to_midi(prepared.f0[centre]) - note.pitch) < 0.01, k
     boundaries = np.concatenate([[0], np.cumsum(prepared.plan.durations)])
-    sounding_starts = [int(boundaries[i]) for i, s in enumerate(prepared.plan.symbols)
-                       if s != "_" and (i == 0 or prepared.plan.symbols[i - 1] == "_")]
+    sounding_starts = [
+        int(boundaries[i])
+        for i, s in enumerate(prepared.plan.symbols)
+        if s != "_" and (i == 0 or prepared.plan.symbols[i - 1] == "_")
+    ]
     assert sounding_starts == [0, 50, 100, 150, 200, 250, 300]
 
 
@@ -96,8 +103,9 @@ def test_speaking_puts_syllables_on_the_grid_with_natural_pitch() -> None:
         ({"mode": "speak", "notes": None, "syllable_beats": 2.0}, "lyrics", "need 14 beats"),
     ],
 )
-def test_bad_input_names_the_field_and_the_problem(changes: dict[str, object], field: str,
-                                                   words: str) -> None:
+def test_bad_input_names_the_field_and_the_problem(
+    changes: dict[str, object], field: str, words: str
+) -> None:
     with pytest.raises(BadInput) as error:
         prepare(_request(**changes))
     assert error.value.field == field

@@ -54,4 +54,5 @@ def test_griffin_lim_restores_a_mel_to_audio_of_the_same_length_and_envelope() -
     assert audio.shape[0] == mel.shape[0] * HOP
     assert mel.shape[1] == N_MELS
     assert multi_resolution_stft_loss(audio, tone) < multi_resolution_stft_loss(
-        torch.zeros_like(tone), tone)
+        torch.zeros_like(tone), tone
+    )
