@@ -71,14 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = notes_to_rows(four_bar_phrase(), 0.5, seconds)
     bin_feats, frame_feats = note_features(rows, frames_for(samples))
 
-    renders, tiers = [], []
+    renders, cpu, tiers = [], [], []
     for repeat in range(args.repeats):
         marks: dict[int, float] = {}
 
         def mark(tier: int, fraction: float, marks: dict[int, float] = marks) -> None:
             marks[tier] = time.perf_counter()  # the last report of a tier is when it ended
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         spec = sample_spectrogram(
             model,
             bin_feats,
@@ -92,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         griffin_lim(mel_to_linear(spec), samples, 32, repeat)
         done = time.perf_counter()
         renders.append(done - started)
+        cpu.append(time.process_time() - cpu_started)
         ends = [marks[1], marks[2], marks[3]]
         tiers.append(
             [
@@ -125,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "parameters": model.parameter_count(),
         "render_seconds": round(render_s, 3),
         "real_time_factor": round(render_s / seconds, 3),
+        "render_cpu_seconds": round(statistics.median(cpu), 3),
+        "real_time_factor_cpu_time": round(statistics.median(cpu) / seconds, 3),
         "stages_seconds": {
             "tier1": round(stage[0], 3),
             "tier2": round(stage[1], 3),
