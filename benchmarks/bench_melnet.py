@@ -113,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         fluid.append(time.perf_counter() - started)
     fluid_s = statistics.median(fluid)
 
-    net = model.tier_nets[0]
+    net = model.first_tier()
     tier1_bins = torch.from_numpy(np.ascontiguousarray(take(bin_feats, 1, -3, -2)))
     tier1_frames = torch.from_numpy(np.ascontiguousarray(take(frame_feats, 1, -2, None)))
     per_bin_uncached = uncached_seconds_per_bin(net, tier1_bins, tier1_frames, calls=10)

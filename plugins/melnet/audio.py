@@ -124,5 +124,5 @@ def griffin_lim(
         accelerated = rebuilt + 0.99 * (rebuilt - previous)
         previous = rebuilt
         spectrum = accelerated * (magnitudes / (accelerated.abs() + 1e-8))
-    audio = torch.istft(spectrum, N_FFT, HOP, window=window, center=True, length=inner).numpy()
-    return np.pad(audio[:samples], (0, max(0, samples - inner))).astype(np.float32)
+    final = torch.istft(spectrum, N_FFT, HOP, window=window, center=True, length=inner).numpy()
+    return np.pad(final[:samples], (0, max(0, samples - inner))).astype(np.float32)

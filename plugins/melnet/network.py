@@ -209,6 +209,17 @@ class MelNet(nn.Module):
         else:
             raise ValueError(f"tiers must be 1 or {TIERS}, got {config.tiers}")
 
+    def first_tier(self) -> FirstTier:
+        net = self.tier_nets[0]
+        assert isinstance(net, FirstTier)
+        return net
+
+    def upper_tier(self, tier: int) -> UpperTier:
+        """The network of tier 2 or 3."""
+        net = self.tier_nets[tier - 1]
+        assert isinstance(net, UpperTier)
+        return net
+
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters())
 

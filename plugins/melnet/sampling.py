@@ -136,7 +136,7 @@ def sample_first_tier(
         gates_static = fd.input_gates(base)  # (F, 3H)
         head_static = h_time @ head_w.T + head_b  # (F, 3K): skip path from the time stack
         state = np.zeros(hidden, np.float32)
-        x_below = silence
+        x_below = float(silence)
         row = out[t]
         params_row = np.empty((bins, head_w.shape[0]), np.float32) if record is not None else None
         for f in range(bins):
@@ -144,7 +144,7 @@ def sample_first_tier(
             params = state @ head_w.T + head_static[f]
             if params_row is not None:
                 params_row[f] = params
-            x_below = row[f] = draw(params)
+            x_below = row[f] = float(draw(params))
         if record is not None and params_row is not None:
             record.append(params_row)
         previous = row
@@ -203,9 +203,8 @@ def sample_spectrogram(
     draw = MixtureSampler(model.config.mixtures, temperature, np.random.default_rng(seed))
     bins_t = torch.from_numpy(np.ascontiguousarray(bin_feats, np.float32))
     frames_t = torch.from_numpy(np.ascontiguousarray(frame_feats, np.float32))
-    nets = model.tier_nets
     if model.config.tiers == 1:
-        return sample_first_tier(nets[0], bins_t, frames_t, instrument, draw, progress)
+        return sample_first_tier(model.first_tier(), bins_t, frames_t, instrument, draw, progress)
     frames, bins = bins_t.shape[:2]
 
     def features(tier: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -214,11 +213,15 @@ def sample_spectrogram(
             take(frames_t, tier, frame_axis=-2, bin_axis=None),
         )
 
-    tier1 = torch.from_numpy(sample_first_tier(nets[0], *features(1), instrument, draw, progress))
+    tier1 = torch.from_numpy(
+        sample_first_tier(model.first_tier(), *features(1), instrument, draw, progress)
+    )
     bin2, frame2 = features(2)
     context2 = lower_context(tier1, 2, (bin2.shape[0], bin2.shape[1]))
     tier2 = torch.from_numpy(
-        sample_upper_tier(nets[1], context2, bin2, frame2, instrument, draw, progress, tier=2)
+        sample_upper_tier(
+            model.upper_tier(2), context2, bin2, frame2, instrument, draw, progress, tier=2
+        )
     )
     even = interleave(tier1, tier2, axis=-1, total=bins)
     bin3, frame3 = features(3)
@@ -226,6 +229,8 @@ def sample_spectrogram(
         return even.numpy()
     context3 = lower_context(even, 3, (bin3.shape[0], bin3.shape[1]))
     tier3 = torch.from_numpy(
-        sample_upper_tier(nets[2], context3, bin3, frame3, instrument, draw, progress, tier=3)
+        sample_upper_tier(
+            model.upper_tier(3), context3, bin3, frame3, instrument, draw, progress, tier=3
+        )
     )
     return interleave(even, tier3, axis=-2, total=frames).numpy()

@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             group["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / budget)))
         batch = random_batch(clips, args.batch, args.frames, rng)
         losses = model.tier_nll(batch.spec, batch.bin_feats, batch.frame_feats, batch.instrument)
-        loss = sum(losses) / batch.spec.numel()
+        loss = torch.stack(losses).sum() / batch.spec.numel()
         optimiser.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
