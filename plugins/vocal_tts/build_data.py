@@ -89,7 +89,7 @@ def build(
 def _write(path: Path, examples: list[Example]) -> None:
     """Write then rename, so a trainer reading the folder never sees half a shard."""
     temporary = path.with_name("partial-" + path.name)
-    np.savez(temporary, **_pack(examples))
+    np.savez(temporary, **_pack(examples))  # type: ignore[arg-type]
     os.replace(temporary, path)
 
 

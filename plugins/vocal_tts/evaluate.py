@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from host import Note
-from plugins.vocal_tts.audio import HOP, SAMPLE_RATE
+from plugins.vocal_tts.audio import HOP, SAMPLE_RATE, log_mel
 from plugins.vocal_tts.checkpoint import DEFAULT_CHECKPOINT, Bundle, load
 from plugins.vocal_tts.corpus import sentences, split
 from plugins.vocal_tts.espeak import speak
@@ -82,6 +82,7 @@ def intelligibility(bundle: Bundle, texts: Sequence[str], voice: str) -> dict[st
     errors = {"model": 0, "griffin_lim": 0, "espeak_ng": 0}
     words = 0
     examples = []
+    mel_distance: dict[str, list[float]] = {}
     for text in texts:
         prepared = spoken_prepared(text, voice)
         assert prepared.utterance is not None
@@ -90,6 +91,17 @@ def intelligibility(bundle: Bundle, texts: Sequence[str], voice: str) -> dict[st
             "griffin_lim": render(bundle, prepared, "griffin-lim"),
             "espeak_ng": prepared.utterance.audio,
         }
+        teacher_mel = log_mel(torch.from_numpy(prepared.utterance.audio[: prepared.samples]))
+        with torch.inference_mode():  # copy synthesis: the vocoder alone, on the teacher's mel
+            normalised = (teacher_mel - torch.from_numpy(bundle.mel_mean)) / torch.from_numpy(
+                bundle.mel_std
+            )
+            f0 = torch.from_numpy(prepared.f0.astype(np.float32)).unsqueeze(0)
+            copied = bundle.vocoder(normalised.unsqueeze(0), f0)[0].numpy()
+        for name, audio in {**outputs, "vocoder_on_teacher_mel": copied}.items():
+            if name != "espeak_ng":
+                distance = log_mel(torch.from_numpy(audio[: prepared.samples])) - teacher_mel
+                mel_distance.setdefault(name, []).append(float(distance.abs().mean()))
         heard = {}
         for name, audio in outputs.items():
             heard[name] = recognise(audio)
@@ -102,6 +114,10 @@ def intelligibility(bundle: Bundle, texts: Sequence[str], voice: str) -> dict[st
         "wer_percent": wer,
         "wer_gap_to_espeak_points": round(wer["model"] - wer["espeak_ng"], 1),
         "words": words,
+        # Mean |log-mel difference| (natural-log units) to the espeak-ng audio, lower is better.
+        "log_mel_l1_to_espeak": {
+            name: round(float(np.mean(v)), 3) for name, v in mel_distance.items()
+        },
         "examples": examples[:3],
     }
 

@@ -27,7 +27,7 @@ def detect_onsets(audio: np.ndarray, sensitivity: float = 1.0) -> np.ndarray:
     local = np.convolve(padded, np.ones(2 * window + 1) / (2 * window + 1), mode="same")
     threshold = local[window:-window] * (1.0 + 0.5 * sensitivity) + 0.05 * flux.max()
     gap = int(MIN_GAP_SECONDS * SAMPLE_RATE / ONSET_HOP)
-    peaks = []
+    peaks: list[int] = []
     for i in range(1, len(flux) - 1):
         if flux[i] > threshold[i] and flux[i] >= flux[i - 1] and flux[i] >= flux[i + 1]:
             if peaks and i - peaks[-1] < gap:

@@ -93,7 +93,12 @@ class VocalLine(Model):
             )
         notes = job.inputs.get("notes")
         if isinstance(notes, Path):
+            name = notes.name
             notes = read_notes(notes)
+            if not notes:
+                raise host.BadInput("notes", f"file {name} contains no notes")
+        elif notes is not None and not notes:
+            raise host.BadInput("notes", "is an empty list; send notes or leave it out")
         mode: Literal["sing", "speak"] = "sing" if job.verb == "sing" else "speak"
         request = Request(
             lyrics=job.inputs["lyrics"],

@@ -109,6 +109,7 @@ def test_bad_requests_become_error_events_naming_the_field(
         ),
         "no melody": ("sing", {"inputs": {"lyrics": "la la"}}),
         "bad voice": ("speak", {"inputs": {"lyrics": "la"}, "options": {"voice": "robot"}}),
+        "empty notes": ("sing", {"inputs": {"lyrics": "la", "notes": []}}),
         "bad file": ("sing", {"inputs": {"lyrics": "la", "notes": str(tmp_path / "x.mid")}}),
     }
     for name, (verb, fields) in cases.items():

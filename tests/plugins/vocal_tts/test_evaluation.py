@@ -1,0 +1,29 @@
+"""The measuring tools of the evaluation: word error counting and onset detection."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plugins.vocal_tts.audio import SAMPLE_RATE
+from plugins.vocal_tts.evaluate import word_error_rate
+from plugins.vocal_tts.onsets import detect_onsets, onset_errors
+
+
+def test_word_errors_count_substitutions_insertions_and_deletions() -> None:
+    assert word_error_rate("the cat sat", "the cat sat") == (0, 3)
+    assert word_error_rate("the cat sat", "a cat sat down") == (2, 3)
+    assert word_error_rate("The cat, sat.", "") == (3, 3)
+
+
+def test_onsets_of_plucked_tones_are_found_within_5_ms() -> None:
+    audio = np.zeros(3 * SAMPLE_RATE)
+    starts = [0.5, 1.0, 1.7, 2.2]
+    n = np.arange(int(0.3 * SAMPLE_RATE))
+    tone = np.sin(2 * np.pi * 220 * n / SAMPLE_RATE) * np.exp(-3 * n / SAMPLE_RATE)
+    for start in starts:
+        at = int(start * SAMPLE_RATE)
+        audio[at : at + len(n)] += tone * np.minimum(1.0, n / 80)
+    errors, missed = onset_errors(np.array(starts), detect_onsets(audio.astype(np.float32)))
+    assert missed == 0 and errors.max() < 0.005
+    late, missed = onset_errors(np.array(starts) + 0.3, np.array(starts), tolerance=0.1)
+    assert missed == 4 and late.size == 0
