@@ -65,6 +65,7 @@ class MidiFrontend(host.Frontend):
         self._cc_state: dict[tuple[int, int], int] = {}
         self._limiter = LogLimiter(log, per_second=5)
         self.link: Any = None
+        self.latency_seconds = 0.0  # send this much before the beat (midi_latency_ms)
         self._pump: InputPump | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -92,6 +93,15 @@ class MidiFrontend(host.Frontend):
             log.error("MIDI is off: %s", exc)
             return
         self.sender = NoteSender(self.ports.output, time.monotonic)
+        latency = core.config.midi_latency_ms
+        if (
+            isinstance(latency, bool)
+            or not isinstance(latency, (int, float))
+            or not (-1000 <= latency <= 1000)
+        ):
+            log.error("midi_latency_ms = %r must be -1000..1000 ms; using 0", latency)
+            latency = 0.0
+        self.latency_seconds = float(latency) / 1000.0
         self._was_playing = core.transport.playing
         self._unsubscribe = core.transport.subscribe(self._transport_changed)
         self._watcher = asyncio.create_task(self._watch(), name="midi-silence-trigger")
@@ -224,7 +234,7 @@ class MidiFrontend(host.Frontend):
             channel,
             unit_beats=self.core.transport.beats_per_bar if self.settings.align == "bar" else 1.0,
             lead_beats=self.settings.lead_beats,
-            lead_seconds=self.core.config.midi_latency_ms / 1000.0,
+            lead_seconds=self.latency_seconds,
             on_finished=self._finished,
         )
         self.responses[channel] = response

@@ -30,6 +30,7 @@ TRIGGER_CC, PANIC_CC = 20, 21
 PHRASE = [60, 64, 67]
 # Responses start on the next beat (not bar) at least a quarter beat ahead: shorter tests.
 ON_THE_BEAT = {"midi": {"align": "beat", "lead_beats": 0.25}}
+FAST = 240.0  # BPM for tests that are not about a particular tempo: shorter bars
 
 
 class Transposer(Model):
@@ -77,12 +78,14 @@ def run(jack: str, tmp_path: Path, scenario: Any, *models: Model, **settings: An
     return asyncio.run(main())
 
 
-async def play_phrase(driver: Driver, pitches: list[int], channel: int = 0) -> None:
+async def play_phrase(
+    driver: Driver, pitches: list[int], channel: int = 0, length: float = 0.1, rest: float = 0.03
+) -> None:
     for pitch in pitches:
         driver.send(0x90 | channel, pitch, 100)
-        await asyncio.sleep(0.15)
+        await asyncio.sleep(length)
         driver.send(0x80 | channel, pitch, 0)
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(rest)
 
 
 async def response_on(frontend: MidiFrontend, replacing: Any = None, channel: int = 0) -> Any:
@@ -146,8 +149,8 @@ def test_response_starts_on_the_next_bar_line_and_echoes_the_phrase(
     jack: str, tmp_path: Path
 ) -> None:
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
-        driver.start_clock(120)
-        await asyncio.sleep(0.5)
+        driver.start_clock(FAST)
+        await asyncio.sleep(0.3)
         await play_phrase(driver, PHRASE)
         trigger(driver)
         response = await response_on(frontend)
@@ -173,7 +176,7 @@ def test_response_follows_a_tempo_change_while_it_plays(jack: str, tmp_path: Pat
         driver.start_clock(120)
         await asyncio.sleep(0.3)
         for _ in range(2):
-            await play_phrase(driver, PHRASE)  # six notes, 0.4 beat apart
+            await play_phrase(driver, PHRASE, length=0.15, rest=0.05)  # 0.4 beat apart
         trigger(driver)
         anchor = (await response_on(frontend)).anchor_beat
         await until_beat(core, anchor + 0.6)
@@ -192,11 +195,11 @@ def test_response_follows_a_tempo_change_while_it_plays(jack: str, tmp_path: Pat
 
 def test_stop_and_panic_leave_no_note_sounding(jack: str, tmp_path: Path) -> None:
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
-        driver.start_clock(120)
+        driver.start_clock(FAST)
         await asyncio.sleep(0.3)
         # A long held note: the response will be sounding it when the DAW stops.
         driver.send(0x90, 48, 100)
-        await asyncio.sleep(0.6)
+        await asyncio.sleep(0.4)
         driver.send(0x80, 48, 0)
         trigger(driver)
         anchor = (await response_on(frontend)).anchor_beat
@@ -206,10 +209,10 @@ def test_stop_and_panic_leave_no_note_sounding(jack: str, tmp_path: Path) -> Non
         await asyncio.sleep(0.1)
         after_stop = driver.messages()
         # Now the panic CC, in the middle of the next response.
-        driver.start_clock(120)
+        driver.start_clock(FAST)
         await asyncio.sleep(0.3)
         driver.send(0x90, 50, 100)
-        await asyncio.sleep(0.6)
+        await asyncio.sleep(0.4)
         driver.send(0x80, 50, 0)
         trigger(driver)
         anchor = (await response_on(frontend)).anchor_beat
@@ -218,7 +221,7 @@ def test_stop_and_panic_leave_no_note_sounding(jack: str, tmp_path: Path) -> Non
         driver.send(0xB0, PANIC_CC, 127)
         await asyncio.sleep(0.1)
         pending = frontend.core.scheduler.pending()
-        await asyncio.sleep(0.6)  # past where the held note would have ended
+        await asyncio.sleep(0.45)  # past where the held note would have ended
         return sounding_before_stop, after_stop, sounding_before_panic, pending, driver.messages()
 
     before_stop, after_stop, before_panic, pending, messages = run(
@@ -243,7 +246,7 @@ def test_model_error_silences_and_server_keeps_serving(jack: str, tmp_path: Path
             raise RuntimeError("out of memory, say")
 
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
-        driver.start_clock(120)
+        driver.start_clock(FAST)
         await asyncio.sleep(0.3)
         await play_phrase(driver, [62])
         trigger(driver)
@@ -262,7 +265,7 @@ def test_model_error_silences_and_server_keeps_serving(jack: str, tmp_path: Path
 
 def test_cc_sets_options_and_program_change_selects_the_model(jack: str, tmp_path: Path) -> None:
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
-        driver.start_clock(120)
+        driver.start_clock(FAST)
         await asyncio.sleep(0.3)
         # fake-echo's options map onto CC 22 (repeats 1..8), 23 (temperature): 127 -> 8 repeats.
         driver.send(0xB0, 22, 127)
@@ -288,7 +291,7 @@ def test_cc_sets_options_and_program_change_selects_the_model(jack: str, tmp_pat
 
 def test_garbage_input_neither_crashes_nor_stalls(jack: str, tmp_path: Path) -> None:
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
-        driver.start_clock(120)
+        driver.start_clock(FAST)
         await asyncio.sleep(0.3)
         garbage = [
             [0x3C, 0x64],  # running-status data bytes with no status
@@ -309,8 +312,8 @@ def test_garbage_input_neither_crashes_nor_stalls(jack: str, tmp_path: Path) -> 
             driver.send(0xF8)
         await asyncio.sleep(0.3)
         driver.stop_clock()
-        driver.start_clock(120)
-        await asyncio.sleep(1.0)
+        driver.start_clock(FAST)
+        await asyncio.sleep(0.6)
         tempo = core.transport.tempo
         await play_phrase(driver, [72])
         trigger(driver)
@@ -319,7 +322,7 @@ def test_garbage_input_neither_crashes_nor_stalls(jack: str, tmp_path: Path) -> 
         return tempo, driver.messages("on"), frontend.follower.estimator.rejected
 
     tempo, ons, rejected = run(jack, tmp_path, scenario, sections=ON_THE_BEAT)
-    assert tempo == pytest.approx(120, abs=3)
+    assert tempo == pytest.approx(FAST, rel=0.03)
     assert rejected > 0
     assert [m.data[1] for m in ons] == [72]
 
