@@ -11,6 +11,7 @@ per-bin loop is a handful of small numpy operations.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -58,10 +59,10 @@ class GRUStep:
         """New state from precomputed input gates (x W_ih + b_ih) and the previous state."""
         gates_h = h @ self.w_hh.T + self.b_hh
         size = h.shape[-1]
-        r = _sigmoid(gates_in[..., :size] + gates_h[..., :size])
-        z = _sigmoid(gates_in[..., size : 2 * size] + gates_h[..., size : 2 * size])
-        n = np.tanh(gates_in[..., 2 * size :] + r * gates_h[..., 2 * size :])
-        return (1.0 - z) * n + z * h
+        # r and z in one logistic call; few, larger numpy calls keep the per-bin loop cheap
+        rz = _sigmoid(gates_in[..., : 2 * size] + gates_h[..., : 2 * size])
+        n = np.tanh(gates_in[..., 2 * size :] + rz[..., :size] * gates_h[..., 2 * size :])
+        return n + rz[..., size:] * (h - n)
 
 
 class MixtureSampler:
@@ -84,6 +85,19 @@ class MixtureSampler:
         sigma = np.exp(np.take_along_axis(log_sigma, choice, axis=-1)[..., 0])
         noise = self.rng.standard_normal(mu.shape)
         return (mu + sigma * tau * noise).astype(np.float32)
+
+    def noise(self, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """Gumbel noise (count, K) and standard normals (count,) for `count` scalar draws,
+        drawn in one go: per-bin random calls dominate the inner loop otherwise."""
+        gumbel = -np.log(-np.log(self.rng.uniform(1e-9, 1.0, size=(count, self.k))))
+        return gumbel, self.rng.standard_normal(count)
+
+    def one(self, params: np.ndarray, gumbel: np.ndarray, normal: float) -> float:
+        """One draw from one bin's mixture (params shaped (3K,)) with pre-drawn noise."""
+        k, tau = self.k, self.temperature
+        choice = int(np.argmax(params[:k] / tau + gumbel))
+        log_sigma = min(2.0, max(LOG_SIGMA_MIN, float(params[2 * k + choice])))
+        return float(params[k + choice]) + math.exp(log_sigma) * tau * normal
 
 
 @torch.no_grad()
@@ -139,12 +153,13 @@ def sample_first_tier(
         x_below = float(silence)
         row = out[t]
         params_row = np.empty((bins, head_w.shape[0]), np.float32) if record is not None else None
+        gumbel, normal = draw.noise(bins)
         for f in range(bins):
             state = fd.step(gates_static[f] + x_below * fd_x_gates, state)
             params = state @ head_w.T + head_static[f]
             if params_row is not None:
                 params_row[f] = params
-            x_below = row[f] = float(draw(params))
+            x_below = row[f] = draw.one(params, gumbel[f], normal[f])
         if record is not None and params_row is not None:
             record.append(params_row)
         previous = row
