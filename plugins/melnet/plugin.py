@@ -12,6 +12,7 @@ from host import AudioOutput, BadInput, Capability, Field, InputKind, InputSpec,
 if TYPE_CHECKING:
     from plugins.melnet.network import MelNet
 
+MAX_NOTES = 4096  # a MIDI file is not bounded by the wire's note limit
 MAX_SECONDS = 32.0  # longest render accepted: sampling time grows linearly with length
 
 
@@ -90,6 +91,11 @@ class MelNetRenderer(Model):
         value = job.inputs["notes"]
         notes: list[Note] = read_midi_notes(value) if isinstance(value, Path) else list(value)
         rows = notes_to_rows(notes, 60.0 / tempo, seconds)
+        if len(rows) > MAX_NOTES:
+            raise BadInput(
+                "notes",
+                f"has {len(rows)} notes in the requested bars; melnet takes at most {MAX_NOTES}",
+            )
         if len(rows) == 0:
             first = min((n.start for n in notes), default=None)
             where = f" (the first starts at beat {first:g})" if first is not None else ""

@@ -141,6 +141,11 @@ def test_bad_inputs_are_named(tmp_path: Path, tiny_checkpoint: Path) -> None:
     )
     assert too_long.code is ErrorCode.BAD_INPUT and too_long.field == "bars"
     assert "64.0 s" in too_long.message and "32 s" in too_long.message
+    swarm = [v for i in range(4100) for v in (60 + i % 12, 90, i * 0.0009, 0.05)]
+    crowded = _error(
+        _request(tmp_path, tiny_checkpoint, inputs={"notes": swarm}, options={"bars": 1})
+    )
+    assert crowded.field == "notes" and "4100 notes" in crowded.message
     late = _error(
         _request(tmp_path, tiny_checkpoint, inputs={"notes": [60, 100, 40, 1]}, options={"bars": 2})
     )
