@@ -157,7 +157,7 @@ def main(argv: Sequence[str] = ()) -> int:
             "checkpoint_step": info.get("step"),
         },
         "threads": args.threads,
-        "sampling_1024": {
+        "sampling": {
             "events": args.events,
             "kv_cache_events_per_s": round(cached, 1),
             "recompute_events_per_s": round(recompute, 2),

@@ -71,10 +71,16 @@ class Attention(nn.Module):
         qkv = self.qkv(x).view(batch, length, 3, self.n_heads, self.head).permute(2, 0, 3, 1, 4)
         return qkv[0], qkv[1], qkv[2]
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Full causal self-attention over x (batch, L, d); `mask` is (L, L) with -inf above."""
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor, cache: KVCache | None = None, layer: int = 0
+    ) -> torch.Tensor:
+        """Full causal self-attention over x (batch, L, d); `mask` is (L, L) with -inf above.
+        With a cache, the keys and values are also stored in it (prefill)."""
         batch, length, d_model = x.shape
         q, k, v = self._split(x)
+        if cache is not None:
+            cache.keys[layer][:, :, :length] = k
+            cache.values[layer][:, :, :length] = v
         logits = q @ k.transpose(-1, -2)
         if self.relative:
             rel = self.rel[:, -length:, :]  # distances L-1 .. 0
@@ -113,8 +119,10 @@ class Block(nn.Module):
         )
         self.dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        x = x + self.dropout(self.attention(self.norm1(x), mask))
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor, cache: KVCache | None = None, layer: int = 0
+    ) -> torch.Tensor:
+        x = x + self.dropout(self.attention(self.norm1(x), mask, cache, layer))
         return x + self.ff(self.norm2(x))
 
     def step(self, x: torch.Tensor, cache: KVCache, layer: int) -> torch.Tensor:
@@ -169,13 +177,7 @@ class MusicTransformer(nn.Module):
         mask = torch.full((length, length), float("-inf"), device=tokens.device).triu(1)
         x = self._embed(tokens, 0)
         for layer, block in enumerate(self.blocks):
-            attention = block.attention
-            normed = block.norm1(x)
-            _, k, v = attention._split(normed)
-            cache.keys[layer][:, :, :length] = k
-            cache.values[layer][:, :, :length] = v
-            x = x + attention(normed, mask)
-            x = x + block.ff(block.norm2(x))
+            x = block(x, mask, cache, layer)
         cache.length = length
         return self.head(self.norm(x[:, -1]))
 
