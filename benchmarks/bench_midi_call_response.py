@@ -5,7 +5,8 @@ trigger CC at a different place in the next bar each trial. dawhost continues th
 (model `fake-echo` by default, or `--model music-transformer`) and must start its answer on the
 next bar line at least half a beat after the trigger, on the DAW's own grid (its clock ticks).
 Figures per trial and summarised: trigger -> first note (ms), the first note's error against
-that bar line (ms), and whether it landed on it (within 2 JACK periods). Baseline measured in
+that bar line (ms; plus the model's own rest before its first note, if any), and whether it
+landed there (within 2 JACK periods). Baseline measured in
 the same run: playing the notes the moment the model hands them over, as a front-end without a
 transport would; its first note's distance from the nearest beat shows what the wait buys.
 Prints one JSON object.
@@ -56,6 +57,13 @@ def build_core(work: Path, model: str) -> Core:
     return core
 
 
+def grid_time(ticks: list[float], beat: float) -> float:
+    """Time of `beat` on the DAW's clock: between its ticks, linearly."""
+    position = beat * TICKS_PER_BEAT
+    index = min(int(position), len(ticks) - 2)
+    return ticks[index] + (position - index) * (ticks[index + 1] - ticks[index])
+
+
 def schedule(peer: PeerProcess, trials: int) -> list[float]:
     """Queue the phrase and trigger of every trial; returns each trigger's beat."""
     triggers = []
@@ -96,16 +104,23 @@ async def run(trials: int, model: str) -> dict[str, Any]:
     rows = []
     for index, beat in enumerate(triggers):
         bar_beat = math.ceil((beat + LEAD_BEATS) / 4 - 1e-9) * 4
-        bar_time = ticks[bar_beat * TICKS_PER_BEAT]
         trigger_time = trigger_times[index]
         first = next((t for t, _ in ons if t > trigger_time), None)
         response = responses[index] if index < len(responses) else None
         ready = response.first_output_at if response else None
+        # The model's first note may start a little after its beat 0 (a rest first): the
+        # target is that note's place on the DAW's grid, from the bar line.
+        offset = 0.0
+        if response is not None and response.first_note_beat is not None:
+            offset = response.first_note_beat - (response.anchor_beat or bar_beat)
+        target = grid_time(ticks, bar_beat + offset)
         row: dict[str, Any] = {
             "trigger_beat": beat,
             "intended_bar_beat": bar_beat,
+            "anchored_bar_beat": response.anchor_beat if response else None,
+            "first_note_offset_beats": round(offset, 4),
             "trigger_to_first_note_ms": None if first is None else (first - trigger_time) * 1e3,
-            "bar_line_error_ms": None if first is None else (first - bar_time) * 1e3,
+            "bar_line_error_ms": None if first is None else (first - target) * 1e3,
             "model_first_output_ms": None if ready is None else (ready - trigger_time) * 1e3,
         }
         if ready is not None:

@@ -122,6 +122,7 @@ class Response:
         self.triggered_at = 0.0
         self.first_note_at: float | None = None  # monotonic time of the first scheduled note
         self.first_output_at: float | None = None  # when the model's first notes arrived
+        self.first_note_beat: float | None = None  # transport beat of the first note
         self.dropped = 0
         self.stream: str | None = None  # the name of the output stream being played
         self.finished = False
@@ -194,6 +195,7 @@ class Response:
             when = self.transport.time_at(beat)
             if self.first_note_at is None or when < self.first_note_at:
                 self.first_note_at = when
+                self.first_note_beat = beat
         if self.dropped:
             log.warning("MIDI response %s: %d notes came too late", self.request_id, self.dropped)
 

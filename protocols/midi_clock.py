@@ -129,12 +129,29 @@ class TempoEstimator:
 
     def _resolve_run(self, slope: float, limit: float) -> None:
         residuals = [residual for _, _, residual in self._run]
-        lost = round(sum(residuals) / len(residuals) / slope)
-        if lost >= 1 and all(abs(r - lost * slope) <= limit for r in residuals):
-            # The run is on the old line, `lost` ticks later: a dropout. Count the lost ticks.
+        lost = [round(r / slope) for r in residuals]
+        # JACK's period quantization alone spreads arrivals over 1.3 ms: a quarter tick of
+        # tolerance tells "whole ticks late" from "drifting" without being fooled by it.
+        tolerance = max(limit, slope / 4)
+        on_the_line = all(
+            abs(r - n * slope) <= tolerance for r, n in zip(residuals, lost, strict=True)
+        )
+        # Losses are rare: at most one more during the run. One more tick late at every tick
+        # would be the tempo halving, not the cable dropping ticks.
+        rare = lost == sorted(lost) and len(set(lost)) <= 2
+        # And the old tempo with whole ticks lost must explain the run about as well as a new
+        # tempo would (a tempo change fits a line of its own much better).
+        steady = _lost_ticks_fit(self._run, lost, slope) <= 2 * _line_fit(self._run) + (
+            len(lost) * (limit / 4) ** 2
+        )
+        if lost[0] >= 1 and on_the_line and rare and steady:
+            # Each tick sits on the old line, a whole number of ticks later: dropouts. Count
+            # the lost ticks.
             self.dropouts += 1
-            self._points.extend((index + lost, when) for index, when, _ in self._run)
-            self._index += lost
+            self._points.extend(
+                (index + n, when) for (index, when, _), n in zip(self._run, lost, strict=True)
+            )
+            self._index += lost[-1]
         elif abs(residuals[-1]) < abs(residuals[0]) - limit:
             # Off the line but coming back to it: a sender catching up after a stall, not a
             # new tempo. The old line stands.
@@ -186,6 +203,19 @@ class _TokenBucket:
             self._tokens -= 1.0
             return True
         return False
+
+
+def _lost_ticks_fit(run: list[tuple[int, float, float]], lost: list[int], slope: float) -> float:
+    """Squared error of the run on a line of the old slope, each tick `lost[i]` ticks later."""
+    offsets = [when - slope * (index + n) for (index, when, _), n in zip(run, lost, strict=True)]
+    mean = sum(offsets) / len(offsets)
+    return sum((offset - mean) ** 2 for offset in offsets)
+
+
+def _line_fit(run: list[tuple[int, float, float]]) -> float:
+    """Squared error of the run on its own best line (a new tempo)."""
+    intercept, slope = _least_squares(deque((index, when) for index, when, _ in run))
+    return sum((when - intercept - slope * index) ** 2 for index, when, _ in run)
 
 
 def _least_squares(points: deque[tuple[int, float]]) -> tuple[float, float]:
