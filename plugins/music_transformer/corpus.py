@@ -82,7 +82,7 @@ def corpus_files() -> list[tuple[str, Path]]:
         if collection in COLLECTIONS and path.suffix in (".mxl", ".xml", ".krn", ".abc"):
             if path.stat().st_size <= MAX_FILE_BYTES[path.suffix]:
                 by_collection.setdefault(collection, []).append(path)
-    chosen = []
+    chosen: list[tuple[str, Path]] = []
     # Most valuable collections first, so a time-limited build still covers them.
     order = sorted(by_collection, key=lambda c: (PRIORITY.index(c) if c in PRIORITY else 99, c))
     for collection in order:

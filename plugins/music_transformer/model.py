@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -187,7 +188,7 @@ class MusicTransformer(nn.Module):
             raise ValueError("KV cache is full; re-prime with a shorter prefix")
         x = self._embed(tokens[:, None], cache.length)
         for layer, block in enumerate(self.blocks):
-            x = block.step(x, cache, layer)
+            x = cast(Block, block).step(x, cache, layer)
         cache.length += 1
         return self.head(self.norm(x[:, 0]))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import host
 from host import (
@@ -20,6 +20,7 @@ from host import (
     Note,
     NotesOutput,
 )
+from host.tasks import TaskKind
 from plugins.music_transformer.events import (
     STYLES,
     EventDecoder,
@@ -28,6 +29,10 @@ from plugins.music_transformer.events import (
     style_token,
     velocity_after,
 )
+
+if TYPE_CHECKING:
+    from plugins.music_transformer.generate import Continuation
+    from plugins.music_transformer.model import MusicTransformer
 
 Style = Literal["any", "bach", "palestrina", "renaissance", "irish", "essen", "classical"]
 Grid = Literal["off", "1/4", "1/8", "1/16", "1/8t", "1/16t"]
@@ -88,7 +93,7 @@ class MusicTransformerModel(Model):
 
     def __init__(self) -> None:
         super().__init__()
-        self.network: object | None = None
+        self.network: MusicTransformer | None = None
 
     def load(self) -> None:
         import torch
@@ -108,7 +113,7 @@ class MusicTransformerModel(Model):
     def run(self, job: host.Job) -> Iterator[NotesOutput | DataOutput]:
         from plugins.music_transformer.generate import Continuation, SamplingSettings
 
-        options = job.options
+        options = cast(MusicTransformerModel.Options, job.options)
         primer = self._primer(job.inputs.get("primer"))
         self.ensure_loaded()
         seconds_per_beat = job.transport.seconds_per_beat
@@ -124,14 +129,15 @@ class MusicTransformerModel(Model):
         ]
         tokens = encode(timed)
         # The continuation's time 0 is the primer's end, which is where its events stop.
-        prefix = [style_token(options.style)] + tokens  # type: ignore[attr-defined]
+        prefix = [style_token(options.style)] + tokens
         settings = SamplingSettings(
             options.temperature,
             options.top_k,
-            options.top_p,  # type: ignore[attr-defined]
+            options.top_p,
         )
-        count = options.variations  # type: ignore[attr-defined]
-        continuation = Continuation(self.network, prefix, count, settings, job.seed)  # type: ignore[arg-type]
+        count = options.variations
+        assert self.network is not None  # set by load()
+        continuation = Continuation(self.network, prefix, count, settings, job.seed)
         if continuation.truncated:
             kept = len(tokens) - continuation.truncated
             message = (
@@ -145,7 +151,7 @@ class MusicTransformerModel(Model):
                 name="primer-truncated",
             )
         beats_per_bar = job.transport.beats_per_bar
-        total_beats = options.bars * beats_per_bar  # type: ignore[attr-defined]
+        total_beats = options.bars * beats_per_bar
         yield from self._sample(
             job, continuation, count, total_beats, beats_per_bar, seconds_per_beat
         )
@@ -180,18 +186,18 @@ class MusicTransformerModel(Model):
     def _sample(
         self,
         job: host.Job,
-        continuation: object,
+        continuation: Continuation,
         count: int,
         total_beats: float,
         beats_per_bar: float,
         seconds_per_beat: float,
     ) -> Iterator[NotesOutput]:
-        options = job.options
-        grid: str = options.quantize  # type: ignore[attr-defined]
-        by_bar = options.chunk == "bar"  # type: ignore[attr-defined]
+        options = cast(MusicTransformerModel.Options, job.options)
+        grid: str = options.quantize
+        by_bar = options.chunk == "bar"
         end_seconds = total_beats * seconds_per_beat
         # Generated notes inherit the primer's last velocity until the model sets a new one.
-        velocity = velocity_after(continuation.history[0])  # type: ignore[attr-defined]
+        velocity = velocity_after(continuation.history[0])
         decoders = [EventDecoder(velocity=velocity) for _ in range(count)]
         pending: list[list[Note]] = [[] for _ in range(count)]
         sent_bar = [0] * count
@@ -216,7 +222,7 @@ class MusicTransformerModel(Model):
             return quantize_notes(converted, grid)
 
         done = [False] * count
-        for events, tokens in enumerate(continuation.stream(), 1):  # type: ignore[attr-defined]
+        for events, tokens in enumerate(continuation.stream(), 1):
             for i, token in enumerate(tokens):
                 if done[i]:
                     continue
@@ -245,13 +251,13 @@ def _order(note: Note) -> tuple[float, int]:
     return (note.start, note.pitch)
 
 
-def _task(module: str, kind: str, description: str) -> host.Task:
+def _task(module: str, kind: TaskKind, description: str) -> host.Task:
     def main(argv: Sequence[str]) -> int:
         import importlib
 
         return int(importlib.import_module(module).main(list(argv)))
 
-    return host.Task(kind, "music-transformer", description, main)  # type: ignore[arg-type]
+    return host.Task(kind, "music-transformer", description, main)
 
 
 @host.hookimpl
