@@ -10,7 +10,7 @@ time, in the same run:
 A separate JACK client process timestamps arrivals by frame. Error = arrival - grid time.
 Prints one JSON object.
 
-    .venv/bin/python -m benchmarks.bench_midi_output [--notes 240]
+    .venv/bin/python -m benchmarks.bench_midi_output [--notes 240] [--rounds 4]
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def summary(errors: list[float]) -> dict[str, float]:
     }
 
 
-async def play_with_call_at(core: Any, sender: NoteSender, notes: int) -> None:
+async def play_with_call_at(core: Any, sender: NoteSender, notes: int, round_index: int) -> None:
     """Baseline: the same request; each note placed with asyncio call_at (loop.time() is
     time.monotonic() on Linux)."""
     loop = asyncio.get_running_loop()
@@ -80,7 +80,7 @@ async def play_with_call_at(core: Any, sender: NoteSender, notes: int) -> None:
     options = {"notes": notes}
     core.submit(
         Request(
-            "baseline",
+            f"baseline-{round_index}",
             "bench-sampler",
             "continue",
             options,
@@ -95,9 +95,11 @@ async def play_with_call_at(core: Any, sender: NoteSender, notes: int) -> None:
     await asyncio.sleep(max(0.0, end - time.monotonic()))
 
 
-async def play_with_scheduler(core: Any, sender: NoteSender, notes: int, lead: float) -> None:
+async def play_with_scheduler(
+    core: Any, sender: NoteSender, notes: int, lead: float, round_index: int
+) -> None:
     response = Response(core, sender, 0, unit_beats=1.0, lead_beats=1.0, lead_seconds=lead)
-    response.request_id = f"dawhost-{lead}"
+    response.request_id = f"dawhost-{lead}-{round_index}"
     response.ask("bench-sampler", "primer", [_note(n) for n in PRIMER], {"notes": notes})
     while not response.finished:
         await asyncio.sleep(0.05)
@@ -127,7 +129,7 @@ def pair_errors(
     return errors
 
 
-async def run(notes: int) -> dict[str, Any]:
+async def run(notes: int, rounds: int) -> dict[str, Any]:
     period = PERIOD_FRAMES / SAMPLE_RATE
     with tempfile.TemporaryDirectory() as work:
         core = make_core(Path(work), PacedSampler())
@@ -146,14 +148,16 @@ async def run(notes: int) -> dict[str, Any]:
                 ("dawhost_scheduler_half_period_early", period / 2),
             ]
             marks = []
-            leads = {}
-            for name, lead in passes:
-                marks.append((name, len(sender.record or [])))
-                leads[name] = lead or 0.0
-                if lead is None:
-                    await play_with_call_at(core, sender, notes)
-                else:
-                    await play_with_scheduler(core, sender, notes, lead)
+            leads = {name: lead or 0.0 for name, lead in passes}
+            # Rounds, in rotating order: load on a shared machine comes and goes, and every
+            # method should meet the same share of it.
+            for round_index in range(rounds):
+                for name, lead in passes[round_index % 3 :] + passes[: round_index % 3]:
+                    marks.append((name, len(sender.record or [])))
+                    if lead is None:
+                        await play_with_call_at(core, sender, notes // rounds, round_index)
+                    else:
+                        await play_with_scheduler(core, sender, notes // rounds, lead, round_index)
             report = peer.finish()
         finally:
             ports.close()
@@ -164,8 +168,9 @@ async def run(notes: int) -> dict[str, Any]:
         offset = 0
         for (name, since), until in zip(marks, bounds[1:], strict=True):
             sent = [r for r in records[since:until] if r.message.type in ("note_on", "note_off")]
-            results[name] = pair_errors(sent, received[offset : offset + len(sent)], leads[name])
-            lateness[name] = [r.sent - r.intended for r in sent]
+            arrived = received[offset : offset + len(sent)]
+            results.setdefault(name, []).extend(pair_errors(sent, arrived, leads[name]))
+            lateness.setdefault(name, []).extend(r.sent - r.intended for r in sent)
             offset += len(sent)
     baseline = summary(results["baseline_asyncio_call_at"])
     ours = summary(results["dawhost_scheduler"])
@@ -197,10 +202,11 @@ async def run(notes: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--notes", type=int, default=240, help="notes per pass")
+    parser.add_argument("--notes", type=int, default=240, help="notes per method")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds of the three methods")
     args = parser.parse_args(argv)
     with jack_server():
-        report = asyncio.run(run(args.notes))
+        report = asyncio.run(run(args.notes, args.rounds))
     print(json.dumps(report, indent=2))
     return 0
 

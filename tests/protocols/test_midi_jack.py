@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rtmidi
 
 import host
 from host import Capability, InputKind, InputSpec, Model, Note, NotesOutput
@@ -372,3 +373,50 @@ def test_unknown_api_names_the_choices(tmp_path: Path) -> None:
 
 def run_plain(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+def test_existing_ports_are_opened_by_name(jack: str, tmp_path: Path) -> None:
+    """`[midi] input/output` connect to a keyboard's and a synth's ports instead of virtual
+    ones; with the transport stopped, the answer plays in free time."""
+    keyboard = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="keyboard")
+    keyboard.open_virtual_port("keys out")
+    synth = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name="synth")
+    synth.open_virtual_port("synth in")
+
+    async def main() -> tuple[str, list[list[int]], str | None]:
+        sections = {"midi": {"input": "keys out", "output": "synth in", "lead_beats": 0.25}}
+        core = make_core(tmp_path, EchoContinuer(), midi_api="jack", sections=sections)
+        frontend = MidiFrontend()
+        await frontend.start(core)
+        core.scheduler.start()
+        received: list[list[int]] = []
+        try:
+            for message in ([0x90, 65, 90], [0x80, 65, 0], [0xB0, TRIGGER_CC, 127]):
+                await asyncio.sleep(0.1)
+                keyboard.send_message(message)
+            for _ in range(200):
+                await asyncio.sleep(0.01)
+                while (item := synth.get_message()) is not None:
+                    received.append(item[0])
+                if len(received) >= 2:
+                    break
+        finally:
+            await frontend.stop()
+            await core.shutdown()
+        wrong = make_core(tmp_path, midi_api="jack", sections={"midi": {"input": "no such"}})
+        failed = MidiFrontend()
+        await failed.start(wrong)
+        await failed.stop()
+        await wrong.shutdown()
+        return frontend.address, received, failed.error
+
+    try:
+        address, received, error = asyncio.run(main())
+    finally:
+        for port in (keyboard, synth):
+            port.close_port()
+            port.delete()
+    assert "keys out" in address and "synth in" in address
+    assert received[:2] == [[0x90, 65, 90], [0x80, 65, 64]]
+    assert error is not None and "no MIDI input ports match 'no such'" in error
+    assert "keys out" in error  # the available ports are listed
