@@ -50,10 +50,10 @@ async def client(ports: dict[str, int], dawhost: list[float], echo: list[float])
             await asyncio.sleep(max(0.0, due - loop.time()))
 
 
-async def measure(ports: dict[str, int]) -> tuple[list[float], list[float]]:
+async def measure(ports: dict[str, int], clients: int = CLIENTS) -> tuple[list[float], list[float]]:
     dawhost: list[float] = []
     echo: list[float] = []
-    await asyncio.gather(*(client(ports, dawhost, echo) for _ in range(CLIENTS)))
+    await asyncio.gather(*(client(ports, dawhost, echo) for _ in range(clients)))
     return dawhost, echo
 
 
@@ -73,6 +73,7 @@ async def with_job(ports: dict[str, int]) -> tuple[list[float], list[float]]:
 def main() -> int:
     with ServerProcess() as ports:
         asyncio.run(measure(ports))  # warm up
+        one_ours, one_echo = asyncio.run(measure(ports, clients=1))
         idle_ours, idle_echo = asyncio.run(measure(ports))
         load_ours, load_echo = asyncio.run(with_job(ports))
     idle, idle_base = summary_ms(idle_ours), summary_ms(idle_echo)
@@ -84,6 +85,7 @@ def main() -> int:
         "method": "50 clients connected at once from one process, each sending a JSON ping "
                   "every 50 ms (1,000 messages/s in all), alternating between dawhost's "
                   "WebSocket port and a bare websockets echo on the same server loop",
+        "one_client_idle": {"dawhost": summary_ms(one_ours), "bare_echo": summary_ms(one_echo)},
         "ping_round_trip_idle": idle,
         "baseline_bare_echo_idle": idle_base,
         "ping_round_trip_with_model_job": loaded,
