@@ -29,6 +29,7 @@ from plugins.melnet.dataset import DEFAULT_DATA, Clip, fixed_crops, load_clips, 
 from plugins.melnet.metrics import log_spectral_distance, onset_f1, onset_times
 from plugins.melnet.network import MelNet
 from plugins.melnet.render import render
+from plugins.melnet.tiers import take
 from plugins.melnet.train import DEFAULT_CHECKPOINT, load_checkpoint
 
 SINGLE_TIER = DEFAULT_CHECKPOINT.with_name("melnet-single-tier.pt")
@@ -41,16 +42,20 @@ def test_nll(
     """NLL per bin over fixed crops (the first `per_clip` of each test clip), overall and per
     tier."""
     crops = [crop for clip in clips for crop in fixed_crops([clip], frames)[:per_clip]]
-    totals = np.zeros(model.config.tiers)
-    bins = 0
+    tiers = model.config.tiers
+    totals = np.zeros(tiers)
+    tier_bins = np.zeros(tiers)
     for start in range(0, len(crops), 16):
         batch = make_batch(crops[start : start + 16], frames)
         losses = model.tier_nll(batch.spec, batch.bin_feats, batch.frame_feats, batch.instrument)
         totals += [float(loss) for loss in losses]
-        bins += batch.spec.numel()
+        if tiers == 1:
+            tier_bins += batch.spec.numel()
+        else:
+            tier_bins += [take(batch.spec, tier).numel() for tier in range(1, tiers + 1)]
     return {
-        "nll": round(float(totals.sum() / bins), 4),
-        "per_tier_share": [round(float(t / totals.sum()), 3) for t in totals],
+        "nll": round(float(totals.sum() / tier_bins.sum()), 4),
+        "per_tier_nll": [round(float(t / b), 4) for t, b in zip(totals, tier_bins, strict=True)],
         "crops": len(crops),
     }
 

@@ -80,7 +80,11 @@ def test_train_then_eval_print_json(
     report = json.loads(capsys.readouterr().out)
     nll = report["test_nll_nats_per_bin"]
     assert np.isfinite(nll["multiscale"]["nll"]) and np.isfinite(nll["single_tier"]["nll"])
-    assert len(nll["multiscale"]["per_tier_share"]) == 3
+    per_tier = nll["multiscale"]["per_tier_nll"]
+    assert len(per_tier) == 3
+    # tiers generate 1/4, 1/4 and 1/2 of the bins: the overall figure is their weighted mean
+    weighted = 0.25 * per_tier[0] + 0.25 * per_tier[1] + 0.5 * per_tier[2]
+    assert abs(weighted - nll["multiscale"]["nll"]) < 2e-3
     renders = report["renders_vs_fluidsynth"]
     assert {"multiscale", "baseline_sine_synth", "ceiling_griffin_lim_of_reference"} <= set(renders)
     # resynthesising the reference's own spectrogram lands close to it
