@@ -177,7 +177,11 @@ class Transport:
         return self._change(source, at, lambda: setattr(self, "_anchor_beat", float(beat)))
 
     def set_signature(
-        self, numerator: int, denominator: int, source: TransportSource = TransportSource.INTERNAL
+        self,
+        numerator: int,
+        denominator: int,
+        source: TransportSource = TransportSource.INTERNAL,
+        at: float | None = None,
     ) -> bool:
         if not 1 <= numerator <= 32 or denominator not in (1, 2, 4, 8, 16, 32):
             raise ValueError(
@@ -188,7 +192,7 @@ class Transport:
         def apply() -> None:
             self._numerator, self._denominator = numerator, denominator
 
-        return self._change(source, None, apply)
+        return self._change(source, at, apply)
 
     def subscribe(self, listener: Callable[[TransportSnapshot], None]) -> Callable[[], None]:
         """Call `listener(snapshot)` after every change; returns an unsubscribe function.

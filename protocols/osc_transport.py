@@ -39,7 +39,7 @@ def apply_transport_message(transport: Transport, command: str, args: tuple[Any,
             accepted = transport.set_position(beat, source, at)
         elif command == "signature" and len(args) == 2 and all(
                 isinstance(a, int) and not isinstance(a, bool) for a in args):
-            accepted = transport.set_signature(args[0], args[1], source)
+            accepted = transport.set_signature(args[0], args[1], source, at)
         else:
             raise DawhostError(ErrorCode.BAD_REQUEST, _TRANSPORT_USAGE.get(
                 command, f"unknown transport command {command!r}; use "

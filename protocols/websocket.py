@@ -12,6 +12,10 @@ Client -> server (JSON text; every message has a "type")::
     {"type": "transport", "tempo": 96, "playing": true, "position": "1:1", "signature": [3, 4]}
                                                            any subset; {} asks for the state
     {"type": "ping", ...}                                  -> {"type": "pong", ...same fields}
+    {"type": "upload", "id": "u1", "name": "loop.wav", "size": N}, then binary frames with the
+     file's bytes (each within the message size limit)     -> {"type": "uploaded", "id": "u1",
+                                                              "path": ..., "size": N}; use the
+                                                           path as an input (see ws_uploads)
 
 Server -> client: "accepted", "progress", "output", "done", "error" (the core's events,
 `Event.as_dict()`), "models", "pong", and "transport" (the clock's state, sent to every client
@@ -64,6 +68,7 @@ from protocols import ws_messages
 from protocols.ratelimit import LogLimiter
 from protocols.static_files import WEB_ROOT, StaticFiles, text_response
 from protocols.ws_sender import BoundedSender
+from protocols.ws_uploads import Upload
 
 log = logging.getLogger(__name__)
 # The websockets library logs every connection and HTTP response at INFO: a browser page's
@@ -92,6 +97,7 @@ class Client:
         self.connection = connection
         self.sender = BoundedSender(connection, queue_limit)
         self.running: set[str] = set()
+        self.upload: Upload | None = None  # a file whose binary frames are arriving
         # (event, request id as the client sent it, whether to send result files as frames)
         self.events: asyncio.Queue[tuple[Event, str | int, bool]] = asyncio.Queue()
 
@@ -206,6 +212,8 @@ class WebSocketFrontend(host.Frontend):
             pass
         finally:
             self.clients.pop(connection, None)
+            if client.upload is not None:
+                client.upload.abort()
             assert self.core is not None
             for request_id in list(client.running):  # nobody is left to receive the results
                 self.core.cancel(client.name, request_id)
@@ -217,6 +225,10 @@ class WebSocketFrontend(host.Frontend):
         assert self.core is not None
         message: dict[str, Any] = {}
         try:
+            if isinstance(frame, bytes) and client.upload is not None:
+                message = {"id": client.upload.id}
+                self._receive_chunk(client, frame)
+                return
             message = ws_messages.decode(frame)
             kind = message["type"]
             if kind == "generate":
@@ -234,6 +246,11 @@ class WebSocketFrontend(host.Frontend):
                     client.send_json(transport_message(self.core.transport.snapshot()))
             elif kind == "ping":
                 client.send_json({**message, "type": "pong"})
+            elif kind == "upload":
+                if client.upload is not None:
+                    raise ws_messages.bad(f"upload {client.upload.id!r} is still arriving; "
+                                          "send its bytes first", "id")
+                client.upload = Upload(self.core.work, client.name, message)
         except DawhostError as exc:
             self._log_limiter.warning("WebSocket %s: %s", client.name, exc.message)
             self._error(client, message, exc.code.value, exc.message, exc.field)
@@ -241,6 +258,21 @@ class WebSocketFrontend(host.Frontend):
             log.exception("WebSocket %s: message handling failed", client.name)
             self._error(client, message, ErrorCode.BAD_REQUEST.value,
                         f"the server could not handle this message ({type(exc).__name__})")
+
+    def _receive_chunk(self, client: Client, chunk: bytes) -> None:
+        upload = client.upload
+        assert upload is not None
+        try:
+            complete = upload.add(chunk)
+        except DawhostError:
+            client.upload = None
+            upload.abort()
+            raise
+        if complete:
+            client.upload = None
+            path = upload.finish()
+            client.send_json({"type": "uploaded", "id": upload.id, "path": str(path),
+                              "size": upload.size})
 
     def _error(self, client: Client, message: dict[str, Any], code: str, text: str,
                field: str | None = None) -> None:

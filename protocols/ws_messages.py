@@ -20,7 +20,7 @@ from host.requests import Request
 from host.transport import TransportSource, parse_bar_beat
 from protocols.static_files import media_type
 
-MESSAGE_TYPES = ("describe", "generate", "cancel", "transport", "ping")
+MESSAGE_TYPES = ("describe", "generate", "cancel", "transport", "ping", "upload")
 GENERATE_FIELDS = {"type", "id", "model", "verb", "options", "inputs", "seed", "start", "binary"}
 
 
@@ -31,7 +31,7 @@ def bad(message: str, field: str | None = None) -> DawhostError:
 def decode(frame: str | bytes) -> dict[str, Any]:
     """A client frame as a message object with a known `type`; raises DawhostError."""
     if isinstance(frame, bytes):
-        raise bad("binary frames are not accepted from clients; send JSON text messages")
+        raise bad("a binary frame must follow an \"upload\" message; send JSON text messages")
     try:
         message = json.loads(frame)
     except ValueError as exc:

@@ -126,3 +126,13 @@ def test_scheduler_holds_beat_events_while_stopped() -> None:
         assert fired.wait(2)
     finally:
         scheduler.stop()
+
+
+def test_signature_change_at_a_time_keeps_the_position() -> None:
+    clock = FakeClock()
+    transport = Transport(120, clock=clock)
+    transport.play(at=100.0)
+    clock.now = 102.0
+    transport.set_signature(3, 4, at=101.0)  # applied late, anchored where it was due
+    assert transport.beat_at() == pytest.approx(4.0)
+    assert transport.beats_per_bar == 3.0

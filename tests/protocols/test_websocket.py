@@ -319,3 +319,46 @@ def test_stems_and_midi_files_arrive_as_named_frames(tmp_path: Path) -> None:
     drums = soundfile.read(io.BytesIO(frames[1][1]))[0]
     assert np.allclose(vocals, 0.25) and np.allclose(drums, 0.5)
     assert frames[2][1].startswith(b"MThd")
+
+
+def test_uploaded_audio_can_be_used_as_an_input(tmp_path: Path) -> None:
+    wav = tmp_path / "tone.wav"
+    import numpy as np
+    import soundfile
+
+    soundfile.write(wav, np.zeros((4000, 2), dtype=np.float32), 8000)
+    data = wav.read_bytes()
+
+    async def main() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], Path]:
+        async with ws_server(tmp_path) as (core, ws), connect(url(ws)) as conn:
+            await conn.send(json.dumps({"type": "upload", "id": "u1", "name": "../tone.wav",
+                                        "size": len(data)}))
+            for start in range(0, len(data), 10_000):  # several frames, as large files arrive
+                await conn.send(data[start:start + 10_000])
+            uploaded = await next_json(conn, "uploaded")
+            await conn.send(json.dumps({"type": "upload", "id": "u2", "name": "x.exe",
+                                        "size": 3}))
+            refused = await next_json(conn, "error")
+            await conn.send(b"stray bytes")
+            stray = await next_json(conn, "error")
+            return uploaded, refused, stray, core.work.root
+
+    uploaded, refused, stray, root = run(main())
+    path = Path(uploaded["path"])
+    assert path.read_bytes() == data and path.is_relative_to(root / "uploads")
+    assert uploaded["id"] == "u1" and uploaded["size"] == len(data)
+    assert refused["field"] == "name" and ".wav" in refused["message"]
+    assert "upload" in stray["message"]
+
+
+def test_an_upload_that_overruns_its_size_is_dropped(tmp_path: Path) -> None:
+    async def main() -> tuple[dict[str, Any], list[Path]]:
+        async with ws_server(tmp_path) as (core, ws), connect(url(ws)) as conn:
+            await conn.send(json.dumps({"type": "upload", "id": 5, "name": "a.mid", "size": 4}))
+            await conn.send(b"MThd plus too much")
+            error = await next_json(conn, "error")
+            return error, list((core.work.root / "uploads").iterdir())
+
+    error, left = run(main())
+    assert error["id"] == 5 and "more than the 4 bytes" in error["message"]
+    assert left == []  # the partial file is removed
