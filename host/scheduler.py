@@ -34,6 +34,7 @@ class Scheduled:
     order: int
     callback: Callable[[], None] = field(compare=False)
     beat: float | None = field(default=None, compare=False)
+    offset: float = field(default=0.0, compare=False)  # seconds added to the beat's time
     cancelled: bool = field(default=False, compare=False)
     fired_at: float | None = field(default=None, compare=False)
 
@@ -84,9 +85,14 @@ class Scheduler:
         item = Scheduled(when, next(self._order), callback)
         return self._push(item)
 
-    def at_beat(self, beat: float, callback: Callable[[], None]) -> Scheduled:
-        """Run `callback` when the transport reaches `beat`, following tempo changes."""
-        item = Scheduled(self._due(beat), next(self._order), callback, beat=beat)
+    def at_beat(
+        self, beat: float, callback: Callable[[], None], offset_seconds: float = 0.0
+    ) -> Scheduled:
+        """Run `callback` when the transport reaches `beat`, following tempo changes.
+        `offset_seconds` shifts it in time, not in beats (latency compensation: -0.005 sends
+        5 ms early whatever the tempo becomes)."""
+        due = self._due(beat) + offset_seconds
+        item = Scheduled(due, next(self._order), callback, beat=beat, offset=offset_seconds)
         return self._push(item)
 
     def cancel(self, item: Scheduled) -> None:
@@ -111,7 +117,7 @@ class Scheduler:
         with self._wake:
             for item in self._heap:
                 if item.beat is not None:
-                    item.due = self._due(item.beat)
+                    item.due = self._due(item.beat) + item.offset
             heapq.heapify(self._heap)
             self._wake.notify()
 

@@ -183,8 +183,8 @@ class Playback:
             return sum(1 for item in self._items if item.fired_at is None and not item.cancelled)
 
     def _at(self, beat: float, callback: Callable[[], None]) -> Scheduled:
-        lead_beats = self.lead_seconds * self.scheduler.transport.tempo / 60.0
-        return self.scheduler.at_beat(beat - lead_beats, callback)
+        # The lead stays in seconds when the tempo changes before the note plays.
+        return self.scheduler.at_beat(beat, callback, offset_seconds=-self.lead_seconds)
 
     def _intended(self, beat: float) -> float:
         return self.scheduler.transport.time_at(beat) - self.lead_seconds

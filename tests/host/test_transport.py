@@ -136,3 +136,17 @@ def test_signature_change_at_a_time_keeps_the_position() -> None:
     transport.set_signature(3, 4, at=101.0)  # applied late, anchored where it was due
     assert transport.beat_at() == pytest.approx(4.0)
     assert transport.beats_per_bar == 3.0
+
+
+def test_beat_offsets_stay_in_seconds_across_tempo_changes() -> None:
+    clock = FakeClock()
+    transport = Transport(120, clock=clock)
+    scheduler = Scheduler(transport)
+    try:
+        transport.play()
+        item = scheduler.at_beat(8.0, lambda: None, offset_seconds=-0.005)
+        assert item.due == pytest.approx(clock.now + 4.0 - 0.005)
+        transport.set_tempo(60)
+        assert item.due == pytest.approx(clock.now + 8.0 - 0.005)  # 5 ms early, not 10
+    finally:
+        scheduler.stop()
