@@ -111,7 +111,7 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON (the only format)")
     parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
     parser.add_argument("--seconds", type=float, default=180.0)
-    parser.add_argument("--lengths", default="30,90,180", help="track lengths for memory, s")
+    parser.add_argument("--lengths", default="30,180", help="track lengths for memory, s")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(list(argv))
