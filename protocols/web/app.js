@@ -30,6 +30,11 @@ function send(message) {
   }
 }
 
+function uploadFile(file) {
+  counter += 1;
+  return connection.upload(`upload-${session}-${counter}`, file);
+}
+
 const transport = new TransportPanel($("#transport"), (fields) =>
   send({ type: "transport", ...fields }));
 
@@ -67,7 +72,7 @@ function selectModel(id) {
     textContent: v })));
   $("#verb-row").hidden = selected.verbs.length < 2;
   $("#inputs").replaceChildren(element("legend", { textContent: "Inputs" }),
-    ...selected.inputs.map(inputControl));
+    ...selected.inputs.map((input) => inputControl(input, uploadFile)));
   $("#inputs").hidden = selected.inputs.length === 0;
   $("#options").replaceChildren(element("legend", { textContent: "Options" }),
     ...selected.options.map(optionControl));

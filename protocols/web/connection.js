@@ -73,9 +73,33 @@ export class Connection extends EventTarget {
   }
 
   send(message) {
+    this.sendRaw(JSON.stringify(message));
+  }
+
+  sendRaw(data) {
     if (!this.socket || this.socket.readyState !== WebSocket.OPEN) {
       throw new Error("not connected to dawhost; wait for the connection indicator to turn green");
     }
-    this.socket.send(JSON.stringify(message));
+    this.socket.send(data);
+  }
+
+  // Send a file as an `upload` message plus binary chunks; resolves to its path on the server.
+  async upload(id, file, chunkBytes = 512 * 1024) {
+    const reply = new Promise((resolve, reject) => {
+      const listen = (event) => {
+        const message = event.detail;
+        if (message.id !== id || !["uploaded", "error"].includes(message.type)) return;
+        this.removeEventListener("message", listen);
+        if (message.type === "uploaded") resolve(message.path);
+        else reject(new Error(`${message.code}: ${message.message}`));
+      };
+      this.addEventListener("message", listen);
+    });
+    this.send({ type: "upload", id, name: file.name, size: file.size });
+    const bytes = await file.arrayBuffer();
+    for (let offset = 0; offset < bytes.byteLength; offset += chunkBytes) {
+      this.sendRaw(bytes.slice(offset, offset + chunkBytes));
+    }
+    return reply;
   }
 }

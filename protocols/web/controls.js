@@ -69,7 +69,8 @@ export function optionValue(control) {
   return control.value;
 }
 
-export function inputControl(input) {
+// `upload(file)` sends a chosen file to the server and resolves to its path there.
+export function inputControl(input, upload) {
   const id = `input-${input.name}`;
   const title = `${input.name}${input.required ? "" : " (optional)"}`;
   const label = element("label", { htmlFor: id, textContent: title, title: input.description });
@@ -89,9 +90,34 @@ export function inputControl(input) {
   }
   control.dataset.input = input.name;
   control.dataset.kind = input.kind;
-  return element("div", { className: "control" }, [
-    label, control, element("small", { textContent: input.description }),
-  ]);
+  const parts = [label, control];
+  if (upload && input.kind !== "text") {
+    parts.push(fileChooser(input, control, upload));
+  }
+  parts.push(element("small", { textContent: input.description }));
+  return element("div", { className: "control" }, parts);
+}
+
+// A file picker that uploads the file and puts its server path into the input's text field.
+function fileChooser(input, control, upload) {
+  const accept = input.kind === "audio_file" ? "audio/*,.wav,.flac,.aif,.aiff,.ogg,.mp3"
+    : ".mid,.midi";
+  const chooser = element("input", { type: "file", accept, title: `upload a file for ${input.name}` });
+  chooser.dataset.uploadFor = input.name;
+  chooser.addEventListener("change", async () => {
+    const file = chooser.files?.[0];
+    if (!file) return;
+    control.value = `uploading ${file.name}...`;
+    try {
+      control.value = await upload(file);
+      control.removeAttribute("aria-invalid");
+    } catch (error) {
+      control.value = "";
+      control.setAttribute("aria-invalid", "true");
+      control.title = `upload failed: ${error.message}`;
+    }
+  });
+  return chooser;
 }
 
 // The value to send for an input, or {error} naming the problem; undefined means "leave out".

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import wave
+from pathlib import Path
 from typing import Any
 
 import mido
@@ -192,6 +193,26 @@ def test_separated_stems_each_get_a_waveform_and_a_player(
     assert peaks["vocals"] > 0.2 and peaks["other"] > 0.2
     assert peaks["drums"] < 0.05 and peaks["bass"] < 0.05
     assert page.eval_on_selector_all(f"{card(page, job)} audio", "els => els.length") == 4
+
+
+def test_a_file_chosen_in_the_page_is_uploaded_and_separated(
+    page: Any, dawhost_server: DawhostServer, tmp_path: Path
+) -> None:
+    source = tmp_path / "from-the-desktop.wav"  # outside the work folder: must be uploaded
+    write_test_wav(source)
+    choose(page, "fake-stems")
+    page.set_input_files("[data-upload-for=audio]", str(source))
+    page.wait_for_function(
+        'document.querySelector("[data-input=audio]").value.endsWith("from-the-desktop.wav")'
+    )
+    uploaded = Path(page.input_value("[data-input=audio]"))
+    assert uploaded.is_relative_to(dawhost_server.work_dir / "uploads")
+    assert uploaded.read_bytes() == source.read_bytes()
+    job = send(page)
+    wait_state(page, job, "done")
+    page.wait_for_function(
+        f'document.querySelectorAll("{card(page, job)} canvas.waveform").length === 4'
+    )
 
 
 def test_cancel_stops_a_slow_job(page: Any) -> None:
