@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml scripts/setup-system.sh
 	$(BIN)/pip install -q --upgrade pip
 	# torch first, pinned: an unpinned torch would pull a multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,train,link,mdns,bench]'
 	touch $(STAMP)
 
 run: setup
