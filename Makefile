@@ -11,7 +11,6 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml scripts/setup-system.sh
 	./scripts/setup-system.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
 	# torch first, pinned: an unpinned torch would pull a multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[test,train,link,mdns,bench]'
