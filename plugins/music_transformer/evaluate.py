@@ -16,6 +16,7 @@ import json
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -190,6 +191,10 @@ def main(argv: Sequence[str] = ()) -> int:
             },
             "relative": continuation_stats(relative, held_out, args.seed, settings),
             "absolute_baseline": continuation_stats(absolute, held_out, args.seed, settings),
+            # what the plugin does by default: the same sampling with the note-state mask
+            "relative_with_well_formed_mask": continuation_stats(
+                relative, held_out, args.seed, replace(settings, well_formed=True)
+            ),
         },
         "models": {
             "relative": {"parameters": count_parameters(relative), **relative_info},

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from plugins.music_transformer.events import END, PAD, STYLE
+from plugins.music_transformer.events import END, NOTE_OFF, NOTE_ON, PAD, STYLE, TIME_SHIFT
 from plugins.music_transformer.model import KVCache, MusicTransformer
 
 # Never sampled: padding, style tokens (only ever the first token), and END (a continuation
@@ -26,15 +26,24 @@ class SamplingSettings:
     temperature: float = 1.0
     top_k: int = 0  # 0: off
     top_p: float = 1.0  # 1.0: off
+    # Forbid NOTE_OFF of a silent pitch and NOTE_ON of a sounding one, so every note the
+    # stream opens is a real note (the evaluation measures the model without this).
+    well_formed: bool = False
 
 
 def sample_next(
-    logits: torch.Tensor, settings: SamplingSettings, generator: torch.Generator
+    logits: torch.Tensor,
+    settings: SamplingSettings,
+    generator: torch.Generator,
+    banned: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """One token per row of logits (batch, vocab) -> (batch,)."""
+    """One token per row of logits (batch, vocab) -> (batch,); `banned` is an optional bool
+    mask (batch, vocab) of further tokens not to sample."""
     logits = logits.float().clone()
     vocab = logits.shape[-1]
     logits[:, [t for t in _BANNED if t < vocab]] = float("-inf")
+    if banned is not None:
+        logits = logits.masked_fill(banned, float("-inf"))
     logits = logits / max(settings.temperature, 1e-4)
     if 0 < settings.top_k < vocab:
         kth = torch.topk(logits, settings.top_k, dim=-1).values[:, -1:]
@@ -74,6 +83,26 @@ class Continuation:
         self.generator = torch.Generator().manual_seed(seed)
         self.batch = batch
         self.restarts = 0
+        # Pitches sounding in each generated stream (the primer's notes are all closed).
+        self.sounding: list[set[int]] = [set() for _ in range(batch)]
+
+    def _banned(self) -> torch.Tensor | None:
+        if not self.settings.well_formed:
+            return None
+        vocab = self.model.config.vocab_size
+        banned = torch.zeros(self.batch, vocab, dtype=torch.bool)
+        banned[:, NOTE_OFF:TIME_SHIFT] = True
+        for row, pitches in enumerate(self.sounding):
+            for pitch in pitches:
+                banned[row, NOTE_ON + pitch] = True
+                banned[row, NOTE_OFF + pitch] = False
+        return banned
+
+    def _track(self, row: int, token: int) -> None:
+        if NOTE_ON <= token < NOTE_OFF:
+            self.sounding[row].add(token - NOTE_ON)
+        elif NOTE_OFF <= token < TIME_SHIFT:
+            self.sounding[row].discard(token - NOTE_OFF)
 
     def _prime(self) -> torch.Tensor:
         self.cache = KVCache(self.model.config, self.batch)
@@ -92,10 +121,11 @@ class Continuation:
             logits = self._prime()
         while True:
             with torch.inference_mode():
-                tokens = sample_next(logits, self.settings, self.generator)
+                tokens = sample_next(logits, self.settings, self.generator, self._banned())
                 values = tokens.tolist()
-            for history, token in zip(self.history, values, strict=True):
-                history.append(token)
+            for row, token in enumerate(values):
+                self.history[row].append(token)
+                self._track(row, token)
             yield values
             with torch.inference_mode():
                 if self.cache.length >= self.window:

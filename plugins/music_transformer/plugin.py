@@ -87,6 +87,9 @@ class MusicTransformerModel(Model):
         variations: int = Field(
             1, ge=1, le=4, description="Continuations sampled in one batch (named notes-1..)"
         )
+        well_formed: bool = Field(
+            True, description="Never sample an off for a silent pitch or a restrike (clean MIDI)"
+        )
         chunk: Literal["note", "bar"] = Field(
             "note", description="Send each note as it completes, or whole bars"
         )
@@ -134,6 +137,7 @@ class MusicTransformerModel(Model):
             options.temperature,
             options.top_k,
             options.top_p,
+            options.well_formed,
         )
         count = options.variations
         assert self.network is not None  # set by load()

@@ -19,6 +19,7 @@ from plugins.music_transformer.events import (
 )
 from plugins.music_transformer.model import ModelConfig, MusicTransformer
 
+STEPS = 200  # enough for the tiny model to play the scale reliably (loss < 0.1)
 TINY = ModelConfig(
     vocab_size=VOCAB_SIZE, d_model=16, n_layers=2, n_heads=2, d_ff=32, max_len=64, dropout=0.0
 )
@@ -31,21 +32,22 @@ def tiny_model() -> MusicTransformer:
 
 
 def _scale_sequences(count: int) -> torch.Tensor:
-    """[style, velocity, on, 0.25 s, off, on, ...] up and down a C major scale."""
+    """[style, velocity, on, 0.5 s, off, on, ...] up and down a C major scale (0.5 s: one beat
+    at 120 BPM, like the test primers)."""
     scale = [60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62]
     rows = []
     for offset in range(count):
         row = [style_token("any"), VELOCITY + 20]
         for i in range(offset, offset + 20):
             pitch = scale[i % len(scale)]
-            row += [NOTE_ON + pitch, TIME_SHIFT + 24, NOTE_OFF + pitch]
+            row += [NOTE_ON + pitch, TIME_SHIFT + 49, NOTE_OFF + pitch]
         rows.append(row[: TINY.max_len])
     return torch.tensor(rows)
 
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny model trained for a few seconds to play a scale in quarter seconds, so that it
+    """A tiny model trained for a few seconds to play a scale in half seconds, so that it
     opens and closes notes like a real one (an untrained one almost never closes a note)."""
     torch.manual_seed(0)
     threads = torch.get_num_threads()
@@ -53,7 +55,7 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     model = MusicTransformer(TINY)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
     batch = _scale_sequences(14)
-    for _ in range(80):
+    for _ in range(STEPS):
         logits = model(batch[:, :-1])
         loss = torch.nn.functional.cross_entropy(
             logits.reshape(-1, VOCAB_SIZE), batch[:, 1:].reshape(-1)
@@ -63,7 +65,7 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
         optimiser.step()
     torch.set_num_threads(threads)
     path = tmp_path_factory.mktemp("music_transformer") / "tiny.pt"
-    save_weights(path, model.eval(), {"kind": "relative", "step": 80, "loss": loss.item()})
+    save_weights(path, model.eval(), {"kind": "relative", "step": STEPS, "loss": loss.item()})
     return path
 
 

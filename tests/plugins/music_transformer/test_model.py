@@ -122,3 +122,17 @@ def test_an_abandoned_stream_leaves_autograd_alone(tiny_model: MusicTransformer)
     stream = Continuation(tiny_model, [style_token("any")], 1, SamplingSettings(), 0).stream()
     next(stream)
     assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
+
+
+def test_well_formed_sampling_only_closes_sounding_notes(tiny_model: MusicTransformer) -> None:
+    from plugins.music_transformer.events import decode
+
+    settings = SamplingSettings(temperature=1.5, well_formed=True)
+    stream = Continuation(tiny_model, [style_token("any")], 3, settings, seed=0).stream()
+    rows = list(zip(*[next(stream) for _ in range(300)], strict=True))
+    for row in rows:
+        stats = decode(list(row)).stats
+        assert stats.impossible == 0 and stats.note_ons > 0
+    free = Continuation(tiny_model, [style_token("any")], 3, SamplingSettings(1.5), 0).stream()
+    free_rows = list(zip(*[next(free) for _ in range(300)], strict=True))
+    assert sum(decode(list(row)).stats.impossible for row in free_rows) > 0  # the mask matters

