@@ -61,15 +61,20 @@ def main(argv: Sequence[str] = ()) -> int:
         action="store_true",
         help="also score the first checkpoint with Wiener filtering",
     )
-    parser.add_argument("--limit", type=int, default=0, help="score only the first N tracks")
+    parser.add_argument(
+        "--limit", type=int, default=0, help="score N tracks, half on the held-out soundfont"
+    )
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(list(argv))
     import torch
 
     torch.set_num_threads(args.threads)
     folders = sorted(p for p in (args.data / "test").glob("*") if (p / "mixture.wav").is_file())
-    if args.limit:
-        folders = folders[: args.limit]
+    if args.limit:  # alternate held-out and seen soundfonts so a subset keeps both
+        held = [f for f in folders if HELD_OUT_SOUNDFONT[:-4] in f.name]
+        seen = [f for f in folders if HELD_OUT_SOUNDFONT[:-4] not in f.name]
+        mixed = [f for pair in zip(held, seen, strict=False) for f in pair]
+        folders = sorted(mixed[: args.limit])
     if not folders:
         print(
             f"no test songs in {args.data / 'test'}; run python -m "
