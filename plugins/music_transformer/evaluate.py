@@ -169,6 +169,7 @@ def main(argv: Sequence[str] = ()) -> int:
     report = {
         "test": {
             "pieces": len(test),
+            "duplicates_of_train_dropped": len(test_all) - len(test),
             "windows": len(test_windows),
             "events": targets,
             "window_events": length - 1,
