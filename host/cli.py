@@ -251,14 +251,19 @@ async def _run_once(
 
 
 def _write_outputs(outputs: list[Any], out: Path, tempo: float) -> list[Path]:
-    notes: list[Note] = [n for o in outputs if isinstance(o, NotesOutput) for n in o.notes]
     written: list[Path] = []
-    if notes:
-        if out.suffix.lower() == ".json":
-            out.write_text(json.dumps([n.as_list() for n in notes]))
+    by_name: dict[str, list[Note]] = {}  # streamed batches of one name make one file
+    for output in outputs:
+        if isinstance(output, NotesOutput):
+            by_name.setdefault(output.name, []).extend(output.notes)
+    for name, notes in by_name.items():
+        # Several note outputs (variations) each get their own file: y-notes-2.mid ...
+        target = out if len(by_name) == 1 else out.with_name(f"{out.stem}-{name}{out.suffix}")
+        if target.suffix.lower() == ".json":
+            target.write_text(json.dumps([n.as_list() for n in notes]))
         else:
-            write_smf(out, notes, tempo)
-        written.append(out)
+            write_smf(target, notes, tempo)
+        written.append(target)
     for output in outputs:
         if isinstance(output, AudioOutput) and output.path:
             written.append(_copy_audio(output.path, out))

@@ -42,6 +42,7 @@ class ActiveJob:
     finished: bool = False
     outputs: int = 0
     last_progress: float = 0.0
+    last_message: str = ""
     timeout_handle: asyncio.TimerHandle | None = None
     running: bool = False
     worker_done: asyncio.Event = field(default_factory=asyncio.Event)
@@ -180,9 +181,11 @@ class Engine:
     # --- called on a worker thread -------------------------------------------------------
     def _progress_from_worker(self, active: ActiveJob, fraction: float, message: str) -> None:
         now = time.monotonic()
-        if fraction < 1.0 and now - active.last_progress < PROGRESS_INTERVAL:
+        # Throttle repeats of the same message; a new message (a notice) always goes through.
+        repeat = message == active.last_message
+        if fraction < 1.0 and repeat and now - active.last_progress < PROGRESS_INTERVAL:
             return
-        active.last_progress = now
+        active.last_progress, active.last_message = now, message
         self._post(active, Progress(active.job.request_id, fraction, message))
 
     def _execute(self, active: ActiveJob) -> None:

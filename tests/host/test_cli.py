@@ -117,3 +117,18 @@ def test_smf_encoding_is_standard() -> None:
     assert data[:4] == b"MThd" and data[14:18] == b"MTrk"
     assert b"\xff\x51\x03\x07\xa1\x20" in data  # 500,000 us per beat
     assert b"\x00\x90\x3c\x64" in data and b"\x83\x60\x80\x3c\x00" in data  # on, off at 480
+
+
+def test_each_note_output_name_gets_its_own_file(tmp_path: Path) -> None:
+    from host.cli import _write_outputs
+    from host.outputs import NotesOutput
+
+    outputs = [
+        NotesOutput([Note(60, 100, 0, 1)], name="notes-1", final=False),
+        NotesOutput([Note(62, 100, 0, 1)], name="notes-2", final=False),
+        NotesOutput([Note(64, 100, 1, 1)], name="notes-1"),
+    ]
+    written = _write_outputs(outputs, tmp_path / "y.mid", 120.0)
+    assert written == [tmp_path / "y-notes-1.mid", tmp_path / "y-notes-2.mid"]
+    notes_1 = [Note(60, 100, 0, 1), Note(64, 100, 1, 1)]
+    assert written[0].read_bytes() == encode_smf(notes_1, 120.0)

@@ -235,3 +235,29 @@ def test_input_paths_are_confined(tmp_path: Path) -> None:
     assert errors["traversal"].code is ErrorCode.PATH_NOT_ALLOWED
     assert errors["missing"].code is ErrorCode.BAD_INPUT
     assert "MIDI" in errors["not midi"].message
+
+
+class NoticeModel(EchoContinuer):
+    """Reports two different messages in quick succession (a notice must not be throttled)."""
+
+    model_id = "fake-notice"
+
+    def run(self, job):  # type: ignore[no-untyped-def]
+        job.progress(0.1, "working")
+        job.progress(0.1, "working")
+        job.progress(0.1, "primer truncated to 191 events")
+        yield from super().run(job)
+
+
+def test_progress_notices_are_not_throttled_but_repeats_are(tmp_path: Path) -> None:
+    async def main() -> list:  # type: ignore[type-arg]
+        core = make_core(tmp_path, NoticeModel())
+        events = await MemoryFrontend(core).request(
+            "fake-notice", "continue", inputs={"primer": PRIMER}
+        )
+        await core.shutdown()
+        return events
+
+    messages = [e.message for e in run(main()) if isinstance(e, Progress)]
+    assert "primer truncated to 191 events" in messages
+    assert messages.count("working") == 1
