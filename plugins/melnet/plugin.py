@@ -67,11 +67,11 @@ class MelNetRenderer(Model):
         from plugins.melnet.render import (
             notes_to_rows,
             overall_progress,
-            read_midi_notes,
             render,
             sample_count,
             seconds_of,
         )
+        from plugins.midi_notes import read_midi_notes
 
         options = job.options
         tempo = options.tempo or job.transport.tempo  # type: ignore[attr-defined]
@@ -89,7 +89,9 @@ class MelNetRenderer(Model):
                 "faster tempo",
             )
         value = job.inputs["notes"]
-        notes: list[Note] = read_midi_notes(value) if isinstance(value, Path) else list(value)
+        notes: list[Note] = (
+            read_midi_notes(value, "notes") if isinstance(value, Path) else list(value)
+        )
         rows = notes_to_rows(notes, 60.0 / tempo, seconds)
         if len(rows) > MAX_NOTES:
             raise BadInput(

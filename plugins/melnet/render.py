@@ -7,11 +7,9 @@ vocoder -> exactly the requested number of samples.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 
-from host.errors import BadInput
 from host.outputs import Note
 from plugins.melnet.audio import SAMPLE_RATE, frames_for, griffin_lim, mel_to_linear
 from plugins.melnet.conditioning import note_features
@@ -20,35 +18,6 @@ from plugins.melnet.sampling import Progress, sample_spectrogram
 
 # How much of a render each stage takes, for one progress bar across tiers and the vocoder.
 STAGE_WEIGHTS = {1: 0.55, 2: 0.15, 3: 0.15, 4: 0.15}
-
-
-def read_midi_notes(path: Path, field: str = "notes") -> list[Note]:
-    """Notes of every track of a MIDI file, in beats (quarter notes), whatever its tempo."""
-    import mido
-
-    try:
-        midi = mido.MidiFile(path)
-    except (OSError, ValueError, EOFError, KeyError, IndexError) as exc:
-        raise BadInput(field, f"is not a readable MIDI file ({path.name}: {exc})") from None
-    per_beat = float(midi.ticks_per_beat or 480)
-    notes: list[Note] = []
-    for track in midi.tracks:
-        tick = 0
-        sounding: dict[tuple[int, int], tuple[int, int]] = {}
-        for message in track:
-            tick += message.time
-            if message.type not in ("note_on", "note_off"):
-                continue
-            key = (message.channel, message.note)
-            if message.type == "note_on" and message.velocity > 0:
-                sounding[key] = (tick, message.velocity)
-            elif key in sounding:
-                start, velocity = sounding.pop(key)
-                if tick > start:
-                    notes.append(
-                        Note(message.note, velocity, start / per_beat, (tick - start) / per_beat)
-                    )
-    return sorted(notes, key=lambda n: (n.start, n.pitch))
 
 
 def notes_to_rows(notes: Sequence[Note], seconds_per_beat: float, seconds: float) -> np.ndarray:

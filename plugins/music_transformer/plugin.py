@@ -162,11 +162,12 @@ class MusicTransformerModel(Model):
 
     @staticmethod
     def _primer(value: object) -> list[Note]:
-        from plugins.music_transformer.midi_io import read_midi_notes
+        from plugins.midi_notes import read_midi_notes
 
         if value is None:
             raise BadInput("primer", "is missing; send notes or a MIDI file path")
-        notes = read_midi_notes(value) if isinstance(value, Path) else value
+        notes = (read_midi_notes(value, "primer", skip_drums=True) if isinstance(value, Path)
+                 else value)
         if not isinstance(notes, list) or not all(isinstance(n, Note) for n in notes):
             raise BadInput("primer", "must be a list of notes or a MIDI file path")
         if not notes:

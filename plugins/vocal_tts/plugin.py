@@ -82,7 +82,7 @@ class VocalLine(Model):
     def run(self, job: host.Job) -> Iterator[AudioOutput | DataOutput]:
         import torch
 
-        from plugins.vocal_tts.midi_file import read_notes
+        from plugins.midi_notes import read_midi_notes
         from plugins.vocal_tts.synthesis import Request, prepare, render
 
         options = job.options
@@ -94,7 +94,7 @@ class VocalLine(Model):
         notes = job.inputs.get("notes")
         if isinstance(notes, Path):
             name = notes.name
-            notes = read_notes(notes)
+            notes = read_midi_notes(notes, "notes")
             if not notes:
                 raise host.BadInput("notes", f"file {name} contains no notes")
         elif notes is not None and not notes:

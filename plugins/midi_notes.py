@@ -1,21 +1,23 @@
-"""Reading a primer from a Standard MIDI File into dawhost notes in beats (with mido).
+"""Reading notes from a Standard MIDI File into dawhost notes in beats (shared by the plugins).
 
 Beats come from the file's ticks per beat, not its tempo map: the DAW's tempo decides how fast
-the primer is heard, as it does for notes sent over the wire. Drums (channel 10) are skipped.
+the notes are heard, as it does for notes sent over the wire.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import mido
-
 from host import BadInput, Note
 
-DRUM_CHANNEL = 9
+DRUM_CHANNEL = 9  # MIDI channel 10
 
 
-def read_midi_notes(path: Path, field: str = "primer") -> list[Note]:
+def read_midi_notes(path: Path, field: str, skip_drums: bool = False) -> list[Note]:
+    """Every note of every track, sorted by start then pitch. A re-struck pitch ends the
+    sounding one; notes never released end at their track's end."""
+    import mido  # imported here so plugins register without loading it
+
     if not Path(path).is_file():
         raise BadInput(field, f"file {str(path)!r} does not exist")
     try:
@@ -33,7 +35,9 @@ def read_midi_notes(path: Path, field: str = "primer") -> list[Note]:
         sounding: dict[tuple[int, int], tuple[int, int]] = {}  # (channel, pitch) -> (tick, vel)
         for message in track:
             tick += message.time
-            if message.type not in ("note_on", "note_off") or message.channel == DRUM_CHANNEL:
+            if message.type not in ("note_on", "note_off"):
+                continue
+            if skip_drums and message.channel == DRUM_CHANNEL:
                 continue
             key = (message.channel, message.note)
             if key in sounding:
@@ -44,7 +48,7 @@ def read_midi_notes(path: Path, field: str = "primer") -> list[Note]:
                     )
             if message.type == "note_on" and message.velocity > 0:
                 sounding[key] = (tick, message.velocity)
-        for (_, pitch), (start, velocity) in sounding.items():  # never released: end at track end
+        for (_, pitch), (start, velocity) in sounding.items():
             if tick > start:
                 notes.append(Note(pitch, velocity, start / per_beat, (tick - start) / per_beat))
     notes.sort(key=lambda n: (n.start, n.pitch))

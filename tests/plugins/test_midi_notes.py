@@ -1,0 +1,56 @@
+"""The plugins' shared MIDI file reader: beats from ticks, drums, re-strikes, bad files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mido
+import pytest
+
+from host import BadInput, Note
+from plugins.midi_notes import read_midi_notes
+
+
+def write(path: Path, messages: list[mido.Message], ticks_per_beat: int = 96) -> Path:
+    midi = mido.MidiFile(ticks_per_beat=ticks_per_beat)
+    midi.tracks.append(mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=1_000_000), *messages]))
+    midi.save(path)
+    return path
+
+
+def test_notes_are_in_beats_whatever_the_file_tempo(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "a.mid",
+        [
+            mido.Message("note_on", note=60, velocity=90, time=0),
+            mido.Message("note_on", note=64, velocity=70, time=48),
+            mido.Message("note_off", note=60, time=48),
+            mido.Message("note_on", note=64, velocity=0, time=96),  # velocity 0 is a note-off
+            mido.Message("note_on", note=36, velocity=100, channel=9, time=0),
+            mido.Message("note_off", note=36, channel=9, time=96),
+        ],
+    )
+    notes = read_midi_notes(path, "primer")
+    assert notes == [Note(60, 90, 0.0, 1.0), Note(64, 70, 0.5, 1.5), Note(36, 100, 2.0, 1.0)]
+    assert Note(36, 100, 2.0, 1.0) not in read_midi_notes(path, "primer", skip_drums=True)
+
+
+def test_restruck_and_unreleased_notes_are_closed(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "b.mid",
+        [
+            mido.Message("note_on", note=60, velocity=90, time=0),
+            mido.Message("note_on", note=60, velocity=80, time=96),  # re-struck: ends the first
+            mido.Message("note_on", note=62, velocity=10, time=96),  # never released
+        ],
+    )
+    # The second 60 ends at the track's end; 62 starts there, so it has no length and is dropped.
+    assert read_midi_notes(path, "notes") == [Note(60, 90, 0.0, 1.0), Note(60, 80, 1.0, 1.0)]
+
+
+def test_a_file_that_is_not_midi_names_the_input(tmp_path: Path) -> None:
+    path = tmp_path / "c.mid"
+    path.write_bytes(b"RIFF not midi")
+    with pytest.raises(BadInput) as caught:
+        read_midi_notes(path, "primer")
+    assert caught.value.field == "primer" and "c.mid" in caught.value.message
