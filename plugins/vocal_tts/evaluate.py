@@ -7,7 +7,8 @@
   starts (median and p95 error, misses). The WORLD-sung teacher rendering of the same plan is
   measured the same way, so the detector's own error is visible.
 - Pitch: median absolute error in cents between the sung f0 (WORLD DIO) and the melody, on
-  vowel frames away from note transitions; Griffin-Lim and the teacher as baselines.
+  vowel frames away from note transitions; baselines: Griffin-Lim on the model's mels and on
+  the teacher's true mels, and the WORLD-sung teacher itself.
 Usage: dawhost eval vocal-tts --json [--sentences 12] [--checkpoint FILE]
 """
 
@@ -29,6 +30,7 @@ from plugins.vocal_tts.audio import HOP, SAMPLE_RATE, log_mel
 from plugins.vocal_tts.checkpoint import DEFAULT_CHECKPOINT, Bundle, load
 from plugins.vocal_tts.corpus import sentences, split
 from plugins.vocal_tts.espeak import speak
+from plugins.vocal_tts.griffin_lim import griffin_lim
 from plugins.vocal_tts.onsets import detect_onsets, onset_errors
 from plugins.vocal_tts.phonemes import syllables
 from plugins.vocal_tts.pitch import analyse_f0, hz_to_midi
@@ -134,7 +136,12 @@ def melody_for(count: int, rng: np.random.Generator) -> list[Note]:
 
 def singing(bundle: Bundle, texts: Sequence[str], voice: str, seed: int) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
-    onset: dict[str, list[float]] = {"model": [], "griffin_lim": [], "teacher": []}
+    onset: dict[str, list[float]] = {
+        "model": [],
+        "griffin_lim": [],
+        "teacher": [],
+        "griffin_lim_on_teacher_mel": [],
+    }
     missed = dict.fromkeys(onset, 0)
     detected = dict.fromkeys(onset, 0)
     cents: dict[str, list[float]] = {name: [] for name in onset}
@@ -156,6 +163,10 @@ def singing(bundle: Bundle, texts: Sequence[str], voice: str, seed: int) -> dict
             "griffin_lim": render(bundle, prepared, "griffin-lim"),
             "teacher": np.pad(teacher, (0, max(0, prepared.samples - len(teacher)))),
         }
+        # Griffin-Lim given the teacher's true mel: how much pitch a mel alone can carry.
+        outputs["griffin_lim_on_teacher_mel"] = griffin_lim(
+            log_mel(torch.from_numpy(outputs["teacher"]))
+        ).numpy()
         starts = np.array([t["start_seconds"] for t in prepared.timings])
         requested += len(starts)
         target = _note_pitch_frames(notes, prepared)
