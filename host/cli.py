@@ -114,7 +114,9 @@ def _run_parser(model: Model) -> argparse.ArgumentParser:
     )
     p.add_argument("--verb", choices=model.verbs(), default=model.verbs()[0])
     p.add_argument("--seed", type=int)
-    p.add_argument("--tempo", type=float, help="transport tempo for the request (BPM)")
+    option_names = {option.name for option in option_specs(model.Options)}
+    if "tempo" not in option_names:  # a model's own tempo option wins (it is the same idea)
+        p.add_argument("--tempo", dest="transport_tempo", type=float, help="transport tempo (BPM)")
     p.add_argument("--config", type=Path)
     p.add_argument("--work-dir", type=Path)
     for index, spec in enumerate(model.inputs):
@@ -203,8 +205,9 @@ def cmd_run(argv: Sequence[str]) -> int:
     }
     config.input_roots = [*config.input_roots, *roots]  # the shell user may read their files
     core = Core(config, {model_id: model})
-    if args.tempo:
-        core.transport.set_tempo(args.tempo)
+    tempo = getattr(args, "transport_tempo", None) or getattr(args, "option_tempo", None)
+    if tempo:  # also the transport's, so bars and beats are counted at that tempo
+        core.transport.set_tempo(tempo)
     return asyncio.run(_run_once(core, model_id, args, inputs, options))
 
 
