@@ -120,6 +120,11 @@ def _eval(argv: Sequence[str]) -> int:
 
 
 def _bench(argv: Sequence[str]) -> int:
+    import sys
+
+    repo = str(Path(__file__).resolve().parents[2])
+    if repo not in sys.path:  # benchmarks/ sits beside the installed packages, not among them
+        sys.path.insert(0, repo)
     from benchmarks.bench_separation import main
 
     return main(argv)
