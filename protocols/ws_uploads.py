@@ -37,8 +37,8 @@ class Upload:
         if isinstance(upload_id, bool) or not isinstance(upload_id, (str, int)) or upload_id == "":
             raise _bad("\"id\" must be a non-empty string or an int", "id")
         if not isinstance(name, str) or Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
-            raise _bad(f"\"name\" must be a file name ending in one of {', '.join(UPLOAD_SUFFIXES)}",
-                       "name")
+            endings = ", ".join(UPLOAD_SUFFIXES)
+            raise _bad(f"\"name\" must be a file name ending in one of {endings}", "name")
         if isinstance(size, bool) or not isinstance(size, int) or not 0 < size <= limit:
             raise _bad(f"\"size\" must be the file's byte count, 1 to {limit}", "size")
         self.id = upload_id
