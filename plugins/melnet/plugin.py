@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import host
 from host import AudioOutput, BadInput, Capability, Field, InputKind, InputSpec, Model, Note
+from host.tasks import TaskKind
 
 if TYPE_CHECKING:
     from plugins.melnet.network import MelNet
@@ -121,23 +122,13 @@ class MelNetRenderer(Model):
         yield AudioOutput(self.sample_rate, samples=audio, name="melnet")
 
 
-def _task(module: str, kind: str) -> host.Task:
-    def main(argv: Sequence[str]) -> int:
-        import importlib
-        import sys
-
-        repo = str(Path(__file__).resolve().parents[2])
-        if module.startswith("benchmarks.") and repo not in sys.path:
-            # benchmarks/ sits beside the installed packages but is not one of them
-            sys.path.append(repo)
-        return int(importlib.import_module(module).main(list(argv)))
-
+def _task(module: str, kind: TaskKind) -> host.Task:
     descriptions = {
         "train": "Train the MelNet spectrogram model on FluidSynth renders (progress bar)",
         "eval": "Test NLL (multiscale vs single tier), log-spectral distance, onset agreement",
         "bench": "Real-time factor of a 4-bar render at 120 BPM vs uncached sampling/FluidSynth",
     }
-    return host.Task(kind, "melnet", descriptions[kind], main)  # type: ignore[arg-type]
+    return host.Task.lazy(kind, "melnet", descriptions[kind], module)
 
 
 @host.hookimpl

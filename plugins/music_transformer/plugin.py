@@ -4,7 +4,7 @@ for N bars, streaming notes as they are sampled, in beats relative to the primer
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
@@ -20,7 +20,6 @@ from host import (
     Note,
     NotesOutput,
 )
-from host.tasks import TaskKind
 from plugins.music_transformer.events import (
     STYLES,
     EventDecoder,
@@ -166,8 +165,9 @@ class MusicTransformerModel(Model):
 
         if value is None:
             raise BadInput("primer", "is missing; send notes or a MIDI file path")
-        notes = (read_midi_notes(value, "primer", skip_drums=True) if isinstance(value, Path)
-                 else value)
+        notes = (
+            read_midi_notes(value, "primer", skip_drums=True) if isinstance(value, Path) else value
+        )
         if not isinstance(notes, list) or not all(isinstance(n, Note) for n in notes):
             raise BadInput("primer", "must be a list of notes or a MIDI file path")
         if not notes:
@@ -256,15 +256,6 @@ def _order(note: Note) -> tuple[float, int]:
     return (note.start, note.pitch)
 
 
-def _task(module: str, kind: TaskKind, description: str) -> host.Task:
-    def main(argv: Sequence[str]) -> int:
-        import importlib
-
-        return int(importlib.import_module(module).main(list(argv)))
-
-    return host.Task(kind, "music-transformer", description, main)
-
-
 @host.hookimpl
 def register_models() -> Iterator[Model]:
     yield MusicTransformerModel()
@@ -272,18 +263,21 @@ def register_models() -> Iterator[Model]:
 
 @host.hookimpl
 def register_tasks() -> Iterator[host.Task]:
-    yield _task(
-        "plugins.music_transformer.train",
+    yield host.Task.lazy(
         "train",
+        "music-transformer",
         "Train the relative (or --absolute baseline) Music Transformer on the music21 corpus",
+        "plugins.music_transformer.train",
     )
-    yield _task(
-        "plugins.music_transformer.evaluate",
+    yield host.Task.lazy(
         "eval",
+        "music-transformer",
         "Test NLL vs absolute-position and n-gram baselines; continuation statistics",
+        "plugins.music_transformer.evaluate",
     )
-    yield _task(
-        "benchmarks.music_transformer_bench",
+    yield host.Task.lazy(
         "bench",
+        "music-transformer",
         "Events/s KV-cached vs full recompute; time to first event with a 512-event primer",
+        "benchmarks.music_transformer_bench",
     )

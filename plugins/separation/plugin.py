@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -107,29 +107,6 @@ def bars_length(frames: int, rate: int, transport: host.TransportSnapshot) -> in
     return min(frames, round(bars * bar_seconds * rate))
 
 
-def _train(argv: Sequence[str]) -> int:
-    from plugins.separation.train import main
-
-    return main(argv)
-
-
-def _eval(argv: Sequence[str]) -> int:
-    from plugins.separation.evaluate import main
-
-    return main(argv)
-
-
-def _bench(argv: Sequence[str]) -> int:
-    import sys
-
-    repo = str(Path(__file__).resolve().parents[2])
-    if repo not in sys.path:  # benchmarks/ sits beside the installed packages, not among them
-        sys.path.insert(0, repo)
-    from benchmarks.bench_separation import main
-
-    return main(argv)
-
-
 @host.hookimpl
 def register_models() -> Iterator[Model]:
     yield StemSeparator()
@@ -137,10 +114,18 @@ def register_models() -> Iterator[Model]:
 
 @host.hookimpl
 def register_tasks() -> Iterator[host.Task]:
-    yield host.Task("train", "separation", "Train the MMDenseLSTM stem separator", _train)
-    yield host.Task(
-        "eval", "separation", "SDR per stem vs the oracle ratio mask and an HPSS baseline", _eval
+    yield host.Task.lazy(
+        "train", "separation", "Train the MMDenseLSTM stem separator", "plugins.separation.train"
     )
-    yield host.Task(
-        "bench", "separation", "Real-time factor and peak memory of stem separation", _bench
+    yield host.Task.lazy(
+        "eval",
+        "separation",
+        "SDR per stem vs the oracle ratio mask and an HPSS baseline",
+        "plugins.separation.evaluate",
+    )
+    yield host.Task.lazy(
+        "bench",
+        "separation",
+        "Real-time factor and peak memory of stem separation",
+        "benchmarks.bench_separation",
     )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import host
 from host import AudioOutput, Capability, DataOutput, Field, InputKind, InputSpec, Model
+from host.tasks import TaskKind
 
 if TYPE_CHECKING:
     from plugins.vocal_tts.checkpoint import Bundle
@@ -145,18 +146,13 @@ class VocalLine(Model):
         job.progress(1.0, "done")
 
 
-def _task(module: str, kind: str) -> host.Task:
-    def main(argv: Sequence[str]) -> int:
-        import importlib
-
-        return int(importlib.import_module(module).main(list(argv)))
-
+def _task(module: str, kind: TaskKind) -> host.Task:
     descriptions = {
         "train": "Train the acoustic model and vocoder on espeak-ng teacher data (progress bar)",
         "eval": "WER (pocketsphinx) vs espeak-ng, onset error, pitch error; vs Griffin-Lim",
         "bench": "Real-time factor of an 8-bar line vs Griffin-Lim and the espeak-ng teacher",
     }
-    return host.Task(kind, "vocal-tts", descriptions[kind], main)  # type: ignore[arg-type]
+    return host.Task.lazy(kind, "vocal-tts", descriptions[kind], module)
 
 
 @host.hookimpl

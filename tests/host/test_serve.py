@@ -54,3 +54,19 @@ def test_task_runs_from_the_command_line(
     assert json.loads(capsys.readouterr().out) == {"task": "fake", "argv": ["--json"]}
     assert main(["bench", "nope"]) == 2
     assert "available: fake" in capsys.readouterr().err
+
+
+def test_lazy_task_imports_its_module_only_when_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import sys
+
+    from host.tasks import Task
+
+    (tmp_path / "slow_training_module.py").write_text(
+        "def main(argv):\n    return len(argv) + 40\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    task = Task.lazy("train", "demo", "Trains the demo", "slow_training_module")
+    assert "slow_training_module" not in sys.modules
+    assert task.main(["a", "b"]) == 42
