@@ -23,7 +23,7 @@ test: setup
 	$(BIN)/python -m pytest -q $(ARGS)
 
 bench: setup
-	@for b in benchmarks/bench_*.py; do m=$$(basename $$b .py); echo "== $$m" >&2; $(BIN)/python -m benchmarks.$$m || exit 1; done
+	@failed=""; for b in benchmarks/bench_*.py; do m=$$(basename $$b .py); echo "== $$m" >&2; $(BIN)/python -m benchmarks.$$m || failed="$$failed $$m"; done; [ -z "$$failed" ] || { echo "failed:$$failed" >&2; exit 1; }
 
 lint: setup
 	$(BIN)/ruff check host protocols plugins tests benchmarks
