@@ -279,5 +279,5 @@ def register_tasks() -> Iterator[host.Task]:
         "bench",
         "music-transformer",
         "Events/s KV-cached vs full recompute; time to first event with a 512-event primer",
-        "benchmarks.music_transformer_bench",
+        "benchmarks.bench_music_transformer",
     )

@@ -1,6 +1,6 @@
 """Benchmark: Music Transformer sampling speed and time to first event. Prints one JSON object.
 
-    dawhost bench music-transformer --json     (or: python -m benchmarks.music_transformer_bench)
+    dawhost bench music-transformer --json     (or: python -m benchmarks.bench_music_transformer)
 
 Measured in one run, with the shipped checkpoint on one thread:
 - events/s sampling 1,024 events with the KV cache (context restarts included), against the
