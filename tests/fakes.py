@@ -174,3 +174,34 @@ def _echo_task(argv):  # type: ignore[no-untyped-def]
 @host.hookimpl
 def register_tasks() -> Iterator[host.Task]:
     yield host.Task("bench", "fake", "Prints its arguments as JSON", _echo_task)
+
+
+def run_requests(
+    work_dir,  # type: ignore[no-untyped-def]
+    model: Model,
+    verb: str,
+    *requests: dict,  # type: ignore[type-arg]
+    tempo: float = 120.0,
+    signature: tuple[int, int] = (4, 4),
+    timeout: float = 60.0,
+) -> list[list]:  # type: ignore[type-arg]
+    """Requests (dicts of Request fields), one after another, through a fresh core serving
+    `model` at this tempo and time signature; each request's events up to done or error."""
+    import asyncio
+
+    from host.memory import MemoryFrontend
+
+    async def main() -> list[list]:  # type: ignore[type-arg]
+        core = make_core(work_dir, model)
+        core.transport.set_tempo(tempo)
+        core.transport.set_signature(*signature)
+        frontend = MemoryFrontend(core)
+        try:
+            return [
+                await frontend.request(model.model_id, verb, timeout=timeout, **fields)
+                for fields in requests
+            ]
+        finally:
+            await core.shutdown()
+
+    return asyncio.run(main())

@@ -17,7 +17,7 @@ from host.smf import write_smf
 from plugins.melnet.network import MelNet
 from plugins.melnet.plugin import MelNetRenderer
 from plugins.melnet.render import overall_progress, render
-from tests.fakes import make_core
+from tests.fakes import make_core, run_requests
 
 NOTES = [60, 100, 0, 1, 64, 90, 1, 1, 67, 80, 2, 2]
 
@@ -35,15 +35,10 @@ def _request(
     signature: tuple[int, int] = (4, 4),
     **fields: object,
 ) -> list[object]:
-    async def main() -> list[object]:
-        core = make_core(tmp_path / "work", _model(checkpoint))
-        core.transport.set_tempo(tempo)
-        core.transport.set_signature(*signature)
-        events = await MemoryFrontend(core).request("melnet", "render", timeout=60, **fields)
-        await core.shutdown()
-        return events
-
-    return asyncio.run(main())
+    model = _model(checkpoint)
+    return run_requests(
+        tmp_path / "work", model, "render", fields, tempo=tempo, signature=signature
+    )[0]
 
 
 def _audio_frames(events: list[object]) -> int:

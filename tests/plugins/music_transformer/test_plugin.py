@@ -15,7 +15,7 @@ from host.memory import MemoryFrontend
 from host.requests import Done, Error, OutputEvent
 from host.smf import write_smf
 from plugins.music_transformer.plugin import MusicTransformerModel, quantize_notes
-from tests.fakes import make_core
+from tests.fakes import make_core, run_requests
 
 # Up the C major scale a beat per note, as the tiny fixture model was trained to play.
 PRIMER = [60, 82, 0, 1, 62, 82, 1, 1, 64, 82, 2, 1, 65, 82, 3, 1]
@@ -30,17 +30,8 @@ def _model(checkpoint: Path) -> MusicTransformerModel:
 def _request(
     tmp_path: Path, checkpoint: Path, signature: tuple[int, int] = (4, 4), **fields: object
 ) -> list[object]:
-    async def main() -> list[object]:
-        core = make_core(tmp_path / "work", _model(checkpoint))
-        core.transport.set_tempo(120.0)
-        core.transport.set_signature(*signature)
-        events = await MemoryFrontend(core).request(
-            "music-transformer", "continue", timeout=60, **fields
-        )
-        await core.shutdown()
-        return events
-
-    return asyncio.run(main())
+    model = _model(checkpoint)
+    return run_requests(tmp_path / "work", model, "continue", fields, signature=signature)[0]
 
 
 def _notes(events: list[object], name: str | None = None) -> list[Note]:

@@ -3,7 +3,6 @@ length; options; bad input as a BAD_INPUT error after which the server keeps ser
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +11,10 @@ import soundfile
 
 import host
 from host import ErrorCode
-from host.memory import MemoryFrontend
 from host.requests import Done, Error, OutputEvent
 from plugins.separation.plugin import StemSeparator, bars_length
 from plugins.separation.stems import STEMS
-from tests.fakes import make_core
+from tests.fakes import run_requests
 
 
 def _model(checkpoint: Path) -> StemSeparator:
@@ -26,18 +24,8 @@ def _model(checkpoint: Path) -> StemSeparator:
 
 
 def _separate(tmp_path: Path, checkpoint: Path, *requests: dict) -> list[list]:  # type: ignore[type-arg]
-    async def main() -> list[list]:  # type: ignore[type-arg]
-        core = make_core(tmp_path, _model(checkpoint))
-        core.transport.set_tempo(120.0)
-        core.transport.set_signature(2, 4)  # one bar = 1 s
-        frontend = MemoryFrontend(core)
-        results = [
-            await frontend.request("separation", "separate", timeout=60, **r) for r in requests
-        ]
-        await core.shutdown()
-        return results
-
-    return asyncio.run(main())
+    # 2/4 at 120 BPM: one bar = 1 s
+    return run_requests(tmp_path, _model(checkpoint), "separate", *requests, signature=(2, 4))
 
 
 def test_separate_writes_four_stems_like_the_input(

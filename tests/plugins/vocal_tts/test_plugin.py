@@ -14,7 +14,7 @@ from host.memory import MemoryFrontend
 from host.requests import Done, Error, OutputEvent, Progress
 from host.smf import write_smf
 from plugins.vocal_tts.plugin import VocalLine
-from tests.fakes import make_core
+from tests.fakes import make_core, run_requests
 
 MELODY = [67, 100, 0, 1, 64, 100, 1, 1, 64, 100, 2, 2]  # "hot cross buns"-like
 
@@ -33,15 +33,8 @@ def _request(
     signature: tuple[int, int] = (4, 4),
     **fields: object,
 ) -> list[object]:
-    async def main() -> list[object]:
-        core = make_core(tmp_path / "work", _model(checkpoint))
-        core.transport.set_tempo(tempo)
-        core.transport.set_signature(*signature)
-        events = await MemoryFrontend(core).request("vocal-tts", verb, timeout=60, **fields)
-        await core.shutdown()
-        return events
-
-    return asyncio.run(main())
+    model = _model(checkpoint)
+    return run_requests(tmp_path / "work", model, verb, fields, tempo=tempo, signature=signature)[0]
 
 
 def _outputs(events: list[object]) -> dict[str, object]:
