@@ -39,6 +39,27 @@ class _Channel:
     new_notes: bool = False  # notes arrived since the last response was asked for
 
 
+class FreeBeats:
+    """Beats while the transport is stopped: the tempo integrated over time.
+
+    `when * tempo / 60` would jump by whole bars whenever the tempo estimate moves a little (a
+    DAW sends clock while stopped, and monotonic time is large), throwing the recorded phrase
+    out of the window it is taken from. Integrating moves only what comes after a change.
+    """
+
+    def __init__(self) -> None:
+        self._time: float | None = None
+        self._beat = 0.0
+
+    def at(self, when: float, tempo: float) -> float:
+        if self._time is None:
+            self._time = when
+        beat = self._beat + (when - self._time) * tempo / 60.0
+        if when >= self._time:
+            self._time, self._beat = when, beat
+        return beat
+
+
 class PhraseRecorder:
     """What was played, per channel, in beats. All methods run on the event loop."""
 

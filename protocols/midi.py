@@ -23,7 +23,7 @@ import mido
 import host
 from host.core import Core
 from host.transport import TransportSnapshot
-from protocols.call_response import PhraseRecorder, Response
+from protocols.call_response import FreeBeats, PhraseRecorder, Response
 from protocols.midi_clock import ClockFollower
 from protocols.midi_control import ModelControls, primer_input
 from protocols.midi_input import InputPump
@@ -67,6 +67,7 @@ class MidiFrontend(host.Frontend):
         self.link: Any = None
         self.latency_seconds = 0.0  # send this much before the beat (midi_latency_ms)
         self._pump: InputPump | None = None
+        self._free_beats = FreeBeats()
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def start(self, core: Core) -> None:
@@ -282,7 +283,7 @@ class MidiFrontend(host.Frontend):
         transport = self.core.transport
         if transport.playing:
             return transport.beat_at(when)
-        return when * transport.tempo / 60.0
+        return self._free_beats.at(when, transport.tempo)
 
     def _transport_changed(self, snapshot: TransportSnapshot) -> None:
         """On stop, withdraw every response: the grid they were placed on is gone. On start

@@ -89,6 +89,22 @@ async def play_phrase(
         await asyncio.sleep(rest)
 
 
+async def start_playing(core: Any, driver: Driver, tempo: float) -> None:
+    """Start the driver's clock and wait until dawhost plays along at that tempo (a loaded
+    machine may take longer than usual to get there)."""
+    driver.start_clock(tempo)
+    await asyncio.sleep(0.3)
+    for _ in range(500):
+        transport = core.transport
+        if transport.playing and transport.tempo == pytest.approx(tempo, rel=0.02):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(
+        f"dawhost is not following the clock: playing={core.transport.playing}, "
+        f"tempo={core.transport.tempo:.2f} (sent {tempo}), ticks sent={len(driver.tick_times)}"
+    )
+
+
 async def response_on(frontend: MidiFrontend, replacing: Any = None, channel: int = 0) -> Any:
     """The response the trigger just asked for (the loop may be slow on a loaded machine)."""
     for _ in range(400):
@@ -96,7 +112,13 @@ async def response_on(frontend: MidiFrontend, replacing: Any = None, channel: in
         if response is not None and response is not replacing:
             return response
         await asyncio.sleep(0.005)
-    raise AssertionError("the trigger produced no response")
+    assert frontend.recorder is not None and frontend.core is not None
+    recorded = frontend.recorder.channels.get(channel)
+    raise AssertionError(
+        f"the trigger produced no response: transport playing={frontend.core.transport.playing}"
+        f" at beat {frontend.core.transport.beat_at():.2f}; recorded on channel {channel + 1}:"
+        f" {list(recorded.notes) if recorded else 'nothing'}"
+    )
 
 
 async def until_beat(core: Any, beat: float) -> None:
@@ -150,8 +172,7 @@ def test_response_starts_on_the_next_bar_line_and_echoes_the_phrase(
     jack: str, tmp_path: Path
 ) -> None:
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
-        driver.start_clock(FAST)
-        await asyncio.sleep(0.3)
+        await start_playing(core, driver, FAST)
         await play_phrase(driver, PHRASE)
         trigger(driver)
         response = await response_on(frontend)
@@ -176,8 +197,7 @@ def test_response_starts_on_the_next_bar_line_and_echoes_the_phrase(
 
 def test_response_follows_a_tempo_change_while_it_plays(jack: str, tmp_path: Path) -> None:
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
-        driver.start_clock(120)
-        await asyncio.sleep(0.3)
+        await start_playing(core, driver, 120)
         for _ in range(2):
             await play_phrase(driver, PHRASE, length=0.15, rest=0.05)  # 0.4 beat apart
         trigger(driver)
@@ -207,8 +227,7 @@ async def until_sounding(frontend: MidiFrontend, timeout: float = 2.0) -> Any:
 
 def test_stop_and_panic_leave_no_note_sounding(jack: str, tmp_path: Path) -> None:
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
-        driver.start_clock(FAST)
-        await asyncio.sleep(0.3)
+        await start_playing(core, driver, FAST)
         # A long held note: the response will be sounding it when the DAW stops.
         driver.send(0x90, 48, 100)
         await asyncio.sleep(0.4)
@@ -221,8 +240,7 @@ def test_stop_and_panic_leave_no_note_sounding(jack: str, tmp_path: Path) -> Non
         await asyncio.sleep(0.1)
         after_stop = driver.messages()
         # Now the panic CC, in the middle of the next response.
-        driver.start_clock(FAST)
-        await asyncio.sleep(0.3)
+        await start_playing(core, driver, FAST)
         driver.send(0x90, 50, 100)
         await asyncio.sleep(0.4)
         driver.send(0x80, 50, 0)
@@ -258,8 +276,7 @@ def test_model_error_silences_and_server_keeps_serving(jack: str, tmp_path: Path
             raise RuntimeError("out of memory, say")
 
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
-        driver.start_clock(FAST)
-        await asyncio.sleep(0.3)
+        await start_playing(core, driver, FAST)
         await play_phrase(driver, [62])
         trigger(driver)
         response = await response_on(frontend)
@@ -277,8 +294,7 @@ def test_model_error_silences_and_server_keeps_serving(jack: str, tmp_path: Path
 
 def test_cc_sets_options_and_program_change_selects_the_model(jack: str, tmp_path: Path) -> None:
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
-        driver.start_clock(FAST)
-        await asyncio.sleep(0.3)
+        await start_playing(core, driver, FAST)
         # fake-echo's options map onto CC 22 (repeats 1..8), 23 (temperature): 127 -> 8 repeats.
         driver.send(0xB0, 22, 127)
         await play_phrase(driver, [60])
@@ -303,8 +319,7 @@ def test_cc_sets_options_and_program_change_selects_the_model(jack: str, tmp_pat
 
 def test_garbage_input_neither_crashes_nor_stalls(jack: str, tmp_path: Path) -> None:
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
-        driver.start_clock(FAST)
-        await asyncio.sleep(0.3)
+        await start_playing(core, driver, FAST)
         garbage = [
             [0x3C, 0x64],  # running-status data bytes with no status
             [0xF0] + [0x11] * 3000 + [0xF7],  # a large sysex

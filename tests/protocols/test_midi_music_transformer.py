@@ -19,6 +19,7 @@ from tests.protocols.test_midi_jack import (
     play_phrase,
     response_on,
     run,
+    start_playing,
     trigger,
     until_beat,
 )
@@ -60,8 +61,7 @@ def test_music_transformer_answers_on_the_bar_line(jack: str, tmp_path: Path) ->
         assert frontend.controls.model_id == "music-transformer"
         bars_cc = {spec.name: cc for cc, spec in frontend.controls.cc_map().items()}["bars"]
         driver.send(0xB0, bars_cc, 0)  # the lowest value: a one-bar answer
-        driver.start_clock(TEMPO)
-        await asyncio.sleep(0.3)
+        await start_playing(core, driver, TEMPO)
         await play_phrase(driver, [60, 64, 67, 72, 67, 64])
         trigger(driver)
         response = await response_on(frontend)

@@ -14,7 +14,7 @@ import pytest
 from host.outputs import Note
 from host.scheduler import Scheduler
 from host.transport import Transport, TransportSource
-from protocols.call_response import PhraseRecorder
+from protocols.call_response import FreeBeats, PhraseRecorder
 from protocols.link import LinkFollower
 from protocols.midi import MidiFrontend
 from protocols.midi_control import ModelControls
@@ -241,6 +241,39 @@ def test_silence_after_playing_triggers_a_response_in_free_time(tmp_path: Path) 
     # One beat of silence (0.25 s), then half a beat of lead before the first note.
     assert ons[0][0] - silent_from == pytest.approx(0.375, abs=0.05)
     assert ons[1][0] - ons[0][0] == pytest.approx(0.05, abs=0.01)
+
+
+def test_free_time_phrase_survives_a_tempo_drift_before_the_trigger(tmp_path: Path) -> None:
+    """A DAW sends clock while stopped; its tempo estimate wobbles between the phrase and the
+    trigger. The phrase must still be there to continue."""
+
+    async def main() -> list[int]:
+        core = make_core(tmp_path, EchoContinuer())
+        frontend, inport, outport = memory_frontend()
+        await frontend.start(core)
+        try:
+            for pitch in (60, 64):
+                play(frontend, mido.Message("note_on", note=pitch, velocity=100))
+                await asyncio.sleep(0.02)
+                play(frontend, mido.Message("note_off", note=pitch))
+            await asyncio.sleep(0.01)
+            core.transport.set_tempo(core.transport.tempo + 0.5)
+            assert frontend.trigger(0) is not None, "the trigger found no phrase"
+            assert frontend.recorder is not None
+            return [note.pitch for note in frontend.recorder.take(0, 4, time.monotonic())]
+        finally:
+            await frontend.stop()
+            await core.shutdown()
+
+    assert asyncio.run(main()) == [60, 64]
+
+
+def test_free_beats_integrate_the_tempo() -> None:
+    beats = FreeBeats()
+    assert beats.at(1000.0, 120.0) == 0.0
+    assert beats.at(1001.0, 120.0) == pytest.approx(2.0)
+    assert beats.at(1002.0, 60.0) == pytest.approx(3.0)  # only the new second is slower
+    assert beats.at(1001.5, 60.0) == pytest.approx(2.5)  # a late arrival maps back in time
 
 
 def test_note_flood_without_offs_and_all_notes_off_from_the_player(tmp_path: Path) -> None:
