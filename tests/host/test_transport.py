@@ -140,6 +140,9 @@ def test_signature_change_at_a_time_keeps_the_position() -> None:
 
 def test_beat_offsets_stay_in_seconds_across_tempo_changes() -> None:
     clock = FakeClock()
+    # An hour ahead of the real clock the scheduler thread runs on: the item must stay queued
+    # (an overdue one would fire and leave the queue before the tempo change retimes it).
+    clock.now = time.monotonic() + 3600
     transport = Transport(120, clock=clock)
     scheduler = Scheduler(transport)
     try:
