@@ -36,6 +36,7 @@ from tests.fakes import make_core
 from tests.protocols.midi_jack import PERIOD_FRAMES, SAMPLE_RATE, jack_server
 
 TEMPO = 240.0
+MATCH_WINDOW = 0.03  # seconds: an arrival further than this from its grid time is not its own
 PRIMER = [[60, 90, 0.0, 0.5]]
 
 
@@ -116,17 +117,27 @@ def _note(values: list[float]) -> Any:
 
 def pair_errors(
     sent: list[Any], arrived: list[tuple[float, list[int]]], lead: float
-) -> list[float]:
-    """Arrival minus grid time, message by message (JACK keeps the order). A record's
-    `intended` is when it was meant to leave: the grid time minus the latency lead."""
-    if len(arrived) != len(sent):
-        raise RuntimeError(f"{len(sent)} note messages sent but {len(arrived)} arrived")
-    errors = []
-    for record, (when, data) in zip(sent, arrived, strict=True):
-        if list(record.message.bytes()) != data:
-            raise RuntimeError(f"order mismatch: sent {record.message}, got {data}")
-        errors.append(when - (record.intended + lead))
-    return errors
+) -> tuple[list[float], int]:
+    """Arrival minus grid time for each sent message, and how many never arrived.
+
+    Each sent message is paired with the first unused arrival of the same bytes near its
+    intended time, not by position: one lost message must not shift every pairing after it.
+    A record's `intended` is when it was meant to leave: the grid time minus the latency lead.
+    """
+    waiting: dict[tuple[int, ...], list[float]] = {}
+    for when, data in arrived:
+        waiting.setdefault(tuple(data), []).append(when)
+    errors, lost = [], 0
+    for record in sent:
+        times = waiting.get(tuple(record.message.bytes()), [])
+        grid = record.intended + lead
+        match = next((t for t in times if grid - MATCH_WINDOW <= t <= grid + MATCH_WINDOW), None)
+        if match is None:
+            lost += 1
+            continue
+        times.remove(match)
+        errors.append(match - grid)
+    return errors, lost
 
 
 async def run(notes: int, rounds: int) -> dict[str, Any]:
@@ -165,13 +176,17 @@ async def run(notes: int, rounds: int) -> dict[str, Any]:
         received = note_messages([(t, d) for t, d in report["received"]])
         records = sender.record or []
         bounds = [since for _, since in marks] + [len(records)]
-        offset = 0
+        lost: dict[str, int] = {}
         for (name, since), until in zip(marks, bounds[1:], strict=True):
-            sent = [r for r in records[since:until] if r.message.type in ("note_on", "note_off")]
-            arrived = received[offset : offset + len(sent)]
-            results.setdefault(name, []).extend(pair_errors(sent, arrived, leads[name]))
+            sent = [
+                r
+                for r in records[since:until]
+                if r.message.type in ("note_on", "note_off") and r.intended is not None
+            ]
+            errors, missing = pair_errors(sent, received, leads[name])
+            results.setdefault(name, []).extend(errors)
+            lost[name] = lost.get(name, 0) + missing
             lateness.setdefault(name, []).extend(r.sent - r.intended for r in sent)
-            offset += len(sent)
     baseline = summary(results["baseline_asyncio_call_at"])
     ours = summary(results["dawhost_scheduler"])
     centred = summary(results["dawhost_scheduler_half_period_early"])
@@ -189,6 +204,7 @@ async def run(notes: int, rounds: int) -> dict[str, Any]:
         "baseline_asyncio_call_at": baseline,
         "dawhost_scheduler": ours,
         "dawhost_scheduler_half_period_early": centred,
+        "unmatched_messages": lost,
         "send_lateness_before_jack": {name: summary(values) for name, values in lateness.items()},
         "p99_ratio_baseline_over_dawhost": round(baseline["abs_p99_ms"] / ours["abs_p99_ms"], 2),
         "p99_ratio_baseline_over_dawhost_centred": round(
