@@ -191,7 +191,7 @@ def test_response_starts_on_the_next_bar_line_and_echoes_the_phrase(
     # Echoed rhythm: the answer's notes are as far apart as the phrase's were when played.
     gaps = [b.time - a.time for a, b in zip(ons, ons[1:], strict=False)]
     played_gaps = [b[0] - a[0] for a, b in zip(played, played[1:], strict=False)]
-    assert gaps == pytest.approx(played_gaps, abs=0.006)
+    assert gaps == pytest.approx(played_gaps, abs=0.02)  # the gaps are 130 ms
     assert balanced(messages)
 
 
@@ -212,8 +212,8 @@ def test_response_follows_a_tempo_change_while_it_plays(jack: str, tmp_path: Pat
     gaps = [b.time - a.time for a, b in zip(ons, ons[1:], strict=False)]
     played_gaps = [b[0] - a[0] for a, b in zip(played, played[1:], strict=False)]
     # The phrase was played at 120 BPM; its second half is answered at 90: gaps grow by 4/3.
-    assert gaps[0] == pytest.approx(played_gaps[0], abs=0.01)
-    assert gaps[-2:] == pytest.approx([g * 120 / 90 for g in played_gaps[-2:]], abs=0.015)
+    assert gaps[0] == pytest.approx(played_gaps[0], abs=0.02)
+    assert gaps[-2:] == pytest.approx([g * 120 / 90 for g in played_gaps[-2:]], abs=0.025)
 
 
 async def until_sounding(frontend: MidiFrontend, timeout: float = 2.0) -> Any:
