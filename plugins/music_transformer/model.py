@@ -3,8 +3,8 @@
 Relative attention follows Huang et al. 2018: each layer and head learns one embedding per
 relative distance (`rel`, rows ordered from distance max_len-1 down to 0), and the "skewing"
 trick turns Q·Erᵀ (L x L) into position-aligned logits without building the L x L x D tensor.
-`KVCache` makes generation incremental: keys carry no positions in the relative model, so a new
-query only needs the last P+1 rows of `rel`, which line up with cached keys 0..P directly.
+Generation is incremental (`incremental.py`): keys carry no positions in the relative model, so a
+new query only needs the last P+1 rows of `rel`, which line up with cached keys 0..P directly.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from typing import cast
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from plugins.music_transformer.incremental import KVCache, pack_weights, step
 
 
 @dataclass(frozen=True)
@@ -43,18 +45,6 @@ def skew(rel_logits: torch.Tensor) -> torch.Tensor:
     return padded.reshape(*lead, length + 1, length)[..., 1:, :]
 
 
-class KVCache:
-    """Per-layer keys and values of everything seen so far, preallocated to max_len."""
-
-    def __init__(self, config: ModelConfig, batch: int, device: torch.device | str = "cpu"):
-        head = config.d_model // config.n_heads
-        shape = (batch, config.n_heads, config.max_len, head)
-        self.keys = [torch.zeros(shape, device=device) for _ in range(config.n_layers)]
-        self.values = [torch.zeros(shape, device=device) for _ in range(config.n_layers)]
-        self.length = 0
-        self.max_len = config.max_len
-
-
 class Attention(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -80,8 +70,7 @@ class Attention(nn.Module):
         batch, length, d_model = x.shape
         q, k, v = self._split(x)
         if cache is not None:
-            cache.keys[layer][:, :, :length] = k
-            cache.values[layer][:, :, :length] = v
+            cache.store(layer, k, v)
         logits = q @ k.transpose(-1, -2)
         if self.relative:
             rel = self.rel[:, -length:, :]  # distances L-1 .. 0
@@ -89,21 +78,6 @@ class Attention(nn.Module):
         weights = torch.softmax(logits / math.sqrt(self.head) + mask, dim=-1)
         mixed = self.dropout(weights) @ v
         return self.out(mixed.transpose(1, 2).reshape(batch, length, d_model))
-
-    def step(self, x: torch.Tensor, cache: KVCache, layer: int) -> torch.Tensor:
-        """One new position per sequence (x: batch, 1, d) attending to the cache and itself."""
-        batch, _, d_model = x.shape
-        q, k, v = self._split(x)
-        position = cache.length
-        cache.keys[layer][:, :, position : position + 1] = k
-        cache.values[layer][:, :, position : position + 1] = v
-        keys = cache.keys[layer][:, :, : position + 1]
-        if self.relative:
-            # q·k_j + q·E(P-j) = q·(k_j + E(P-j)); rows max_len-1-P .. max_len-1 are E(P) .. E(0)
-            keys = keys + self.rel[:, self.rel.shape[1] - 1 - position :, :]
-        weights = torch.softmax((q @ keys.transpose(-1, -2)) / math.sqrt(self.head), dim=-1)
-        mixed = weights @ cache.values[layer][:, :, : position + 1]
-        return self.out(mixed.transpose(1, 2).reshape(batch, 1, d_model))
 
 
 class Block(nn.Module):
@@ -124,10 +98,6 @@ class Block(nn.Module):
         self, x: torch.Tensor, mask: torch.Tensor, cache: KVCache | None = None, layer: int = 0
     ) -> torch.Tensor:
         x = x + self.dropout(self.attention(self.norm1(x), mask, cache, layer))
-        return x + self.ff(self.norm2(x))
-
-    def step(self, x: torch.Tensor, cache: KVCache, layer: int) -> torch.Tensor:
-        x = x + self.attention.step(self.norm1(x), cache, layer)
         return x + self.ff(self.norm2(x))
 
 
@@ -178,19 +148,21 @@ class MusicTransformer(nn.Module):
         mask = torch.full((length, length), float("-inf"), device=tokens.device).triu(1)
         x = self._embed(tokens, 0)
         for layer, block in enumerate(self.blocks):
+            if self.config.relative:
+                cache.set_distances(layer, cast(Block, block).attention.rel)
             x = block(x, mask, cache, layer)
         cache.length = length
+        # Packed from the current weights, so a cache never steps with stale ones.
+        cache.weights = pack_weights(self, cache.batch)
         return self.head(self.norm(x[:, -1]))
 
     def step(self, tokens: torch.Tensor, cache: KVCache) -> torch.Tensor:
         """Append one token per sequence (batch,) and return the next-token logits (batch, V)."""
         if cache.length >= cache.max_len:
             raise ValueError("KV cache is full; re-prime with a shorter prefix")
-        x = self._embed(tokens[:, None], cache.length)
-        for layer, block in enumerate(self.blocks):
-            x = cast(Block, block).step(x, cache, layer)
-        cache.length += 1
-        return self.head(self.norm(x[:, 0]))
+        if cache.weights is None:
+            raise ValueError("step needs a cache filled by prefill")
+        return step(cache.weights, tokens, cache)
 
 
 def count_parameters(model: nn.Module) -> int:
