@@ -118,6 +118,37 @@ def test_sampling_never_emits_pad_end_or_style_and_honours_top_k_and_top_p() -> 
     assert not free & {PAD, END, STYLE}
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [SamplingSettings(), SamplingSettings(temperature=0.7, top_p=0.8), SamplingSettings(top_k=6)],
+)
+def test_sampling_frequencies_follow_the_truncated_softmax(settings: SamplingSettings) -> None:
+    torch.manual_seed(0)
+    logits = torch.randn(VOCAB_SIZE) * 2
+    logits[:20] += 6.0  # a few likely tokens, as after training
+    draws = 40_000
+    tokens = sample_next(logits.expand(draws, -1), settings, torch.Generator().manual_seed(1))
+    frequencies = torch.bincount(tokens, minlength=VOCAB_SIZE).float() / draws
+    # the distribution written out the slow way: bans, temperature, top-k, then top-p
+    scaled = logits.clone()
+    scaled[[PAD, END, *range(STYLE, VOCAB_SIZE)]] = float("-inf")
+    scaled /= settings.temperature
+    if settings.top_k:
+        scaled[scaled < torch.topk(scaled, settings.top_k).values[-1]] = float("-inf")
+    probabilities = torch.softmax(scaled, -1)
+    ordered, order = torch.sort(probabilities, descending=True)
+    mass_before = 0.0
+    for probability, token in zip(ordered.tolist(), order.tolist(), strict=True):
+        if mass_before >= settings.top_p:
+            probabilities[token] = 0.0
+        mass_before += probability
+    probabilities /= probabilities.sum()
+    assert set(torch.nonzero(frequencies).flatten().tolist()) <= set(
+        torch.nonzero(probabilities).flatten().tolist()
+    )
+    assert 0.5 * (frequencies - probabilities).abs().sum() < 0.02  # total variation
+
+
 def test_an_abandoned_stream_leaves_autograd_alone(tiny_model: MusicTransformer) -> None:
     stream = Continuation(tiny_model, [style_token("any")], 1, SamplingSettings(), 0).stream()
     next(stream)
