@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from plugins.music_transformer.incremental import KVCache, pack_weights, step
+from plugins.music_transformer.incremental import KVCache, StepWeights, pack_weights, step
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,7 @@ class MusicTransformer(nn.Module):
         self.head.weight = self.embed.weight  # tied: fewer parameters, trains faster here
         self.dropout = nn.Dropout(config.dropout)
         self.apply(self._init)
+        self._packed: tuple[tuple[object, ...], StepWeights] | None = None
 
     @staticmethod
     def _init(module: nn.Module) -> None:
@@ -152,9 +153,16 @@ class MusicTransformer(nn.Module):
                 cache.set_distances(layer, cast(Block, block).attention.rel)
             x = block(x, mask, cache, layer)
         cache.length = length
-        # Packed from the current weights, so a cache never steps with stale ones.
-        cache.weights = pack_weights(self, cache.batch)
+        cache.weights = self._step_weights(cache.batch)
         return self.head(self.norm(x[:, -1]))
+
+    def _step_weights(self, batch: int) -> StepWeights:
+        """The weights packed for `step`, repacked only when a parameter changed: training and
+        load_state_dict update parameters in place, which bumps their version counters."""
+        key = (batch, *((id(p), p._version) for p in self.parameters()))
+        if self._packed is None or self._packed[0] != key:
+            self._packed = (key, pack_weights(self, batch))
+        return self._packed[1]
 
     def step(self, tokens: torch.Tensor, cache: KVCache) -> torch.Tensor:
         """Append one token per sequence (batch,) and return the next-token logits (batch, V)."""

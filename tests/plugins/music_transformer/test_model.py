@@ -60,6 +60,20 @@ def test_kv_cache_gives_the_logits_of_a_full_recompute(relative: bool) -> None:
     torch.testing.assert_close(logits[-1], model(tokens[:, :41])[:, -1], atol=1e-4, rtol=1e-4)
 
 
+def test_a_cache_steps_with_the_weights_of_its_prefill_time(tiny_model: MusicTransformer) -> None:
+    """The step's packed weights are reused across caches, but never once a weight changed."""
+    tokens = torch.randint(0, 356, (1, 10))
+    with torch.inference_mode():
+        tiny_model.prefill(tokens[:, :5], KVCache(TINY, 1))  # packs the current weights
+    with torch.no_grad():
+        tiny_model.blocks[1].ff[0].weight.mul_(3.0)  # an optimiser step updates in place
+    with torch.inference_mode():
+        cache = KVCache(TINY, 1)
+        tiny_model.prefill(tokens[:, :5], cache)
+        stepped = tiny_model.step(tokens[:, 5], cache)
+        torch.testing.assert_close(stepped, tiny_model(tokens[:, :6])[:, -1], atol=1e-4, rtol=1e-4)
+
+
 def test_relative_and_absolute_models_have_the_same_size_up_to_positions() -> None:
     relative = MusicTransformer(TINY)
     absolute = MusicTransformer(ModelConfig(**{**TINY.as_dict(), "relative": False}))
