@@ -2,11 +2,11 @@
 
 A step of the shipped model is about 1 M multiply-adds, a fraction of a millisecond of
 arithmetic; what costs is the number of PyTorch calls (each a few microseconds). So the step is
-written as a flat list of calls on weights packed once per cache:
+written as a flat list of calls on weights packed once per model (`pack_weights`):
 
 - the q/k/v, output and feed-forward matrices are transposed for `addmm`, the 1/sqrt(head)
-  attention scale is folded into the query rows, and the embedding is pre-multiplied by
-  sqrt(d_model);
+  attention scale is folded into the query rows, the GELU's constants into the feed-forward
+  weights, and the embedding is pre-multiplied by sqrt(d_model);
 - per layer the cache keeps one score buffer (batch*heads, head, 2*max_len): the layer's
   distance embeddings E(max_len-1) .. E(0), transposed, in the first half and the keys,
   transposed, in the second. For a query at position P the columns max_len-1-P .. max_len+P
