@@ -21,6 +21,7 @@ from scipy.signal import resample_poly
 from plugins.separation.audio_io import read_span
 from plugins.separation.network import MMDenseNet
 from plugins.separation.spectral import (
+    apply_gains,
     internal_spectrum,
     inverse,
     masks_at_rate,
@@ -49,7 +50,9 @@ class Separator:
     """Runs the network on windows of audio and filters the audio at its own rate."""
 
     def __init__(self, network: MMDenseNet, wiener_iterations: int = 0) -> None:
-        self.network = network.eval()
+        # Channels-last halves the time of oneDNN's convolutions on this network (measured:
+        # 240 -> 125 ms for 12 s of audio on 2 cores); the numbers agree to 1e-6.
+        self.network = network.eval().to(memory_format=torch.channels_last)
         self.wiener_iterations = wiener_iterations
 
     @torch.inference_mode()
@@ -69,10 +72,15 @@ class Separator:
         x = torch.from_numpy(np.ascontiguousarray(audio.T))
         mix = spectrum(x, rate)  # (channels, bins, frames)
         gains = masks_at_rate(masks, rate, mix.shape[-2], mix.shape[-1])
-        estimates = gains[:, None] * mix[None]
+        length = audio.shape[0]
         if self.wiener_iterations:
-            estimates = wiener(estimates, mix, self.wiener_iterations)
-        stems = inverse(estimates, rate, audio.shape[0])  # (stems, channels, frames)
+            estimates = wiener(apply_gains(gains, mix), mix, self.wiener_iterations)
+            stems = inverse(estimates, rate, length)  # (stems, channels, frames)
+        else:
+            # The masks sum to one (a softmax over stems), so the stems sum to the mix: filter
+            # all but the last and take the last as what remains (a quarter less STFT work).
+            stems = inverse(apply_gains(gains[:-1], mix), rate, length)
+            stems = torch.cat([stems, (x - stems.sum(dim=0))[None]])
         return stems.permute(0, 2, 1).numpy()
 
     def separate(

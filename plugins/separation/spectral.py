@@ -57,17 +57,27 @@ def inverse(spec: torch.Tensor, rate: int, length: int) -> torch.Tensor:
     return _istft(spec, *stft_size(rate), length)
 
 
+def apply_gains(gains: torch.Tensor, mix: torch.Tensor) -> torch.Tensor:
+    """Real (stems, bins, frames) gains times the complex (channels, bins, frames) mix ->
+    complex (stems, channels, bins, frames), multiplied as real pairs (no complex gains)."""
+    pairs = torch.view_as_real(mix)[None] * gains[:, None, :, :, None]
+    return torch.view_as_complex(pairs)
+
+
 def _interpolate(values: torch.Tensor, positions: torch.Tensor, dim: int) -> torch.Tensor:
     """Linear interpolation of `values` along `dim` at fractional index `positions`."""
     last = values.shape[dim] - 1
     positions = positions.clamp(0, last)
     low = positions.floor().long()
+    weight = positions - low
+    low_values = values.index_select(dim, low)
+    if not weight.any():  # the grids line up (e.g. 44.1 kHz bins on the internal bins)
+        return low_values
     high = (low + 1).clamp(max=last)
-    weight = (positions - low).to(values.dtype)
     shape = [1] * values.dim()
     shape[dim] = -1
-    weight = weight.reshape(shape)
-    return values.index_select(dim, low) * (1 - weight) + values.index_select(dim, high) * weight
+    weight = weight.to(values.dtype).reshape(shape)
+    return torch.lerp(low_values, values.index_select(dim, high), weight)
 
 
 def masks_at_rate(masks: torch.Tensor, rate: int, bins: int, frames: int) -> torch.Tensor:
@@ -83,5 +93,6 @@ def masks_at_rate(masks: torch.Tensor, rate: int, bins: int, frames: int) -> tor
         freq_pos > N_BINS - 1, torch.full_like(freq_pos, float(N_BINS)), freq_pos
     )
     time_pos = torch.arange(frames, dtype=torch.float64) * (hop / rate) / (HOP / INTERNAL_RATE)
-    out = _interpolate(extended, freq_pos.to(masks.dtype), dim=1)
-    return _interpolate(out, time_pos.to(masks.dtype), dim=2)
+    # Time first, on the internal bins: the frequency step usually widens the array fourfold.
+    out = _interpolate(extended, time_pos.to(masks.dtype), dim=2)
+    return _interpolate(out, freq_pos.to(masks.dtype), dim=1)
