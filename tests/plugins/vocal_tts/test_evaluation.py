@@ -27,3 +27,17 @@ def test_onsets_of_plucked_tones_are_found_within_5_ms() -> None:
     assert missed == 0 and errors.max() < 0.005
     late, missed = onset_errors(np.array(starts) + 0.3, np.array(starts), tolerance=0.1)
     assert missed == 4 and late.size == 0
+
+
+def test_closed_vocabulary_recogniser_hears_only_those_words() -> None:
+    """espeak-ng saying a sentence, recognised with a grammar of the sentence's words and a few
+    decoys: the decoys must not appear, and most of the sentence must be recognised."""
+    from plugins.vocal_tts.espeak import speak
+    from plugins.vocal_tts.evaluate import Recogniser, words_of
+    from plugins.vocal_tts.teacher import VOICES
+
+    text = "seven green apples on the table"
+    vocabulary = words_of([text, "purple engine"])
+    heard = Recogniser(vocabulary)(speak(text, VOICES["male"], 150, 50).audio)
+    assert set(heard.split()) <= set(vocabulary)
+    assert word_error_rate(text, heard)[0] <= 3, heard
