@@ -7,7 +7,10 @@
 - log-spectral distance (dB) and onset F1 of renders of held-out notes against the FluidSynth
   reference render of the same notes, next to baselines measured in the same run: additive sine
   synthesis of the notes (a note-aware model-free floor) and Griffin-Lim resynthesis of the
-  reference's own spectrogram (the vocoder's ceiling).
+  reference's own spectrogram (the vocoder's ceiling);
+- the vocoders alone: the neural vocoder and Griffin-Lim on the reference's own spectrogram,
+  and on the same sampled spectrograms, scored against the reference (log-spectral distance,
+  onset F1, multi-resolution STFT distance) with their time per clip.
 """
 
 from __future__ import annotations
@@ -23,14 +26,20 @@ import numpy as np
 import soundfile
 import torch
 
-from plugins.melnet.audio import SAMPLE_RATE, griffin_lim, log_mel, mel_to_linear
+from plugins.melnet.audio import SAMPLE_RATE, log_mel
 from plugins.melnet.conditioning import INSTRUMENTS
 from plugins.melnet.dataset import DEFAULT_DATA, Clip, fixed_crops, load_clips, make_batch
 from plugins.melnet.metrics import log_spectral_distance, onset_f1, onset_times
 from plugins.melnet.network import MelNet
-from plugins.melnet.render import render
+from plugins.melnet.render import render, vocode
 from plugins.melnet.tiers import take
 from plugins.melnet.train import DEFAULT_CHECKPOINT, load_checkpoint
+from plugins.melnet.vocoder import (
+    DEFAULT_VOCODER,
+    MelVocoder,
+    load_vocoder,
+    multi_resolution_stft_loss,
+)
 
 SINGLE_TIER = DEFAULT_CHECKPOINT.with_name("melnet-single-tier.pt")
 
@@ -71,16 +80,73 @@ def sine_render(notes: np.ndarray, samples: int) -> np.ndarray:
     return audio.astype(np.float32)
 
 
+def stft_distance(reference: np.ndarray, audio: np.ndarray) -> float:
+    """Multi-resolution STFT distance (the vocoder's training loss; phase-blind)."""
+    made, wanted = (torch.from_numpy(np.asarray(a, dtype=np.float32)) for a in (audio, reference))
+    with torch.inference_mode():
+        return float(multi_resolution_stft_loss(made, wanted))
+
+
+def audio_scores(reference: np.ndarray, audio: np.ndarray) -> dict[str, float]:
+    return {
+        "lsd_db": log_spectral_distance(reference, audio),
+        "onset_f1": onset_f1(onset_times(reference), onset_times(audio)),
+        "mr_stft": stft_distance(reference, audio),
+    }
+
+
+def vocoder_figures(vocoder: MelVocoder | None, clips: list[Clip], data: Path) -> dict[str, object]:
+    """Each test clip's whole reference audio -> its log-mel spectrogram -> each vocoder, scored
+    against the reference: how much of the gap to FluidSynth is the vocoder's alone."""
+    vocoders: dict[str, MelVocoder | None] = {"griffin_lim": None}
+    if vocoder is not None:
+        vocoders = {"neural": vocoder, **vocoders}
+    scores: dict[str, dict[str, list[float]]] = {name: {} for name in vocoders}
+    audio_seconds = 0.0
+    for index, clip in enumerate(clips):
+        reference, _ = soundfile.read(data / "clips" / f"{clip.name}.wav", dtype="float32")
+        spec = log_mel(reference)
+        audio_seconds += reference.size / SAMPLE_RATE
+        for name, chosen in vocoders.items():
+            started = time.perf_counter()
+            audio = vocode(spec, reference.size, chosen, 32, index)
+            taken = time.perf_counter() - started
+            for key, value in {**audio_scores(reference, audio), "seconds": taken}.items():
+                scores[name].setdefault(key, []).append(value)
+    figures: dict[str, object] = {"clips": len(clips), "audio_seconds": round(audio_seconds, 1)}
+    for name, values in scores.items():
+        figures[name] = {
+            **{key: round(float(np.mean(v)), 4) for key, v in values.items() if key != "seconds"},
+            "real_time_factor": round(sum(values["seconds"]) / audio_seconds, 4),
+        }
+    if vocoder is not None:
+        neural, baseline = (np.asarray(scores[n]["lsd_db"]) for n in ("neural", "griffin_lim"))
+        figures["neural_lower_lsd_clips"] = int((neural < baseline).sum())
+    return figures
+
+
 def audio_figures(
-    models: dict[str, MelNet], clips: list[Clip], data: Path, seconds: float, temperature: float
+    models: dict[str, MelNet],
+    clips: list[Clip],
+    data: Path,
+    seconds: float,
+    temperature: float,
+    vocoder: MelVocoder | None = None,
 ) -> dict[str, dict[str, float]]:
     per_system: dict[str, dict[str, list[float]]] = {}
 
     def add(system: str, reference: np.ndarray, audio: np.ndarray, seconds_taken: float) -> None:
-        scores = per_system.setdefault(system, {"lsd_db": [], "onset_f1": [], "seconds": []})
-        scores["lsd_db"].append(log_spectral_distance(reference, audio))
-        scores["onset_f1"].append(onset_f1(onset_times(reference), onset_times(audio)))
-        scores["seconds"].append(seconds_taken)
+        scores = per_system.setdefault(system, {})
+        for key, value in {**audio_scores(reference, audio), "seconds": seconds_taken}.items():
+            scores.setdefault(key, []).append(value)
+
+    def add_vocoded(system: str, reference: np.ndarray, spec: np.ndarray, seed: int) -> None:
+        """`spec` through each vocoder: `<system>_neural_vocoder`, `<system>_griffin_lim`."""
+        vocoders = {"neural_vocoder": vocoder} if vocoder is not None else {}
+        for suffix, chosen in {**vocoders, "griffin_lim": None}.items():
+            started = time.perf_counter()
+            audio = vocode(spec, reference.size, chosen, 32, seed)
+            add(f"{system}_{suffix}", reference, audio, time.perf_counter() - started)
 
     for index, clip in enumerate(clips):
         reference, rate = soundfile.read(data / "clips" / f"{clip.name}.wav", dtype="float32")
@@ -91,8 +157,14 @@ def audio_figures(
         notes[:, 3] = np.minimum(notes[:, 3], samples / SAMPLE_RATE)
         for name, model in models.items():
             started = time.perf_counter()
-            _, audio = render(model, notes, samples, clip.instrument, temperature, seed=index)
+            spec, audio = render(
+                model, notes, samples, clip.instrument, temperature, seed=index, vocoder=vocoder
+            )
             add(name, reference, audio, time.perf_counter() - started)
+            if vocoder is not None:  # the same sampled spectrogram through the baseline
+                started = time.perf_counter()
+                audio = vocode(spec, samples, None, 32, index)
+                add(f"{name}_griffin_lim", reference, audio, time.perf_counter() - started)
         started = time.perf_counter()
         add(
             "baseline_sine_synth",
@@ -100,13 +172,7 @@ def audio_figures(
             sine_render(notes, samples),
             time.perf_counter() - started,
         )
-        started = time.perf_counter()
-        add(
-            "ceiling_griffin_lim_of_reference",
-            reference,
-            griffin_lim(mel_to_linear(log_mel(reference)), samples, 32, index),
-            time.perf_counter() - started,
-        )
+        add_vocoded("ceiling_reference_spectrogram", reference, log_mel(reference), index)
     return {
         system: {key: round(float(np.mean(values)), 4) for key, values in scores.items()}
         for system, scores in per_system.items()
@@ -122,7 +188,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--snapshot", type=Path, default=DEFAULT_CHECKPOINT.with_name("melnet-snapshot.pt")
     )
+    parser.add_argument("--vocoder", type=Path, default=DEFAULT_VOCODER)
     parser.add_argument("--clips", type=int, default=12, help="test clips to render")
+    parser.add_argument(
+        "--vocoder-clips", type=int, default=0, help="test clips to vocode (0: all)"
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="render length per clip")
     parser.add_argument("--temperature", type=float, default=0.6)
     parser.add_argument("--crops-per-clip", type=int, default=2, help="128-frame NLL crops")
@@ -164,8 +234,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     rounds = itertools.zip_longest(*by_instrument)  # one clip per instrument per round
     rendered = [c for group in rounds for c in group if c is not None][: args.clips]
     report["rendered_instruments"] = [INSTRUMENTS[c.instrument] for c in rendered]
+    vocoder = load_vocoder(args.vocoder) if args.vocoder.is_file() else None
+    report["vocoder"] = str(args.vocoder) if vocoder else f"missing checkpoint {args.vocoder}"
+    checked = clips[: args.vocoder_clips] if args.vocoder_clips else clips
+    report["vocoders_on_reference_spectrograms"] = vocoder_figures(vocoder, checked, args.data)
     report["renders_vs_fluidsynth"] = audio_figures(
-        models, rendered, args.data, args.seconds, args.temperature
+        models, rendered, args.data, args.seconds, args.temperature, vocoder
     )
     report["settings"] = {
         "clips_rendered": len(rendered),

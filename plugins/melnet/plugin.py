@@ -12,6 +12,7 @@ from host.tasks import TaskKind
 
 if TYPE_CHECKING:
     from plugins.melnet.network import MelNet
+    from plugins.melnet.vocoder import MelVocoder
 
 MAX_NOTES = 4096  # a MIDI file is not bounded by the wire's note limit
 MAX_SECONDS = 32.0  # longest render accepted: sampling time grows linearly with length
@@ -47,10 +48,17 @@ class MelNetRenderer(Model):
         temperature: float = Field(
             0.6, ge=0.1, le=1.5, description="Sampling temperature; lower is cleaner"
         )
+        vocoder: Literal["neural", "griffin-lim"] = Field(
+            "neural",
+            description="Spectrogram to audio: the trained neural vocoder, or Griffin-Lim "
+            "(the baseline it is measured against)",
+        )
 
     def __init__(self) -> None:
         super().__init__()
         self.network: MelNet | None = None
+        self.vocoder: MelVocoder | None = None
+        self.vocoder_checkpoint: Path | None = None  # None: the shipped one
 
     def load(self) -> None:
         from plugins.melnet.train import DEFAULT_CHECKPOINT, load_checkpoint
@@ -62,6 +70,11 @@ class MelNetRenderer(Model):
                 f"melnet checkpoint {path} is missing; train one with `dawhost train melnet`",
             )
         self.network, _ = load_checkpoint(Path(path))
+        from plugins.melnet.vocoder import DEFAULT_VOCODER, load_vocoder
+
+        # Without its checkpoint the neural vocoder is unavailable; Griffin-Lim still works.
+        vocoder_path = self.vocoder_checkpoint or DEFAULT_VOCODER
+        self.vocoder = load_vocoder(vocoder_path) if vocoder_path.is_file() else None
 
     def run(self, job: host.Job) -> Iterator[AudioOutput]:
         from plugins.melnet.conditioning import INSTRUMENTS
@@ -109,6 +122,13 @@ class MelNetRenderer(Model):
             )
         self.ensure_loaded()
         assert self.network is not None
+        neural = options.vocoder == "neural"  # type: ignore[attr-defined]
+        if neural and self.vocoder is None:
+            raise host.DawhostError(
+                host.ErrorCode.MODEL_ERROR,
+                "the neural vocoder's checkpoint is missing; train it with `dawhost train "
+                "melnet-vocoder` or send vocoder griffin-lim",
+            )
         job.progress(0.0, "tier 1/3")
         _, audio = render(
             self.network,
@@ -118,17 +138,21 @@ class MelNetRenderer(Model):
             options.temperature,  # type: ignore[attr-defined]
             job.seed,
             overall_progress(job.progress),
+            vocoder=self.vocoder if neural else None,
         )
         yield AudioOutput(self.sample_rate, samples=audio, name="melnet")
 
 
-def _task(module: str, kind: TaskKind) -> host.Task:
+def _task(module: str, kind: TaskKind, name: str = "melnet") -> host.Task:
     descriptions = {
-        "train": "Train the MelNet spectrogram model on FluidSynth renders (progress bar)",
-        "eval": "Test NLL (multiscale vs single tier), log-spectral distance, onset agreement",
-        "bench": "Real-time factor of a 4-bar render at 120 BPM vs uncached sampling/FluidSynth",
+        "plugins.melnet.train": "Train the MelNet spectrogram model on FluidSynth renders",
+        "plugins.melnet.train_vocoder": "Train MelNet's neural vocoder (spectrogram -> audio)",
+        "plugins.melnet.evaluate": "Test NLL (multiscale vs single tier); renders and vocoders "
+        "vs FluidSynth: log-spectral distance, onset agreement",
+        "benchmarks.bench_melnet": "Real-time factor of a 4-bar render at 120 BPM vs uncached "
+        "sampling, FluidSynth and Griffin-Lim",
     }
-    return host.Task.lazy(kind, "melnet", descriptions[kind], module)
+    return host.Task.lazy(kind, name, descriptions[module], module)
 
 
 @host.hookimpl
@@ -139,5 +163,6 @@ def register_models() -> Iterator[Model]:
 @host.hookimpl
 def register_tasks() -> Iterator[host.Task]:
     yield _task("plugins.melnet.train", "train")
+    yield _task("plugins.melnet.train_vocoder", "train", "melnet-vocoder")
     yield _task("plugins.melnet.evaluate", "eval")
     yield _task("benchmarks.bench_melnet", "bench")

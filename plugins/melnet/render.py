@@ -7,6 +7,7 @@ vocoder -> exactly the requested number of samples.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +16,9 @@ from plugins.melnet.audio import SAMPLE_RATE, frames_for, griffin_lim, mel_to_li
 from plugins.melnet.conditioning import note_features
 from plugins.melnet.network import MelNet
 from plugins.melnet.sampling import Progress, sample_spectrogram
+
+if TYPE_CHECKING:
+    from plugins.melnet.vocoder import MelVocoder
 
 # How much of a render each stage takes, for one progress bar across tiers and the vocoder.
 STAGE_WEIGHTS = {1: 0.55, 2: 0.15, 3: 0.15, 4: 0.15}
@@ -55,22 +59,36 @@ def render(
     seed: int,
     progress: Progress | None = None,
     griffin_lim_iterations: int = 32,
+    vocoder: MelVocoder | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sample a spectrogram for note rows and vocode it; returns (spectrogram, audio) with
-    audio exactly `samples` long."""
+    """Sample a spectrogram for note rows and vocode it (with `vocoder`, else Griffin-Lim);
+    returns (spectrogram, audio) with audio exactly `samples` long."""
     bin_feats, frame_feats = note_features(rows, frames_for(samples))
     spec = sample_spectrogram(
         model, bin_feats, frame_feats, instrument, temperature, seed, progress
     )
     if progress is not None:
         progress(4, 0.0)
-    audio = griffin_lim(mel_to_linear(spec), samples, griffin_lim_iterations, seed)
+    audio = vocode(spec, samples, vocoder, griffin_lim_iterations, seed)
     peak = float(np.max(np.abs(audio))) if audio.size else 0.0
     if peak > 0.99:  # never hand a DAW a clipped file
         audio *= 0.99 / peak
     if progress is not None:
         progress(4, 1.0)
     return spec, audio
+
+
+def vocode(
+    spec: np.ndarray,
+    samples: int,
+    vocoder: MelVocoder | None = None,
+    griffin_lim_iterations: int = 32,
+    seed: int = 0,
+) -> np.ndarray:
+    """Spectrogram -> exactly `samples` samples: the neural vocoder, or Griffin-Lim without."""
+    if vocoder is not None:
+        return vocoder.vocode(spec, samples)
+    return griffin_lim(mel_to_linear(spec), samples, griffin_lim_iterations, seed)
 
 
 def seconds_of(bars: int, beats_per_bar: float, tempo: float) -> float:
