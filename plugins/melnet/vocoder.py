@@ -83,6 +83,9 @@ class MelVocoder(nn.Module):
             self.spectrum(mel), N_FFT, HOP, window=self.window, center=True, length=length
         )
 
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
     @torch.inference_mode()
     def vocode(self, spec: np.ndarray, samples: int) -> np.ndarray:
         """A (frames, N_MELS) spectrogram -> exactly `samples` samples of float32 audio."""
