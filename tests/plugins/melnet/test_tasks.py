@@ -91,20 +91,13 @@ def test_train_then_eval_print_json(
     weighted = 0.25 * per_tier[0] + 0.25 * per_tier[1] + 0.5 * per_tier[2]
     assert abs(weighted - nll["multiscale"]["nll"]) < 2e-3
     renders = report["renders_vs_fluidsynth"]
-    ceiling = "ceiling_reference_spectrogram"
-    assert {
-        "multiscale",
-        "multiscale_griffin_lim",
-        "baseline_sine_synth",
-        f"{ceiling}_griffin_lim",
-        f"{ceiling}_neural_vocoder",
-    } <= set(renders)
-    # resynthesising the reference's own spectrogram lands close to it
-    assert renders[f"{ceiling}_griffin_lim"]["lsd_db"] < 5.0
+    assert {"multiscale", "multiscale_griffin_lim", "baseline_sine_synth"} <= set(renders)
     assert all(np.isfinite(r["mr_stft"]) for r in renders.values())
     vocoding = report["vocoders_on_reference_spectrograms"]
     assert vocoding["clips"] == 1 and {"neural", "griffin_lim"} <= set(vocoding)
+    # resynthesising the reference's own spectrogram lands close to it
     assert vocoding["griffin_lim"]["lsd_db"] < 5.0 and vocoding["neural"]["real_time_factor"] > 0
+    assert np.isfinite(vocoding["neural"]["mr_stft"])
 
 
 def test_train_vocoder_task_writes_a_loadable_checkpoint(tiny_data: Path, tmp_path: Path) -> None:
