@@ -12,6 +12,8 @@ every job). Binary frames the client sends are OSC packets, handled exactly as o
 (requests included); their replies come back as binary frames on the same connection.
 Models added or removed at run time are announced to every connection as
 {"COMMAND": "PATH_ADDED" | "PATH_REMOVED", "DATA": "/dawhost/<model-id>"}.
+A WebSocket from a browser page of another site is refused (403) unless its Origin is listed
+in `[oscquery] origins`; clients that send no Origin are not affected.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from host.model import Model
 from host.requests import Event, Progress
 from host.requests import Request as CoreRequest
 from host.transport import TransportSnapshot
+from protocols.http_gate import foreign_origin
 from protocols.osc_wire import encode_message
 from protocols.oscquery_tree import ATTRIBUTES, find, namespace
 from protocols.ratelimit import LogLimiter
@@ -76,6 +79,7 @@ class OscQueryServer:
         self._peers = 0
         self._mdns_start: asyncio.Task[None] | None = None
         self._log_limiter = LogLimiter(log)
+        self._origins = set(core.config.sections.get("oscquery", {}).get("origins", []))
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -128,7 +132,12 @@ class OscQueryServer:
 
     def _http(self, connection: ServerConnection, request: Request) -> Response | None:
         if "websocket" in [v.lower() for v in request.headers.get_all("Upgrade")]:
-            return None  # a LISTEN connection: let the handshake go on
+            # A LISTEN connection can also send OSC requests: not from another site's page.
+            problem = foreign_origin(request, self._origins, "[oscquery] origins")
+            if problem:
+                log.warning("refused OSCQuery client %s: %s", connection.remote_address, problem)
+                return json_response(HTTPStatus.FORBIDDEN, {"error": problem})
+            return None
         return self.answer(request.path)
 
     def answer(self, target: str) -> Response:

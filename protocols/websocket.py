@@ -30,9 +30,10 @@ dropped for a client that reads too slowly, and a client that cannot keep up eve
 is disconnected (code 1013), so it never holds the others up. Closing a connection cancels its
 running requests.
 
-Bound to anything but loopback, connections need the token (`?token=...` in the URL, or
-`Authorization: Bearer ...`; set `[websocket] token`, else one is generated and logged) and a
-browser's Origin must be the page's own or listed in `[websocket] origins`.
+A browser's Origin must be the page's own or listed in `[websocket] origins`, on loopback too
+(any site open in the user's browser can reach 127.0.0.1); clients that send no Origin pass.
+Bound to anything but loopback, connections also need the token (`?token=...` in the URL, or
+`Authorization: Bearer ...`; set `[websocket] token`, else one is generated and logged).
 
 Plain HTTP GETs on the same port serve the browser controller from `protocols/web/`.
 
@@ -65,6 +66,7 @@ from host.errors import DawhostError, ErrorCode
 from host.requests import Event, OutputEvent, Progress, output_paths
 from host.transport import TransportSnapshot
 from protocols import ws_messages
+from protocols.http_gate import foreign_origin, single_header
 from protocols.ratelimit import LogLimiter
 from protocols.static_files import WEB_ROOT, StaticFiles, text_response
 from protocols.ws_sender import BoundedSender
@@ -172,33 +174,27 @@ class WebSocketFrontend(host.Frontend):
         if len(self.clients) >= MAX_CLIENTS:
             return text_response(HTTPStatus.SERVICE_UNAVAILABLE,
                                  f"too many clients (at most {MAX_CLIENTS})\n")
-        if self.token is not None:
-            problem = self._refuse(request)
-            if problem:
-                log.warning("refused WebSocket client %s: %s", connection.remote_address,
-                            problem)
-                return text_response(HTTPStatus.FORBIDDEN, problem + "\n")
+        problem = self._refuse(request)
+        if problem:
+            log.warning("refused WebSocket client %s: %s", connection.remote_address, problem)
+            return text_response(HTTPStatus.FORBIDDEN, problem + "\n")
         return None
 
     def _refuse(self, request: HttpRequest) -> str | None:
-        """Why a connection to a non-loopback server is refused, or None."""
-        assert self.token is not None
-        try:
-            auth = single_header(request, "Authorization") or ""
-            origin = single_header(request, "Origin")
-            host_header = single_header(request, "Host") or ""
-        except ValueError as exc:
-            return str(exc)
-        query = parse_qs(urlsplit(request.path).query)
-        offered = (query.get("token") or [""])[0]
-        if auth.startswith("Bearer "):
-            offered = auth[len("Bearer "):]
-        if not hmac.compare_digest(offered.encode(), self.token.encode()):
-            return "a valid token is required (?token=... or Authorization: Bearer ...)"
-        if origin is not None and origin not in self._origins:
-            if urlsplit(origin).netloc != host_header:
-                return f"origin {origin!r} is not allowed; add it to [websocket] origins"
-        return None
+        """Why a connection is refused, or None: a foreign page's Origin always; a missing
+        token when the server is bound to anything but loopback."""
+        if self.token is not None:
+            try:
+                auth = single_header(request, "Authorization") or ""
+            except ValueError as exc:
+                return str(exc)
+            query = parse_qs(urlsplit(request.path).query)
+            offered = (query.get("token") or [""])[0]
+            if auth.startswith("Bearer "):
+                offered = auth[len("Bearer "):]
+            if not hmac.compare_digest(offered.encode(), self.token.encode()):
+                return "a valid token is required (?token=... or Authorization: Bearer ...)"
+        return foreign_origin(request, self._origins, "[websocket] origins")
 
     # --- WebSocket ---------------------------------------------------------------------------
     async def _serve_client(self, connection: ServerConnection) -> None:
@@ -324,14 +320,6 @@ class WebSocketFrontend(host.Frontend):
         text = json.dumps(body)
         for client in list(self.clients.values()):
             client.sender.send(text, droppable=True)
-
-
-def single_header(request: HttpRequest, name: str) -> str | None:
-    """A header that must appear at most once (a repeated Origin could smuggle a second one)."""
-    values = request.headers.get_all(name)
-    if len(values) > 1:
-        raise ValueError(f"header {name} appears {len(values)} times")
-    return values[0] if values else None
 
 
 def transport_message(snapshot: TransportSnapshot) -> dict[str, Any]:

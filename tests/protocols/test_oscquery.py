@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from host.transport import TransportSource
 from protocols.osc_wire import decode_packet, encode_message
@@ -157,3 +159,30 @@ def test_osc_packets_over_the_listen_socket_write_values_and_get_replies(
     addresses = [m.address for m in replies if m.args and m.args[0] == "ws-1"]
     assert addresses[0] == "/dawhost/accepted" and "/dawhost/note" in addresses
     assert error[0].address == "/dawhost/error" and "malformed" in error[0].args[2]
+
+
+@pytest.mark.parametrize("origin,accepted", [
+    (None, True),  # Max, scripts: no Origin header
+    ("http://evil.example", False),  # another site's page in the user's browser
+    ("http://allowed.example", True),  # listed in [oscquery] origins
+])
+def test_listen_sockets_from_other_sites_pages_are_refused(
+        tmp_path: Path, origin: str | None, accepted: bool) -> None:
+    async def main() -> tuple[bool, float]:
+        settings = {"sections": {"oscquery": {"origins": ["http://allowed.example"]}}}
+        async with osc_server(tmp_path, **settings) as (core, osc):
+            try:
+                async with connect(f"ws://127.0.0.1:{osc.oscquery.port}/",
+                                   origin=origin) as ws:  # type: ignore[arg-type]
+                    await ws.send(encode_message("/dawhost/transport/tempo", [77.0]))
+                    await ws.send(encode_message("/dawhost/ping", []))
+                    await ws.recv()  # the pong: the tempo message was handled before it
+                    return True, core.transport.tempo
+            except InvalidStatus as exc:
+                assert exc.response.status_code == 403
+                assert "evil.example" in exc.response.body.decode()
+                return False, core.transport.tempo
+
+    opened, tempo = run(main())
+    assert opened is accepted
+    assert (tempo == 77.0) is accepted

@@ -112,6 +112,16 @@ def test_bad_messages_get_errors_and_the_connection_stays_up(tmp_path: Path) -> 
                                  "inputs": {"primer": [[200, 100, 0, 1]]}}),
         "bad start": json.dumps({"type": "generate", "id": "x", "model": "fake-echo",
                                  "inputs": {"primer": PRIMER}, "start": "zero"}),
+        "nan start": json.dumps({"type": "generate", "id": "x", "model": "fake-echo",
+                                 "inputs": {"primer": PRIMER}, "start": "1:nan"}),
+        "infinite start": json.dumps({"type": "generate", "id": "x", "model": "fake-echo",
+                                      "inputs": {"primer": PRIMER}, "start": "inf"}),
+        # JSON numbers have no size limit; Python's float() of these raises OverflowError
+        "huge pitch": '{"type": "generate", "id": "x", "model": "fake-echo", '
+                      '"inputs": {"primer": [[1' + "0" * 400 + ', 100, 0, 1]]}}',
+        "huge option": '{"type": "generate", "id": "x", "model": "fake-echo", '
+                       '"inputs": {"primer": [[60, 100, 0, 1]]}, '
+                       '"options": {"temperature": 1' + "0" * 400 + '}}',
         "cancel unknown": json.dumps({"type": "cancel", "id": "zzz"}),
         "bad tempo": json.dumps({"type": "transport", "tempo": 0}),
         "binary": b"\x00\x01\x02",
@@ -138,6 +148,11 @@ def test_bad_messages_get_errors_and_the_connection_stays_up(tmp_path: Path) -> 
     assert errors["bad notes"]["code"] == "bad_input" and "pitch" in errors["bad notes"][
         "message"]
     assert errors["bad start"]["field"] == "start"
+    assert errors["nan start"]["field"] == errors["infinite start"]["field"] == "start"
+    assert errors["huge pitch"]["code"] == "bad_input" and "pitch" in errors["huge pitch"][
+        "message"]
+    assert errors["huge option"]["code"] == "bad_option"
+    assert errors["huge option"]["field"] == "temperature"
     assert errors["bad tempo"]["code"] == "bad_request" and "tempo" in errors["bad tempo"][
         "message"]
     assert "binary" in errors["binary"]["message"]
@@ -249,6 +264,36 @@ def test_token_and_origin_when_not_on_loopback(tmp_path: Path, query: str,
                 return False
 
     assert run(main()) is accepted
+
+
+@pytest.mark.parametrize("origin,accepted", [
+    (None, True), ("http://evil.example", False), ("http://allowed.example", True)])
+def test_other_sites_pages_are_refused_on_loopback_too(
+        tmp_path: Path, origin: str | None, accepted: bool) -> None:
+    async def main() -> bool:
+        settings = {"sections": {"websocket": {"origins": ["http://allowed.example"]}}}
+        async with ws_server(tmp_path, **settings) as (_, ws):
+            try:
+                async with connect(url(ws), origin=origin) as conn:  # type: ignore[arg-type]
+                    await conn.send(json.dumps({"type": "ping"}))
+                    await next_json(conn, "pong")
+                    return True
+            except InvalidStatus as exc:
+                assert exc.response.status_code == 403
+                return False
+
+    assert run(main()) is accepted
+
+
+def test_the_servers_own_page_may_connect(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with ws_server(tmp_path) as (_, ws):
+            own = f"http://127.0.0.1:{ws.port}"
+            async with connect(url(ws), origin=own) as conn:  # type: ignore[arg-type]
+                await conn.send(json.dumps({"type": "ping"}))
+                await next_json(conn, "pong")
+
+    run(main())
 
 
 def test_oversized_messages_close_only_that_connection(tmp_path: Path) -> None:
