@@ -23,7 +23,8 @@ import soundfile
 from host.errors import DawhostError, ErrorCode, JobCancelled
 from host.job import Job
 from host.model import Model
-from host.outputs import AudioOutput, FileOutput, Output, Provenance, StemsOutput
+from host.notes import unplayable
+from host.outputs import AudioOutput, FileOutput, NotesOutput, Output, Provenance, StemsOutput
 from host.requests import Accepted, Done, Error, Event, OutputEvent, Progress
 from host.workfolder import WorkFolder
 
@@ -234,6 +235,15 @@ class Engine:
             output = replace(output, stems=stems)
         elif isinstance(output, FileOutput):
             output = replace(output, path=self.work.confine(output.path))
+        elif isinstance(output, NotesOutput):
+            for index, note in enumerate(output.notes):
+                problem = unplayable(note)
+                if problem:
+                    raise DawhostError(
+                        ErrorCode.MODEL_ERROR,
+                        f"model {provenance.model_id!r} produced an unplayable note "
+                        f"(note {index} of {output.name!r}): {problem}",
+                    )
         output.provenance = provenance
         return output
 

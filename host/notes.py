@@ -11,6 +11,7 @@ from host.errors import BadInput
 from host.outputs import Note
 
 MAX_NOTES = 20_000
+MAX_BEATS = 100_000.0  # about 14 hours at 120 BPM: beyond it a time is a client's mistake
 
 
 def parse_notes(value: Any, field: str) -> list[Note]:
@@ -49,8 +50,10 @@ def _note(item: Any, index: int, field: str) -> Note:
     ):
         if isinstance(number, bool) or not isinstance(number, (int, float)):
             raise BadInput(field, f"{where}: {name} must be a number, got {number!r}")
-        if not math.isfinite(number):
+        if not math.isfinite(number if isinstance(number, float) else min(abs(number), 1e300)):
             raise BadInput(field, f"{where}: {name} must be finite, got {number!r}")
+    if max(abs(start), abs(duration)) > MAX_BEATS:
+        raise BadInput(field, f"{where}: start and duration must be within {MAX_BEATS:g} beats")
     if not (0 <= pitch <= 127 and float(pitch).is_integer()):
         raise BadInput(field, f"{where}: pitch {pitch!r} must be a whole number 0..127")
     if not 1 <= velocity <= 127:
@@ -60,3 +63,17 @@ def _note(item: Any, index: int, field: str) -> Note:
     if duration <= 0:
         raise BadInput(field, f"{where}: duration {duration!r} must be > 0 beats")
     return Note(int(pitch), int(round(velocity)), float(start), float(duration))
+
+
+def unplayable(note: Note) -> str | None:
+    """What makes a model's output note impossible to play as MIDI, or None. Checked once in
+    the engine so no front-end sends a pitch of 132 or a note-off before its note-on."""
+    if not (isinstance(note.pitch, int) and 0 <= note.pitch <= 127):
+        return f"pitch {note.pitch!r} is not a whole number 0..127"
+    if not (isinstance(note.velocity, int) and 1 <= note.velocity <= 127):
+        return f"velocity {note.velocity!r} is not a whole number 1..127"
+    if not (0 <= note.start <= MAX_BEATS):
+        return f"start {note.start!r} is not a beat from 0 to {MAX_BEATS:g}"
+    if not (0 < note.duration <= MAX_BEATS):
+        return f"duration {note.duration!r} is not a positive number of beats"
+    return None

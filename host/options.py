@@ -127,7 +127,7 @@ def _coerce(spec: OptionSpec, value: Any) -> Any:
     """Accept what Max and browsers actually send: ints for floats, 0/1 for bools, numeric
     strings from text fields. Anything else is left for pydantic to reject by name."""
     if spec.type == "float" and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        return float(value) if abs(value) < 1e300 else value  # pydantic names a huge int
     if spec.type == "int" and isinstance(value, float) and value.is_integer():
         return int(value)
     if spec.type == "bool" and value in (0, 1):

@@ -72,9 +72,23 @@ def parse_bar_beat(text: str, beats_per_bar: float = 4.0) -> float:
     """Inverse of `format_bar_beat`: "2:2.5" -> 5.5 in 4/4. Raises ValueError on bad text."""
     bar_text, _, beat_text = text.partition(":")
     bar, beat = int(bar_text), float(beat_text or 1)
-    if bar < 1 or beat < 1:
+    if bar < 1 or not (1 <= beat < math.inf):  # also refuses "nan"
         raise ValueError(f"bar and beat count from 1, got {text!r}")
     return (bar - 1) * beats_per_bar + (beat - 1)
+
+
+def parse_position(value: object, beats_per_bar: float = 4.0) -> float:
+    """A musical position as clients send it: a beat number >= 0, or "bar:beat" text (or a
+    number as text). Raises ValueError for anything else, NaN and infinity included."""
+    if isinstance(value, str):
+        beat = parse_bar_beat(value, beats_per_bar) if ":" in value else float(value)
+    elif isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
+        beat = float(value) if abs(value) < 1e300 else math.inf  # huge ints: no OverflowError
+    else:
+        raise ValueError(f"a position is a number or \"bar:beat\" text, got {value!r}")
+    if not (0 <= beat < math.inf):
+        raise ValueError(f"a position must be a beat >= 0, got {value!r}")
+    return beat
 
 
 class Transport:

@@ -7,6 +7,7 @@ reader never sees half a file.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -46,9 +47,13 @@ class WorkFolder:
 
     def job_folder(self, client: str, request_id: str) -> Path:
         """A folder for one job's outputs (created when the first output is written); ids are
-        sanitised so they cannot climb out."""
-        safe = re.sub(r"[^A-Za-z0-9_-]+", "_", f"{client}-{request_id}").strip("_")[:80]
-        return self.root / "jobs" / (safe or "job")
+        sanitised so they cannot climb out, and a sanitised name carries a hash of the original
+        so that "take 1" and "take_1" do not share (and overwrite) one folder."""
+        raw = f"{client}-{request_id}"
+        safe = re.sub(r"[^A-Za-z0-9_-]+", "_", raw).strip("_")[:80]
+        if safe != raw:
+            safe = f"{safe}-{hashlib.sha1(raw.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+        return self.root / "jobs" / safe
 
     def confine(self, path: Path) -> Path:
         """Refuse to write anywhere but inside the work folder."""

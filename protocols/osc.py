@@ -431,7 +431,13 @@ class OscFrontend(host.Frontend):
         self._log_limiter.warning("%s", problem)
         reply_id = args[0] if args and isinstance(args[0], (str, int)) else None
         code = ErrorCode.BAD_REQUEST if address == "/dawhost/pong" else ErrorCode.MODEL_ERROR
-        return encode_message(*error_reply(reply_id, code.value, problem))
+        try:
+            return encode_message(*error_reply(reply_id, code.value, problem))
+        except (OverflowError, ValueError, TypeError, struct.error):
+            # The id or the text is what cannot be encoded (a lone surrogate, say): the error
+            # still goes out, without the id and with the text escaped.
+            text = problem.encode("ascii", "backslashreplace").decode()
+            return encode_message(*error_reply(None, code.value, text))
 
 
 _SIMPLE_COMMANDS: dict[str, Callable[[OscFrontend, tuple[Any, ...], Address], None]] = {

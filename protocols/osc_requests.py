@@ -7,7 +7,6 @@ message by message.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +15,7 @@ from host.model import InputKind, Model
 from host.options import option_specs
 from host.outputs import AudioOutput, DataOutput, FileOutput, NotesOutput, StemsOutput
 from host.requests import Accepted, Done, Error, Event, OutputEvent, Progress, Request
-from host.transport import parse_bar_beat
+from host.transport import parse_position
 
 OscReply = tuple[str, list[Any]]  # (address, arguments)
 RequestId = str | int
@@ -27,10 +26,14 @@ def request_id_of(value: Any) -> RequestId:
     """Max sends ids as ints or symbols; replies echo the id with the type it came in."""
     if isinstance(value, bool) or value is None:
         raise DawhostError(ErrorCode.BAD_REQUEST, "the request id must be an int or a string")
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and value.is_integer():
-        return int(value)
+        value = int(value)
+    if isinstance(value, int):
+        if -(2**63) <= value < 2**63:  # what OSC can carry back (int64 'h')
+            return value
+        raise DawhostError(
+            ErrorCode.BAD_REQUEST, f"the request id {value:.3g} is too large for OSC; use a "
+            "smaller int or a string")
     if isinstance(value, str) and value and len(value) <= 200:
         return value
     raise DawhostError(
@@ -121,13 +124,10 @@ def parse_request(
 
 def parse_start(value: Any, beats_per_bar: float) -> float:
     """`start` as a beat number or "bar:beat" text (bars and beats count from 1)."""
-    if _is_number(value) and math.isfinite(value) and value >= 0:
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return parse_bar_beat(value, beats_per_bar) if ":" in value else float(value)
-        except ValueError:
-            pass
+    try:
+        return parse_position(value, beats_per_bar)
+    except ValueError:
+        pass
     raise DawhostError(
         ErrorCode.BAD_REQUEST,
         f"start {value!r} must be a beat number >= 0 or \"bar:beat\" text such as \"5:1\"",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from host.errors import DawhostError, ErrorCode
-from host.transport import Transport, TransportSnapshot, TransportSource, parse_bar_beat
+from host.transport import Transport, TransportSnapshot, TransportSource, parse_position
 from protocols.osc_requests import OscReply
 
 _TRANSPORT_USAGE = {
@@ -34,8 +34,7 @@ def apply_transport_message(transport: Transport, command: str, args: tuple[Any,
             accepted = transport.stop(source, at)
         elif command == "position" and len(args) == 1 and (
                 _number(args[0]) or isinstance(args[0], str)):
-            beat = (parse_bar_beat(args[0], transport.beats_per_bar)
-                    if isinstance(args[0], str) else float(args[0]))
+            beat = parse_position(args[0], transport.beats_per_bar)
             accepted = transport.set_position(beat, source, at)
         elif command == "signature" and len(args) == 2 and all(
                 isinstance(a, int) and not isinstance(a, bool) for a in args):

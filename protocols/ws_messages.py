@@ -7,7 +7,6 @@ so it is tested message by message.
 from __future__ import annotations
 
 import json
-import math
 import struct
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,7 +16,7 @@ from host.core import Core
 from host.errors import DawhostError, ErrorCode
 from host.model import Capability
 from host.requests import Request
-from host.transport import TransportSource, parse_bar_beat
+from host.transport import TransportSource, parse_position
 from protocols.static_files import media_type
 
 MESSAGE_TYPES = ("describe", "generate", "cancel", "transport", "ping", "upload")
@@ -96,14 +95,10 @@ def generate_request(core: Core, message: Mapping[str, Any], client: str,
 def start_beat(value: Any, beats_per_bar: float) -> float | None:
     if value is None:
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(
-            value) and value >= 0:
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return parse_bar_beat(value, beats_per_bar)
-        except ValueError:
-            pass
+    try:
+        return parse_position(value, beats_per_bar)
+    except ValueError:
+        pass
     raise bad(f"start {value!r} must be a beat number >= 0 or \"bar:beat\" text like \"5:1\"",
               "start")
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import soundfile
 
 from host.errors import ErrorCode
 from host.memory import MemoryFrontend, collect
+from host.outputs import NotesOutput
 from host.requests import Accepted, Done, Error, OutputEvent, Progress
 from tests.fakes import EchoContinuer, SineRenderer, SlowModel, make_core
 
@@ -119,6 +121,32 @@ def test_model_exception_becomes_error_and_server_keeps_serving(tmp_path: Path) 
     assert isinstance(after[-1], Done)
 
 
+class Transposer(EchoContinuer):
+    """Echoes the primer an octave up: runs off the keyboard for high primers."""
+
+    model_id = "fake-transposer"
+
+    def run(self, job):  # type: ignore[no-untyped-def]
+        for output in super().run(job):
+            yield NotesOutput([replace(n, pitch=n.pitch + 12) for n in output.notes])
+
+
+def test_unplayable_model_notes_are_a_model_error_not_sent_on(tmp_path: Path) -> None:
+    async def main() -> tuple[list, list]:  # type: ignore[type-arg]
+        core = make_core(tmp_path, Transposer())
+        fe = MemoryFrontend(core)
+        high = await fe.request("fake-transposer", "continue", inputs={"primer": [120, 90, 0, 1]})
+        low = await fe.request("fake-transposer", "continue", inputs={"primer": PRIMER})
+        await core.shutdown()
+        return high, low
+
+    high, low = run(main())
+    error = error_of(high)
+    assert error.code is ErrorCode.MODEL_ERROR and "pitch 132" in error.message
+    assert not any(isinstance(e, OutputEvent) for e in high)
+    assert isinstance(low[-1], Done)
+
+
 def test_cancel_stops_the_running_work(tmp_path: Path) -> None:
     slow = SlowModel()
 
@@ -208,6 +236,22 @@ def test_audio_is_written_atomically_inside_the_work_folder(tmp_path: Path) -> N
     audio, rate = soundfile.read(path)
     assert rate == 8000 and len(audio) == round(4 * 60 / 90 * 8000)  # one bar at 90 BPM
     assert not list(path.parent.glob(".*partial*"))  # no temporary files left behind
+
+
+def test_ids_that_sanitise_alike_get_their_own_output_files(tmp_path: Path) -> None:
+    async def main() -> list[Path]:
+        core = make_core(tmp_path, SineRenderer())
+        fe = MemoryFrontend(core)
+        paths = []
+        for request_id in ("take 1", "take_1", "take/1"):
+            events = await fe.request("fake-sine", "render", request_id=request_id,
+                                      inputs={"notes": [69, 100, 0, 1]})
+            paths.append(next(e for e in events if isinstance(e, OutputEvent)).output.path)
+        await core.shutdown()
+        return paths
+
+    paths = run(main())
+    assert len(set(paths)) == 3 and all(p.is_file() for p in paths)
 
 
 def test_input_paths_are_confined(tmp_path: Path) -> None:

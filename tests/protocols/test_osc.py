@@ -163,6 +163,12 @@ def test_each_kind_of_bad_input_gets_a_named_error(tmp_path: Path) -> None:
         "bad tempo": ("/dawhost/transport/tempo", 5000.0),
         "bad reply port": ("/dawhost/reply", "x"),
         "cancel unknown": ("/dawhost/cancel", 99),
+        "nan start": ("/dawhost/fake-echo/continue", 14, "primer", *PRIMER, "start", "1:nan"),
+        "negative start": ("/dawhost/fake-echo/continue", 15, "primer", *PRIMER, "start", "-3"),
+        # 1e30 as an id cannot travel back as an OSC int: refused, and the error still goes out
+        "huge id": ("/dawhost/fake-echo/continue", 1e30, "primer", *PRIMER),
+        # a lone surrogate cannot be encoded in the pong: the error reply escapes it
+        "unsendable pong": b"/dawhost/ping\x00\x00\x00,c\x00\x00\x00\x00\xd8\x00",
         "truncated packet": encode_message("/dawhost/ping", [1])[:-4],
         "unknown type tag": b"/dawhost/ping\x00\x00\x00,x\x00\x00\x00\x00\x00\x01",
         "garbage": b"\xff\xfe\x00\x01",
@@ -186,8 +192,11 @@ def test_each_kind_of_bad_input_gets_a_named_error(tmp_path: Path) -> None:
     assert "unknown type tag 'x'" in errors["unknown type tag"][2]
     assert errors["truncated packet"][0] == "" and "malformed" in errors["truncated packet"][2]
     assert "/dawhost/" in errors["unknown address"][2]
+    assert errors["nan start"][3] == errors["negative start"][3] == "start"
+    assert "too large" in errors["huge id"][2]
+    assert "cannot be encoded" in errors["unsendable pong"][2]
     for name in ("no id", "unknown verb", "bad start", "bad reply port", "cancel unknown",
-                 "garbage"):
+                 "garbage", "nan start", "negative start", "huge id", "unsendable pong"):
         assert codes[name] == "bad_request", (name, errors[name])
 
 
