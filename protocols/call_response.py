@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -90,10 +91,14 @@ class PhraseRecorder:
         for pitch in list(state.held) if state else []:
             self.note_off(channel, pitch, when)
 
-    def silent_since(self, channel: int) -> float | None:
-        """Monotonic time since when the channel is silent with new notes, else None."""
+    def silent_since(self, channel: int, held_before: float = -math.inf) -> float | None:
+        """Monotonic time since when the channel is silent with new notes, else None. Held
+        notes keep it sounding, unless nothing at all happened on the channel since
+        `held_before`: then their note-offs were lost on the way, and they stop counting."""
         state = self.channels.get(channel)
-        if state is None or state.held or not state.new_notes:
+        if state is None or not state.new_notes:
+            return None
+        if state.held and state.last_activity > held_before:
             return None
         return state.last_activity
 

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 ALL_SOUND_OFF, ALL_NOTES_OFF = 120, 123
 MAX_QUEUED = 10_000  # messages waiting for the loop; beyond this a flood is being dropped
 WATCH_INTERVAL = 0.01  # seconds between checks for the silence trigger
+# A note held this long with nothing else played is a lost note-off: it no longer keeps the
+# silence trigger from answering.
+STALE_HELD_BEATS = 16.0
 
 
 class MidiFrontend(host.Frontend):
@@ -64,6 +67,7 @@ class MidiFrontend(host.Frontend):
         self._was_playing = False
         self._cc_state: dict[tuple[int, int], int] = {}
         self._limiter = LogLimiter(log, per_second=5)
+        self._silence_answered: dict[int, float] = {}  # channel -> the silence last acted on
         self.link: Any = None
         self.latency_seconds = 0.0  # send this much before the beat (midi_latency_ms)
         self._pump: InputPump | None = None
@@ -212,8 +216,9 @@ class MidiFrontend(host.Frontend):
             if spec is not None:
                 log.debug("CC %d -> %s = %r", control, spec.name, self.controls.options())
 
-    def trigger(self, channel: int) -> Response | None:
-        """Ask for a continuation of `channel`'s phrase (replacing one playing there)."""
+    def trigger(self, channel: int, phrase_end: float | None = None) -> Response | None:
+        """Ask for a continuation of `channel`'s phrase up to `phrase_end` (monotonic time;
+        default now), replacing a response playing there."""
         assert self.core is not None and self.recorder is not None and self.controls is not None
         if self.sender is None:
             return None
@@ -222,7 +227,7 @@ class MidiFrontend(host.Frontend):
             log.warning("MIDI trigger ignored: no continue_midi model is loaded")
             return None
         beats = self.settings.primer_bars * self.core.transport.beats_per_bar
-        primer = self.recorder.take(channel, beats, time.monotonic())
+        primer = self.recorder.take(channel, beats, phrase_end or time.monotonic())
         if not primer:
             log.info("MIDI trigger on channel %d ignored: nothing played to continue", channel + 1)
             return None
@@ -264,17 +269,23 @@ class MidiFrontend(host.Frontend):
             await asyncio.sleep(WATCH_INTERVAL)
             if self.settings.silence_beats <= 0 or self.recorder is None or self.core is None:
                 continue
-            seconds = self.settings.silence_beats * 60.0 / self.core.transport.tempo
+            beat_seconds = 60.0 / self.core.transport.tempo
+            seconds = self.settings.silence_beats * beat_seconds
             now = time.monotonic()
+            held_before = now - STALE_HELD_BEATS * beat_seconds
             for channel in list(self.recorder.channels):
-                since = self.recorder.silent_since(channel)
-                if since is not None and now - since >= seconds:
-                    try:
-                        self.trigger(channel)
-                    except Exception as exc:
-                        self._limiter.warning(
-                            "silence trigger failed (channel %d): %r", channel, exc
-                        )
+                since = self.recorder.silent_since(channel, held_before)
+                if since is None or now - since < seconds:
+                    continue
+                if self._silence_answered.get(channel) == since:
+                    continue  # tried for this silence already (e.g. no model was loaded)
+                self._silence_answered[channel] = since
+                try:
+                    # The phrase as it stood when the silence was long enough: the same as now,
+                    # unless a lost note-off kept the channel "sounding" for a while.
+                    self.trigger(channel, phrase_end=min(now, since + seconds))
+                except Exception as exc:
+                    self._limiter.warning("silence trigger failed (channel %d): %r", channel, exc)
 
     # --- transport -------------------------------------------------------------------------
     def _beat_at(self, when: float) -> float:
@@ -295,6 +306,8 @@ class MidiFrontend(host.Frontend):
             for response in list(self.responses.values()):
                 response.playback.cancel()  # thread-safe; note-offs now, from this thread
                 self._loop.call_soon_threadsafe(response.cancel)
+            if self.responses and self.sender is not None:
+                self.sender.panic()  # and All Notes Off, for a synth that missed a note-off
         self._loop.call_soon_threadsafe(self._forget_phrases)
 
     def _forget_phrases(self) -> None:

@@ -20,6 +20,7 @@ import mido
 
 from host.outputs import Note
 from host.scheduler import Scheduled, Scheduler
+from protocols.ratelimit import LogLimiter
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class NoteSender:
         self.record: list[SentMessage] | None = [] if record else None
         self.channels_used: set[int] = set()
         self.errors = 0
+        self._log_limiter = LogLimiter(log)
 
     def sounding(self) -> list[tuple[int, int]]:
         with self._lock:
@@ -59,19 +61,24 @@ class NoteSender:
     def note_on(
         self, channel: int, pitch: int, velocity: int, intended: float | None = None
     ) -> int:
-        """Start a note; returns the token its note-off must present."""
+        """Start a note; returns the token its note-off must present. A note mido cannot
+        encode is logged and not recorded as sounding (its note-off could never be sent)."""
         key = (channel, pitch)
         with self._lock:
+            token = next(self._tokens)
+            try:
+                message = mido.Message("note_on", channel=channel, note=pitch, velocity=velocity)
+            except (TypeError, ValueError) as exc:
+                self._log_limiter.warning("note %s on channel %s not sent: %s", pitch, channel,
+                                          exc)
+                return token
             if key in self._owner:
                 # Same pitch still sounding: end it first, or the synth's single voice per
                 # pitch would be cut by the older note's off while this one should sound.
                 self._send(mido.Message("note_off", channel=channel, note=pitch), intended)
-            token = next(self._tokens)
             self._owner[key] = token
             self.channels_used.add(channel)
-            self._send(
-                mido.Message("note_on", channel=channel, note=pitch, velocity=velocity), intended
-            )
+            self._send(message, intended)
             return token
 
     def note_off(self, channel: int, pitch: int, token: int, intended: float | None = None) -> None:

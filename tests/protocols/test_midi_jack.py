@@ -259,6 +259,7 @@ def test_stop_and_panic_leave_no_note_sounding(jack: str, tmp_path: Path) -> Non
     )
     assert before_stop == [(0, 48)] and before_panic == [(0, 50)]
     assert balanced(after_stop)
+    assert (0xB0, 123, 0) in [m.data for m in after_stop]  # All Notes Off on stop too
     assert balanced(messages)
     assert pending == 0
     # Nothing but the two notes (and the panic's All Notes Off) ever came out.

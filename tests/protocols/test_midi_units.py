@@ -75,6 +75,17 @@ def test_retriggered_pitch_is_ended_first_and_stale_offs_are_ignored() -> None:
     assert sender.sounding() == []
 
 
+def test_a_note_mido_cannot_encode_is_not_sent_and_panic_still_works() -> None:
+    port = MemoryOut()
+    sender = NoteSender(port, time.monotonic)
+    sender.note_on(0, 60, 100)
+    token = sender.note_on(0, 132, 100)  # a plugin's transposition ran off the keyboard
+    sender.note_off(0, 132, token)
+    assert sender.sounding() == [(0, 60)]
+    sender.panic()
+    assert kinds(port.sent) == [("on", 60), ("off", 60), ("control_change", 123)]
+
+
 def test_cancelled_playback_silences_sounding_notes_and_drops_pending_ones() -> None:
     transport = Transport(tempo=600.0)  # a beat is 0.1 s
     transport.play()
@@ -134,6 +145,9 @@ def test_phrase_takes_the_last_bars_and_closes_held_notes() -> None:
         Note(62, 91, pytest.approx(3.2), pytest.approx(0.8)),
     ]
     assert recorder.silent_since(0) is None  # nothing new since it was taken (and 62 is held)
+    assert recorder.silent_since(1) is None  # 70 is held
+    assert recorder.silent_since(1, held_before=2.9) is None  # and was pressed after 2.9
+    assert recorder.silent_since(1, held_before=3.1) == 3.0  # its note-off was lost
     recorder.release_all(1, 3.2)
     assert recorder.silent_since(1) == 3.2
 
@@ -243,6 +257,49 @@ def test_silence_after_playing_triggers_a_response_in_free_time(tmp_path: Path) 
     # One beat of silence (0.25 s), then half a beat of lead before the first note.
     assert ons[0][0] - silent_from == pytest.approx(0.375, abs=0.05)
     assert ons[1][0] - ons[0][0] == pytest.approx(0.05, abs=0.02)
+
+
+def test_a_lost_note_off_does_not_silence_the_silence_trigger(tmp_path: Path) -> None:
+    async def main() -> list[tuple[str, int]]:
+        section = {"midi": {"silence_beats": 1.0, "trigger_cc": -1}}
+        core = make_core(tmp_path, EchoContinuer(), sections=section)
+        core.transport.set_tempo(960)  # a beat is 62.5 ms: 16 beats of a stuck note in 1 s
+        frontend, inport, outport = memory_frontend()
+        await frontend.start(core)
+        try:
+            play(frontend, mido.Message("note_on", note=60, velocity=100))
+            play(frontend, mido.Message("note_on", note=64, velocity=100))  # its off is lost
+            await asyncio.sleep(0.05)
+            play(frontend, mido.Message("note_off", note=60))
+            deadline = time.monotonic() + 3
+            while not outport.sent and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            return kinds(outport.sent)
+        finally:
+            await frontend.stop()
+            await core.shutdown()
+
+    assert ("on", 60) in asyncio.run(main())
+
+
+def test_silence_with_no_model_to_answer_is_reported_once(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> None:
+        core = make_core(tmp_path, SineRenderer(), sections={"midi": {"silence_beats": 1.0}})
+        core.transport.set_tempo(240)
+        frontend, inport, outport = memory_frontend()
+        await frontend.start(core)
+        try:
+            play(frontend, mido.Message("note_on", note=60, velocity=100))
+            await asyncio.sleep(0.05)
+            play(frontend, mido.Message("note_off", note=60))
+            await asyncio.sleep(1.0)  # four beats of silence, checked every 10 ms
+        finally:
+            await frontend.stop()
+            await core.shutdown()
+
+    asyncio.run(main())
+    assert caplog.text.count("no continue_midi model is loaded") == 1
 
 
 def test_free_time_phrase_survives_a_tempo_drift_before_the_trigger(tmp_path: Path) -> None:
