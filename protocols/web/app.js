@@ -101,7 +101,7 @@ function buildRequest() {
     if ("value" in result) inputs[control.dataset.input] = result.value;
   }
   const options = {};
-  for (const control of document.querySelectorAll("#options [data-option]")) {
+  for (const control of document.querySelectorAll("#options [data-option][data-touched]")) {
     options[control.dataset.option] = optionValue(control);
   }
   counter += 1;

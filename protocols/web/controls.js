@@ -51,6 +51,11 @@ export function optionControl(option) {
   }
   control.dataset.option = option.name;
   control.dataset.type = option.type;
+  // Only options the user touched are sent: a slider snaps a default that is off its step grid
+  // (0.95 becomes 0.9496), and the server's own defaults (manifest, OSC) should apply.
+  const touch = () => { control.dataset.touched = "true"; };
+  control.addEventListener("input", touch);
+  control.addEventListener("change", touch);
   const row = element("div", { className: "control" }, [label, control]);
   if (readout) row.append(readout);
   if (option.description) row.append(element("small", { textContent: option.description }));

@@ -95,6 +95,22 @@ def test_models_are_listed_with_controls_from_each_options_schema(
     assert kinds == ["text", "notes"]
 
 
+def test_only_the_options_the_user_touched_are_sent(page: Any) -> None:
+    page.evaluate("""() => { window.sentMessages = [];
+        const original = WebSocket.prototype.send;
+        WebSocket.prototype.send = function (data) {
+            if (typeof data === "string") window.sentMessages.push(JSON.parse(data));
+            return original.call(this, data); }; }""")
+    choose(page, "fake-echo")
+    page.fill("[data-input=primer]", PRIMER_TEXT)
+    wait_state(page, send(page), "done")
+    set_control(page, "[data-option=repeats]", 3)
+    wait_state(page, send(page), "done")
+    sent = page.evaluate("() => window.sentMessages.filter(m => m.type === 'generate')")
+    # Untouched sliders would otherwise send a default snapped to their step grid.
+    assert [m["options"] for m in sent] == [{}, {"repeats": 3}]
+
+
 def test_a_continuation_reaches_100_percent_and_is_drawn_as_a_piano_roll(page: Any) -> None:
     choose(page, "fake-echo")
     page.fill("[data-input=primer]", PRIMER_TEXT)
