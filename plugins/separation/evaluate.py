@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from plugins.separation.baselines import hpss, oracle_irm
+from plugins.separation.baselines import hpss, oracle_internal_mask, oracle_irm
 from plugins.separation.build_data import DEFAULT_OUT, SPLIT_FILE
 from plugins.separation.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
 from plugins.separation.metrics import framewise_sdr
@@ -98,6 +98,7 @@ def main(argv: Sequence[str] = ()) -> int:
         if args.wiener and i == 0:
             methods[f"{name}+wiener"] = _model_method(Separator(network, wiener_iterations=1))
     methods["oracle_irm"] = _oracle
+    methods["oracle_internal_mask"] = _oracle_internal
     methods["hpss"] = _hpss
 
     groups = {
@@ -160,6 +161,9 @@ def main(argv: Sequence[str] = ()) -> int:
             "model": main_method,
             "gap_to_oracle_irm_db": round(overall["oracle_irm"]["mean"] - model_mean, 2),
             "within_3db_of_oracle": bool(overall["oracle_irm"]["mean"] - model_mean <= 3.0),
+            "gap_to_oracle_internal_mask_db": round(
+                overall["oracle_internal_mask"]["mean"] - model_mean, 2
+            ),
             "drums_minus_hpss_db": round(
                 overall[main_method]["drums"] - overall["hpss"]["drums"], 2
             ),
@@ -183,6 +187,10 @@ def _model_method(separator: Separator) -> Method:
 
 def _oracle(_mixture: np.ndarray, stems: np.ndarray, rate: int) -> np.ndarray:
     return oracle_irm(stems, rate)
+
+
+def _oracle_internal(_mixture: np.ndarray, stems: np.ndarray, rate: int) -> np.ndarray:
+    return oracle_internal_mask(stems, rate)
 
 
 def _hpss(mixture: np.ndarray, _stems: np.ndarray, rate: int) -> np.ndarray:

@@ -68,20 +68,7 @@ class Separator:
     @torch.inference_mode()
     def separate_window(self, audio: np.ndarray, rate: int) -> np.ndarray:
         """(frames, channels) -> (stems, frames, channels) at the same rate."""
-        masks = self.masks(audio, rate)
-        x = torch.from_numpy(np.ascontiguousarray(audio.T))
-        mix = spectrum(x, rate)  # (channels, bins, frames)
-        gains = masks_at_rate(masks, rate, mix.shape[-2], mix.shape[-1])
-        length = audio.shape[0]
-        if self.wiener_iterations:
-            estimates = wiener(apply_gains(gains, mix), mix, self.wiener_iterations)
-            stems = inverse(estimates, rate, length)  # (stems, channels, frames)
-        else:
-            # The masks sum to one (a softmax over stems), so the stems sum to the mix: filter
-            # all but the last and take the last as what remains (a quarter less STFT work).
-            stems = inverse(apply_gains(gains[:-1], mix), rate, length)
-            stems = torch.cat([stems, (x - stems.sum(dim=0))[None]])
-        return stems.permute(0, 2, 1).numpy()
+        return filter_with_masks(self.masks(audio, rate), audio, rate, self.wiener_iterations)
 
     def separate(
         self, audio: np.ndarray, rate: int, progress: Callable[[int, int], None] | None = None
@@ -144,6 +131,27 @@ class Separator:
                 writer.close()
         for stem, tmp in temporary.items():
             os.replace(tmp, targets[stem])
+
+
+@torch.inference_mode()
+def filter_with_masks(
+    masks: torch.Tensor, audio: np.ndarray, rate: int, wiener_iterations: int = 0
+) -> np.ndarray:
+    """Internal-rate masks (stems, N_BINS, internal frames) that sum to one over stems, applied
+    to (frames, channels) audio at its own rate -> (stems, frames, channels)."""
+    x = torch.from_numpy(np.ascontiguousarray(audio.T))
+    mix = spectrum(x, rate)  # (channels, bins, frames)
+    gains = masks_at_rate(masks, rate, mix.shape[-2], mix.shape[-1])
+    length = audio.shape[0]
+    if wiener_iterations:
+        estimates = wiener(apply_gains(gains, mix), mix, wiener_iterations)
+        stems = inverse(estimates, rate, length)  # (stems, channels, frames)
+    else:
+        # The masks sum to one, so the stems sum to the mix: filter all but the last and take
+        # the last as what remains (a quarter less STFT work).
+        stems = inverse(apply_gains(gains[:-1], mix), rate, length)
+        stems = torch.cat([stems, (x - stems.sum(dim=0))[None]])
+    return stems.permute(0, 2, 1).numpy()
 
 
 def window_weights(

@@ -55,10 +55,11 @@ def test_report_scores_every_method_on_the_same_tracks(
     )
     report = json.loads(capsys.readouterr().out)
     overall = report["sdr_db"]["all"]
-    assert set(overall) == {"tiny", "oracle_irm", "hpss"}
+    assert set(overall) == {"tiny", "oracle_irm", "oracle_internal_mask", "hpss"}
     assert report["test_set"]["tracks"] == 2
     assert report["test_set"]["held_out_soundfont_tracks"] == 1
     assert overall["oracle_irm"]["mean"] > overall["tiny"]["mean"] + 3
+    assert overall["oracle_internal_mask"]["mean"] > overall["tiny"]["mean"] + 3
     assert report["goals"]["gap_to_oracle_irm_db"] == pytest.approx(
         overall["oracle_irm"]["mean"] - overall["tiny"]["mean"], abs=0.02
     )
