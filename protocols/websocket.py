@@ -38,7 +38,8 @@ Bound to anything but loopback, connections also need the token (`?token=...` in
 Plain HTTP GETs on the same port serve the browser controller from `protocols/web/`.
 
 Settings (`[websocket]` table): token, origins (list), web_root (folder), send_queue
-(messages per client, default 256), max_message (bytes a client may send, default 1 MiB).
+(messages per client, default 256), max_message (bytes a client may send, default 1 MiB),
+uploads_quota (bytes the uploads folder may hold, default 2 GiB; oldest uploads go first).
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ from protocols.http_gate import foreign_origin, single_header
 from protocols.ratelimit import LogLimiter
 from protocols.static_files import WEB_ROOT, StaticFiles, text_response
 from protocols.ws_sender import BoundedSender
-from protocols.ws_uploads import Upload
+from protocols.ws_uploads import UPLOADS_QUOTA_BYTES, Upload
 
 log = logging.getLogger(__name__)
 # The websockets library logs every connection and HTTP response at INFO: a browser page's
@@ -122,6 +123,7 @@ class WebSocketFrontend(host.Frontend):
         self._static = StaticFiles(WEB_ROOT)
         self._origins: set[str] = set()
         self._queue_limit = 256
+        self._uploads_quota = UPLOADS_QUOTA_BYTES
         self._log_limiter = LogLimiter(log)
 
     @property
@@ -136,6 +138,7 @@ class WebSocketFrontend(host.Frontend):
         self._static = StaticFiles(Path(settings.get("web_root", WEB_ROOT)))
         self._origins = set(settings.get("origins", []))
         self._queue_limit = int(settings.get("send_queue", 256))
+        self._uploads_quota = int(settings.get("uploads_quota", UPLOADS_QUOTA_BYTES))
         if not is_loopback(core.config.bind):
             self.token = settings.get("token") or secrets.token_urlsafe(18)
             if not settings.get("token"):
@@ -246,7 +249,8 @@ class WebSocketFrontend(host.Frontend):
                 if client.upload is not None:
                     raise ws_messages.bad(f"upload {client.upload.id!r} is still arriving; "
                                           "send its bytes first", "id")
-                client.upload = Upload(self.core.work, client.name, message)
+                client.upload = Upload(self.core.work, client.name, message,
+                                       quota=self._uploads_quota)
         except DawhostError as exc:
             self._log_limiter.warning("WebSocket %s: %s", client.name, exc.message)
             self._error(client, message, exc.code.value, exc.message, exc.field)

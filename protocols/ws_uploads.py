@@ -4,6 +4,9 @@ A client announces a file with `{"type": "upload", "id": "u1", "name": "loop.wav
 and then sends its bytes as binary frames (each within the message size limit) until N bytes
 have arrived; the server answers `{"type": "uploaded", "id": "u1", "path": ..., "size": N}`,
 and the path is then usable as an input of any request. The file appears atomically.
+
+The uploads folder is kept under a quota (2 GiB by default): before a new upload starts, the
+oldest finished uploads are deleted to make room, so no client can fill the disk.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from host.workfolder import WorkFolder
 
 UPLOAD_SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".ogg", ".mp3", ".mid", ".midi")
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+UPLOADS_QUOTA_BYTES = 2 * 1024**3
 
 
 def _bad(message: str, field: str | None = None) -> DawhostError:
@@ -32,7 +36,7 @@ class Upload:
     """One file arriving in binary frames; written to a hidden temporary name until complete."""
 
     def __init__(self, work: WorkFolder, client: str, message: dict[str, Any],
-                 limit: int = MAX_UPLOAD_BYTES) -> None:
+                 limit: int = MAX_UPLOAD_BYTES, quota: int = UPLOADS_QUOTA_BYTES) -> None:
         upload_id, name, size = message.get("id"), message.get("name"), message.get("size")
         if isinstance(upload_id, bool) or not isinstance(upload_id, (str, int)) or upload_id == "":
             raise _bad("\"id\" must be a non-empty string or an int", "id")
@@ -46,6 +50,10 @@ class Upload:
         self.received = 0
         folder = work.root / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
+        if size > quota:
+            raise _bad(f"an upload of {size} bytes cannot fit the uploads quota of {quota}",
+                       "size")
+        make_room(folder, size, quota)
         stem, suffix = Path(name).stem, Path(name).suffix.lower()
         self.path = work.confine(folder / f"{_safe(client)}-{_safe(str(upload_id))}-{_safe(stem)}"
                                  f"{suffix}")
@@ -69,3 +77,23 @@ class Upload:
     def abort(self) -> None:
         self._file.close()
         self._partial.unlink(missing_ok=True)
+
+
+def make_room(folder: Path, incoming: int, quota: int) -> None:
+    """Delete the oldest finished uploads until `incoming` more bytes fit within `quota`
+    (files still arriving are hidden `.partial` files and count, but are never deleted)."""
+    files = []
+    for path in folder.iterdir():
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue  # finished or aborted meanwhile
+        files.append((stat.st_mtime, stat.st_size, path))
+    used = sum(size for _, size, _ in files)
+    for _, size, path in sorted(files):
+        if used + incoming <= quota:
+            break
+        if path.name.startswith("."):
+            continue
+        path.unlink(missing_ok=True)
+        used -= size

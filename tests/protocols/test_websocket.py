@@ -407,3 +407,23 @@ def test_an_upload_that_overruns_its_size_is_dropped(tmp_path: Path) -> None:
     error, left = run(main())
     assert error["id"] == 5 and "more than the 4 bytes" in error["message"]
     assert left == []  # the partial file is removed
+
+
+def test_uploads_beyond_the_quota_replace_the_oldest(tmp_path: Path) -> None:
+    async def main() -> tuple[list[str], dict[str, Any]]:
+        settings = {"sections": {"websocket": {"uploads_quota": 10}}}
+        async with ws_server(tmp_path, **settings) as (core, ws), connect(url(ws)) as conn:
+            for i in range(4):
+                await conn.send(json.dumps({"type": "upload", "id": f"u{i}", "name": "a.mid",
+                                            "size": 4}))
+                await conn.send(b"MThd")
+                await next_json(conn, "uploaded")
+            await conn.send(json.dumps({"type": "upload", "id": "big", "name": "a.mid",
+                                        "size": 11}))
+            too_big = await next_json(conn, "error")
+            kept = sorted(p.name.split("-")[1] for p in (core.work.root / "uploads").iterdir())
+            return kept, too_big
+
+    kept, too_big = run(main())
+    assert kept == ["u2", "u3"]  # 4-byte files under a 10-byte quota: the newest two stay
+    assert too_big["field"] == "size" and "quota of 10" in too_big["message"]
