@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -89,9 +90,37 @@ def test_run_reports_bad_option(env: dict[str, str], tmp_path: Path) -> None:
     assert "repeats" in result.stderr and "1 to 8" in result.stderr
 
 
-def test_serve_starts_and_stops_cleanly_on_sigterm(env: dict[str, str], tmp_path: Path) -> None:
+def test_models_listing_leaves_out_plugins_disabled_in_the_environment(
+        env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "fake_more.py").write_text(
+        "import host\nfrom tests.fakes import EchoContinuer\n\n"
+        "class Other(EchoContinuer):\n    model_id = 'fake-other'\n\n"
+        "@host.hookimpl\ndef register_models():\n    yield Other()\n")
+    manifest = Path(env["DAWHOST_MANIFEST"])
+    manifest.write_text(manifest.read_text() + '[plugins.more]\nmodule = "fake_more"\n')
+    env = {**env, "PYTHONPATH": f"{tmp_path}{os.pathsep}{env['PYTHONPATH']}"}
+
+    def listed(extra: dict[str, str]) -> set[str]:
+        result = subprocess.run([*DAWHOST, "models", "--json"], env={**env, **extra},
+                                capture_output=True, text=True, check=True)
+        return {m["id"] for m in json.loads(result.stdout)["models"]}
+
+    assert {"fake-other", "fake-echo"} <= listed({})
+    without = listed({"DAWHOST_DISABLE": "more"})
+    assert "fake-other" not in without and "fake-echo" in without
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_serve_starts_and_stops_cleanly_on_a_signal(
+        env: dict[str, str], tmp_path: Path, stop_signal: signal.Signals) -> None:
+    manifest = Path(env["DAWHOST_MANIFEST"])  # a front-end whose port shows it is serving
+    manifest.write_text(manifest.read_text() + '[plugins.ws]\nmodule = "protocols.websocket"\n')
+    with socket.socket() as probe:  # a free TCP port for the WebSocket front-end
+        probe.bind(("127.0.0.1", 0))
+        ws_port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [*DAWHOST, "serve", "--no-midi", "--work-dir", str(tmp_path / "work")],
+        [*DAWHOST, "serve", "--no-midi", "--work-dir", str(tmp_path / "work"), "--ws-port",
+         str(ws_port)],
         env=env,
         stderr=subprocess.PIPE,
         text=True,
@@ -104,8 +133,11 @@ def test_serve_starts_and_stops_cleanly_on_sigterm(env: dict[str, str], tmp_path
                 assert "fake-echo" in line
                 break
             assert time.monotonic() < deadline
-        process.send_signal(signal.SIGTERM)
+        socket.create_connection(("127.0.0.1", ws_port), timeout=5).close()  # serving
+        process.send_signal(stop_signal)
         assert process.wait(timeout=10) == 0
+        with pytest.raises(ConnectionRefusedError):  # and the port is closed
+            socket.create_connection(("127.0.0.1", ws_port), timeout=5).close()
     finally:
         process.kill()
         process.wait()
