@@ -23,13 +23,23 @@ def read_midi_notes(path: Path, field: str, skip_drums: bool = False) -> list[No
     try:
         midi = mido.MidiFile(path)
     except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
+        reason = str(exc) or type(exc).__name__  # EOFError() has no text: say it was cut short
+        if isinstance(exc, EOFError):
+            reason = "the file ends in the middle of a chunk"
         raise BadInput(
-            field, f"file {Path(path).name!r} is not a readable MIDI file ({exc})"
+            field, f"file {Path(path).name!r} is not a readable MIDI file ({reason})"
         ) from None
     if midi.type == 2:
         raise BadInput(field, "MIDI type 2 files (independent sequences) are not supported")
-    per_beat = float(midi.ticks_per_beat or 480)
+    if midi.ticks_per_beat <= 0:  # negative: the header's top bit set, SMPTE frames
+        raise BadInput(
+            field,
+            f"file {Path(path).name!r} does not count time in beats (SMPTE frames or no time "
+            "base); export it from your DAW with a ticks-per-beat (PPQN) time base",
+        )
+    per_beat = float(midi.ticks_per_beat)
     notes: list[Note] = []
+    drums = 0
     for track in midi.tracks:
         tick = 0
         sounding: dict[tuple[int, int], tuple[int, int]] = {}  # (channel, pitch) -> (tick, vel)
@@ -38,6 +48,7 @@ def read_midi_notes(path: Path, field: str, skip_drums: bool = False) -> list[No
             if message.type not in ("note_on", "note_off"):
                 continue
             if skip_drums and message.channel == DRUM_CHANNEL:
+                drums += 1
                 continue
             key = (message.channel, message.note)
             if key in sounding:
@@ -51,5 +62,11 @@ def read_midi_notes(path: Path, field: str, skip_drums: bool = False) -> list[No
         for (_, pitch), (start, velocity) in sounding.items():
             if tick > start:
                 notes.append(Note(pitch, velocity, start / per_beat, (tick - start) / per_beat))
+    if drums and not notes:
+        raise BadInput(
+            field,
+            f"file {Path(path).name!r} has notes only on the drum channel (10), which this "
+            "model does not play; move the part to another channel",
+        )
     notes.sort(key=lambda n: (n.start, n.pitch))
     return notes

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
@@ -51,6 +52,16 @@ def quantize_notes(notes: list[Note], grid: str) -> list[Note]:
         end = max(start + step, round((note.start + note.duration) / step) * step)
         snapped.append(Note(note.pitch, note.velocity, round(start, 6), round(end - start, 6)))
     return snapped
+
+
+def quantize_within(notes: list[Note], grid: str, end_beat: float) -> list[Note]:
+    """`quantize_notes`, then cut again at `end_beat`: snapping can move a start onto the
+    last bar line or an end past it."""
+    return [
+        replace(n, duration=round(min(n.duration, end_beat - n.start), 6))
+        for n in quantize_notes(notes, grid)
+        if n.start < end_beat
+    ]
 
 
 class MusicTransformerModel(Model):
@@ -224,7 +235,7 @@ class MusicTransformerModel(Model):
                         round(max(duration, 0.01) / seconds_per_beat, 6),
                     )
                 )
-            return quantize_notes(converted, grid)
+            return quantize_within(converted, grid, total_beats)
 
         done = [False] * count
         for events, tokens in enumerate(continuation.stream(), 1):

@@ -15,6 +15,9 @@ MAX_SECONDS = 20 * 60.0  # longer than any song; beyond this a path is probably 
 MIN_RATE = 8_000
 MAX_RATE = 192_000
 SILENCE_PEAK = 1e-5  # -100 dBFS: nothing to separate below this
+# Float files may go above 0 dBFS, but beyond +80 dBFS the spectra overflow float32.
+MAX_PEAK = 1e4
+MIN_SECONDS = 0.1  # the network needs a few STFT frames at its 11.025 kHz rate
 SCAN_BLOCK = 1 << 16
 
 
@@ -53,28 +56,40 @@ def check_audio(path: Path, field: str = "audio", max_seconds: float = MAX_SECON
             f"is {seconds:.0f} s long; the limit is {max_seconds:.0f} s "
             "(split it into shorter files)",
         )
-    if seconds * info.samplerate < 1024:
-        raise BadInput(field, f"is too short ({info.frames} samples); send at least 1024")
+    if seconds < MIN_SECONDS:
+        raise BadInput(
+            field, f"is too short ({seconds * 1000:.0f} ms); send at least {MIN_SECONDS:g} s"
+        )
     result = AudioInfo(path, int(info.samplerate), int(info.frames), int(info.channels))
-    _check_not_silent(result, field)
+    _check_samples(result, field)
     return result
 
 
-def _check_not_silent(info: AudioInfo, field: str) -> None:
+def _check_samples(info: AudioInfo, field: str) -> None:
+    """Every block is finite and within MAX_PEAK, and the file is not silent (the whole file
+    is read: one NaN late in a song would turn every stem into NaN)."""
+    peak = 0.0
     try:
         with soundfile.SoundFile(str(info.path)) as f:
-            for block in f.blocks(SCAN_BLOCK, dtype="float32", always_2d=True):
+            for index, block in enumerate(f.blocks(SCAN_BLOCK, dtype="float32", always_2d=True)):
                 if not np.all(np.isfinite(block)):
-                    raise BadInput(field, "contains NaN or infinite samples")
-                if float(np.max(np.abs(block), initial=0.0)) > SILENCE_PEAK:
-                    return
+                    at = index * SCAN_BLOCK / info.rate
+                    raise BadInput(field, f"contains NaN or infinite samples (after {at:.1f} s)")
+                peak = max(peak, float(np.max(np.abs(block), initial=0.0)))
     except soundfile.LibsndfileError as exc:
         raise BadInput(field, f"could not be decoded ({info.path.name}: {exc})") from None
-    raise BadInput(
-        field,
-        f"is silent (peak below {20 * np.log10(SILENCE_PEAK):.0f} dBFS); "
-        "there is nothing to separate",
-    )
+    if peak > MAX_PEAK:
+        raise BadInput(
+            field,
+            f"peaks at {20 * np.log10(peak):+.0f} dBFS; normalise it (at most "
+            f"{20 * np.log10(MAX_PEAK):+.0f} dBFS)",
+        )
+    if peak <= SILENCE_PEAK:
+        raise BadInput(
+            field,
+            f"is silent (peak below {20 * np.log10(SILENCE_PEAK):.0f} dBFS); "
+            "there is nothing to separate",
+        )
 
 
 def read_span(f: soundfile.SoundFile, start: int, stop: int) -> np.ndarray:

@@ -103,6 +103,20 @@ def syllable_lengths(phones: Sequence[Phone], syllable: Syllable, span: int) -> 
     return list(np.diff(edges))
 
 
+def audible_spans(
+    spans: Sequence[tuple[int, int]], frames: int
+) -> list[tuple[int, int] | None]:
+    """The frames each syllable really gets: not before the previous one ends, not past
+    `frames`; None for a syllable left with no frame at all (it would not be heard)."""
+    out: list[tuple[int, int] | None] = []
+    cursor = 0
+    for start, end in spans:
+        start, end = max(start, cursor), min(end, frames)
+        out.append((start, end) if end > start else None)
+        cursor = max(cursor, end)
+    return out
+
+
 def placed_plan(
     phones: Sequence[Phone],
     syllables: Sequence[Syllable],
@@ -113,10 +127,10 @@ def placed_plan(
     be sorted and not overlap; anything past `frames` is cut off."""
     builder = _Builder()
     cursor = 0
-    for syllable, (start, end) in zip(syllables, spans, strict=True):
-        start, end = max(start, cursor), min(end, frames)
-        if end <= start:
+    for syllable, span in zip(syllables, audible_spans(spans, frames), strict=True):
+        if span is None:
             continue
+        start, end = span
         builder.add(SILENCE, start - cursor, None)
         for index, length in zip(
             syllable.phones, syllable_lengths(phones, syllable, end - start), strict=True

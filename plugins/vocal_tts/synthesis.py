@@ -7,6 +7,7 @@ weights); `render()` runs the acoustic model and vocoder on a prepared line.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,7 +23,7 @@ from plugins.vocal_tts.griffin_lim import griffin_lim
 from plugins.vocal_tts.melody import Window, assign, check_range, melody_in
 from plugins.vocal_tts.phonemes import Syllable, syllables
 from plugins.vocal_tts.pitch import analyse_f0, natural_f0, sung_f0, voicing
-from plugins.vocal_tts.plan import Plan, placed_plan
+from plugins.vocal_tts.plan import Plan, audible_spans, placed_plan
 from plugins.vocal_tts.teacher import VOICES
 
 FRAMES_PER_SECOND = SAMPLE_RATE / HOP
@@ -65,6 +66,10 @@ def clean_lyrics(text: str) -> str:
     return " ".join(text.split())
 
 
+def _is_latin(letter: str) -> bool:
+    return unicodedata.name(letter, "").startswith("LATIN")
+
+
 def _bars_text(request: Request) -> str:
     last = request.start_bar + request.bars - 1
     return f"bar {request.start_bar}" if request.bars == 1 else f"bars {request.start_bar}-{last}"
@@ -76,6 +81,14 @@ def prepare(request: Request) -> Prepared:
         raise BadInput("lyrics", "is empty; send the words to sing or speak")
     if not any(c.isalnum() for c in lyrics):
         raise BadInput("lyrics", f"has no words to pronounce: {request.lyrics[:40]!r}")
+    foreign = next((c for c in lyrics if c.isalpha() and not _is_latin(c)), None)
+    if foreign is not None:
+        # espeak-ng's English voice would spell "你" as "Chinese letter": refuse instead.
+        raise BadInput(
+            "lyrics",
+            f"contains {foreign!r} ({unicodedata.name(foreign, 'a letter')}); the voice is "
+            "English: write the words in the Latin alphabet",
+        )
     window = Window(
         (request.start_bar - 1) * request.beats_per_bar,
         request.bars * request.beats_per_bar,
@@ -124,6 +137,15 @@ def prepare(request: Request) -> Prepared:
         (window.frame_of(a, FRAMES_PER_SECOND), window.frame_of(b, FRAMES_PER_SECOND))
         for a, b in beat_spans
     ]
+    for k, span in enumerate(audible_spans(spans, frames)):
+        if span is None:
+            a, b = beat_spans[k]
+            raise BadInput(
+                "notes" if request.notes else "lyrics",
+                f"syllable {k + 1} ({units[k].text!r}) gets no time at beats {a:g}-{b:g}: "
+                f"a syllable needs at least one {1000 / FRAMES_PER_SECOND:g} ms frame inside "
+                f"{bars_text}; lengthen its notes or render more bars",
+            )
     plan = placed_plan(utterance.phones, units, spans, frames)
     source_f0 = analyse_f0(utterance.audio, len(utterance.audio) // HOP + 1)
     voiced = voicing(plan, source_f0)
@@ -137,7 +159,7 @@ def prepare(request: Request) -> Prepared:
             "word": unit.text,
             "phonemes": [utterance.phones[i].symbol for i in unit.phones],
             "start_beat": round(a, 4),
-            "end_beat": round(b, 4),
+            "end_beat": round(min(b, window.end_beat), 4),
             "start_seconds": round((a - window.start_beat) * window.seconds_per_beat, 4),
             "end_seconds": round(
                 (min(b, window.end_beat) - window.start_beat) * window.seconds_per_beat, 4

@@ -54,3 +54,28 @@ def test_a_file_that_is_not_midi_names_the_input(tmp_path: Path) -> None:
     with pytest.raises(BadInput) as caught:
         read_midi_notes(path, "primer")
     assert caught.value.field == "primer" and "c.mid" in caught.value.message
+
+
+def test_cut_short_and_smpte_files_say_what_is_wrong(tmp_path: Path) -> None:
+    whole = write(tmp_path / "whole.mid", [mido.Message("note_on", note=60, velocity=90)])
+    cut = tmp_path / "cut.mid"
+    cut.write_bytes(whole.read_bytes()[:20])
+    smpte = tmp_path / "smpte.mid"  # division 0xE728: -25 frames a second, 40 ticks a frame
+    smpte.write_bytes(b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\xe7\x28"
+                      + whole.read_bytes()[14:])
+    with pytest.raises(BadInput) as caught:
+        read_midi_notes(cut, "primer")
+    assert "ends in the middle" in caught.value.message
+    with pytest.raises(BadInput) as caught:
+        read_midi_notes(smpte, "primer")
+    assert "SMPTE" in caught.value.message
+
+
+def test_a_drums_only_file_is_refused_when_drums_are_skipped(tmp_path: Path) -> None:
+    path = write(tmp_path / "drums.mid", [
+        mido.Message("note_on", note=36, velocity=100, channel=9),
+        mido.Message("note_off", note=36, channel=9, time=96)])
+    assert read_midi_notes(path, "primer") == [Note(36, 100, 0.0, 1.0)]
+    with pytest.raises(BadInput) as caught:
+        read_midi_notes(path, "primer", skip_drums=True)
+    assert "drum channel" in caught.value.message

@@ -14,7 +14,11 @@ from host.errors import ErrorCode
 from host.memory import MemoryFrontend
 from host.requests import Done, Error, OutputEvent
 from host.smf import write_smf
-from plugins.music_transformer.plugin import MusicTransformerModel, quantize_notes
+from plugins.music_transformer.plugin import (
+    MusicTransformerModel,
+    quantize_notes,
+    quantize_within,
+)
 from tests.fakes import make_core, run_requests
 
 # Up the C major scale a beat per note, as the tiny fixture model was trained to play.
@@ -108,6 +112,13 @@ def test_quantize_snaps_to_triplets_and_keeps_one_step() -> None:
     snapped = quantize_notes([Note(60, 90, 0.35, 0.01), Note(61, 90, 0.9, 0.5)], "1/8t")
     assert snapped[0].start == pytest.approx(1 / 3) and snapped[0].duration == pytest.approx(1 / 3)
     assert snapped[1].start == pytest.approx(1.0) and snapped[1].duration == pytest.approx(1 / 3)
+
+
+def test_quantized_notes_stay_inside_the_requested_bars() -> None:
+    notes = [Note(60, 90, 3.8, 0.2), Note(62, 90, 3.7, 0.3), Note(64, 90, 1.2, 0.5)]
+    assert quantize_within(notes, "1/8", 4.0) == [Note(62, 90, 3.5, 0.5), Note(64, 90, 1.0, 0.5)]
+    # 3.8 snaps onto the bar line at 4.0: without the cut it would start the next bar
+    assert [n.start for n in quantize_notes(notes, "1/8")] == [4.0, 3.5, 1.0]
 
 
 def test_long_primer_is_cut_from_the_start_and_the_reply_says_so(

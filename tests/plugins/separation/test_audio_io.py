@@ -17,6 +17,13 @@ def _write(path: Path, audio: np.ndarray, rate: int = 44_100, **kw: object) -> P
     return path
 
 
+def _late(value: float) -> np.ndarray:
+    """Six seconds of quiet sound with one bad sample near the end (past the first block)."""
+    audio = np.full((6 * 44_100, 1), 0.1, np.float32)
+    audio[5 * 44_100] = value
+    return audio
+
+
 @pytest.mark.parametrize(
     "make,problem",
     [
@@ -25,6 +32,10 @@ def _write(path: Path, audio: np.ndarray, rate: int = 44_100, **kw: object) -> P
         (lambda p: _write(p, np.zeros((44_100, 2), np.float32)), "silent"),
         (lambda p: _write(p, np.full((44_100, 1), np.nan, np.float32), subtype="FLOAT"), "NaN"),
         (lambda p: _write(p, np.ones((100, 1), np.float32) * 0.1), "too short"),
+        # 1024 samples at 44.1 kHz are too few STFT frames at the network's 11.025 kHz
+        (lambda p: _write(p, np.ones((1024, 1), np.float32) * 0.1), "too short"),
+        (lambda p: _write(p, _late(np.nan), subtype="FLOAT"), "NaN or infinite samples (after"),
+        (lambda p: _write(p, _late(3e38), subtype="FLOAT"), "normalise"),
         (lambda p: _write(p, np.ones((4000, 4), np.float32) * 0.1), "4 channels"),
         (
             lambda p: _write(p, np.ones((4000, 1), np.float32) * 0.1, rate=4000),
