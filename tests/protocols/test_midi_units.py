@@ -11,7 +11,7 @@ from typing import Any
 import mido
 import pytest
 
-from host.outputs import Note
+from host.outputs import Note, NotesOutput
 from host.scheduler import Scheduler
 from host.transport import Transport, TransportSource
 from protocols.call_response import FreeBeats, PhraseRecorder
@@ -280,6 +280,41 @@ def test_a_lost_note_off_does_not_silence_the_silence_trigger(tmp_path: Path) ->
             await core.shutdown()
 
     assert ("on", 60) in asyncio.run(main())
+
+
+class FailsWhileSounding(EchoContinuer):
+    """Plays one long note, then fails while it sounds (a model error mid-response)."""
+
+    model_id = "fake-fails-while-sounding"
+
+    def run(self, job):  # type: ignore[no-untyped-def]
+        yield NotesOutput([Note(67, 100, 0.0, 8.0)], final=False)
+        time.sleep(0.6)  # the note starts half a beat (0.125 s) after the trigger
+        raise RuntimeError("out of memory, say")
+
+
+def test_a_model_error_while_a_note_sounds_ends_it_at_once(tmp_path: Path) -> None:
+    async def main() -> tuple[list[tuple[float, mido.Message]], Any]:
+        section = {"midi": {"silence_beats": 1.0, "trigger_cc": -1}}
+        core = make_core(tmp_path, FailsWhileSounding(), sections=section)
+        core.transport.set_tempo(240)  # the 8-beat note would last 2 s
+        frontend, inport, outport = memory_frontend()
+        await frontend.start(core)
+        try:
+            play(frontend, mido.Message("note_on", note=60, velocity=100))
+            await asyncio.sleep(0.05)
+            play(frontend, mido.Message("note_off", note=60))
+            await asyncio.sleep(1.5)
+            assert frontend.sender is not None
+            return outport.sent, frontend.sender.sounding()
+        finally:
+            await frontend.stop()
+            await core.shutdown()
+
+    sent, sounding = asyncio.run(main())
+    notes = [(t, m.type, m.velocity) for t, m in sent if m.type in ("note_on", "note_off")]
+    assert [kind for _, kind, _ in notes] == ["note_on", "note_off"] and sounding == []
+    assert notes[1][0] - notes[0][0] < 0.9  # cut by the error, not at its written end (2 s)
 
 
 def test_silence_with_no_model_to_answer_is_reported_once(
