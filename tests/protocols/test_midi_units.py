@@ -228,6 +228,13 @@ def play(frontend: MidiFrontend, *messages: mido.Message) -> None:
         frontend._receive(message, time.monotonic())
 
 
+async def tap(frontend: MidiFrontend, pitch: int) -> None:
+    """A short note: on, 50 ms, off."""
+    play(frontend, mido.Message("note_on", note=pitch, velocity=100))
+    await asyncio.sleep(0.05)
+    play(frontend, mido.Message("note_off", note=pitch))
+
+
 def test_silence_after_playing_triggers_a_response_in_free_time(tmp_path: Path) -> None:
     """With the transport stopped, the response starts half a beat after it is ready."""
 
@@ -239,9 +246,7 @@ def test_silence_after_playing_triggers_a_response_in_free_time(tmp_path: Path) 
         await frontend.start(core)
         try:
             for pitch in (60, 62):
-                play(frontend, mido.Message("note_on", note=pitch, velocity=100))
-                await asyncio.sleep(0.05)
-                play(frontend, mido.Message("note_off", note=pitch))
+                await tap(frontend, pitch)
             silent_from = time.monotonic()
             while not outport.sent and time.monotonic() - silent_from < 2:
                 await asyncio.sleep(0.005)
@@ -301,9 +306,7 @@ def test_a_model_error_while_a_note_sounds_ends_it_at_once(tmp_path: Path) -> No
         frontend, inport, outport = memory_frontend()
         await frontend.start(core)
         try:
-            play(frontend, mido.Message("note_on", note=60, velocity=100))
-            await asyncio.sleep(0.05)
-            play(frontend, mido.Message("note_off", note=60))
+            await tap(frontend, 60)
             await asyncio.sleep(1.5)
             assert frontend.sender is not None
             return outport.sent, frontend.sender.sounding()
@@ -325,9 +328,7 @@ def test_silence_with_no_model_to_answer_is_reported_once(
         frontend, inport, outport = memory_frontend()
         await frontend.start(core)
         try:
-            play(frontend, mido.Message("note_on", note=60, velocity=100))
-            await asyncio.sleep(0.05)
-            play(frontend, mido.Message("note_off", note=60))
+            await tap(frontend, 60)
             await asyncio.sleep(1.0)  # four beats of silence, checked every 10 ms
         finally:
             await frontend.stop()

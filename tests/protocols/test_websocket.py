@@ -238,6 +238,18 @@ def test_a_slow_client_cannot_stall_the_others(tmp_path: Path,
     assert closed.count(False) == 1  # the fast client is still served
 
 
+async def served(address: str, **connect_args: Any) -> bool:
+    """True when a connection is accepted and answers a ping; False when refused with 403."""
+    try:
+        async with connect(address, **connect_args) as conn:
+            await conn.send(json.dumps({"type": "ping"}))
+            await next_json(conn, "pong")
+            return True
+    except InvalidStatus as exc:
+        assert exc.response.status_code == 403
+        return False
+
+
 @pytest.mark.parametrize("query,headers,accepted", [
     ("", {}, False),
     ("?token=wrong", {}, False),
@@ -252,16 +264,9 @@ def test_token_and_origin_when_not_on_loopback(tmp_path: Path, query: str,
         settings = {"bind": "0.0.0.0", "sections": {"websocket": {
             "token": "s3cret", "origins": ["http://allowed.example"]}}}
         async with ws_server(tmp_path, **settings) as (_, ws):
-            try:
-                auth = {k: v for k, v in headers.items() if k != "Origin"}
-                async with connect(url(ws, query), additional_headers=auth,
-                                   origin=headers.get("Origin")) as conn:  # type: ignore[arg-type]
-                    await conn.send(json.dumps({"type": "ping"}))
-                    await next_json(conn, "pong")
-                    return True
-            except InvalidStatus as exc:
-                assert exc.response.status_code == 403
-                return False
+            auth = {k: v for k, v in headers.items() if k != "Origin"}
+            return await served(url(ws, query), additional_headers=auth,
+                                origin=headers.get("Origin"))
 
     assert run(main()) is accepted
 
@@ -273,27 +278,17 @@ def test_other_sites_pages_are_refused_on_loopback_too(
     async def main() -> bool:
         settings = {"sections": {"websocket": {"origins": ["http://allowed.example"]}}}
         async with ws_server(tmp_path, **settings) as (_, ws):
-            try:
-                async with connect(url(ws), origin=origin) as conn:  # type: ignore[arg-type]
-                    await conn.send(json.dumps({"type": "ping"}))
-                    await next_json(conn, "pong")
-                    return True
-            except InvalidStatus as exc:
-                assert exc.response.status_code == 403
-                return False
+            return await served(url(ws), origin=origin)
 
     assert run(main()) is accepted
 
 
 def test_the_servers_own_page_may_connect(tmp_path: Path) -> None:
-    async def main() -> None:
+    async def main() -> bool:
         async with ws_server(tmp_path) as (_, ws):
-            own = f"http://127.0.0.1:{ws.port}"
-            async with connect(url(ws), origin=own) as conn:  # type: ignore[arg-type]
-                await conn.send(json.dumps({"type": "ping"}))
-                await next_json(conn, "pong")
+            return await served(url(ws), origin=f"http://127.0.0.1:{ws.port}")
 
-    run(main())
+    assert run(main()) is True
 
 
 def test_oversized_messages_close_only_that_connection(tmp_path: Path) -> None:
