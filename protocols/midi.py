@@ -227,7 +227,8 @@ class MidiFrontend(host.Frontend):
             log.warning("MIDI trigger ignored: no continue_midi model is loaded")
             return None
         beats = self.settings.primer_bars * self.core.transport.beats_per_bar
-        primer = self.recorder.take(channel, beats, phrase_end or time.monotonic())
+        when = time.monotonic() if phrase_end is None else phrase_end
+        primer = self.recorder.take(channel, beats, when)
         if not primer:
             log.info("MIDI trigger on channel %d ignored: nothing played to continue", channel + 1)
             return None
