@@ -1,6 +1,7 @@
 """Trains MMDenseLSTM (or MMDenseNet) masks on the rendered songs, for a wall-clock budget.
 
     dawhost train separation [--variant mmdenselstm|mmdensenet] [--minutes 60] [--out PATH]
+    dawhost train separation --init CHECKPOINT --lr 1e-3 --minutes 60   # go on training one
 
 Loss: L1 between masked mixture magnitudes and stem magnitudes at the internal rate. The
 learning rate follows a cosine over the time budget (not a step count: the machine is shared
@@ -21,7 +22,7 @@ import numpy as np
 import torch
 
 from plugins.separation.build_data import DEFAULT_OUT
-from plugins.separation.checkpoint import save_checkpoint
+from plugins.separation.checkpoint import load_checkpoint, save_checkpoint
 from plugins.separation.dataset import ExampleSampler, load_songs
 from plugins.separation.network import MMDenseNet, NetworkConfig, count_parameters
 from plugins.separation.spectral import internal_istft, internal_spectrum
@@ -107,6 +108,10 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--val-minutes", type=float, default=6.0, help="validate this often")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--init", type=Path, default=None,
+        help="start from this checkpoint's network and weights (--variant is ignored)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=None, help="checkpoint path (default: DATA/runs/VARIANT.pt)"
     )
     args = parser.parse_args(list(argv))
@@ -117,8 +122,14 @@ def main(argv: Sequence[str] = ()) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
 
     val_songs = load_songs(args.data / "val")
+    if args.init is not None:
+        network, record = load_checkpoint(args.init)
+        args.variant = str(record.get("variant", args.variant))
+        network.train()
+    else:
+        network = MMDenseNet(VARIANTS[args.variant])
     # Channels-last weights: oneDNN's convolutions run faster that way (as in separate.py).
-    network = MMDenseNet(VARIANTS[args.variant]).to(memory_format=torch.channels_last)
+    network = network.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(network.parameters(), lr=args.lr)
     print(f"{args.variant}: {count_parameters(network)} parameters", file=sys.stderr)
     budget = args.minutes * 60
@@ -145,6 +156,7 @@ def main(argv: Sequence[str] = ()) -> int:
                     "train_loss": float(np.mean(losses[-100:])) if losses else None,
                     "val_sdr_db": scores,
                     "variant": args.variant,
+                    "init": str(args.init) if args.init else None,
                     "train_songs": len(sampler.songs),
                 }
                 log.write(json.dumps(record) + "\n")

@@ -82,3 +82,18 @@ def test_train_main_writes_a_loadable_checkpoint(tmp_path: Path) -> None:
     log = [json.loads(line) for line in out.with_suffix(".jsonl").read_text().splitlines()]
     assert log[-1]["step"] == 2
     assert network.config == VARIANTS["tiny"]
+
+
+def test_training_goes_on_from_a_checkpoint(tmp_path: Path) -> None:
+    data = _data(tmp_path / "data")
+    first, second = tmp_path / "first.pt", tmp_path / "second.pt"
+    common = ["--data", str(data), "--max-steps", "2", "--frames", "16", "--batch", "2"]
+    assert main([*common, "--variant", "tiny", "--out", str(first)]) == 0
+    assert main([*common, "--init", str(first), "--lr", "0", "--out", str(second)]) == 0
+    before, _ = load_checkpoint(first)
+    after, record = load_checkpoint(second)
+    assert record["init"] == str(first) and record["variant"] == "tiny"
+    # A zero learning rate leaves the weights as they were loaded (batch-norm statistics move).
+    for (name, a), b in zip(before.state_dict().items(), after.state_dict().values(), strict=True):
+        if "running" not in name and "num_batches" not in name:
+            assert torch.equal(a, b), name
