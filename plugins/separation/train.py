@@ -1,6 +1,8 @@
 """Trains MMDenseLSTM (or MMDenseNet) masks on the rendered songs, for a wall-clock budget.
 
-    dawhost train separation [--variant mmdenselstm|mmdensenet] [--minutes 60] [--out PATH]
+    dawhost train separation [--variant mmdenselstm-wide|mmdenselstm|mmdensenet]
+                             [--minutes 95] [--threads 1] [--out PATH]
+    dawhost train separation --threads 2   # the shipped checkpoint (quiet 2-core machine)
     dawhost train separation --init CHECKPOINT --lr 1e-3 --minutes 60   # go on training one
 
 Loss: L1 between masked mixture magnitudes and stem magnitudes at the internal rate. The
@@ -98,8 +100,8 @@ def main(argv: Sequence[str] = ()) -> int:
 
     parser = argparse.ArgumentParser(prog="dawhost train separation", description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--variant", choices=sorted(VARIANTS), default="mmdenselstm")
-    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--variant", choices=sorted(VARIANTS), default="mmdenselstm-wide")
+    parser.add_argument("--minutes", type=float, default=95.0)
     parser.add_argument("--max-steps", type=int, default=0, help="stop after N steps (tests)")
     parser.add_argument("--batch", type=int, default=6)
     parser.add_argument("--frames", type=int, default=64, help="STFT frames per example")
