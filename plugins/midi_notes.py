@@ -23,9 +23,8 @@ def read_midi_notes(path: Path, field: str, skip_drums: bool = False) -> list[No
     try:
         midi = mido.MidiFile(path)
     except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
-        reason = str(exc) or type(exc).__name__  # EOFError() has no text: say it was cut short
-        if isinstance(exc, EOFError):
-            reason = "the file ends in the middle of a chunk"
+        # mido's EOFError has no text of its own
+        reason = "it ends in the middle of a chunk" if isinstance(exc, EOFError) else str(exc)
         raise BadInput(
             field, f"file {Path(path).name!r} is not a readable MIDI file ({reason})"
         ) from None

@@ -65,7 +65,7 @@ def test_cut_short_and_smpte_files_say_what_is_wrong(tmp_path: Path) -> None:
                       + whole.read_bytes()[14:])
     with pytest.raises(BadInput) as caught:
         read_midi_notes(cut, "primer")
-    assert "ends in the middle" in caught.value.message
+    assert "ends in the middle of a chunk" in caught.value.message
     with pytest.raises(BadInput) as caught:
         read_midi_notes(smpte, "primer")
     assert "SMPTE" in caught.value.message
