@@ -73,3 +73,39 @@ def test_split_keeps_test_pieces_out_and_holds_out_a_soundfont() -> None:
     test_fonts = {t.soundfont for t in planned if t.split == "test"}
     assert HELD_OUT_SOUNDFONT in test_fonts and HELD_OUT_SOUNDFONT not in train_fonts
     assert {t.piece for t in planned if t.split == "test"} == set(split["test"])
+
+
+def test_sung_takes_are_training_pieces_only() -> None:
+    split = load_split()
+    sung = [t for t in tasks(split) if t.sung]
+    assert sung and all(t.split == "train" and t.name.endswith("__sung") for t in sung)
+    assert {t.piece for t in sung} <= set(split["train"])
+    assert len({t.name for t in tasks(split)}) == len(tasks(split))  # no take overwrites one
+
+
+def test_fit_to_voice_moves_the_line_into_a_range_by_octaves() -> None:
+    from plugins.separation.sung import RANGES, fit_to_voice
+
+    for line in ([72, 74, 76, 79], [48, 50, 52], [84, 86, 88, 91], [30, 33, 35]):
+        voice, shift = fit_to_voice(line)
+        low, high = RANGES[voice]
+        assert shift % 12 == 0
+        assert low <= np.median(line) + shift <= high, (line, voice, shift)
+
+
+def test_vocal_tts_sings_the_melody_at_its_pitch() -> None:
+    from plugins.separation.arrangement import Part, Song
+    from plugins.separation.sung import sung_melody
+
+    rate, tempo = 11_025, 120.0
+    song = Song("t", tempo, 8.0, [Part("vocals", 52, [Event(0.0, 2.0, 69, 90)])])  # A4, 1 s
+    frames = 4 * rate
+    line = sung_melody(song, 4.0, rate, frames, np.random.default_rng(0))
+    assert line is not None and line.shape == (frames,)
+    held = line[int(0.3 * rate) : int(0.9 * rate)]  # the vowel, past the consonant
+    assert np.sqrt(np.mean(held**2)) > 0.05
+    assert np.max(np.abs(line[int(1.3 * rate) :])) < 1e-3  # silent after the note
+    spectrum = np.abs(np.fft.rfft(held * np.hanning(held.size)))
+    freqs = np.fft.rfftfreq(held.size, 1 / rate)
+    low = freqs < 1000  # the fundamental is the strongest low peak of a sung A4
+    assert abs(freqs[low][np.argmax(spectrum[low])] - 440.0) < 15

@@ -7,13 +7,14 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from plugins.separation.checkpoint import load_checkpoint
 from plugins.separation.dataset import ExampleSampler
 from plugins.separation.network import MMDenseNet
 from plugins.separation.stems import INTERNAL_RATE
-from plugins.separation.train import VARIANTS, loss_fn, main
+from plugins.separation.train import VARIANTS, loss_fn, main, negative_sdr
 
 
 def _song(seed: int, seconds: float = 2.0) -> np.ndarray:
@@ -52,6 +53,35 @@ def test_a_few_steps_lower_the_loss() -> None:
         loss_fn(network, mix, targets).backward()
         optimizer.step()
     assert loss_fn(network, mix, targets).item() < 0.8 * before
+
+
+def test_negative_sdr_is_the_sdr_and_a_silent_stem_does_not_dominate() -> None:
+    rng = torch.Generator().manual_seed(0)
+    targets = torch.randn(1, 2, 4000, generator=rng)
+    mix = targets.sum(1)
+    noise = 0.1 * torch.randn(1, 2, 4000, generator=rng)  # 20 dB below each stem
+    assert negative_sdr(targets, targets + noise, mix).item() == pytest.approx(-20, abs=0.5)
+    silence = torch.zeros_like(targets)
+    assert negative_sdr(targets, silence, mix).item() == pytest.approx(0, abs=0.01)
+    # A silent stem that receives a leak 40 dB below the mix costs little; without the floor
+    # its SDR would be minus infinity.
+    silent = torch.stack([targets[:, 0], torch.zeros_like(targets[:, 1])], dim=1)
+    leak = silent + torch.stack([noise[:, 0], 0.01 * mix], dim=1)
+    assert negative_sdr(silent, leak, silent.sum(1)).item() > -20
+
+
+def test_the_sdr_term_trains_the_resynthesised_stems() -> None:
+    torch.manual_seed(0)
+    network = MMDenseNet(VARIANTS["tiny"])
+    sampler = ExampleSampler({str(i): _song(i) for i in range(3)}, frames=16, seed=0)
+    mix, targets = sampler.batch(4)
+    optimizer = torch.optim.Adam(network.parameters(), lr=1e-2)
+    before = loss_fn(network, mix, targets, sdr_weight=0.05).item()
+    for _ in range(25):
+        optimizer.zero_grad()
+        loss_fn(network, mix, targets, sdr_weight=0.05).backward()
+        optimizer.step()
+    assert loss_fn(network, mix, targets, sdr_weight=0.05).item() < before - 0.05
 
 
 def test_train_main_writes_a_loadable_checkpoint(tmp_path: Path) -> None:
