@@ -20,10 +20,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from plugins.separation.stems import HELD_OUT_SOUNDFONT, INTERNAL_RATE, STEMS, TRAIN_SOUNDFONTS
+
+if TYPE_CHECKING:
+    from plugins.separation.arrangement import Song
 
 SPLIT_FILE = Path(__file__).parent / "data_split.json"
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "data" / "separation"
@@ -179,13 +183,11 @@ def _render(job: tuple[RenderTask, Path]) -> dict[str, object]:
 
 
 def _sing_vocals(
-    task: RenderTask, song: object, beats_per_bar: float, stems: dict[str, np.ndarray]
+    task: RenderTask, song: Song, beats_per_bar: float, stems: dict[str, np.ndarray]
 ) -> bool:
     """Replace the rendered vocals with vocal-tts singing the same line at the same level."""
-    from plugins.separation.arrangement import Song
     from plugins.separation.sung import sung_melody
 
-    assert isinstance(song, Song)
     frames = len(stems["vocals"])
     line = sung_melody(song, beats_per_bar, task.rate, frames, np.random.default_rng(task.seed))
     if line is None:
@@ -207,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--only",
         choices=("train", "val", "test", "sung"),
         action="append",
-        help="render only these groups (repeatable); the index then lists only them",
+        help="render only these groups (repeatable), e.g. --only sung",
     )
     args = parser.parse_args(argv)
     todo = [t for t in tasks(load_split()) if not args.only or t.group in args.only]
@@ -226,12 +228,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         ):
             index.append(info)
-    index.sort(key=lambda i: (str(i["split"]), str(i["name"])))
-    (args.out / "index.json").write_text(json.dumps(index, indent=1, default=str) + "\n")
     skipped = sum(1 for i in index if "skipped" in i)
-    print(
-        f"rendered {len(index) - skipped} songs, skipped {skipped} (not 4 voices)", file=sys.stderr
-    )
+    print(f"rendered {len(index) - skipped} songs, skipped {skipped}", file=sys.stderr)
+    index_path = args.out / "index.json"
+    if args.only and index_path.is_file():  # keep what an earlier build recorded for the rest
+        rendered = {i["name"] for i in index}
+        index += [i for i in json.loads(index_path.read_text()) if i["name"] not in rendered]
+    index.sort(key=lambda i: (str(i["split"]), str(i["name"])))
+    index_path.write_text(json.dumps(index, indent=1, default=str) + "\n")
     return 0
 
 

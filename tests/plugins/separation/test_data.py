@@ -109,3 +109,16 @@ def test_vocal_tts_sings_the_melody_at_its_pitch() -> None:
     freqs = np.fft.rfftfreq(held.size, 1 / rate)
     low = freqs < 1000  # the fundamental is the strongest low peak of a sung A4
     assert abs(freqs[low][np.argmax(spectrum[low])] - 440.0) < 15
+
+
+def test_only_renders_one_group_and_keeps_the_rest_of_the_index(tmp_path) -> None:
+    import json
+
+    from plugins.separation.build_data import main
+
+    (tmp_path / "index.json").write_text(json.dumps([{"name": "earlier", "split": "test"}]))
+    assert main(["--out", str(tmp_path), "--only", "val", "--limit", "1", "--workers", "1"]) == 0
+    index = json.loads((tmp_path / "index.json").read_text())
+    assert [i["split"] for i in index] == ["test", "val"]
+    assert len(list((tmp_path / "val").glob("*.npy"))) == 1
+    assert not (tmp_path / "train").exists()
