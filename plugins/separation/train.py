@@ -2,10 +2,15 @@
 
     dawhost train separation [--variant mmdenselstm-wide|mmdenselstm|mmdensenet]
                              [--minutes 95] [--threads 1] [--out PATH]
-    dawhost train separation --threads 2   # the shipped checkpoint (quiet 2-core machine)
     dawhost train separation --init CHECKPOINT --lr 1e-3 --minutes 60   # go on training one
 
-Loss: L1 between masked mixture magnitudes and stem magnitudes at the internal rate. The
+The shipped checkpoint (quiet 2-core machine), in two stages:
+    dawhost train separation --threads 2 --out stage1.pt        # 95 min
+    dawhost train separation --init stage1.pt --sdr-weight 0.05 --frames 128 --batch 4 \
+        --lr 1e-3 --minutes 100 --threads 2
+
+Loss: L1 between masked mixture magnitudes and stem magnitudes at the internal rate, plus
+with --sdr-weight the negative SDR of the stems resynthesised with the mixture's phase. The
 learning rate follows a cosine over the time budget (not a step count: the machine is shared
 and steps/s vary). Validation SDR on the val songs picks the checkpoint that is kept.
 """
