@@ -30,14 +30,26 @@ def test_onsets_of_plucked_tones_are_found_within_5_ms() -> None:
 
 
 def test_closed_vocabulary_recogniser_hears_only_those_words() -> None:
-    """espeak-ng saying a sentence, recognised with a grammar of the sentence's words and a few
-    decoys: the decoys must not appear, and most of the sentence must be recognised."""
+    """espeak-ng saying sentences, each recognised with a grammar of its words and two decoys:
+    the decoys must not appear, and most words must be recognised. espeak-ng's output varies by
+    a few samples from call to call, and with the male voice that alone moved the errors between
+    4 and 9 of these 20 words (the last word dropped, "seven" heard as "the on"); the female
+    voice measured 0-3 in the same runs, so it is the one that can show a broken recogniser."""
     from plugins.vocal_tts.espeak import speak
     from plugins.vocal_tts.evaluate import Recogniser, words_of
     from plugins.vocal_tts.teacher import VOICES
 
-    text = "seven green apples on the table"
-    vocabulary = words_of([text, "purple engine"])
-    heard = Recogniser(vocabulary)(speak(text, VOICES["male"], 150, 50).audio)
-    assert set(heard.split()) <= set(vocabulary)
-    assert word_error_rate(text, heard)[0] <= 3, heard
+    texts = [
+        "seven green apples on the table",
+        "the river runs under a silver moon",
+        "open the window and sing with me",
+    ]
+    errors = words = 0
+    for text in texts:
+        vocabulary = words_of([text, "purple engine"])
+        heard = Recogniser(vocabulary)(speak(text, VOICES["female"], 150, 50).audio)
+        assert "purple" not in heard and "engine" not in heard, heard
+        assert set(heard.split()) <= set(vocabulary)
+        wrong, count = word_error_rate(text, heard)
+        errors, words = errors + wrong, words + count
+    assert errors <= words // 4, (errors, words)
