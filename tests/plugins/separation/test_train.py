@@ -41,18 +41,19 @@ def _data(root: Path) -> Path:
     return root
 
 
-def test_a_few_steps_lower_the_loss() -> None:
+@pytest.mark.parametrize("sdr_weight", [0.0, 0.05])
+def test_a_few_steps_lower_the_loss(sdr_weight: float) -> None:
     torch.manual_seed(0)
     network = MMDenseNet(VARIANTS["tiny"])
     sampler = ExampleSampler({str(i): _song(i) for i in range(3)}, frames=16, seed=0)
     mix, targets = sampler.batch(4)
     optimizer = torch.optim.Adam(network.parameters(), lr=1e-2)
-    before = loss_fn(network, mix, targets).item()
+    before = loss_fn(network, mix, targets, sdr_weight).item()
     for _ in range(25):
         optimizer.zero_grad()
-        loss_fn(network, mix, targets).backward()
+        loss_fn(network, mix, targets, sdr_weight).backward()
         optimizer.step()
-    assert loss_fn(network, mix, targets).item() < 0.8 * before
+    assert loss_fn(network, mix, targets, sdr_weight).item() < before - 0.2 * abs(before)
 
 
 def test_negative_sdr_is_the_sdr_and_a_silent_stem_does_not_dominate() -> None:
@@ -68,20 +69,6 @@ def test_negative_sdr_is_the_sdr_and_a_silent_stem_does_not_dominate() -> None:
     silent = torch.stack([targets[:, 0], torch.zeros_like(targets[:, 1])], dim=1)
     leak = silent + torch.stack([noise[:, 0], 0.01 * mix], dim=1)
     assert negative_sdr(silent, leak, silent.sum(1)).item() > -20
-
-
-def test_the_sdr_term_trains_the_resynthesised_stems() -> None:
-    torch.manual_seed(0)
-    network = MMDenseNet(VARIANTS["tiny"])
-    sampler = ExampleSampler({str(i): _song(i) for i in range(3)}, frames=16, seed=0)
-    mix, targets = sampler.batch(4)
-    optimizer = torch.optim.Adam(network.parameters(), lr=1e-2)
-    before = loss_fn(network, mix, targets, sdr_weight=0.05).item()
-    for _ in range(25):
-        optimizer.zero_grad()
-        loss_fn(network, mix, targets, sdr_weight=0.05).backward()
-        optimizer.step()
-    assert loss_fn(network, mix, targets, sdr_weight=0.05).item() < before - 0.05
 
 
 def test_train_main_writes_a_loadable_checkpoint(tmp_path: Path) -> None:
