@@ -23,8 +23,9 @@ def read_midi_notes(path: Path, field: str, skip_drums: bool = False) -> list[No
     try:
         midi = mido.MidiFile(path)
     except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
-        # mido's EOFError has no text of its own
+        # mido's EOFError has no text of its own, nor do some of its bare KeyErrors/IndexErrors
         reason = "it ends in the middle of a chunk" if isinstance(exc, EOFError) else str(exc)
+        reason = reason or type(exc).__name__
         raise BadInput(
             field, f"file {Path(path).name!r} is not a readable MIDI file ({reason})"
         ) from None

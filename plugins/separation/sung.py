@@ -7,6 +7,7 @@ formant structure, so the network also learns what a sung word looks like.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from scipy.signal import resample_poly
 
 from host import BadInput, Note
 from plugins.separation.arrangement import Song
+from plugins.vocal_tts.melody import VOICE_RANGE
 
 if TYPE_CHECKING:
     from plugins.vocal_tts.checkpoint import Bundle
@@ -24,25 +26,21 @@ WORDS = (
     "la love day night sun moon home go see my you heart rain sky blue dream stay come "
     "light down run high time "
 ).split()
-RANGES = {"female": (52, 79), "male": (40, 67)}  # what vocal-tts sings (MIDI pitches)
-MAX_BARS = 32
-
-_BUNDLE: list[Bundle] = []  # loaded once per build process
+MAX_BARS = 32  # the longest line vocal-tts renders in one request
 
 
+@functools.cache  # loaded once per build process
 def _bundle() -> Bundle:
-    if not _BUNDLE:
-        from plugins.vocal_tts.checkpoint import DEFAULT_CHECKPOINT, load
+    from plugins.vocal_tts.checkpoint import DEFAULT_CHECKPOINT, load
 
-        _BUNDLE.append(load(DEFAULT_CHECKPOINT))
-    return _BUNDLE[0]
+    return load(DEFAULT_CHECKPOINT)
 
 
 def fit_to_voice(pitches: list[int]) -> tuple[str, int]:
     """(voice, octave shift in semitones) that puts the line's median in a voice's range."""
     median = float(np.median(pitches))
     voice = "female" if median >= 60 else "male"
-    low, high = RANGES[voice]
+    low, high = VOICE_RANGE[voice]
     shift = 12 * round(((low + high) / 2 - median) / 12)
     return voice, shift
 
@@ -59,7 +57,7 @@ def sung_melody(
     if not events:
         return None
     voice, shift = fit_to_voice([e.pitch for e in events])
-    low, high = RANGES[voice]
+    low, high = VOICE_RANGE[voice]
     notes = [
         Note(e.pitch + shift, e.velocity, e.start, e.duration)
         for e in sorted(events, key=lambda e: e.start)

@@ -79,3 +79,16 @@ def test_a_drums_only_file_is_refused_when_drums_are_skipped(tmp_path: Path) -> 
     with pytest.raises(BadInput) as caught:
         read_midi_notes(path, "primer", skip_drums=True)
     assert "drum channel" in caught.value.message
+
+
+def test_a_parser_error_without_text_is_still_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def bare_error(_path: object) -> None:
+        raise IndexError()
+
+    monkeypatch.setattr(mido, "MidiFile", bare_error)
+    (tmp_path / "x.mid").write_bytes(b"MThd")
+    with pytest.raises(BadInput) as caught:
+        read_midi_notes(tmp_path / "x.mid", "primer")
+    assert "(IndexError)" in caught.value.message

@@ -84,11 +84,12 @@ def test_sung_takes_are_training_pieces_only() -> None:
 
 
 def test_fit_to_voice_moves_the_line_into_a_range_by_octaves() -> None:
-    from plugins.separation.sung import RANGES, fit_to_voice
+    from plugins.separation.sung import fit_to_voice
+    from plugins.vocal_tts.melody import VOICE_RANGE
 
     for line in ([72, 74, 76, 79], [48, 50, 52], [84, 86, 88, 91], [30, 33, 35]):
         voice, shift = fit_to_voice(line)
-        low, high = RANGES[voice]
+        low, high = VOICE_RANGE[voice]
         assert shift % 12 == 0
         assert low <= np.median(line) + shift <= high, (line, voice, shift)
 
