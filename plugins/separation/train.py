@@ -153,6 +153,13 @@ def main(argv: Sequence[str] = ()) -> int:
         default=0.0,
         help="add this times the negative SDR (dB) of the resynthesised stems to the L1 loss",
     )
+    parser.add_argument(
+        "--remix",
+        type=float,
+        default=0.5,
+        help="chance that each stem of an example comes from another song (0: whole songs, "
+        "as the test set is; 1: every stem from a different one)",
+    )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--val-minutes", type=float, default=6.0, help="validate this often")
     parser.add_argument("--seed", type=int, default=0)
@@ -217,7 +224,10 @@ def main(argv: Sequence[str] = ()) -> int:
             done = elapsed >= budget or (args.max_steps and step >= args.max_steps)
             if sampler is None or step % 300 == 0:  # pick up songs the builder added since
                 sampler = ExampleSampler(
-                    load_songs(args.data / "train"), args.frames, seed=args.seed + step
+                    load_songs(args.data / "train"),
+                    args.frames,
+                    seed=args.seed + step,
+                    remix=args.remix,
                 )
             if done or time.monotonic() - last_val > args.val_minutes * 60:
                 last_val = time.monotonic()
@@ -232,6 +242,7 @@ def main(argv: Sequence[str] = ()) -> int:
                     "refine": args.refine,
                     "sdr_weight": args.sdr_weight,
                     "frames": args.frames,
+                    "remix": args.remix,
                     "train_songs": len(sampler.songs),
                 }
                 log.write(json.dumps(record) + "\n")
