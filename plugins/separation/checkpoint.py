@@ -7,25 +7,16 @@ from typing import Any
 
 import torch
 
-from plugins.separation.network import (
-    MMDenseNet,
-    NetworkConfig,
-    RefinedMMDenseNet,
-    SeparationNetwork,
-)
+from plugins.separation.network import MMDenseNet, NetworkConfig
 from plugins.separation.stems import HOP, INTERNAL_RATE, N_FFT, STEMS
 
 DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "separation.pt"
 
 
-def save_checkpoint(path: Path, network: SeparationNetwork, record: dict[str, Any]) -> None:
+def save_checkpoint(path: Path, network: MMDenseNet, record: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "config": network.config.as_dict(),
-        # A cascade's second network; its weights are under "refine." in the state dict.
-        "refine_config": (
-            network.refine.config.as_dict() if isinstance(network, RefinedMMDenseNet) else None
-        ),
         "state_dict": {k: v.detach().clone() for k, v in network.state_dict().items()},
         "stft": {"rate": INTERNAL_RATE, "n_fft": N_FFT, "hop": HOP, "stems": list(STEMS)},
         "record": record,
@@ -35,7 +26,7 @@ def save_checkpoint(path: Path, network: SeparationNetwork, record: dict[str, An
     tmp.replace(path)
 
 
-def load_checkpoint(path: Path) -> tuple[SeparationNetwork, dict[str, Any]]:
+def load_checkpoint(path: Path) -> tuple[MMDenseNet, dict[str, Any]]:
     """The network in eval mode and its training record. Refuses checkpoints made for another
     STFT or stem list (they would load without error and separate nonsense)."""
     payload = torch.load(path, map_location="cpu", weights_only=True)
@@ -43,10 +34,7 @@ def load_checkpoint(path: Path) -> tuple[SeparationNetwork, dict[str, Any]]:
     expected = {"rate": INTERNAL_RATE, "n_fft": N_FFT, "hop": HOP, "stems": list(STEMS)}
     if stft != expected:
         raise ValueError(f"checkpoint {path} was trained for {stft}, this code uses {expected}")
-    first = MMDenseNet(NetworkConfig(**payload["config"]))
-    network: SeparationNetwork = first
-    if payload.get("refine_config"):
-        network = RefinedMMDenseNet(first, NetworkConfig(**payload["refine_config"]))
+    network = MMDenseNet(NetworkConfig(**payload["config"]))
     network.load_state_dict(payload["state_dict"])
     network.eval()
     return network, payload["record"]

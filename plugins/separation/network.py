@@ -5,14 +5,11 @@ dense block that predicts one soft mask per stem (softmax across stems, so stems
 The LSTM variant adds, at the lowest resolution of the low and full band nets, a bidirectional
 LSTM over time that reads the whole (compressed) spectrum of each frame: long context that
 convolutions alone need many layers to reach.
-
-`RefinedMMDenseNet` cascades two of them: a second network sees the mixture and the first one's
-masks and corrects them, so a trained network gains capacity without losing what it learned.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
@@ -31,7 +28,6 @@ class NetworkConfig:
     split_bin: int = N_BINS // 2  # low band = bins below, high band = bins above
     bins: int = N_BINS
     sources: int = len(STEMS)
-    inputs: int = 1  # input maps: the mixture, plus a first stage's masks when refining
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -84,7 +80,7 @@ class MDenseNet(nn.Module):
     def __init__(self, bins: int, config: NetworkConfig, lstm: bool) -> None:
         super().__init__()
         g, n = config.growth, config.layers
-        self.first = nn.Conv2d(config.inputs, config.stem_channels, 3, padding=1)
+        self.first = nn.Conv2d(1, config.stem_channels, 3, padding=1)
         self.down_blocks = nn.ModuleList()
         self.downs = nn.ModuleList()
         channels, skips = config.stem_channels, []
@@ -167,70 +163,17 @@ class MMDenseNet(nn.Module):
     def multiple(self) -> int:
         return 2**self.config.depth
 
-    def normalised(self, magnitude: torch.Tensor) -> torch.Tensor:
-        """(batch, bins, frames) magnitudes -> (batch, 1, bins, frames) scaled log-magnitudes."""
-        return (torch.log1p(magnitude * 10.0) * self.input_scale + self.input_bias).unsqueeze(1)
-
-    def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """(batch, inputs, bins, frames) maps -> (batch, sources, bins, frames) mask logits."""
+    def forward(self, magnitude: torch.Tensor) -> torch.Tensor:
+        """(batch, bins, frames) magnitudes -> (batch, sources, bins, frames) masks."""
+        x = torch.log1p(magnitude * 10.0) * self.input_scale + self.input_bias
+        x = x.unsqueeze(1)
         split = self.config.split_bin
         bands = torch.cat(
             [self.low_fit(self.low(x[:, :, :split])), self.high_fit(self.high(x[:, :, split:]))],
             dim=2,
         )
-        return self.head(self.final(torch.cat([bands, self.full_fit(self.full(x))], dim=1)))
-
-    def forward(self, magnitude: torch.Tensor) -> torch.Tensor:
-        """(batch, bins, frames) magnitudes -> (batch, sources, bins, frames) masks."""
-        return torch.softmax(self.logits(self.normalised(magnitude)), dim=1)
-
-
-class RefinedMMDenseNet(nn.Module):
-    """A trained MMDenseNet whose masks a second MMDenseNet corrects (a cascade).
-
-    The second network reads the mixture's log-magnitude and the first network's masks and adds
-    to their log: its output layer starts at zero, so before training the cascade separates
-    exactly like the first network, and training only has to learn the first one's mistakes
-    (which stem a note was given to when the first network could not tell).
-    """
-
-    def __init__(self, first: MMDenseNet, refine: NetworkConfig) -> None:
-        super().__init__()
-        self.first = first
-        self.refine = MMDenseNet(replace(refine, inputs=1 + first.config.sources))
-        output = self.refine.head[-1]
-        assert isinstance(output, nn.Conv2d) and output.bias is not None
-        nn.init.zeros_(output.weight)
-        nn.init.zeros_(output.bias)
-        self.first_frozen = False
-
-    @property
-    def config(self) -> NetworkConfig:
-        return self.first.config
-
-    @property
-    def multiple(self) -> int:
-        return max(self.first.multiple, self.refine.multiple)  # both are powers of two
-
-    def freeze_first(self) -> None:
-        """Train only the second network: the first keeps its weights and batch statistics."""
-        self.first_frozen = True
-        self.first.requires_grad_(False)
-        self.first.eval()
-
-    def train(self, mode: bool = True) -> RefinedMMDenseNet:
-        super().train(mode)
-        if self.first_frozen:
-            self.first.eval()
-        return self
-
-    def forward(self, magnitude: torch.Tensor) -> torch.Tensor:
-        masks = self.first(magnitude)
-        x = torch.cat([self.refine.normalised(magnitude), masks], dim=1)
-        return torch.softmax(torch.log(masks.clamp_min(1e-4)) + self.refine.logits(x), dim=1)
-
-
-SeparationNetwork = MMDenseNet | RefinedMMDenseNet
+        x = self.final(torch.cat([bands, self.full_fit(self.full(x))], dim=1))
+        return torch.softmax(self.head(x), dim=1)
 
 
 def count_parameters(model: nn.Module) -> int:

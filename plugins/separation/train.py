@@ -31,13 +31,7 @@ import torch
 from plugins.separation.build_data import DEFAULT_OUT
 from plugins.separation.checkpoint import load_checkpoint, save_checkpoint
 from plugins.separation.dataset import ExampleSampler, load_songs
-from plugins.separation.network import (
-    MMDenseNet,
-    NetworkConfig,
-    RefinedMMDenseNet,
-    SeparationNetwork,
-    count_parameters,
-)
+from plugins.separation.network import MMDenseNet, NetworkConfig, count_parameters
 from plugins.separation.spectral import internal_istft, internal_spectrum
 from plugins.separation.stems import STEMS
 
@@ -55,16 +49,11 @@ VARIANTS = {
     "mmdenselstm-wide": NetworkConfig(
         growth=8, layers=2, stem_channels=12, lstm_hidden=96, band_channels=12
     ),
-    # Between the two (0.7x the wide one's time): the second stage of a cascade (--refine),
-    # small enough that both stages together stay well inside the real-time budget.
-    "mmdenselstm-mid": NetworkConfig(
-        growth=6, layers=2, stem_channels=8, lstm_hidden=64, band_channels=8
-    ),
     "tiny": NetworkConfig(growth=2, layers=1, stem_channels=2, lstm_hidden=4, band_channels=2),
 }
 
 
-def separate_internal(network: SeparationNetwork, mono: torch.Tensor) -> torch.Tensor:
+def separate_internal(network: MMDenseNet, mono: torch.Tensor) -> torch.Tensor:
     """(samples,) at the internal rate -> (stems, samples): the network's masks on the
     mixture's own STFT (used for validation; the plugin goes through separate.py)."""
     spec = internal_spectrum(mono)[:-1]  # drop the Nyquist bin
@@ -86,10 +75,7 @@ def sdr(reference: np.ndarray, estimate: np.ndarray) -> float | None:
 
 @torch.no_grad()
 def validate(
-    network: SeparationNetwork,
-    songs: dict[str, np.ndarray],
-    seconds: float = 6.0,
-    rate: int = 11_025,
+    network: MMDenseNet, songs: dict[str, np.ndarray], seconds: float = 6.0, rate: int = 11_025
 ) -> dict[str, float]:
     network.eval()
     scores: dict[str, list[float]] = {s: [] for s in STEMS}
@@ -121,7 +107,7 @@ def negative_sdr(targets: torch.Tensor, estimates: torch.Tensor, mix: torch.Tens
 
 
 def loss_fn(
-    network: SeparationNetwork, mix: torch.Tensor, targets: torch.Tensor, sdr_weight: float = 0.0
+    network: MMDenseNet, mix: torch.Tensor, targets: torch.Tensor, sdr_weight: float = 0.0
 ) -> torch.Tensor:
     """L1 between masked mixture and stem magnitudes, plus (with `sdr_weight`) the negative
     SDR of the stems resynthesised with the mixture's phase: what the evaluation measures."""
@@ -148,9 +134,7 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--frames", type=int, default=64, help="STFT frames per example")
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument(
-        "--sdr-weight",
-        type=float,
-        default=0.0,
+        "--sdr-weight", type=float, default=0.0,
         help="add this times the negative SDR (dB) of the resynthesised stems to the L1 loss",
     )
     parser.add_argument(
@@ -164,24 +148,13 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--val-minutes", type=float, default=6.0, help="validate this often")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--init",
-        type=Path,
-        default=None,
+        "--init", type=Path, default=None,
         help="start from this checkpoint's network and weights (--variant is ignored)",
-    )
-    parser.add_argument(
-        "--refine",
-        choices=sorted(VARIANTS),
-        default=None,
-        help="with --init: keep that network fixed and train a second network of this size "
-        "that corrects its masks (a cascade)",
     )
     parser.add_argument(
         "--out", type=Path, default=None, help="checkpoint path (default: DATA/runs/VARIANT.pt)"
     )
     args = parser.parse_args(list(argv))
-    if args.refine and args.init is None:
-        parser.error("--refine needs --init: the trained network whose masks it corrects")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     out = args.out or args.data / "runs" / f"{args.variant}.pt"
@@ -189,28 +162,16 @@ def main(argv: Sequence[str] = ()) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
 
     val_songs = load_songs(args.data / "val")
-    network: SeparationNetwork
     if args.init is not None:
         network, record = load_checkpoint(args.init)
         args.variant = str(record.get("variant", args.variant))
-        if args.refine:
-            if not isinstance(network, MMDenseNet):
-                parser.error(f"--init {args.init} is already a cascade; refine a plain network")
-            network = RefinedMMDenseNet(network, VARIANTS[args.refine])
-            network.freeze_first()
-            args.variant = f"{args.variant}+{args.refine}"
         network.train()
     else:
         network = MMDenseNet(VARIANTS[args.variant])
     # Channels-last weights: oneDNN's convolutions run faster that way (as in separate.py).
     network = network.to(memory_format=torch.channels_last)
-    trained = [p for p in network.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(trained, lr=args.lr)
-    print(
-        f"{args.variant}: {count_parameters(network)} parameters, {sum(p.numel() for p in trained)}"
-        " trained",
-        file=sys.stderr,
-    )
+    optimizer = torch.optim.Adam(network.parameters(), lr=args.lr)
+    print(f"{args.variant}: {count_parameters(network)} parameters", file=sys.stderr)
     budget = args.minutes * 60
     start = last_val = time.monotonic()
     sampler: ExampleSampler | None = None
@@ -239,7 +200,6 @@ def main(argv: Sequence[str] = ()) -> int:
                     "val_sdr_db": scores,
                     "variant": args.variant,
                     "init": str(args.init) if args.init else None,
-                    "refine": args.refine,
                     "sdr_weight": args.sdr_weight,
                     "frames": args.frames,
                     "remix": args.remix,
@@ -260,7 +220,7 @@ def main(argv: Sequence[str] = ()) -> int:
             loss = loss_fn(network, mix, targets, args.sdr_weight)
             optimizer.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(trained, 5.0)
+            torch.nn.utils.clip_grad_norm_(network.parameters(), 5.0)
             optimizer.step()
             losses.append(loss.item())
             step += 1

@@ -12,7 +12,7 @@ import soundfile
 import torch
 
 from plugins.separation.checkpoint import save_checkpoint
-from plugins.separation.network import MMDenseNet, RefinedMMDenseNet, SeparationNetwork
+from plugins.separation.network import MMDenseNet
 from plugins.separation.train import VARIANTS
 
 
@@ -31,17 +31,10 @@ def tiny_network() -> MMDenseNet:
     return MMDenseNet(VARIANTS["tiny"]).eval()
 
 
-@pytest.fixture(params=["plain", "cascade"])
-def tiny_checkpoint(
-    tmp_path: Path, tiny_network: MMDenseNet, request: pytest.FixtureRequest
-) -> Path:
-    """A checkpoint of one network, or of one refined by a second (what --refine trains)."""
-    path = tmp_path / f"tiny-{request.param}.pt"
-    network: SeparationNetwork = tiny_network
-    if request.param == "cascade":
-        network = RefinedMMDenseNet(tiny_network, VARIANTS["tiny"])
-        torch.nn.init.normal_(network.refine.head[-1].weight)  # so the second one does change it
-    save_checkpoint(path, network, {"step": 0, "variant": "tiny"})
+@pytest.fixture
+def tiny_checkpoint(tmp_path: Path, tiny_network: MMDenseNet) -> Path:
+    path = tmp_path / "tiny.pt"
+    save_checkpoint(path, tiny_network, {"step": 0, "variant": "tiny"})
     return path
 
 

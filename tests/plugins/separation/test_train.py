@@ -12,7 +12,7 @@ import torch
 
 from plugins.separation.checkpoint import load_checkpoint
 from plugins.separation.dataset import ExampleSampler
-from plugins.separation.network import MMDenseNet, RefinedMMDenseNet
+from plugins.separation.network import MMDenseNet
 from plugins.separation.stems import INTERNAL_RATE
 from plugins.separation.train import VARIANTS, loss_fn, main, negative_sdr
 
@@ -114,36 +114,3 @@ def test_training_goes_on_from_a_checkpoint(tmp_path: Path) -> None:
     for (name, a), b in zip(before.state_dict().items(), after.state_dict().values(), strict=True):
         if "running" not in name and "num_batches" not in name:
             assert torch.equal(a, b), name
-
-
-def test_a_refining_cascade_starts_as_its_first_network_and_trains_only_the_second(
-    tmp_path: Path,
-) -> None:
-    data = _data(tmp_path / "data")
-    first, cascade = tmp_path / "first.pt", tmp_path / "cascade.pt"
-    common = ["--data", str(data), "--max-steps", "3", "--frames", "16", "--batch", "2"]
-    assert main([*common, "--variant", "tiny", "--out", str(first)]) == 0
-    plain, _ = load_checkpoint(first)
-    untrained = RefinedMMDenseNet(plain, VARIANTS["tiny"]).eval()
-    magnitude = torch.rand(1, plain.config.bins, 16) * 3
-    with torch.no_grad():
-        # Only the 1e-4 floor under the first masks' log separates the two.
-        assert torch.allclose(untrained(magnitude), plain(magnitude), atol=1e-3)
-
-    refine = ["--init", str(first), "--refine", "tiny", "--lr", "1e-2", "--out", str(cascade)]
-    assert main([*common, *refine]) == 0
-    trained, record = load_checkpoint(cascade)
-    assert isinstance(trained, RefinedMMDenseNet)
-    assert record["variant"] == "tiny+tiny" and record["refine"] == "tiny"
-    # The first network kept its weights and its batch-norm statistics.
-    for (name, a), b in zip(
-        plain.state_dict().items(), trained.first.state_dict().values(), strict=True
-    ):
-        assert torch.equal(a, b), name
-    with torch.no_grad():
-        assert not torch.allclose(trained(magnitude), plain(magnitude), atol=1e-3)
-
-
-def test_refine_without_a_trained_network_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit):
-        main(["--data", str(_data(tmp_path / "data")), "--refine", "tiny"])
