@@ -13,7 +13,7 @@ import torch
 from plugins.separation.checkpoint import load_checkpoint
 from plugins.separation.dataset import ExampleSampler
 from plugins.separation.network import MMDenseNet
-from plugins.separation.stems import INTERNAL_RATE
+from plugins.separation.stems import INTERNAL_RATE, STEMS
 from plugins.separation.train import VARIANTS, loss_fn, main, negative_sdr
 
 
@@ -87,6 +87,8 @@ def test_train_main_writes_a_loadable_checkpoint(tmp_path: Path) -> None:
                 "16",
                 "--batch",
                 "2",
+                "--remix",
+                "0.25",
                 "--out",
                 str(out),
             ]
@@ -94,7 +96,7 @@ def test_train_main_writes_a_loadable_checkpoint(tmp_path: Path) -> None:
         == 0
     )
     network, record = load_checkpoint(out)
-    assert record["step"] == 2 and record["variant"] == "tiny"
+    assert record["step"] == 2 and record["variant"] == "tiny" and record["remix"] == 0.25
     assert set(record["val_sdr_db"]) == {"vocals", "drums", "bass", "other", "mean"}
     log = [json.loads(line) for line in out.with_suffix(".jsonl").read_text().splitlines()]
     assert log[-1]["step"] == 2
@@ -114,3 +116,12 @@ def test_training_goes_on_from_a_checkpoint(tmp_path: Path) -> None:
     for (name, a), b in zip(before.state_dict().items(), after.state_dict().values(), strict=True):
         if "running" not in name and "num_batches" not in name:
             assert torch.equal(a, b), name
+
+
+def test_remix_zero_keeps_whole_songs_and_remix_one_mixes_them() -> None:
+    # Song i is a constant i + 1 on every stem, so an example's stems name their songs.
+    songs = {str(i): np.full((len(STEMS), 4000), i + 1, np.float16) for i in range(5)}
+    whole, _ = ExampleSampler(songs, frames=8, remix=0.0, gain_db=0.0).batch(16)[1].max(-1)
+    mixed, _ = ExampleSampler(songs, frames=8, remix=1.0, gain_db=0.0).batch(16)[1].max(-1)
+    assert all(len(set(example.tolist())) == 1 for example in whole)
+    assert any(len(set(example.tolist())) > 1 for example in mixed)
