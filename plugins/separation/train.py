@@ -4,10 +4,12 @@
                              [--minutes 95] [--threads 1] [--out PATH]
     dawhost train separation --init CHECKPOINT --lr 1e-3 --minutes 60   # go on training one
 
-The shipped checkpoint (quiet 2-core machine), in two stages:
+The shipped checkpoint (quiet 2-core machine), in three stages:
     dawhost train separation --threads 2 --out stage1.pt        # 95 min
     dawhost train separation --init stage1.pt --sdr-weight 0.05 --frames 128 --batch 4 \
-        --lr 1e-3 --minutes 100 --threads 2
+        --lr 1e-3 --minutes 100 --threads 2 --out stage2.pt
+    dawhost train separation --init stage2.pt --remix 0.2 --sdr-weight 0.05 --frames 128 \
+        --batch 4 --lr 5e-4 --minutes 95 --threads 2     # mostly whole songs, as tested
 
 Loss: L1 between masked mixture magnitudes and stem magnitudes at the internal rate, plus
 with --sdr-weight the negative SDR of the stems resynthesised with the mixture's phase. The
