@@ -59,22 +59,25 @@ def child(mode: str, track: str, checkpoint: str, threads: int) -> dict[str, flo
 
     torch.set_num_threads(threads)
     from plugins.separation.baselines import hpss
-    from plugins.separation.checkpoint import load_checkpoint
     from plugins.separation.separate import Separator
     from plugins.separation.stems import STEMS
 
-    network, _ = load_checkpoint(Path(checkpoint))
+    loaded = Separator.from_checkpoint(Path(checkpoint))
     usage = resource.getrusage(resource.RUSAGE_SELF)
     before, cpu_before = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
-    if mode in ("stream", "stream_wiener"):
-        separator = Separator(network, wiener_iterations=1 if mode == "stream_wiener" else 0)
+    if mode in ("stream", "stream_wiener", "stream_mid_masks"):
+        separator = Separator(
+            loaded.network,
+            1 if mode == "stream_wiener" else 0,
+            refiner=None if mode == "stream_mid_masks" else loaded.refiner,
+        )
         with tempfile.TemporaryDirectory() as folder:
             targets = {s: Path(folder) / f"{s}.wav" for s in STEMS}
             separator.separate_file(Path(track), targets)
     elif mode == "in_memory":
         audio, rate = soundfile.read(track, dtype="float32", always_2d=True)
-        Separator(network).separate(audio, rate)
+        loaded.separate(audio, rate)
     elif mode == "hpss":
         audio, rate = soundfile.read(track, dtype="float32", always_2d=True)
         hpss(audio, rate)
@@ -131,7 +134,7 @@ def main(argv: Sequence[str] = ()) -> int:
         synth_track(track, args.seconds)
         speed = {
             m: measure(m, track, args.checkpoint, args.threads)
-            for m in ("stream", "stream_wiener", "hpss")
+            for m in ("stream", "stream_mid_masks", "stream_wiener", "hpss")
         }
         memory = []
         for length in (float(x) for x in args.lengths.split(",") if x):
@@ -159,6 +162,7 @@ def main(argv: Sequence[str] = ()) -> int:
         "load_average_1min": round(os.getloadavg()[0], 2),
         "real_time_factor": {
             "model": round(stream_rtf, 4),
+            "model_mid_masks_only": round(speed["stream_mid_masks"]["seconds"] / args.seconds, 4),
             "model_with_wiener": round(speed["stream_wiener"]["seconds"] / args.seconds, 4),
             "hpss_baseline": round(speed["hpss"]["seconds"] / args.seconds, 4),
             "unit": "seconds of processing per second of audio (lower is faster)",
@@ -175,7 +179,8 @@ def main(argv: Sequence[str] = ()) -> int:
         "idle_process_rss_mb": round(idle["peak_rss_mb"], 1),
         "note": "peak RSS per fresh subprocess (Python + torch + model included; see "
         "idle_process_rss_mb); stream = windowed file-to-file separation used by the "
-        "plugin, in_memory = the whole track as one array",
+        "plugin, in_memory = the whole track as one array; mid_masks_only = the same without "
+        "the stereo refiner (one mask for both channels)",
     }
     print(json.dumps(report, indent=1))
     return 0

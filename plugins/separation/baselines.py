@@ -27,12 +27,18 @@ def oracle_irm(stems: np.ndarray, rate: int) -> np.ndarray:
     return estimates.permute(0, 2, 1).numpy()
 
 
-def oracle_internal_mask(stems: np.ndarray, rate: int) -> np.ndarray:
-    """The ideal ratio mask computed where the network works (the mono mix at 11.025 kHz) and
-    applied through the plugin's own path: the ceiling of this design, below `oracle_irm`
-    because one mono mask serves both channels and one share covers everything above 5.5 kHz."""
-    mono = np.stack([to_internal_rate(s.mean(axis=1), rate) for s in stems]).astype(np.float32)
-    magnitude = internal_spectrum(torch.from_numpy(mono))[:, :-1].abs()
+def oracle_internal_mask(stems: np.ndarray, rate: int, per_channel: bool = False) -> np.ndarray:
+    """The ideal ratio mask computed where the network works (the mono mix at 11.025 kHz, or
+    with `per_channel` each channel, as the stereo refiner's masks are) and applied through the
+    plugin's own path: the ceiling of this design, below `oracle_irm` because the internal rate
+    is lower, one share covers everything above 5.5 kHz and (mono) one mask serves both
+    channels."""
+    if per_channel:  # (stems, channels, samples) at the internal rate
+        internal = np.stack([[to_internal_rate(c, rate) for c in s.T] for s in stems])
+    else:
+        internal = np.stack([to_internal_rate(s.mean(axis=1), rate) for s in stems])
+    magnitude = internal_spectrum(torch.from_numpy(internal.astype(np.float32)))[..., :-1, :]
+    magnitude = magnitude.abs()
     masks = magnitude / (magnitude.sum(dim=0, keepdim=True) + 1e-12)
     return filter_with_masks(masks, stems.sum(axis=0), rate)
 

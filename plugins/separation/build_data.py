@@ -3,8 +3,9 @@ rendered with FluidSynth, split by piece into train / val / test with a held-out
 
     python -m plugins.separation.build_data [--out data/separation] [--workers 2]
 
-Train and val songs are stored at the internal rate (11.025 kHz), mono (the network's input),
-as float16 arrays shaped (4 stems, samples); test songs as 44.1 kHz stereo float WAVs, one per
+Train and val songs are stored at the internal rate (11.025 kHz), stereo, as float16 arrays
+shaped (4 stems, 2 channels, samples): the mask network reads their mid channel, the stereo
+refiner both channels. Test songs as 44.1 kHz stereo float WAVs, one per
 stem plus the mixture, so evaluation runs the full pipeline at a real input rate. The split
 lives in `data_split.json` next to this file (committed): the same pieces and seeds every time.
 """
@@ -169,8 +170,8 @@ def _render(job: tuple[RenderTask, Path]) -> dict[str, object]:
     else:
         folder = out / task.split
         folder.mkdir(parents=True, exist_ok=True)
-        mono = np.stack([stems[s].mean(axis=1) for s in STEMS]).astype(np.float16)
-        np.save(folder / f"{task.name}.npy", mono)
+        stereo = np.stack([stems[s].T for s in STEMS]).astype(np.float16)
+        np.save(folder / f"{task.name}.npy", stereo)
     return {
         "name": task.name,
         "split": task.split,

@@ -1,4 +1,5 @@
-"""Saving and loading separation checkpoints: network config, weights and training record."""
+"""Saving and loading separation checkpoints: network config, weights and training record, and
+optionally a stereo refiner trained on top of the network (stereo.py)."""
 
 from __future__ import annotations
 
@@ -9,27 +10,47 @@ import torch
 
 from plugins.separation.network import MMDenseNet, NetworkConfig
 from plugins.separation.stems import HOP, INTERNAL_RATE, N_FFT, STEMS
+from plugins.separation.stereo import RefinerConfig, StereoRefiner
 
 DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "separation.pt"
 
 
-def save_checkpoint(path: Path, network: MMDenseNet, record: dict[str, Any]) -> None:
+def _weights(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def save_checkpoint(
+    path: Path,
+    network: MMDenseNet,
+    record: dict[str, Any],
+    refiner: StereoRefiner | None = None,
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
+    payload: dict[str, Any] = {
         "config": network.config.as_dict(),
-        "state_dict": {k: v.detach().clone() for k, v in network.state_dict().items()},
+        "state_dict": _weights(network),
         "stft": {"rate": INTERNAL_RATE, "n_fft": N_FFT, "hop": HOP, "stems": list(STEMS)},
         "record": record,
     }
+    if refiner is not None:
+        payload["stereo_refiner"] = {
+            "config": refiner.config.as_dict(),
+            "state_dict": _weights(refiner),
+        }
     tmp = path.with_suffix(".tmp")
     torch.save(payload, tmp)
     tmp.replace(path)
 
 
+def _payload(path: Path) -> dict[str, Any]:
+    payload: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
+    return payload
+
+
 def load_checkpoint(path: Path) -> tuple[MMDenseNet, dict[str, Any]]:
     """The network in eval mode and its training record. Refuses checkpoints made for another
     STFT or stem list (they would load without error and separate nonsense)."""
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+    payload = _payload(path)
     stft = payload["stft"]
     expected = {"rate": INTERNAL_RATE, "n_fft": N_FFT, "hop": HOP, "stems": list(STEMS)}
     if stft != expected:
@@ -38,3 +59,14 @@ def load_checkpoint(path: Path) -> tuple[MMDenseNet, dict[str, Any]]:
     network.load_state_dict(payload["state_dict"])
     network.eval()
     return network, payload["record"]
+
+
+def load_refiner(path: Path) -> StereoRefiner | None:
+    """The checkpoint's stereo refiner in eval mode, or None when it has none (mid masks for
+    both channels, as checkpoints before it)."""
+    saved = _payload(path).get("stereo_refiner")
+    if saved is None:
+        return None
+    refiner = StereoRefiner(RefinerConfig(**saved["config"]))
+    refiner.load_state_dict(saved["state_dict"])
+    return refiner.eval()

@@ -1,7 +1,9 @@
 """Training examples from the rendered songs: random excerpts, stems remixed across songs (the
 standard augmentation for separation: any drums may play under any vocals), random stem gains.
 
-Songs are (4 stems, samples) float16 arrays at the internal rate (see build_data.py).
+Songs are (4 stems, 2 channels, samples) float16 arrays at the internal rate (see
+build_data.py; data built before stereo was kept is (4 stems, samples), mono). The mask network
+trains on the mid channel, the stereo refiner on both.
 """
 
 from __future__ import annotations
@@ -25,8 +27,18 @@ def load_songs(folder: Path) -> dict[str, np.ndarray]:
     return songs
 
 
+def is_stereo(song: np.ndarray) -> bool:
+    return song.ndim == 3
+
+
+def mid_channel(song: np.ndarray) -> np.ndarray:
+    """(stems, samples) float32: what the mask network hears of a stored song."""
+    return (song.astype(np.float32).mean(axis=1) if is_stereo(song) else song).astype(np.float32)
+
+
 class ExampleSampler:
-    """Draws batches of (mixture, stems) excerpts `frames` STFT frames long."""
+    """Draws batches of (mixture, stems) excerpts `frames` STFT frames long: the mid channel,
+    or with `stereo` both channels (which needs songs stored in stereo)."""
 
     def __init__(
         self,
@@ -35,31 +47,37 @@ class ExampleSampler:
         seed: int = 0,
         remix: float = 0.5,
         gain_db: float = 6.0,
+        stereo: bool = False,
     ) -> None:
-        self.songs = [s for s in songs.values() if s.shape[1] > frames * HOP]
+        self.songs = [s for s in songs.values() if s.shape[-1] > frames * HOP]
         if not self.songs:
             raise ValueError(f"no song is longer than {frames * HOP} samples")
+        if stereo and not all(is_stereo(s) for s in self.songs):
+            raise ValueError("stereo examples need songs stored in stereo; rebuild the data")
         self.length = (frames - 1) * HOP
         self.rng = np.random.default_rng(seed)
         self.remix = remix
         self.gain_db = gain_db
+        self.stereo = stereo
 
-    def _excerpt(self, song: np.ndarray, stem: int) -> np.ndarray:
-        start = int(self.rng.integers(0, song.shape[1] - self.length))
-        return song[stem, start : start + self.length].astype(np.float32)
+    def _audio(self, song: np.ndarray, stem: int, start: int) -> np.ndarray:
+        audio = song[stem, ..., start : start + self.length].astype(np.float32)
+        return audio if self.stereo or audio.ndim == 1 else audio.mean(axis=0)
 
     def batch(self, size: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """(size, samples) mixtures and (size, stems, samples) targets."""
-        stems = np.zeros((size, len(STEMS), self.length), np.float32)
+        """(size, samples) mixtures and (size, stems, samples) targets; with `stereo`,
+        (size, 2, samples) and (size, stems, 2, samples)."""
+        shape = (2, self.length) if self.stereo else (self.length,)
+        stems = np.zeros((size, len(STEMS), *shape), np.float32)
         for b in range(size):
             base = self.songs[int(self.rng.integers(len(self.songs)))]
-            start = int(self.rng.integers(0, base.shape[1] - self.length))
+            start = int(self.rng.integers(0, base.shape[-1] - self.length))
             for s in range(len(STEMS)):
+                song, offset = base, start
                 if self.rng.random() < self.remix:
-                    audio = self._excerpt(self.songs[int(self.rng.integers(len(self.songs)))], s)
-                else:
-                    audio = base[s, start : start + self.length].astype(np.float32)
+                    song = self.songs[int(self.rng.integers(len(self.songs)))]
+                    offset = int(self.rng.integers(0, song.shape[-1] - self.length))
                 gain = 10 ** (self.rng.uniform(-self.gain_db, self.gain_db) / 20)
-                stems[b, s] = audio * gain
+                stems[b, s] = self._audio(song, s, offset) * gain
         targets = torch.from_numpy(stems)
         return targets.sum(dim=1), targets

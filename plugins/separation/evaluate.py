@@ -21,7 +21,7 @@ import soundfile
 
 from plugins.separation.baselines import hpss, oracle_internal_mask, oracle_irm
 from plugins.separation.build_data import DEFAULT_OUT, SPLIT_FILE
-from plugins.separation.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
+from plugins.separation.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint, load_refiner
 from plugins.separation.metrics import framewise_sdr
 from plugins.separation.separate import Separator
 from plugins.separation.stems import HELD_OUT_SOUNDFONT, INTERNAL_RATE, STEMS
@@ -86,6 +86,7 @@ def main(argv: Sequence[str] = ()) -> int:
     records: dict[str, object] = {}
     for i, path in enumerate(args.checkpoint or [DEFAULT_CHECKPOINT]):
         network, record = load_checkpoint(path)
+        refiner = load_refiner(path)
         name = str(record.get("variant", path.stem))
         name = name if name not in methods else f"{name}-{i}"
         records[name] = {
@@ -93,12 +94,20 @@ def main(argv: Sequence[str] = ()) -> int:
             "steps": record.get("step"),
             "train_minutes": record.get("minutes"),
             "parameters": sum(p.numel() for p in network.parameters()),
+            "stereo_refiner_parameters": (
+                sum(p.numel() for p in refiner.parameters()) if refiner else 0
+            ),
         }
-        methods[name] = _model_method(Separator(network))
+        methods[name] = _model_method(Separator(network, refiner=refiner))
+        if refiner is not None:  # the same network with one mask for both channels
+            methods[f"{name}-mid-masks"] = _model_method(Separator(network))
         if args.wiener and i == 0:
-            methods[f"{name}+wiener"] = _model_method(Separator(network, wiener_iterations=1))
+            methods[f"{name}+wiener"] = _model_method(
+                Separator(network, wiener_iterations=1, refiner=refiner)
+            )
     methods["oracle_irm"] = _oracle
     methods["oracle_internal_mask"] = _oracle_internal
+    methods["oracle_internal_stereo_mask"] = _oracle_internal_stereo
     methods["hpss"] = _hpss
 
     groups = {
@@ -164,6 +173,9 @@ def main(argv: Sequence[str] = ()) -> int:
             "gap_to_oracle_internal_mask_db": round(
                 overall["oracle_internal_mask"]["mean"] - model_mean, 2
             ),
+            "gap_to_oracle_internal_stereo_mask_db": round(
+                overall["oracle_internal_stereo_mask"]["mean"] - model_mean, 2
+            ),
             "drums_minus_hpss_db": round(
                 overall[main_method]["drums"] - overall["hpss"]["drums"], 2
             ),
@@ -191,6 +203,10 @@ def _oracle(_mixture: np.ndarray, stems: np.ndarray, rate: int) -> np.ndarray:
 
 def _oracle_internal(_mixture: np.ndarray, stems: np.ndarray, rate: int) -> np.ndarray:
     return oracle_internal_mask(stems, rate)
+
+
+def _oracle_internal_stereo(_mixture: np.ndarray, stems: np.ndarray, rate: int) -> np.ndarray:
+    return oracle_internal_mask(stems, rate, per_channel=True)
 
 
 def _hpss(mixture: np.ndarray, _stems: np.ndarray, rate: int) -> np.ndarray:

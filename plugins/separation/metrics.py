@@ -1,12 +1,15 @@
 """SDR as SiSEC reports it: BSS Eval (via fast_bss_eval, 512-tap distortion filter) on 1 s
 frames, frames whose reference is silent skipped, median over frames per track; channels are
-scored separately and averaged per frame."""
+scored separately and averaged per frame. Also the plain SDR that validation and the training
+loss use (one number over a whole excerpt, no distortion filter)."""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
+import torch
 
 SILENT_FRAME = 1e-6  # mean power below which a reference frame is silent (-60 dBFS)
 
@@ -37,3 +40,25 @@ def framewise_sdr(
         )
     per_frame = np.nanmean(np.asarray(scores)[..., 0], axis=1)
     return float(np.nanmedian(per_frame))
+
+
+def sdr(reference: np.ndarray, estimate: np.ndarray) -> float | None:
+    """Plain signal-to-distortion ratio in dB; None when the reference is silent."""
+    power = float(np.sum(reference**2))
+    if power < 1e-8:
+        return None
+    error = float(np.sum((reference - estimate) ** 2)) + 1e-12
+    return 10 * math.log10(power / error)
+
+
+def negative_sdr(targets: torch.Tensor, estimates: torch.Tensor, mix: torch.Tensor) -> torch.Tensor:
+    """Mean over examples and stems of -SDR in dB, (batch, stems, samples) signals.
+
+    A floor of 1/1000 of the mixture's power per stem keeps silent stems (dropped from a song,
+    or a rest in the excerpt) from dominating: their SDR is undefined, and without the floor
+    the smallest leak into them would weigh as much as a whole stem's error.
+    """
+    floor = 1e-3 * mix.pow(2).sum(-1, keepdim=True) / targets.shape[1]
+    power = targets.pow(2).sum(-1) + floor
+    error = (targets - estimates).pow(2).sum(-1) + floor
+    return -10 * torch.log10(power / error).mean()

@@ -55,7 +55,7 @@ class StemSeparator(Model):
     def load(self) -> None:
         import torch
 
-        from plugins.separation.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
+        from plugins.separation.checkpoint import DEFAULT_CHECKPOINT
         from plugins.separation.separate import Separator
 
         path = Path(self.checkpoint or DEFAULT_CHECKPOINT)
@@ -66,9 +66,10 @@ class StemSeparator(Model):
                 "`dawhost train separation`",
             )
         torch.set_num_threads(min(2, torch.get_num_threads()))
-        network, _ = load_checkpoint(path)
-        self.separator = Separator(network)
-        self.wiener_separator = Separator(network, wiener_iterations=1)
+        self.separator = Separator.from_checkpoint(path)
+        self.wiener_separator = Separator(
+            self.separator.network, wiener_iterations=1, refiner=self.separator.refiner
+        )
 
     def run(self, job: host.Job) -> Iterator[StemsOutput]:
         from plugins.separation.audio_io import check_audio

@@ -58,9 +58,12 @@ def inverse(spec: torch.Tensor, rate: int, length: int) -> torch.Tensor:
 
 
 def apply_gains(gains: torch.Tensor, mix: torch.Tensor) -> torch.Tensor:
-    """Real (stems, bins, frames) gains times the complex (channels, bins, frames) mix ->
-    complex (stems, channels, bins, frames), multiplied as real pairs (no complex gains)."""
-    pairs = torch.view_as_real(mix)[None] * gains[:, None, :, :, None]
+    """Real gains, (stems, bins, frames) for every channel or (stems, channels, bins, frames)
+    per channel, times the complex (channels, bins, frames) mix -> complex (stems, channels,
+    bins, frames), multiplied as real pairs (no complex gains)."""
+    if gains.dim() == 3:
+        gains = gains[:, None]
+    pairs = torch.view_as_real(mix)[None] * gains[..., None]
     return torch.view_as_complex(pairs)
 
 

@@ -31,11 +31,14 @@ import numpy as np
 import torch
 
 from plugins.separation.build_data import DEFAULT_OUT
-from plugins.separation.checkpoint import load_checkpoint, save_checkpoint
-from plugins.separation.dataset import ExampleSampler, load_songs
+from plugins.separation.checkpoint import load_checkpoint, load_refiner, save_checkpoint
+from plugins.separation.dataset import ExampleSampler, load_songs, mid_channel
+from plugins.separation.metrics import negative_sdr, sdr
 from plugins.separation.network import MMDenseNet, NetworkConfig, count_parameters
 from plugins.separation.spectral import internal_istft, internal_spectrum
 from plugins.separation.stems import STEMS
+from plugins.separation.stereo import RefinerConfig, StereoRefiner
+from plugins.separation.train_stereo import stereo_loss, validate_stereo
 
 VARIANTS = {
     # Sized for about a fifth of a CPU core for an hour (what a shared 2-core machine gives):
@@ -66,15 +69,6 @@ def separate_internal(network: MMDenseNet, mono: torch.Tensor) -> torch.Tensor:
     return internal_istft(masks * spec[None], mono.shape[-1])
 
 
-def sdr(reference: np.ndarray, estimate: np.ndarray) -> float | None:
-    """Plain signal-to-distortion ratio in dB; None when the reference is silent."""
-    power = float(np.sum(reference**2))
-    if power < 1e-8:
-        return None
-    error = float(np.sum((reference - estimate) ** 2)) + 1e-12
-    return 10 * math.log10(power / error)
-
-
 @torch.no_grad()
 def validate(
     network: MMDenseNet, songs: dict[str, np.ndarray], seconds: float = 6.0, rate: int = 11_025
@@ -82,8 +76,8 @@ def validate(
     network.eval()
     scores: dict[str, list[float]] = {s: [] for s in STEMS}
     for song in songs.values():
-        n = min(song.shape[1], int(seconds * rate))
-        stems = song[:, :n].astype(np.float32)
+        n = min(song.shape[-1], int(seconds * rate))
+        stems = mid_channel(song[..., :n])
         estimates = separate_internal(network, torch.from_numpy(stems.sum(0))).numpy()
         for i, stem in enumerate(STEMS):
             value = sdr(stems[i], estimates[i])
@@ -93,19 +87,6 @@ def validate(
     result = {s: float(np.mean(v)) for s, v in scores.items() if v}
     result["mean"] = float(np.mean(list(result.values())))
     return result
-
-
-def negative_sdr(targets: torch.Tensor, estimates: torch.Tensor, mix: torch.Tensor) -> torch.Tensor:
-    """Mean over examples and stems of -SDR in dB, (batch, stems, samples) signals.
-
-    A floor of 1/1000 of the mixture's power per stem keeps silent stems (dropped from a song,
-    or a rest in the excerpt) from dominating: their SDR is undefined, and without the floor
-    the smallest leak into them would weigh as much as a whole stem's error.
-    """
-    floor = 1e-3 * mix.pow(2).sum(-1, keepdim=True) / targets.shape[1]
-    power = targets.pow(2).sum(-1) + floor
-    error = (targets - estimates).pow(2).sum(-1) + floor
-    return -10 * torch.log10(power / error).mean()
 
 
 def loss_fn(
@@ -154,9 +135,17 @@ def main(argv: Sequence[str] = ()) -> int:
         help="start from this checkpoint's network and weights (--variant is ignored)",
     )
     parser.add_argument(
+        "--stereo",
+        action="store_true",
+        help="with --init: keep that network fixed and train a stereo refiner on top of it "
+        "(per-channel masks; needs the data built in stereo)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=None, help="checkpoint path (default: DATA/runs/VARIANT.pt)"
     )
     args = parser.parse_args(list(argv))
+    if args.stereo and args.init is None:
+        parser.error("--stereo needs --init: the trained network whose masks it refines")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     out = args.out or args.data / "runs" / f"{args.variant}.pt"
@@ -164,16 +153,38 @@ def main(argv: Sequence[str] = ()) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
 
     val_songs = load_songs(args.data / "val")
+    refiner: StereoRefiner | None = None
     if args.init is not None:
         network, record = load_checkpoint(args.init)
         args.variant = str(record.get("variant", args.variant))
-        network.train()
+        if args.stereo:
+            refiner = load_refiner(args.init) or StereoRefiner(RefinerConfig())
+            network.requires_grad_(False)  # stays in eval mode: its batch norms are fixed too
+        else:
+            network.train()
     else:
         network = MMDenseNet(VARIANTS[args.variant])
     # Channels-last weights: oneDNN's convolutions run faster that way (as in separate.py).
     network = network.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.Adam(network.parameters(), lr=args.lr)
-    print(f"{args.variant}: {count_parameters(network)} parameters", file=sys.stderr)
+    trained: torch.nn.Module = network if refiner is None else refiner
+    optimizer = torch.optim.Adam(trained.parameters(), lr=args.lr)
+    print(
+        f"{args.variant}{' + stereo refiner' if refiner else ''}: "
+        f"{count_parameters(trained)} parameters trained",
+        file=sys.stderr,
+    )
+
+    def validate_now() -> dict[str, float]:
+        if not val_songs:
+            return {"mean": -float(step)}
+        if refiner is None:
+            return validate(network, val_songs)
+        return validate_stereo(network, refiner, val_songs)
+
+    def loss_of(mix: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        if refiner is None:
+            return loss_fn(network, mix, targets, args.sdr_weight)
+        return stereo_loss(network, refiner, mix, targets, args.sdr_weight)
     budget = args.minutes * 60
     start = last_val = time.monotonic()
     sampler: ExampleSampler | None = None
@@ -191,10 +202,11 @@ def main(argv: Sequence[str] = ()) -> int:
                     args.frames,
                     seed=args.seed + step,
                     remix=args.remix,
+                    stereo=args.stereo,
                 )
             if done or time.monotonic() - last_val > args.val_minutes * 60:
                 last_val = time.monotonic()
-                scores = validate(network, val_songs) if val_songs else {"mean": -float(step)}
+                scores = validate_now()
                 record = {
                     "step": step,
                     "minutes": round(elapsed / 60, 2),
@@ -205,13 +217,14 @@ def main(argv: Sequence[str] = ()) -> int:
                     "sdr_weight": args.sdr_weight,
                     "frames": args.frames,
                     "remix": args.remix,
+                    "stereo": args.stereo,
                     "train_songs": len(sampler.songs),
                 }
                 log.write(json.dumps(record) + "\n")
                 log.flush()
                 if scores["mean"] > best:
                     best = scores["mean"]
-                    save_checkpoint(out, network, record)
+                    save_checkpoint(out, network, record, refiner)
                 bar.write(f"step {step}: val SDR {scores}")
             if done:
                 break
@@ -219,10 +232,10 @@ def main(argv: Sequence[str] = ()) -> int:
             for group in optimizer.param_groups:
                 group["lr"] = lr
             mix, targets = sampler.batch(args.batch)
-            loss = loss_fn(network, mix, targets, args.sdr_weight)
+            loss = loss_of(mix, targets)
             optimizer.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(network.parameters(), 5.0)
+            torch.nn.utils.clip_grad_norm_(trained.parameters(), 5.0)
             optimizer.step()
             losses.append(loss.item())
             step += 1

@@ -1,0 +1,82 @@
+"""Loss and validation for the stereo refiner (stereo.py). The mask network underneath stays
+fixed: it runs on the mid channel without gradients, and only the refiner learns."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from plugins.separation.dataset import is_stereo
+from plugins.separation.metrics import negative_sdr, sdr
+from plugins.separation.network import MMDenseNet
+from plugins.separation.spectral import internal_istft, internal_spectrum
+from plugins.separation.stems import INTERNAL_RATE, STEMS
+from plugins.separation.stereo import StereoRefiner
+
+
+def stereo_masks(
+    network: MMDenseNet, refiner: StereoRefiner, mix: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(batch, channels, samples) mixtures at the internal rate -> per-channel masks (batch,
+    channels, stems, bins, frames) and the channels' complex spectra (batch, channels, bins,
+    frames), Nyquist bin dropped."""
+    spec = internal_spectrum(mix)[..., :-1, :]
+    mid = internal_spectrum(mix.mean(dim=1))[..., :-1, :].abs()
+    frames = spec.shape[-1]
+    pad = (-frames) % network.multiple
+    with torch.no_grad():
+        masks = network(torch.nn.functional.pad(mid, (0, pad)))[..., :frames]
+    return refiner(masks, mid, spec.abs()), spec
+
+
+def stereo_loss(
+    network: MMDenseNet,
+    refiner: StereoRefiner,
+    mix: torch.Tensor,
+    targets: torch.Tensor,
+    sdr_weight: float = 0.0,
+) -> torch.Tensor:
+    """As train.loss_fn, per channel: (batch, channels, samples) mixtures, (batch, stems,
+    channels, samples) targets."""
+    masks, spec = stereo_masks(network, refiner, mix)
+    masks = masks.transpose(1, 2)  # (batch, stems, channels, bins, frames), as the targets
+    target_mag = internal_spectrum(targets)[..., :-1, :].abs()
+    loss = (masks * spec.abs()[:, None] - target_mag).abs().mean()
+    if sdr_weight:
+        estimates = internal_istft(masks * spec[:, None], mix.shape[-1])
+        # every channel of every example scored as an example of its own
+        loss = loss + sdr_weight * negative_sdr(
+            targets.transpose(1, 2).flatten(0, 1),
+            estimates.transpose(1, 2).flatten(0, 1),
+            mix.flatten(0, 1),
+        )
+    return loss
+
+
+@torch.no_grad()
+def validate_stereo(
+    network: MMDenseNet,
+    refiner: StereoRefiner,
+    songs: dict[str, np.ndarray],
+    seconds: float = 6.0,
+) -> dict[str, float]:
+    """Mean plain SDR per stem over songs and channels of the first `seconds` of each song."""
+    refiner.eval()
+    scores: dict[str, list[float]] = {s: [] for s in STEMS}
+    for song in songs.values():
+        if not is_stereo(song):
+            raise ValueError("stereo validation needs songs stored in stereo; rebuild the data")
+        n = min(song.shape[-1], int(seconds * INTERNAL_RATE))
+        stems = song[..., :n].astype(np.float32)  # (stems, channels, samples)
+        mix = torch.from_numpy(stems.sum(0))[None]
+        masks, spec = stereo_masks(network, refiner, mix)
+        estimates = internal_istft(masks[0].transpose(0, 1) * spec[0][None], n).numpy()
+        for i, stem in enumerate(STEMS):
+            for channel in range(stems.shape[1]):
+                value = sdr(stems[i, channel], estimates[i, channel])
+                if value is not None:
+                    scores[stem].append(value)
+    refiner.train()
+    result = {s: float(np.mean(v)) for s, v in scores.items() if v}
+    result["mean"] = float(np.mean(list(result.values())))
+    return result
