@@ -33,7 +33,8 @@ def is_stereo(song: np.ndarray) -> bool:
 
 def mid_channel(song: np.ndarray) -> np.ndarray:
     """(stems, samples) float32: what the mask network hears of a stored song."""
-    return (song.astype(np.float32).mean(axis=1) if is_stereo(song) else song).astype(np.float32)
+    song = song.astype(np.float32)
+    return song.mean(axis=1) if is_stereo(song) else song
 
 
 class ExampleSampler:

@@ -28,7 +28,7 @@ RATIO_LIMIT = 6.0  # |log level ratio| beyond this (-52 dB) carries no more info
 
 @dataclass(frozen=True)
 class RefinerConfig:
-    hidden: int = 16
+    hidden: int = 24
     sources: int = len(STEMS)
 
     def as_dict(self) -> dict[str, int]:

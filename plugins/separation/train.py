@@ -9,7 +9,12 @@ The shipped checkpoint (quiet 2-core machine), in three stages:
     dawhost train separation --init stage1.pt --sdr-weight 0.05 --frames 128 --batch 4 \
         --lr 1e-3 --minutes 100 --threads 2 --out stage2.pt
     dawhost train separation --init stage2.pt --remix 0.2 --sdr-weight 0.05 --frames 128 \
-        --batch 4 --lr 5e-4 --minutes 95 --threads 2     # mostly whole songs, as tested
+        --batch 4 --lr 5e-4 --minutes 95 --threads 2 --out stage3.pt   # mostly whole songs
+    dawhost train separation --init stage3.pt --stereo --remix 0.2 --sdr-weight 0.05 \
+        --frames 256 --batch 4 --lr 3e-3 --minutes 92 --threads 2   # the stereo refiner
+
+With --stereo the network stays fixed and only the stereo refiner (stereo.py) learns, with the
+same loss taken per channel.
 
 Loss: L1 between masked mixture magnitudes and stem magnitudes at the internal rate, plus
 with --sdr-weight the negative SDR of the stems resynthesised with the mixture's phase. The
