@@ -13,8 +13,8 @@ The shipped checkpoint (quiet 2-core machine), in three stages:
     dawhost train separation --init stage3.pt --stereo --remix 0.2 --sdr-weight 0.05 \
         --frames 256 --batch 4 --lr 3e-3 --minutes 92 --threads 2   # the stereo refiner
 
-With --stereo the network stays fixed and only the stereo refiner (stereo.py) learns, with the
-same loss taken per channel.
+With --stereo the stereo refiner (stereo.py) learns, with the same loss taken per channel; the
+network stays fixed, or with --network-lr is fine-tuned together with it.
 
 Loss: L1 between masked mixture magnitudes and stem magnitudes at the internal rate, plus
 with --sdr-weight the negative SDR of the stems resynthesised with the mixture's phase. The
@@ -39,7 +39,7 @@ from plugins.separation.build_data import DEFAULT_OUT
 from plugins.separation.checkpoint import load_checkpoint, load_refiner, save_checkpoint
 from plugins.separation.dataset import ExampleSampler, load_songs, mid_channel
 from plugins.separation.metrics import negative_sdr, sdr
-from plugins.separation.network import MMDenseNet, NetworkConfig, count_parameters
+from plugins.separation.network import MMDenseNet, NetworkConfig
 from plugins.separation.spectral import internal_istft, internal_spectrum
 from plugins.separation.stems import STEMS
 from plugins.separation.stereo import RefinerConfig, StereoRefiner
@@ -146,6 +146,12 @@ def main(argv: Sequence[str] = ()) -> int:
         "(per-channel masks; needs the data built in stereo)",
     )
     parser.add_argument(
+        "--network-lr",
+        type=float,
+        default=0.0,
+        help="with --stereo: fine-tune the network too, at this learning rate (0: fixed)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=None, help="checkpoint path (default: DATA/runs/VARIANT.pt)"
     )
     args = parser.parse_args(list(argv))
@@ -164,7 +170,10 @@ def main(argv: Sequence[str] = ()) -> int:
         args.variant = str(record.get("variant", args.variant))
         if args.stereo:
             refiner = load_refiner(args.init) or StereoRefiner(RefinerConfig())
-            network.requires_grad_(False)  # stays in eval mode: its batch norms are fixed too
+            if args.network_lr:
+                network.train()
+            else:
+                network.requires_grad_(False)  # stays in eval mode: batch norms fixed too
         else:
             network.train()
     else:
@@ -172,10 +181,14 @@ def main(argv: Sequence[str] = ()) -> int:
     # Channels-last weights: oneDNN's convolutions run faster that way (as in separate.py).
     network = network.to(memory_format=torch.channels_last)
     trained: torch.nn.Module = network if refiner is None else refiner
-    optimizer = torch.optim.Adam(trained.parameters(), lr=args.lr)
+    groups = [{"params": list(trained.parameters()), "base_lr": args.lr}]
+    if refiner is not None and args.network_lr:
+        groups.append({"params": list(network.parameters()), "base_lr": args.network_lr})
+    optimizer = torch.optim.Adam(groups, lr=args.lr)
+    parameters = [p for group in groups for p in group["params"]]
     print(
         f"{args.variant}{' + stereo refiner' if refiner else ''}: "
-        f"{count_parameters(trained)} parameters trained",
+        f"{sum(p.numel() for p in parameters)} parameters trained",
         file=sys.stderr,
     )
 
@@ -223,6 +236,7 @@ def main(argv: Sequence[str] = ()) -> int:
                     "frames": args.frames,
                     "remix": args.remix,
                     "stereo": args.stereo,
+                    "network_lr": args.network_lr if args.stereo else None,
                     "train_songs": len(sampler.songs),
                 }
                 log.write(json.dumps(record) + "\n")
@@ -233,14 +247,14 @@ def main(argv: Sequence[str] = ()) -> int:
                 bar.write(f"step {step}: val SDR {scores}")
             if done:
                 break
-            lr = args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / budget)))
+            decay = 0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / budget)))
             for group in optimizer.param_groups:
-                group["lr"] = lr
+                group["lr"] = group["base_lr"] * decay
             mix, targets = sampler.batch(args.batch)
             loss = loss_of(mix, targets)
             optimizer.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(trained.parameters(), 5.0)
+            torch.nn.utils.clip_grad_norm_(parameters, 5.0)
             optimizer.step()
             losses.append(loss.item())
             step += 1

@@ -1,5 +1,6 @@
-"""Loss and validation for the stereo refiner (stereo.py). The mask network underneath stays
-fixed: it runs on the mid channel without gradients, and only the refiner learns."""
+"""Loss and validation for the stereo refiner (stereo.py). The mask network underneath runs on
+the mid channel; unless it is in training mode (fine-tuned together with the refiner) it runs
+without gradients and stays as it is."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def stereo_masks(
     mid = internal_spectrum(mix.mean(dim=1))[..., :-1, :].abs()
     frames = spec.shape[-1]
     pad = (-frames) % network.multiple
-    with torch.no_grad():
+    with torch.set_grad_enabled(network.training and torch.is_grad_enabled()):
         masks = network(torch.nn.functional.pad(mid, (0, pad)))[..., :frames]
     return refiner(masks, mid, spec.abs()), spec
 
@@ -61,6 +62,8 @@ def validate_stereo(
     seconds: float = 6.0,
 ) -> dict[str, float]:
     """Mean plain SDR per stem over songs and channels of the first `seconds` of each song."""
+    network_was_training = network.training
+    network.eval()
     refiner.eval()
     scores: dict[str, list[float]] = {s: [] for s in STEMS}
     for song in songs.values():
@@ -77,6 +80,7 @@ def validate_stereo(
                 if value is not None:
                     scores[stem].append(value)
     refiner.train()
+    network.train(network_was_training)
     result = {s: float(np.mean(v)) for s, v in scores.items() if v}
     result["mean"] = float(np.mean(list(result.values())))
     return result

@@ -147,3 +147,14 @@ def test_train_stereo_keeps_the_network_and_adds_a_refiner(
         assert torch.equal(value, before[name]), name
     with pytest.raises(SystemExit):
         main([*common, "--stereo", "--out", str(out)])  # nothing to refine
+    # with --network-lr the network learns too, and the refiner goes on from the checkpoint
+    joint = tmp_path / "joint.pt"
+    init = ["--init", str(out), "--stereo", "--network-lr", "1e-2", "--out", str(joint)]
+    assert main([*common, *init]) == 0
+    after = Separator.from_checkpoint(joint)
+    assert after.refiner is not None
+    assert any(
+        not torch.equal(value, before[name])
+        for name, value in after.network.state_dict().items()
+        if "running" not in name and "num_batches" not in name
+    )
