@@ -142,8 +142,8 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument(
         "--stereo",
         action="store_true",
-        help="with --init: keep that network fixed and train a stereo refiner on top of it "
-        "(per-channel masks; needs the data built in stereo)",
+        help="with --init: train a stereo refiner on top of that network (per-channel masks; "
+        "needs the data built in stereo); the network stays fixed unless --network-lr",
     )
     parser.add_argument(
         "--network-lr",
@@ -203,6 +203,7 @@ def main(argv: Sequence[str] = ()) -> int:
         if refiner is None:
             return loss_fn(network, mix, targets, args.sdr_weight)
         return stereo_loss(network, refiner, mix, targets, args.sdr_weight)
+
     budget = args.minutes * 60
     start = last_val = time.monotonic()
     sampler: ExampleSampler | None = None
