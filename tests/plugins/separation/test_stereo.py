@@ -22,7 +22,7 @@ from plugins.separation.train import main
 from plugins.separation.train_stereo import stereo_loss
 
 from .conftest import tone_mix
-from .test_train import _song
+from .test_train import _song, fit
 
 
 def _panned_song(seed: int) -> np.ndarray:
@@ -82,13 +82,8 @@ def test_the_refiner_learns_where_stems_are_panned(tiny_network: MMDenseNet) -> 
     )
     mix, targets = sampler.batch(4)
     assert mix.shape[1] == 2 and targets.shape[1:3] == (len(STEMS), 2)
-    optimizer = torch.optim.Adam(refiner.parameters(), lr=1e-2)
-    before = stereo_loss(tiny_network, refiner, mix, targets).item()
-    for _ in range(40):
-        optimizer.zero_grad()
-        stereo_loss(tiny_network, refiner, mix, targets).backward()
-        optimizer.step()
-    assert stereo_loss(tiny_network, refiner, mix, targets).item() < 0.7 * before
+    before, after = fit(lambda: stereo_loss(tiny_network, refiner, mix, targets), refiner, 40)
+    assert after < 0.7 * before
 
 
 def test_stereo_examples_need_songs_stored_in_stereo() -> None:
