@@ -42,15 +42,17 @@ def save_checkpoint(
     tmp.replace(path)
 
 
-def _payload(path: Path) -> dict[str, Any]:
-    payload: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
-    return payload
-
-
 def load_checkpoint(path: Path) -> tuple[MMDenseNet, dict[str, Any]]:
     """The network in eval mode and its training record. Refuses checkpoints made for another
     STFT or stem list (they would load without error and separate nonsense)."""
-    payload = _payload(path)
+    network, _, record = load_with_refiner(path)
+    return network, record
+
+
+def load_with_refiner(path: Path) -> tuple[MMDenseNet, StereoRefiner | None, dict[str, Any]]:
+    """As load_checkpoint, plus the stereo refiner in eval mode, or None when the checkpoint
+    has none (mid masks for both channels, as checkpoints before it)."""
+    payload: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
     stft = payload["stft"]
     expected = {"rate": INTERNAL_RATE, "n_fft": N_FFT, "hop": HOP, "stems": list(STEMS)}
     if stft != expected:
@@ -58,15 +60,9 @@ def load_checkpoint(path: Path) -> tuple[MMDenseNet, dict[str, Any]]:
     network = MMDenseNet(NetworkConfig(**payload["config"]))
     network.load_state_dict(payload["state_dict"])
     network.eval()
-    return network, payload["record"]
-
-
-def load_refiner(path: Path) -> StereoRefiner | None:
-    """The checkpoint's stereo refiner in eval mode, or None when it has none (mid masks for
-    both channels, as checkpoints before it)."""
-    saved = _payload(path).get("stereo_refiner")
-    if saved is None:
-        return None
-    refiner = StereoRefiner(RefinerConfig(**saved["config"]))
-    refiner.load_state_dict(saved["state_dict"])
-    return refiner.eval()
+    refiner = None
+    if (saved := payload.get("stereo_refiner")) is not None:
+        refiner = StereoRefiner(RefinerConfig(**saved["config"]))
+        refiner.load_state_dict(saved["state_dict"])
+        refiner.eval()
+    return network, refiner, payload["record"]

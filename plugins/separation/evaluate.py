@@ -21,7 +21,7 @@ import soundfile
 
 from plugins.separation.baselines import hpss, oracle_internal_mask, oracle_irm
 from plugins.separation.build_data import DEFAULT_OUT, SPLIT_FILE
-from plugins.separation.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint, load_refiner
+from plugins.separation.checkpoint import DEFAULT_CHECKPOINT, load_with_refiner
 from plugins.separation.metrics import framewise_sdr
 from plugins.separation.separate import Separator
 from plugins.separation.stems import HELD_OUT_SOUNDFONT, INTERNAL_RATE, STEMS
@@ -85,8 +85,7 @@ def main(argv: Sequence[str] = ()) -> int:
     methods: dict[str, Method] = {}
     records: dict[str, object] = {}
     for i, path in enumerate(args.checkpoint or [DEFAULT_CHECKPOINT]):
-        network, record = load_checkpoint(path)
-        refiner = load_refiner(path)
+        network, refiner, record = load_with_refiner(path)
         name = str(record.get("variant", path.stem))
         name = name if name not in methods else f"{name}-{i}"
         records[name] = {

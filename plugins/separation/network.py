@@ -163,6 +163,12 @@ class MMDenseNet(nn.Module):
     def multiple(self) -> int:
         return 2**self.config.depth
 
+    def masks_any_length(self, magnitude: torch.Tensor) -> torch.Tensor:
+        """As forward, for any number of frames: pads to a multiple of 2**depth, then crops."""
+        frames = magnitude.shape[-1]
+        padded = torch.nn.functional.pad(magnitude, (0, (-frames) % self.multiple))
+        return self(padded)[..., :frames]
+
     def forward(self, magnitude: torch.Tensor) -> torch.Tensor:
         """(batch, bins, frames) magnitudes -> (batch, sources, bins, frames) masks."""
         x = torch.log1p(magnitude * 10.0) * self.input_scale + self.input_bias

@@ -69,10 +69,10 @@ class Separator:
     @classmethod
     def from_checkpoint(cls, path: Path, wiener_iterations: int = 0) -> Separator:
         """The checkpoint's network, and its stereo refiner when it has one."""
-        from plugins.separation.checkpoint import load_checkpoint, load_refiner
+        from plugins.separation.checkpoint import load_with_refiner
 
-        network, _ = load_checkpoint(path)
-        return cls(network, wiener_iterations, load_refiner(path))
+        network, refiner, _ = load_with_refiner(path)
+        return cls(network, wiener_iterations, refiner)
 
     @torch.inference_mode()
     def masks(self, audio: np.ndarray, rate: int) -> torch.Tensor:
@@ -81,19 +81,14 @@ class Separator:
         channels, N_BINS, internal frames)."""
         if self.refiner is None or audio.shape[1] == 1:
             mono = to_internal_rate(audio.mean(axis=1), rate).astype(np.float32)
-            return self._mid_masks(internal_spectrum(torch.from_numpy(mono))[:-1].abs())
+            magnitude = internal_spectrum(torch.from_numpy(mono))[:-1].abs()
+            return self.network.masks_any_length(magnitude[None])[0]
         channels = np.stack([to_internal_rate(c, rate) for c in audio.T]).astype(np.float32)
         internal = torch.from_numpy(channels)
         mid = internal_spectrum(internal.mean(dim=0))[:-1].abs()
         per_channel = internal_spectrum(internal)[:, :-1].abs()
-        masks = self.refiner(self._mid_masks(mid)[None], mid[None], per_channel[None])
-        return masks[0].transpose(0, 1)
-
-    def _mid_masks(self, magnitude: torch.Tensor) -> torch.Tensor:
-        frames = magnitude.shape[-1]
-        pad = (-frames) % self.network.multiple
-        padded = torch.nn.functional.pad(magnitude, (0, pad))
-        return self.network(padded[None])[0, :, :, :frames]
+        mid_masks = self.network.masks_any_length(mid[None])
+        return self.refiner(mid_masks, mid[None], per_channel[None])[0].transpose(0, 1)
 
     @torch.inference_mode()
     def separate_window(self, audio: np.ndarray, rate: int) -> np.ndarray:

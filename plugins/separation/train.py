@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from plugins.separation.build_data import DEFAULT_OUT
-from plugins.separation.checkpoint import load_checkpoint, load_refiner, save_checkpoint
+from plugins.separation.checkpoint import load_with_refiner, save_checkpoint
 from plugins.separation.dataset import ExampleSampler, load_songs, mid_channel
 from plugins.separation.metrics import negative_sdr, sdr
 from plugins.separation.network import MMDenseNet, NetworkConfig
@@ -70,10 +70,7 @@ def separate_internal(network: MMDenseNet, mono: torch.Tensor) -> torch.Tensor:
     """(samples,) at the internal rate -> (stems, samples): the network's masks on the
     mixture's own STFT (used for validation; the plugin goes through separate.py)."""
     spec = internal_spectrum(mono)[:-1]  # drop the Nyquist bin
-    frames = spec.shape[-1]
-    pad = (-frames) % network.multiple
-    magnitude = torch.nn.functional.pad(spec.abs(), (0, pad))
-    masks = network(magnitude[None])[0, :, :, :frames]
+    masks = network.masks_any_length(spec.abs()[None])[0]
     return internal_istft(masks * spec[None], mono.shape[-1])
 
 
@@ -169,10 +166,10 @@ def main(argv: Sequence[str] = ()) -> int:
     val_songs = load_songs(args.data / "val")
     refiner: StereoRefiner | None = None
     if args.init is not None:
-        network, record = load_checkpoint(args.init)
+        network, saved_refiner, record = load_with_refiner(args.init)
         args.variant = str(record.get("variant", args.variant))
         if args.stereo:
-            refiner = load_refiner(args.init) or StereoRefiner(RefinerConfig())
+            refiner = saved_refiner or StereoRefiner(RefinerConfig())
             if args.network_lr:
                 network.train()
             else:

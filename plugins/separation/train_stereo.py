@@ -23,10 +23,8 @@ def stereo_masks(
     frames), Nyquist bin dropped."""
     spec = internal_spectrum(mix)[..., :-1, :]
     mid = internal_spectrum(mix.mean(dim=1))[..., :-1, :].abs()
-    frames = spec.shape[-1]
-    pad = (-frames) % network.multiple
     with torch.set_grad_enabled(network.training and torch.is_grad_enabled()):
-        masks = network(torch.nn.functional.pad(mid, (0, pad)))[..., :frames]
+        masks = network.masks_any_length(mid)
     return refiner(masks, mid, spec.abs()), spec
 
 
@@ -62,7 +60,7 @@ def validate_stereo(
     seconds: float = 6.0,
 ) -> dict[str, float]:
     """Mean plain SDR per stem over songs and channels of the first `seconds` of each song."""
-    network_was_training = network.training
+    network_was_training, refiner_was_training = network.training, refiner.training
     network.eval()
     refiner.eval()
     scores: dict[str, list[float]] = {s: [] for s in STEMS}
@@ -79,7 +77,7 @@ def validate_stereo(
                 value = sdr(stems[i, channel], estimates[i, channel])
                 if value is not None:
                     scores[stem].append(value)
-    refiner.train()
+    refiner.train(refiner_was_training)
     network.train(network_was_training)
     result = {s: float(np.mean(v)) for s, v in scores.items() if v}
     result["mean"] = float(np.mean(list(result.values())))

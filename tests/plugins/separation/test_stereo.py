@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from plugins.separation.baselines import oracle_internal_mask
-from plugins.separation.checkpoint import load_refiner, save_checkpoint
+from plugins.separation.checkpoint import load_with_refiner, save_checkpoint
 from plugins.separation.dataset import ExampleSampler
 from plugins.separation.metrics import sdr
 from plugins.separation.network import MMDenseNet
@@ -116,8 +116,8 @@ def test_the_checkpoint_carries_the_refiner(tmp_path: Path, tiny_network: MMDens
     refiner = StereoRefiner(RefinerConfig(hidden=4))
     torch.nn.init.normal_(refiner.net[-1].weight)
     save_checkpoint(refined, tiny_network, {"step": 0}, refiner)
-    assert load_refiner(plain) is None
-    loaded = load_refiner(refined)
+    assert load_with_refiner(plain)[1] is None
+    loaded = load_with_refiner(refined)[1]
     assert loaded is not None and loaded.config == refiner.config
     for a, b in zip(refiner.state_dict().values(), loaded.state_dict().values(), strict=True):
         assert torch.equal(a, b)
