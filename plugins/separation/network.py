@@ -9,7 +9,7 @@ convolutions alone need many layers to reach.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 from torch import nn
@@ -28,6 +28,9 @@ class NetworkConfig:
     split_bin: int = N_BINS // 2  # low band = bins below, high band = bins above
     bins: int = N_BINS
     sources: int = len(STEMS)
+    # Stereo cues read beside the mid magnitude (stereo.spatial_cues; 0: the mid only). They
+    # are zero for mono input, so a network that reads them still separates mono.
+    spatial_inputs: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -80,7 +83,7 @@ class MDenseNet(nn.Module):
     def __init__(self, bins: int, config: NetworkConfig, lstm: bool) -> None:
         super().__init__()
         g, n = config.growth, config.layers
-        self.first = nn.Conv2d(1, config.stem_channels, 3, padding=1)
+        self.first = nn.Conv2d(1 + config.spatial_inputs, config.stem_channels, 3, padding=1)
         self.down_blocks = nn.ModuleList()
         self.downs = nn.ModuleList()
         channels, skips = config.stem_channels, []
@@ -163,16 +166,39 @@ class MMDenseNet(nn.Module):
     def multiple(self) -> int:
         return 2**self.config.depth
 
-    def masks_any_length(self, magnitude: torch.Tensor) -> torch.Tensor:
+    def with_spatial_inputs(self, count: int) -> MMDenseNet:
+        """This network reading `count` stereo cues as well. The new inputs' weights start at
+        zero, so until it is trained it returns exactly the masks this one does."""
+        if self.config.spatial_inputs:
+            raise ValueError("this network already reads stereo cues")
+        wider = MMDenseNet(replace(self.config, spatial_inputs=count))
+        weights = self.state_dict()
+        for band in ("low", "high", "full"):
+            key = f"{band}.first.weight"
+            weights[key] = torch.nn.functional.pad(weights[key], (0, 0, 0, 0, 0, count))
+        wider.load_state_dict(weights)
+        return wider.train(self.training)
+
+    def masks_any_length(
+        self, magnitude: torch.Tensor, cues: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """As forward, for any number of frames: pads to a multiple of 2**depth, then crops."""
         frames = magnitude.shape[-1]
-        padded = torch.nn.functional.pad(magnitude, (0, (-frames) % self.multiple))
-        return self(padded)[..., :frames]
+        padding = (0, (-frames) % self.multiple)
+        if cues is not None:
+            cues = torch.nn.functional.pad(cues, padding)
+        return self(torch.nn.functional.pad(magnitude, padding), cues)[..., :frames]
 
-    def forward(self, magnitude: torch.Tensor) -> torch.Tensor:
-        """(batch, bins, frames) magnitudes -> (batch, sources, bins, frames) masks."""
+    def forward(self, magnitude: torch.Tensor, cues: torch.Tensor | None = None) -> torch.Tensor:
+        """(batch, bins, frames) magnitudes, and for a network that reads stereo cues their
+        (batch, spatial_inputs, bins, frames) values (None: mono, all zero) -> (batch,
+        sources, bins, frames) masks."""
         x = torch.log1p(magnitude * 10.0) * self.input_scale + self.input_bias
         x = x.unsqueeze(1)
+        if self.config.spatial_inputs:
+            if cues is None:
+                cues = x.new_zeros(x.shape[0], self.config.spatial_inputs, *x.shape[2:])
+            x = torch.cat([x, cues], dim=1)
         split = self.config.split_bin
         bands = torch.cat(
             [self.low_fit(self.low(x[:, :, :split])), self.high_fit(self.high(x[:, :, split:]))],

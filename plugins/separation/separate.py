@@ -28,7 +28,7 @@ from plugins.separation.spectral import (
     spectrum,
 )
 from plugins.separation.stems import INTERNAL_RATE, STEMS
-from plugins.separation.stereo import StereoRefiner
+from plugins.separation.stereo import StereoRefiner, stereo_masks
 from plugins.separation.wiener import wiener
 
 HOP_SECONDS = 10.0
@@ -77,18 +77,16 @@ class Separator:
     @torch.inference_mode()
     def masks(self, audio: np.ndarray, rate: int) -> torch.Tensor:
         """(frames, channels) audio -> soft masks at the internal rate: (stems, N_BINS,
-        internal frames) for every channel, or with the refiner and stereo input (stems,
-        channels, N_BINS, internal frames)."""
-        if self.refiner is None or audio.shape[1] == 1:
+        internal frames) for every channel, or for stereo input with the refiner or stereo
+        cues (stems, channels, N_BINS, internal frames)."""
+        hears_stereo = self.refiner is not None or self.network.config.spatial_inputs
+        if audio.shape[1] == 1 or not hears_stereo:
             mono = to_internal_rate(audio.mean(axis=1), rate).astype(np.float32)
             magnitude = internal_spectrum(torch.from_numpy(mono))[:-1].abs()
             return self.network.masks_any_length(magnitude[None])[0]
         channels = np.stack([to_internal_rate(c, rate) for c in audio.T]).astype(np.float32)
-        internal = torch.from_numpy(channels)
-        mid = internal_spectrum(internal.mean(dim=0))[:-1].abs()
-        per_channel = internal_spectrum(internal)[:, :-1].abs()
-        mid_masks = self.network.masks_any_length(mid[None])
-        return self.refiner(mid_masks, mid[None], per_channel[None])[0].transpose(0, 1)
+        masks, _ = stereo_masks(self.network, self.refiner, torch.from_numpy(channels)[None])
+        return masks[0].transpose(0, 1)
 
     @torch.inference_mode()
     def separate_window(self, audio: np.ndarray, rate: int) -> np.ndarray:

@@ -45,7 +45,7 @@ from plugins.separation.metrics import negative_sdr, sdr
 from plugins.separation.network import MMDenseNet, NetworkConfig
 from plugins.separation.spectral import internal_istft, internal_spectrum
 from plugins.separation.stems import STEMS
-from plugins.separation.stereo import RefinerConfig, StereoRefiner
+from plugins.separation.stereo import SPATIAL_CUES, RefinerConfig, StereoRefiner
 from plugins.separation.train_stereo import stereo_loss, validate_stereo
 
 VARIANTS = {
@@ -152,11 +152,19 @@ def main(argv: Sequence[str] = ()) -> int:
         help="with --stereo: fine-tune the network too, at this learning rate (0: fixed)",
     )
     parser.add_argument(
+        "--spatial",
+        action="store_true",
+        help="with --stereo and --network-lr: the network hears the stereo image too (pan and "
+        "width per bin, stereo.spatial_cues), through new inputs that start at zero",
+    )
+    parser.add_argument(
         "--out", type=Path, default=None, help="checkpoint path (default: DATA/runs/VARIANT.pt)"
     )
     args = parser.parse_args(list(argv))
     if args.stereo and args.init is None:
         parser.error("--stereo needs --init: the trained network whose masks it refines")
+    if args.spatial and not (args.stereo and args.network_lr):
+        parser.error("--spatial needs --stereo and --network-lr: the network must learn them")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     out = args.out or args.data / "runs" / f"{args.variant}.pt"
@@ -174,6 +182,8 @@ def main(argv: Sequence[str] = ()) -> int:
                 network.train()
             else:
                 network.requires_grad_(False)  # stays in eval mode: batch norms fixed too
+            if args.spatial and not network.config.spatial_inputs:
+                network = network.with_spatial_inputs(SPATIAL_CUES)
         else:
             network.train()
     else:
@@ -194,7 +204,7 @@ def main(argv: Sequence[str] = ()) -> int:
 
     def validate_now() -> dict[str, float]:
         if not val_songs:
-            return {"mean": -float(step)}
+            return {"mean": float(step)}  # no val songs: the latest checkpoint is kept
         if refiner is None:
             return validate(network, val_songs)
         return validate_stereo(network, refiner, val_songs)
@@ -238,6 +248,7 @@ def main(argv: Sequence[str] = ()) -> int:
                     "remix": args.remix,
                     "stereo": args.stereo,
                     "network_lr": args.network_lr if args.stereo else None,
+                    "spatial_inputs": network.config.spatial_inputs,
                     "train_songs": len(sampler.songs),
                 }
                 log.write(json.dumps(record) + "\n")

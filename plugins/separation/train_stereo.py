@@ -12,31 +12,18 @@ from plugins.separation.metrics import negative_sdr, sdr
 from plugins.separation.network import MMDenseNet
 from plugins.separation.spectral import internal_istft, internal_spectrum
 from plugins.separation.stems import INTERNAL_RATE, STEMS
-from plugins.separation.stereo import StereoRefiner
-
-
-def stereo_masks(
-    network: MMDenseNet, refiner: StereoRefiner, mix: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """(batch, channels, samples) mixtures at the internal rate -> per-channel masks (batch,
-    channels, stems, bins, frames) and the channels' complex spectra (batch, channels, bins,
-    frames), Nyquist bin dropped."""
-    spec = internal_spectrum(mix)[..., :-1, :]
-    mid = internal_spectrum(mix.mean(dim=1))[..., :-1, :].abs()
-    with torch.set_grad_enabled(network.training and torch.is_grad_enabled()):
-        masks = network.masks_any_length(mid)
-    return refiner(masks, mid, spec.abs()), spec
+from plugins.separation.stereo import StereoRefiner, stereo_masks
 
 
 def stereo_loss(
     network: MMDenseNet,
-    refiner: StereoRefiner,
+    refiner: StereoRefiner | None,
     mix: torch.Tensor,
     targets: torch.Tensor,
     sdr_weight: float = 0.0,
 ) -> torch.Tensor:
     """As train.loss_fn, per channel: (batch, channels, samples) mixtures, (batch, stems,
-    channels, samples) targets."""
+    channels, samples) targets. Without a refiner, both channels get the network's masks."""
     masks, spec = stereo_masks(network, refiner, mix)
     masks = masks.transpose(1, 2)  # (batch, stems, channels, bins, frames), as the targets
     target_mag = internal_spectrum(targets)[..., :-1, :].abs()

@@ -4,6 +4,8 @@ and the separator uses it on stereo input only."""
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +18,10 @@ from plugins.separation.dataset import ExampleSampler
 from plugins.separation.metrics import sdr
 from plugins.separation.network import MMDenseNet
 from plugins.separation.separate import Separator
+from plugins.separation.spectral import internal_spectrum
 from plugins.separation.stems import INTERNAL_RATE, STEMS
-from plugins.separation.stereo import RefinerConfig, StereoRefiner
-from plugins.separation.train import main
+from plugins.separation.stereo import SPATIAL_CUES, RefinerConfig, StereoRefiner, spatial_cues
+from plugins.separation.train import VARIANTS, main
 from plugins.separation.train_stereo import stereo_loss
 
 from .conftest import tone_mix
@@ -142,6 +145,9 @@ def test_train_stereo_keeps_the_network_and_adds_a_refiner(
         assert torch.equal(value, before[name]), name
     with pytest.raises(SystemExit):
         main([*common, "--stereo", "--out", str(out)])  # nothing to refine
+    # Without val songs each validation counts as the best so far, so the checkpoints below
+    # hold the last step (two steps can lower the val score by chance).
+    shutil.rmtree(data / "val")
     # with --network-lr the network learns too, and the refiner goes on from the checkpoint
     joint = tmp_path / "joint.pt"
     init = ["--init", str(out), "--stereo", "--network-lr", "1e-2", "--out", str(joint)]
@@ -153,3 +159,76 @@ def test_train_stereo_keeps_the_network_and_adds_a_refiner(
         for name, value in after.network.state_dict().items()
         if "running" not in name and "num_batches" not in name
     )
+    # with --spatial the network hears the stereo image as well
+    spatial = tmp_path / "spatial.pt"
+    init = ["--init", str(joint), "--stereo", "--network-lr", "1e-2", "--out", str(spatial)]
+    assert main([*common, *init, "--spatial"]) == 0
+    assert Separator.from_checkpoint(spatial).network.config.spatial_inputs == SPATIAL_CUES
+    with pytest.raises(SystemExit):
+        main([*common, "--init", str(joint), "--stereo", "--spatial", "--out", str(spatial)])
+
+
+def test_spatial_cues_read_pan_and_width() -> None:
+    tone = internal_spectrum(torch.from_numpy(tone_mix(0.5, INTERNAL_RATE, channels=1)[:, 0]))
+    loud = tone.abs() > 1e-2 * tone.abs().max()
+
+    def cues(left: torch.Tensor, right: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        pan, width = spatial_cues(torch.stack([left, right])[None])[0]
+        return pan[loud], width[loud]
+
+    pan, width = cues(tone, tone)  # mono: no stereo at all
+    assert pan.abs().max() < 1e-4 and width.max() < 1e-4
+    pan, width = cues(tone, 0 * tone)  # hard left
+    assert pan.min() > 0.99 and torch.allclose(width, torch.full_like(width, 0.5), atol=1e-3)
+    pan, width = cues(tone, -tone)  # opposite phase: all side
+    assert pan.abs().max() < 1e-4 and width.min() > 0.99
+
+
+def test_a_network_widened_for_stereo_cues_gives_the_same_masks_until_trained(
+    tiny_network: MMDenseNet,
+) -> None:
+    wider = tiny_network.with_spatial_inputs(SPATIAL_CUES)
+    assert wider.config.spatial_inputs == SPATIAL_CUES and not wider.training
+    magnitude = torch.rand(1, tiny_network.config.bins, 12)
+    cues = torch.rand(1, SPATIAL_CUES, tiny_network.config.bins, 12)
+    expected = tiny_network.masks_any_length(magnitude)
+    torch.testing.assert_close(wider.masks_any_length(magnitude, cues), expected)
+    torch.testing.assert_close(wider.masks_any_length(magnitude), expected)  # mono: no cues
+    with pytest.raises(ValueError, match="already"):
+        wider.with_spatial_inputs(SPATIAL_CUES)
+
+
+def test_a_network_that_hears_the_pan_tells_apart_stems_the_mid_cannot() -> None:
+    # The same tone, in turns: "vocals" hard left, then "drums" hard right. The mid spectra
+    # are identical, so a mid-only network can only split each turn half and half.
+    rate, turn = INTERNAL_RATE, INTERNAL_RATE // 4
+    t = np.arange(8 * turn) / rate
+    tone = torch.from_numpy((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32))
+    left_turns = torch.from_numpy(((np.arange(t.size) // turn) % 2 == 0).astype(np.float32))
+    targets = torch.zeros(1, len(STEMS), 2, t.size)
+    targets[0, 0, 0] = tone * left_turns
+    targets[0, 1, 1] = tone * (1 - left_turns)
+    mix = targets.sum(dim=1)
+    after = {}
+    for cues in (0, SPATIAL_CUES):
+        torch.manual_seed(0)
+        network = MMDenseNet(replace(VARIANTS["tiny"], spatial_inputs=cues)).train()
+        _, after[cues] = fit(lambda n=network: stereo_loss(n, None, mix, targets), network, 60)
+    assert after[SPATIAL_CUES] < 0.6 * after[0]
+
+
+def test_the_separator_hands_a_network_that_reads_cues_the_stereo_image(
+    tiny_network: MMDenseNet,
+) -> None:
+    torch.manual_seed(2)
+    wider = tiny_network.with_spatial_inputs(SPATIAL_CUES)
+    for first in (wider.low.first, wider.high.first, wider.full.first):
+        torch.nn.init.normal_(first.weight[:, 1:], std=3.0)  # as if trained on the cues
+    separator = Separator(wider)
+    audio = tone_mix(1.2, 44_100, channels=2)
+    masks = separator.masks(audio, 44_100)
+    assert masks.shape[:2] == (len(STEMS), 2)  # one mask, for both channels
+    torch.testing.assert_close(masks[:, 0], masks[:, 1])
+    # a mono file with the same mid has no stereo image: its masks differ from the stereo one's
+    mono = audio.mean(axis=1, keepdims=True)
+    assert not torch.allclose(separator.masks(mono, 44_100), masks[:, 0], atol=1e-3)
