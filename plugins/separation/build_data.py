@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from plugins.separation.stems import HELD_OUT_SOUNDFONT, INTERNAL_RATE, STEMS, TRAIN_SOUNDFONTS
+from plugins.separation.stems import (
+    HELD_OUT_SOUNDFONT,
+    INTERNAL_RATE,
+    STEMS,
+    TRAIN_SOUNDFONTS,
+    soundfont_path,
+)
 
 if TYPE_CHECKING:
     from plugins.separation.arrangement import Song
@@ -199,6 +205,27 @@ def _sing_vocals(
     return True
 
 
+def renderer_versions() -> dict[str, object]:
+    """What the songs were made with beyond the fixed seeds: two builds from the same seeds
+    scored differently (0.04 dB on the test songs), so each build records its packages and
+    soundfonts to tell later whether two data sets can be compared."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    packages: dict[str, str | None] = {}
+    for name in ("music21", "numpy", "scipy", "pyfluidsynth", "soundfile", "torch"):
+        try:
+            packages[name] = version(name)
+        except PackageNotFoundError:
+            packages[name] = None
+    soundfonts = {}
+    for name in (*TRAIN_SOUNDFONTS, HELD_OUT_SOUNDFONT):
+        try:
+            soundfonts[name] = soundfont_path(name).stat().st_size
+        except OSError:  # not installed: recorded as missing
+            soundfonts[name] = None
+    return {"packages": packages, "soundfont_bytes": soundfonts}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from tqdm import tqdm
 
@@ -237,6 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         index += [i for i in json.loads(index_path.read_text()) if i["name"] not in rendered]
     index.sort(key=lambda i: (str(i["split"]), str(i["name"])))
     index_path.write_text(json.dumps(index, indent=1, default=str) + "\n")
+    (args.out / "build.json").write_text(json.dumps(renderer_versions(), indent=1) + "\n")
     return 0
 
 

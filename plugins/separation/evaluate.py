@@ -161,6 +161,9 @@ def main(argv: Sequence[str] = ()) -> int:
             "held_out_soundfont": HELD_OUT_SOUNDFONT,
             "held_out_soundfont_tracks": len(groups["held_out_soundfont"]),
             "split_file": str(SPLIT_FILE.name),
+            # packages and soundfonts the songs were rendered with (figures from different
+            # builds of the same seeds differ a little)
+            "build": _build_record(args.data),
         },
         "internal_rate_hz": INTERNAL_RATE,
         "models": records,
@@ -187,6 +190,11 @@ def main(argv: Sequence[str] = ()) -> int:
     }
     print(json.dumps(report, indent=1))
     return 0
+
+
+def _build_record(data: Path) -> object:
+    path = data / "build.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def _model_method(separator: Separator) -> Method:

@@ -9,7 +9,7 @@ import pytest
 
 from plugins.separation.arrangement import KICK, SNARE, Event, arrange, drum_pattern
 from plugins.separation.build_data import load_split, tasks
-from plugins.separation.stems import HELD_OUT_SOUNDFONT, STEMS, soundfont_path
+from plugins.separation.stems import HELD_OUT_SOUNDFONT, STEMS, TRAIN_SOUNDFONTS, soundfont_path
 
 
 def _voices() -> list[list[Event]]:
@@ -123,3 +123,6 @@ def test_only_renders_one_group_and_keeps_the_rest_of_the_index(tmp_path) -> Non
     assert [i["split"] for i in index] == ["test", "val"]
     assert len(list((tmp_path / "val").glob("*.npy"))) == 1
     assert not (tmp_path / "train").exists()
+    build = json.loads((tmp_path / "build.json").read_text())
+    assert build["packages"]["numpy"] == np.__version__
+    assert set(build["soundfont_bytes"]) == {*TRAIN_SOUNDFONTS, HELD_OUT_SOUNDFONT}
