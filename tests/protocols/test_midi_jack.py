@@ -107,7 +107,8 @@ async def start_playing(core: Any, driver: Driver, tempo: float) -> None:
 
 async def response_on(frontend: MidiFrontend, replacing: Any = None, channel: int = 0) -> Any:
     """The response the trigger just asked for (the loop may be slow on a loaded machine)."""
-    for _ in range(400):
+    deadline = asyncio.get_running_loop().time() + 5.0
+    while asyncio.get_running_loop().time() < deadline:
         response = frontend.responses.get(channel)
         if response is not None and response is not replacing:
             return response
@@ -204,7 +205,11 @@ def test_response_follows_a_tempo_change_while_it_plays(jack: str, tmp_path: Pat
         anchor = (await response_on(frontend)).anchor_beat
         await until_beat(core, anchor + 0.6)
         driver.tempo = 90  # after the second note of the response
-        await asyncio.sleep(1.4 * 60 / 90 + 0.3)  # the last note is 1.4 beats later
+        # The last note is 1.4 beats later; wait for it with room for a slow machine (the
+        # timing is checked below, from the notes' own times).
+        deadline = asyncio.get_running_loop().time() + 1.4 * 60 / 90 + 2.0
+        while len(driver.messages("on")) < 6 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
         return driver.messages("on"), driver.sent_notes()
 
     ons, played = run(jack, tmp_path, scenario, sections=ON_THE_BEAT)
