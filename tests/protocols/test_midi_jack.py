@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -143,28 +143,38 @@ def balanced(messages: list[Received]) -> bool:
     return not any(sounding.values())
 
 
+def sent_tempo(tick_times: Sequence[float]) -> float:
+    """The tempo of the last beat of clock ticks actually sent (24 per beat)."""
+    ticks = list(tick_times)
+    return 60.0 / (ticks[-1] - ticks[-25])
+
+
 def test_clock_sets_tempo_and_position_at_120_then_90(jack: str, tmp_path: Path) -> None:
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> dict[str, float]:
         driver.start_clock(120)
         await asyncio.sleep(1.0)
-        at_120 = core.transport.tempo
+        at_120, sent_120 = core.transport.tempo, sent_tempo(driver.tick_times)
         driver.tempo = 90
         await asyncio.sleep(1.4)  # two beats at 90
         ticks = list(driver.tick_times)
         beat_error = core.transport.beat_at(ticks[-1]) - (len(ticks) - 1) / 24
         return {
             "at_120": at_120,
+            "sent_120": sent_120,
             "at_90": core.transport.tempo,
+            "sent_90": sent_tempo(ticks),
             "beat_error": beat_error,
             "playing": core.transport.playing,
         }
 
     result = run(jack, tmp_path, scenario)
     assert result["playing"]
-    # Loose (3 %): the driver's own clock jitters by milliseconds on a loaded machine; the
+    # Against the tempo the ticks really had over the last beat: on a loaded machine the
+    # driver's thread sends them late (82 BPM for a nominal 90 was seen). Loose (3 %); the
     # estimator's precision is measured in benchmarks/bench_midi_tempo.py.
-    assert result["at_120"] == pytest.approx(120, rel=0.03)
-    assert result["at_90"] == pytest.approx(90, rel=0.03)
+    assert result["sent_90"] == pytest.approx(90, rel=0.15)  # the change did reach the ticks
+    assert result["at_120"] == pytest.approx(result["sent_120"], rel=0.03)
+    assert result["at_90"] == pytest.approx(result["sent_90"], rel=0.03)
     # The transport sits on the sender's grid: within 10 ms of its last tick (90 BPM).
     assert abs(result["beat_error"]) < 0.015
 
