@@ -111,7 +111,9 @@ def chorale_voices(path: Path) -> tuple[list[list[Event]], float]:
     Raises ValueError for pieces that are not four monophonic parts."""
     from music21 import corpus, meter
 
-    score = corpus.parse(str(path)).stripTies()
+    # From the source file, not music21's pickle cache: the build's workers share that cache,
+    # and one of them read a pickle another was still writing (a zlib "truncated stream").
+    score = corpus.parse(str(path), forceSource=True).stripTies()
     parts = list(score.parts)
     if len(parts) != 4:
         raise ValueError(f"{path.name}: {len(parts)} parts, not 4")

@@ -51,13 +51,31 @@ def sdr(reference: np.ndarray, estimate: np.ndarray) -> float | None:
     return 10 * math.log10(power / error)
 
 
-def negative_sdr(targets: torch.Tensor, estimates: torch.Tensor, mix: torch.Tensor) -> torch.Tensor:
+def negative_sdr(
+    targets: torch.Tensor, estimates: torch.Tensor, mix: torch.Tensor, segment: int = 0
+) -> torch.Tensor:
     """Mean over examples and stems of -SDR in dB, (batch, stems, samples) signals.
 
     A floor of 1/1000 of the mixture's power per stem keeps silent stems (dropped from a song,
     or a rest in the excerpt) from dominating: their SDR is undefined, and without the floor
     the smallest leak into them would weigh as much as a whole stem's error.
+
+    With `segment` (samples), the SDR is taken per segment and averaged, as the evaluation
+    takes it per 1 s frame: then a quiet passage counts as much as a loud one, where one SDR
+    over the whole excerpt is ruled by its loudest seconds. The remainder is left out.
     """
+    if segment:
+        count = targets.shape[-1] // segment
+        if count == 0:
+            raise ValueError(f"excerpt of {targets.shape[-1]} samples, shorter than a segment")
+
+        def split(x: torch.Tensor) -> torch.Tensor:  # (..., samples) -> (..., count, segment)
+            return x[..., : count * segment].unflatten(-1, (count, segment))
+
+        # segments become examples of their own: (batch * count, stems, segment)
+        targets = split(targets).movedim(-2, 1).flatten(0, 1)
+        estimates = split(estimates).movedim(-2, 1).flatten(0, 1)
+        mix = split(mix).flatten(0, 1)
     floor = 1e-3 * mix.pow(2).sum(-1, keepdim=True) / targets.shape[1]
     power = targets.pow(2).sum(-1) + floor
     error = (targets - estimates).pow(2).sum(-1) + floor

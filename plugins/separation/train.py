@@ -44,7 +44,7 @@ from plugins.separation.dataset import ExampleSampler, load_songs, mid_channel
 from plugins.separation.metrics import negative_sdr, sdr
 from plugins.separation.network import MMDenseNet, NetworkConfig
 from plugins.separation.spectral import internal_istft, internal_spectrum
-from plugins.separation.stems import STEMS
+from plugins.separation.stems import INTERNAL_RATE, STEMS
 from plugins.separation.stereo import SPATIAL_CUES, RefinerConfig, StereoRefiner
 from plugins.separation.train_stereo import stereo_loss, validate_stereo
 
@@ -95,10 +95,15 @@ def validate(
 
 
 def loss_fn(
-    network: MMDenseNet, mix: torch.Tensor, targets: torch.Tensor, sdr_weight: float = 0.0
+    network: MMDenseNet,
+    mix: torch.Tensor,
+    targets: torch.Tensor,
+    sdr_weight: float = 0.0,
+    sdr_segment: int = 0,
 ) -> torch.Tensor:
     """L1 between masked mixture and stem magnitudes, plus (with `sdr_weight`) the negative
-    SDR of the stems resynthesised with the mixture's phase: what the evaluation measures."""
+    SDR of the stems resynthesised with the mixture's phase: what the evaluation measures
+    (per `sdr_segment` samples when given, see metrics.negative_sdr)."""
     spec = internal_spectrum(mix)[:, :-1]
     mix_mag = spec.abs()
     target_mag = internal_spectrum(targets)[:, :, :-1].abs()
@@ -106,7 +111,7 @@ def loss_fn(
     loss = (masks * mix_mag[:, None] - target_mag).abs().mean()
     if sdr_weight:
         estimates = internal_istft(masks * spec[:, None], mix.shape[-1])
-        loss = loss + sdr_weight * negative_sdr(targets, estimates, mix)
+        loss = loss + sdr_weight * negative_sdr(targets, estimates, mix, sdr_segment)
     return loss
 
 
@@ -124,6 +129,13 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument(
         "--sdr-weight", type=float, default=0.0,
         help="add this times the negative SDR (dB) of the resynthesised stems to the L1 loss",
+    )
+    parser.add_argument(
+        "--sdr-segment",
+        type=float,
+        default=0.0,
+        help="take that SDR per segment of this many seconds and average (1: as the "
+        "evaluation's 1 s frames); 0: one SDR over the whole excerpt",
     )
     parser.add_argument(
         "--remix",
@@ -209,10 +221,12 @@ def main(argv: Sequence[str] = ()) -> int:
             return validate(network, val_songs)
         return validate_stereo(network, refiner, val_songs)
 
+    sdr_segment = round(args.sdr_segment * INTERNAL_RATE)
+
     def loss_of(mix: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         if refiner is None:
-            return loss_fn(network, mix, targets, args.sdr_weight)
-        return stereo_loss(network, refiner, mix, targets, args.sdr_weight)
+            return loss_fn(network, mix, targets, args.sdr_weight, sdr_segment)
+        return stereo_loss(network, refiner, mix, targets, args.sdr_weight, sdr_segment)
 
     budget = args.minutes * 60
     start = last_val = time.monotonic()
@@ -244,6 +258,7 @@ def main(argv: Sequence[str] = ()) -> int:
                     "variant": args.variant,
                     "init": str(args.init) if args.init else None,
                     "sdr_weight": args.sdr_weight,
+                    "sdr_segment_seconds": args.sdr_segment,
                     "frames": args.frames,
                     "remix": args.remix,
                     "stereo": args.stereo,

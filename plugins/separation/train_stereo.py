@@ -21,6 +21,7 @@ def stereo_loss(
     mix: torch.Tensor,
     targets: torch.Tensor,
     sdr_weight: float = 0.0,
+    sdr_segment: int = 0,
 ) -> torch.Tensor:
     """As train.loss_fn, per channel: (batch, channels, samples) mixtures, (batch, stems,
     channels, samples) targets. Without a refiner, both channels get the network's masks."""
@@ -35,6 +36,7 @@ def stereo_loss(
             targets.transpose(1, 2).flatten(0, 1),
             estimates.transpose(1, 2).flatten(0, 1),
             mix.flatten(0, 1),
+            sdr_segment,
         )
     return loss
 

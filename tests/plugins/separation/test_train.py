@@ -80,6 +80,29 @@ def test_negative_sdr_is_the_sdr_and_a_silent_stem_does_not_dominate() -> None:
     assert negative_sdr(silent, leak, silent.sum(1)).item() > -20
 
 
+def test_segment_sdr_weighs_a_quiet_passage_like_a_loud_one() -> None:
+    rng = torch.Generator().manual_seed(1)
+    targets = torch.randn(1, 2, 4000, generator=rng)
+    targets[..., 2000:] *= 0.01  # the second half is 40 dB quieter
+    mix = targets.sum(1)
+    # The same absolute error everywhere: 20 dB below the loud half, 20 dB above the quiet one.
+    estimates = targets + 0.1 * torch.randn(1, 2, 4000, generator=rng)
+    whole = negative_sdr(targets, estimates, mix).item()
+    halves = [
+        negative_sdr(targets[..., a:b], estimates[..., a:b], mix[..., a:b]).item()
+        for a, b in ((0, 2000), (2000, 4000))
+    ]
+    assert whole == pytest.approx(-17, abs=0.5)  # ruled by the loud half
+    segmented = negative_sdr(targets, estimates, mix, segment=2000).item()
+    assert segmented == pytest.approx(sum(halves) / 2, abs=1e-4)
+    assert segmented > whole + 10  # the quiet half's bad SDR now counts
+    # a remainder shorter than a segment is left out
+    cut = negative_sdr(targets[..., :3999], estimates[..., :3999], mix[..., :3999], 2000)
+    assert cut.item() == pytest.approx(halves[0], abs=1e-4)
+    with pytest.raises(ValueError, match="shorter than a segment"):
+        negative_sdr(targets, estimates, mix, segment=8000)
+
+
 def test_train_main_writes_a_loadable_checkpoint(tmp_path: Path) -> None:
     data = _data(tmp_path / "data")
     out = tmp_path / "run.pt"
