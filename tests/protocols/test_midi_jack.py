@@ -215,18 +215,25 @@ def test_response_follows_a_tempo_change_while_it_plays(jack: str, tmp_path: Pat
         for _ in range(2):
             await play_phrase(driver, PHRASE, length=0.15, rest=0.05)  # 0.4 beat apart
         trigger(driver)
-        anchor = (await response_on(frontend)).anchor_beat
-        await until_beat(core, anchor + 0.6)
+        response = await response_on(frontend)
+        await until_beat(core, response.anchor_beat + 0.6)
         driver.tempo = 90  # after the second note of the response
         # The last note is 1.4 beats later; wait for it with room for a slow machine (the
         # timing is checked below, from the notes' own times).
         deadline = asyncio.get_running_loop().time() + 1.4 * 60 / 90 + 2.0
         while len(driver.messages("on")) < 6 and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.01)
-        return driver.messages("on"), driver.sent_notes()
+        # What dawhost meant to play, for the message if a note is missing.
+        state = (
+            f"{response.playback.scheduled_notes} notes scheduled from beat"
+            f" {response.anchor_beat}, {response.playback.pending()} still pending at beat"
+            f" {core.transport.beat_at():.2f} (playing={core.transport.playing},"
+            f" tempo={core.transport.tempo:.1f}); the driver played {len(driver.sent_notes())}"
+        )
+        return driver.messages("on"), driver.sent_notes(), state
 
-    ons, played = run(jack, tmp_path, scenario, sections=ON_THE_BEAT)
-    assert len(ons) == 6
+    ons, played, state = run(jack, tmp_path, scenario, sections=ON_THE_BEAT)
+    assert len(ons) == 6, f"{len(ons)} of 6 notes answered: {state}"
     gaps = [b.time - a.time for a, b in zip(ons, ons[1:], strict=False)]
     played_gaps = [b[0] - a[0] for a, b in zip(played, played[1:], strict=False)]
     # The phrase was played at 120 BPM; its second half is answered at 90: gaps grow by 4/3.
