@@ -5,9 +5,10 @@ clicks to drums and tones to the rest."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from plugins.separation.baselines import hpss, oracle_internal_mask, oracle_irm
-from plugins.separation.metrics import framewise_sdr
+from plugins.separation.metrics import framewise_sdr, median_frame_sdr
 from plugins.separation.stems import STEMS
 
 RATE = 16_000
@@ -65,3 +66,16 @@ def test_hpss_sends_clicks_to_drums_and_tones_elsewhere() -> None:
     # single-sample clicks smear over a window, so drums get most of them, not all
     assert energy(estimates[drums] - clicks) < 0.5 * energy(clicks)
     assert energy(estimates[other] - tone) < 0.01 * energy(tone)
+
+
+def test_median_frame_sdr_takes_the_median_of_loud_frames() -> None:
+    rng = np.random.default_rng(1)
+    reference = rng.standard_normal(5 * 1000)
+    reference[4000:] = 0.0  # a silent last frame: skipped
+    noise = rng.standard_normal(reference.shape)
+    # noise 20, 10, 0 and 30 dB below the signal in the four loud frames
+    scale = np.repeat([0.1, 10**-0.5, 1.0, 10**-1.5, 1.0], 1000)
+    estimate = reference + scale * noise * np.std(reference[:4000])
+    median = median_frame_sdr(reference, estimate, 1000)
+    assert median is not None and median == pytest.approx(15, abs=0.6)  # between 10 and 20
+    assert median_frame_sdr(np.zeros(3000), np.ones(3000), 1000) is None

@@ -4,6 +4,7 @@ and the separator uses it on stereo input only."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -140,6 +141,16 @@ def test_train_stereo_keeps_the_network_and_adds_a_refiner(
     assert main([*common, "--init", str(tiny_checkpoint), "--stereo", "--out", str(out)]) == 0
     separator = Separator.from_checkpoint(out)
     assert separator.refiner is not None
+    record = json.loads(out.with_suffix(".jsonl").read_text().splitlines()[-1])
+    assert record["val_sdr_db"]["framewise_mean"] == pytest.approx(
+        np.mean([record["val_sdr_db"][f"framewise_{s}"] for s in STEMS])
+    )
+    selected = tmp_path / "selected.pt"
+    framewise = ["--select", "framewise_mean", "--sdr-segment", "0.1", "--sdr-weight", "0.1"]
+    assert main([*common, "--init", str(out), "--stereo", *framewise, "--out", str(selected)]) == 0
+    assert json.loads(selected.with_suffix(".jsonl").read_text())["select"] == "framewise_mean"
+    with pytest.raises(SystemExit):  # the mono validation has no framewise figure
+        main([*common, "--select", "framewise_mean", "--out", str(selected)])
     before = Separator.from_checkpoint(tiny_checkpoint).network.state_dict()
     for name, value in separator.network.state_dict().items():
         assert torch.equal(value, before[name]), name
