@@ -23,6 +23,11 @@ Loss: L1 between masked mixture magnitudes and stem magnitudes at the internal r
 with --sdr-weight the negative SDR of the stems resynthesised with the mixture's phase. The
 learning rate follows a cosine over the time budget (not a step count: the machine is shared
 and steps/s vary). Validation SDR on the val songs picks the checkpoint that is kept.
+
+The evaluation takes the median SDR over 1 s frames, so a quiet passage weighs as much as a
+loud one. `--sdr-segment 1` takes the SDR loss per second the same way, and (with --stereo)
+`--select framewise_mean --val-seconds 12` keeps the checkpoint whose validation median over
+1 s frames is best, instead of its plain SDR over the first 6 s.
 """
 
 from __future__ import annotations
