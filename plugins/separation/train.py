@@ -4,8 +4,9 @@
                              [--minutes 95] [--threads 1] [--out PATH]
     dawhost train separation --init CHECKPOINT --lr 1e-3 --minutes 60   # go on training one
 
-The shipped checkpoint (quiet 2-core machine), in five stages (the refiner ones were stopped
-early, once validation levelled off; see the plugin README):
+The shipped checkpoint (quiet 2-core machine), in six stages (the refiner ones were stopped
+early, once validation levelled off; the last one kept its best validation, at 20 minutes; see
+the plugin README):
     dawhost train separation --threads 2 --out stage1.pt        # 95 min
     dawhost train separation --init stage1.pt --sdr-weight 0.05 --frames 128 --batch 4 \
         --lr 1e-3 --minutes 100 --threads 2 --out stage2.pt
@@ -14,7 +15,11 @@ early, once validation levelled off; see the plugin README):
     dawhost train separation --init stage3.pt --stereo --remix 0.2 --sdr-weight 0.05 \
         --frames 256 --batch 4 --lr 3e-3 --minutes 92 --threads 2 --out stage4.pt  # refiner
     dawhost train separation --init stage4.pt --stereo --network-lr 3e-4 --lr 1e-3 \
-        --remix 0.2 --sdr-weight 0.05 --frames 192 --batch 4 --minutes 88 --threads 2  # both
+        --remix 0.2 --sdr-weight 0.05 --frames 192 --batch 4 --minutes 88 --threads 2 \
+        --out stage5.pt  # both
+    dawhost train separation --init stage5.pt --stereo --network-lr 1e-4 --lr 3e-4 \
+        --remix 0.2 --sdr-weight 0.05 --sdr-segment 1 --frames 256 --batch 4 --minutes 58 \
+        --val-minutes 5 --val-seconds 12 --select framewise_mean --threads 2  # per second
 
 With --stereo the stereo refiner (stereo.py) learns, with the same loss taken per channel; the
 network stays fixed, or with --network-lr is fine-tuned together with it.
