@@ -21,10 +21,15 @@ from dataclasses import dataclass
 
 import rtmidi
 
+from protocols.midi_input import ArrivalClock
 from protocols.midi_ports import INPUT_NAME, OUTPUT_NAME
 
+# 1.3 ms. A longer period is no cure for a loaded machine: rtmidi stamps and delivers MIDI once
+# per cycle, so with 256 frames (5.3 ms) clock ticks 10 ms apart arrived on a coarse grid and
+# the tempo tests failed even on an idle machine.
 PERIOD_FRAMES = 64
 SAMPLE_RATE = 48_000
+READ_POLL_SECONDS = 0.0005
 
 
 class JackUnavailable(Exception):
@@ -48,12 +53,14 @@ def jack_server(name: str | None = None) -> Iterator[str]:
         raise JackUnavailable("jackd is not installed (Debian package jackd2)")
     name = name or f"dawhost-test-{os.getpid()}-{time.monotonic_ns() % 100000}"
     previous = {key: os.environ.get(key) for key in ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER")}
-    process = subprocess.Popen(
-        ["jackd", "-n", name, "-d", "dummy", "-r", str(SAMPLE_RATE), "-p", str(PERIOD_FRAMES)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent,
-    )
+    # DAWHOST_JACK_LOG=file keeps the server's messages (xruns name the client that was late).
+    with open(os.environ.get("DAWHOST_JACK_LOG", os.devnull), "a") as log:
+        process = subprocess.Popen(
+            ["jackd", "-n", name, "-d", "dummy", "-r", str(SAMPLE_RATE), "-p", str(PERIOD_FRAMES)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
     os.environ["JACK_DEFAULT_SERVER"] = name
     os.environ["JACK_NO_START_SERVER"] = "1"
     try:
@@ -83,7 +90,7 @@ def jack_server(name: str | None = None) -> Iterator[str]:
 
 @dataclass(frozen=True)
 class Received:
-    time: float  # time.monotonic() when the driver's callback saw it
+    time: float  # time.monotonic() when it reached the driver's port
     data: tuple[int, ...]
 
     @property
@@ -104,7 +111,13 @@ def _find(ports: list[str], wanted: str) -> int:
 
 
 class Driver:
-    """The DAW side: writes into `dawhost in`, reads from `dawhost out`."""
+    """The DAW side: writes into `dawhost in`, reads from `dawhost out`.
+
+    Like dawhost's own input, it reads by polling rtmidi's queue from an ordinary thread: a
+    Python callback would run in JACK's real-time thread and wait there for the GIL, and on a
+    busy machine that made the whole graph miss cycles (jackd logged "client = driver-in was
+    not finished"), dropping and repeating MIDI events in both directions.
+    """
 
     def __init__(self) -> None:
         self.out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="driver-out")
@@ -115,24 +128,36 @@ class Driver:
         self._lock = threading.Lock()
         self._clock: threading.Thread | None = None
         self._clock_stop = threading.Event()
+        self._reader: threading.Thread | None = None
+        self._reader_stop = threading.Event()
         self.tempo = 120.0
         self.tick_times: list[float] = []  # when each clock tick was sent
 
     def connect(self) -> None:
         self.out.open_port(_find(self.out.get_ports(), INPUT_NAME), "to-dawhost")
         self.inp.open_port(_find(self.inp.get_ports(), OUTPUT_NAME), "from-dawhost")
-        self.inp.set_callback(self._on_message)
+        self._reader = threading.Thread(target=self._read, daemon=True, name="driver-in")
+        self._reader.start()
 
     def close(self) -> None:
         self.stop_clock()
+        self._reader_stop.set()
+        if self._reader is not None:
+            self._reader.join(timeout=2)
         for port in (self.out, self.inp):
             port.close_port()
             port.delete()
 
-    def _on_message(self, event: tuple[list[int], float], _data: object = None) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self.received.append(Received(now, tuple(event[0])))
+    def _read(self) -> None:
+        # Arrival times come from rtmidi's own timestamps, so the polling delay is not in them.
+        arrivals = ArrivalClock()
+        while not self._reader_stop.is_set():
+            while (item := self.inp.get_message()) is not None:
+                data, delta = item
+                received = Received(arrivals.arrival(delta, time.monotonic()), tuple(data))
+                with self._lock:
+                    self.received.append(received)
+            self._reader_stop.wait(READ_POLL_SECONDS)
 
     def messages(self, kind: str | None = None) -> list[Received]:
         with self._lock:
