@@ -64,6 +64,24 @@ def test_render_keeps_stems_apart() -> None:
     assert centroid(stems["bass"]) < centroid(stems["vocals"])
 
 
+def test_a_song_renders_the_same_whatever_was_rendered_before() -> None:
+    """A build's worker renders many songs in turn; which ones came first must not show."""
+    pytest.importorskip("fluidsynth")
+    from plugins.separation.synth import SoundfontRenderer
+
+    song = arrange("x", _voices(), 4.0, np.random.default_rng(1), max_seconds=4.0)
+    other = arrange("y", _voices(), 4.0, np.random.default_rng(2), max_seconds=3.0)
+    renderer = SoundfontRenderer(soundfont_path(HELD_OUT_SOUNDFONT), 8000)
+    try:
+        first = renderer.render(song)
+        renderer.render(other)
+        again = renderer.render(song)
+    finally:
+        renderer.close()
+    for stem in STEMS:
+        assert np.array_equal(first[stem], again[stem]), stem
+
+
 def test_split_keeps_test_pieces_out_and_holds_out_a_soundfont() -> None:
     split = load_split()
     assert not set(split["test"]) & set(split["train"])
