@@ -61,6 +61,15 @@ def _window() -> torch.Tensor:
     return torch.hann_window(N_FFT)
 
 
+def low_pass(audio: np.ndarray, cutoff_hz: float, roll_off_hz: float = 200.0) -> np.ndarray:
+    """`audio` without what lies above `cutoff_hz`: a half-cosine roll-off over `roll_off_hz`
+    rather than a brick wall, against long ringing."""
+    spectrum = np.fft.rfft(audio)
+    hz = np.fft.rfftfreq(audio.size, 1 / SAMPLE_RATE)
+    spectrum *= 0.5 + 0.5 * np.cos(np.pi * np.clip((hz - cutoff_hz) / roll_off_hz, 0.0, 1.0))
+    return np.fft.irfft(spectrum, audio.size)
+
+
 def magnitude(audio: np.ndarray) -> np.ndarray:
     """|STFT| of mono audio, shape (frames, N_FFT // 2 + 1)."""
     spec = torch.stft(

@@ -10,7 +10,9 @@
   through Griffin-Lim;
 - the vocoders alone (`vocoders_on_reference_spectrograms`, the renders' ceiling): the neural
   vocoder and Griffin-Lim on each test clip's own spectrogram, scored against the reference
-  (log-spectral distance, onset F1, multi-resolution STFT distance) with their real-time factor.
+  (log-spectral distance, onset F1, multi-resolution STFT distance) with their real-time factor;
+- the same on clean, band-limited input (`vocoders_on_band_limited_input`: pure tones and
+  low-passed test clips), where a vocoder that mutes what FluidSynth never makes shows it.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ import argparse
 import itertools
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import soundfile
 import torch
 
-from plugins.melnet.audio import SAMPLE_RATE, log_mel
+from plugins.melnet.audio import SAMPLE_RATE, log_mel, low_pass
 from plugins.melnet.conditioning import INSTRUMENTS
 from plugins.melnet.dataset import DEFAULT_DATA, Clip, fixed_crops, load_clips, make_batch
 from plugins.melnet.metrics import log_spectral_distance, onset_f1, onset_times
@@ -42,6 +44,10 @@ from plugins.melnet.vocoder import (
 )
 
 SINGLE_TIER = DEFAULT_CHECKPOINT.with_name("melnet-single-tier.pt")
+TONES_HZ = (110.0, 220.0, 440.0, 880.0, 1760.0)
+TONE_SECONDS = 2.0
+LOW_PASS_HZ = 1500.0
+BAND_LIMITED_CLIPS = 24  # test clips low-passed for band_limited_figures
 
 
 @torch.no_grad()
@@ -95,33 +101,84 @@ def audio_scores(reference: np.ndarray, audio: np.ndarray) -> dict[str, float]:
     }
 
 
-def vocoder_figures(vocoder: MelVocoder | None, clips: list[Clip], data: Path) -> dict[str, object]:
-    """Each test clip's whole reference audio -> its log-mel spectrogram -> each vocoder, scored
-    against the reference: how much of the gap to FluidSynth is the vocoder's alone."""
-    vocoders: dict[str, MelVocoder | None] = {"griffin_lim": None}
-    if vocoder is not None:
-        vocoders = {"neural": vocoder, **vocoders}
+def _vocoders(vocoder: MelVocoder | None) -> dict[str, MelVocoder | None]:
+    """The trained vocoder (if any) and the Griffin-Lim baseline, by name."""
+    return (
+        {"neural": vocoder, "griffin_lim": None} if vocoder is not None else {"griffin_lim": None}
+    )
+
+
+def _vocode_each(
+    vocoders: dict[str, MelVocoder | None], references: Iterable[np.ndarray]
+) -> dict[str, dict[str, list[float]]]:
+    """Each reference -> its log-mel spectrogram -> each vocoder: scores per vocoder, per figure
+    (also the output's level against the reference's, in dB, and the seconds taken)."""
     scores: dict[str, dict[str, list[float]]] = {name: {} for name in vocoders}
-    audio_seconds = 0.0
-    for index, clip in enumerate(clips):
-        reference, _ = soundfile.read(data / "clips" / f"{clip.name}.wav", dtype="float32")
+    for index, reference in enumerate(references):
         spec = log_mel(reference)
-        audio_seconds += reference.size / SAMPLE_RATE
         for name, chosen in vocoders.items():
             started = time.perf_counter()
             audio = vocode(spec, reference.size, chosen, 32, index)
             taken = time.perf_counter() - started
-            for key, value in {**audio_scores(reference, audio), "seconds": taken}.items():
-                scores[name].setdefault(key, []).append(value)
+            level = 20 * np.log10(_rms(audio) / _rms(reference))
+            figures = {**audio_scores(reference, audio), "level_error_db": level, "seconds": taken}
+            for key, value in figures.items():
+                scores[name].setdefault(key, []).append(float(value))
+    return scores
+
+
+def _rms(audio: np.ndarray) -> float:
+    return max(float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))), 1e-9)
+
+
+def _means(values: dict[str, list[float]], audio_seconds: float) -> dict[str, float]:
+    means = {key: round(float(np.mean(v)), 4) for key, v in values.items() if key != "seconds"}
+    return {**means, "real_time_factor": round(sum(values["seconds"]) / audio_seconds, 4)}
+
+
+def vocoder_figures(vocoder: MelVocoder | None, clips: list[Clip], data: Path) -> dict[str, object]:
+    """Each test clip's whole reference audio -> its log-mel spectrogram -> each vocoder, scored
+    against the reference: how much of the gap to FluidSynth is the vocoder's alone."""
+    references = [
+        soundfile.read(data / "clips" / f"{clip.name}.wav", dtype="float32")[0] for clip in clips
+    ]
+    audio_seconds = sum(r.size for r in references) / SAMPLE_RATE
+    scores = _vocode_each(_vocoders(vocoder), references)
     figures: dict[str, object] = {"clips": len(clips), "audio_seconds": round(audio_seconds, 1)}
-    for name, values in scores.items():
-        figures[name] = {
-            **{key: round(float(np.mean(v)), 4) for key, v in values.items() if key != "seconds"},
-            "real_time_factor": round(sum(values["seconds"]) / audio_seconds, 4),
-        }
+    figures.update({name: _means(values, audio_seconds) for name, values in scores.items()})
     if vocoder is not None:
         neural, baseline = (np.asarray(scores[n]["lsd_db"]) for n in ("neural", "griffin_lim"))
         figures["neural_lower_lsd_clips"] = int((neural < baseline).sum())
+    return figures
+
+
+def pure_tone(hz: float, seconds: float = TONE_SECONDS) -> np.ndarray:
+    """A sine at a steady level after a 10 ms attack, with a 50 ms release at the end."""
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    envelope = np.clip(t / 0.01, 0, 1) * np.clip((seconds - t) / 0.05, 0, 1)
+    return (0.3 * envelope * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+
+
+def band_limited_figures(
+    vocoder: MelVocoder | None, clips: list[Clip], data: Path
+) -> dict[str, object]:
+    """The vocoders on clean, band-limited input, which FluidSynth audio never is: pure tones,
+    and test clips low-passed at LOW_PASS_HZ. A vocoder that learned "empty upper bands mean
+    silence" mutes them; `level_error_db` (output level against the reference's) shows it."""
+    inputs = {
+        "pure_tones": [pure_tone(hz) for hz in TONES_HZ],
+        "low_passed_clips": [
+            low_pass(
+                soundfile.read(data / "clips" / f"{c.name}.wav", dtype="float32")[0], LOW_PASS_HZ
+            ).astype(np.float32)
+            for c in clips
+        ],
+    }
+    figures: dict[str, object] = {"tones_hz": list(TONES_HZ), "low_pass_hz": LOW_PASS_HZ}
+    for kind, references in inputs.items():
+        audio_seconds = sum(r.size for r in references) / SAMPLE_RATE
+        scores = _vocode_each(_vocoders(vocoder), references)
+        figures[kind] = {name: _means(values, audio_seconds) for name, values in scores.items()}
     return figures
 
 
@@ -229,6 +286,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     report["vocoder"] = str(args.vocoder) if vocoder else f"missing checkpoint {args.vocoder}"
     checked = clips[: args.vocoder_clips] if args.vocoder_clips else clips
     report["vocoders_on_reference_spectrograms"] = vocoder_figures(vocoder, checked, args.data)
+    report["vocoders_on_band_limited_input"] = band_limited_figures(
+        vocoder, clips[:BAND_LIMITED_CLIPS], args.data
+    )
     report["renders_vs_fluidsynth"] = audio_figures(
         models, rendered, args.data, args.seconds, args.temperature, vocoder
     )

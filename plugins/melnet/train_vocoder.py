@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from plugins.melnet.audio import HOP, N_FFT, SAMPLE_RATE, log_mel
+from plugins.melnet.audio import HOP, N_FFT, log_mel, low_pass
 from plugins.melnet.dataset import DEFAULT_DATA
 from plugins.melnet.vocoder import (
     DEFAULT_VOCODER,
@@ -70,12 +70,7 @@ def augmented(audio: np.ndarray, rng: random.Random) -> np.ndarray:
     entirely - a pure tone, or a sparse sampled spectrogram."""
     audio = audio * 10 ** (rng.uniform(-20.0, 6.0) / 20)
     if rng.random() < 1 / 3:
-        spectrum = np.fft.rfft(audio)
-        hz = np.fft.rfftfreq(audio.size, 1 / SAMPLE_RATE)
-        cutoff = rng.uniform(500.0, 6000.0)
-        # a half-cosine roll-off over 200 Hz rather than a brick wall, against long ringing
-        spectrum *= 0.5 + 0.5 * np.cos(np.pi * np.clip((hz - cutoff) / 200.0, 0.0, 1.0))
-        audio = np.fft.irfft(spectrum, audio.size)
+        audio = low_pass(audio, rng.uniform(500.0, 6000.0))
     return audio.astype(np.float32)
 
 

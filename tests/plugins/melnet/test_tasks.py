@@ -98,6 +98,11 @@ def test_train_then_eval_print_json(
     # resynthesising the reference's own spectrogram lands close to it
     assert vocoding["griffin_lim"]["lsd_db"] < 5.0 and vocoding["neural"]["real_time_factor"] > 0
     assert np.isfinite(vocoding["neural"]["mr_stft"])
+    band_limited = report["vocoders_on_band_limited_input"]
+    assert {"neural", "griffin_lim"} <= set(band_limited["pure_tones"])
+    assert band_limited["low_passed_clips"]["griffin_lim"]["lsd_db"] < 5.0
+    # the level figure is what shows a muting vocoder: Griffin-Lim keeps a pure tone's level
+    assert abs(band_limited["pure_tones"]["griffin_lim"]["level_error_db"]) < 3.0
 
 
 def test_train_vocoder_task_writes_a_loadable_checkpoint(tiny_data: Path, tmp_path: Path) -> None:
