@@ -114,9 +114,8 @@ class Driver:
     """The DAW side: writes into `dawhost in`, reads from `dawhost out`.
 
     Like dawhost's own input, it reads by polling rtmidi's queue from an ordinary thread: a
-    Python callback would run in JACK's real-time thread and wait there for the GIL, and on a
-    busy machine that made the whole graph miss cycles (jackd logged "client = driver-in was
-    not finished"), dropping and repeating MIDI events in both directions.
+    Python callback would run in JACK's real-time thread and wait there for the GIL, and when it
+    waits too long the whole graph misses a cycle, which drops MIDI events in both directions.
     """
 
     def __init__(self) -> None:
