@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import time
@@ -127,6 +128,15 @@ def _vocode_each(
     return scores
 
 
+@functools.cache
+def reference_audio(data: Path, clip_name: str) -> np.ndarray:
+    """A test clip's FluidSynth reference, read once: several figures score against it, and
+    none of them writes into it."""
+    audio, rate = soundfile.read(data / "clips" / f"{clip_name}.wav", dtype="float32")
+    assert rate == SAMPLE_RATE
+    return audio
+
+
 def _rms(audio: np.ndarray) -> float:
     return max(float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))), 1e-9)
 
@@ -139,9 +149,7 @@ def _means(values: dict[str, list[float]], audio_seconds: float) -> dict[str, fl
 def vocoder_figures(vocoder: MelVocoder | None, clips: list[Clip], data: Path) -> dict[str, object]:
     """Each test clip's whole reference audio -> its log-mel spectrogram -> each vocoder, scored
     against the reference: how much of the gap to FluidSynth is the vocoder's alone."""
-    references = [
-        soundfile.read(data / "clips" / f"{clip.name}.wav", dtype="float32")[0] for clip in clips
-    ]
+    references = [reference_audio(data, clip.name) for clip in clips]
     audio_seconds = sum(r.size for r in references) / SAMPLE_RATE
     scores = _vocode_each(_vocoders(vocoder), references)
     figures: dict[str, object] = {"clips": len(clips), "audio_seconds": round(audio_seconds, 1)}
@@ -168,17 +176,21 @@ def band_limited_figures(
     inputs = {
         "pure_tones": [pure_tone(hz) for hz in TONES_HZ],
         "low_passed_clips": [
-            low_pass(
-                soundfile.read(data / "clips" / f"{c.name}.wav", dtype="float32")[0], LOW_PASS_HZ
-            ).astype(np.float32)
-            for c in clips
+            low_pass(reference_audio(data, c.name), LOW_PASS_HZ).astype(np.float32) for c in clips
         ],
     }
     figures: dict[str, object] = {"tones_hz": list(TONES_HZ), "low_pass_hz": LOW_PASS_HZ}
     for kind, references in inputs.items():
         audio_seconds = sum(r.size for r in references) / SAMPLE_RATE
         scores = _vocode_each(_vocoders(vocoder), references)
-        figures[kind] = {name: _means(values, audio_seconds) for name, values in scores.items()}
+        per_vocoder: dict[str, dict[str, object]] = {
+            name: {**_means(values, audio_seconds)} for name, values in scores.items()
+        }
+        if kind == "pure_tones":  # few inputs: each tone's level too, in TONES_HZ order
+            for name, values in scores.items():
+                each = [round(v, 2) for v in values["level_error_db"]]
+                per_vocoder[name]["level_error_db_each"] = each
+        figures[kind] = per_vocoder
     return figures
 
 
@@ -198,8 +210,7 @@ def audio_figures(
             scores.setdefault(key, []).append(value)
 
     for index, clip in enumerate(clips):
-        reference, rate = soundfile.read(data / "clips" / f"{clip.name}.wav", dtype="float32")
-        assert rate == SAMPLE_RATE
+        reference = reference_audio(data, clip.name)
         samples = min(reference.size, round(seconds * SAMPLE_RATE))
         reference = reference[:samples]
         notes = clip.notes[clip.notes[:, 2] < samples / SAMPLE_RATE].copy()

@@ -19,9 +19,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import mido
 import rtmidi
 
-from protocols.midi_input import ArrivalClock
+from protocols.midi_input import InputPump
 from protocols.midi_ports import INPUT_NAME, OUTPUT_NAME
 
 # 1.3 ms. A longer period is no cure for a loaded machine: rtmidi stamps and delivers MIDI once
@@ -29,7 +30,6 @@ from protocols.midi_ports import INPUT_NAME, OUTPUT_NAME
 # the tempo tests failed even on an idle machine.
 PERIOD_FRAMES = 64
 SAMPLE_RATE = 48_000
-READ_POLL_SECONDS = 0.0005
 
 
 class JackUnavailable(Exception):
@@ -113,9 +113,10 @@ def _find(ports: list[str], wanted: str) -> int:
 class Driver:
     """The DAW side: writes into `dawhost in`, reads from `dawhost out`.
 
-    Like dawhost's own input, it reads by polling rtmidi's queue from an ordinary thread: a
-    Python callback would run in JACK's real-time thread and wait there for the GIL, and when it
-    waits too long the whole graph misses a cycle, which drops MIDI events in both directions.
+    It reads with dawhost's own `InputPump` (rtmidi's queue polled from an ordinary thread, with
+    rtmidi's arrival times): a Python callback would run in JACK's real-time thread and wait
+    there for the GIL, and when it waits too long the whole graph misses a cycle, which drops
+    MIDI events in both directions.
     """
 
     def __init__(self) -> None:
@@ -127,36 +128,25 @@ class Driver:
         self._lock = threading.Lock()
         self._clock: threading.Thread | None = None
         self._clock_stop = threading.Event()
-        self._reader: threading.Thread | None = None
-        self._reader_stop = threading.Event()
+        self._reader = InputPump(self.inp, self._on_message, name="driver")
         self.tempo = 120.0
         self.tick_times: list[float] = []  # when each clock tick was sent
 
     def connect(self) -> None:
         self.out.open_port(_find(self.out.get_ports(), INPUT_NAME), "to-dawhost")
         self.inp.open_port(_find(self.inp.get_ports(), OUTPUT_NAME), "from-dawhost")
-        self._reader = threading.Thread(target=self._read, daemon=True, name="driver-in")
         self._reader.start()
 
     def close(self) -> None:
         self.stop_clock()
-        self._reader_stop.set()
-        if self._reader is not None:
-            self._reader.join(timeout=2)
+        self._reader.stop()
         for port in (self.out, self.inp):
             port.close_port()
             port.delete()
 
-    def _read(self) -> None:
-        # Arrival times come from rtmidi's own timestamps, so the polling delay is not in them.
-        arrivals = ArrivalClock()
-        while not self._reader_stop.is_set():
-            while (item := self.inp.get_message()) is not None:
-                data, delta = item
-                received = Received(arrivals.arrival(delta, time.monotonic()), tuple(data))
-                with self._lock:
-                    self.received.append(received)
-            self._reader_stop.wait(READ_POLL_SECONDS)
+    def _on_message(self, message: mido.Message, arrival: float) -> None:
+        with self._lock:
+            self.received.append(Received(arrival, tuple(message.bytes())))
 
     def messages(self, kind: str | None = None) -> list[Received]:
         with self._lock:

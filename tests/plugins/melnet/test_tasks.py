@@ -103,6 +103,11 @@ def test_train_then_eval_print_json(
     assert band_limited["low_passed_clips"]["griffin_lim"]["lsd_db"] < 5.0
     # the level figure is what shows a muting vocoder: Griffin-Lim keeps a pure tone's level
     assert abs(band_limited["pure_tones"]["griffin_lim"]["level_error_db"]) < 3.0
+    each = band_limited["pure_tones"]["griffin_lim"]["level_error_db_each"]
+    assert len(each) == len(band_limited["tones_hz"])
+    assert np.mean(each) == pytest.approx(
+        band_limited["pure_tones"]["griffin_lim"]["level_error_db"], abs=0.01
+    )
 
 
 def test_train_vocoder_task_writes_a_loadable_checkpoint(tiny_data: Path, tmp_path: Path) -> None:
