@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml scripts/setup-system.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# torch first, pinned: an unpinned torch would pull a multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[test,train,link,mdns,bench]'
+	$(BIN)/pip install -q -e '.[test,train,link,mdns,bench,ray]'
 	touch $(STAMP)
 
 run: setup

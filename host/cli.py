@@ -39,6 +39,11 @@ def _serve_parser(sub: Any) -> None:
     p.add_argument("--link", action="store_true", default=None, help="join Ableton Link")
     p.add_argument("--mdns", action="store_true", default=None, help="advertise OSCQuery")
     p.add_argument("--preload", action="store_true", default=None, help="load models at start")
+    p.add_argument(
+        "--executor",
+        choices=["process", "ray", "thread"],
+        help="where model code runs: worker processes (default), Ray actors, or threads",
+    )
 
 
 def _config(args: argparse.Namespace) -> ServerConfig:
@@ -54,6 +59,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         "link": getattr(args, "link", None),
         "mdns": getattr(args, "mdns", None),
         "preload": getattr(args, "preload", None),
+        "executor": getattr(args, "executor", None),
     }
     return ServerConfig.load(getattr(args, "config", None), **flags)
 

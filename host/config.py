@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from host.executor import EngineSettings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MANIFEST = PROJECT_ROOT / "plugin_manifest.toml"
 
@@ -30,19 +32,21 @@ class ServerConfig:
     mdns: bool = False  # OSCQuery advertisement; opt in
     work_dir: Path = field(default_factory=lambda: Path("~/dawhost-work").expanduser())
     input_roots: list[Path] = field(default_factory=list)
-    workers: int = 2
+    workers: int = 2  # jobs at once with executor = "thread" (processes: one per replica)
     model_queue_limit: int = 4
     total_queue_limit: int = 16
     job_timeout: float = 600.0
     disabled_plugins: set[str] = field(default_factory=set)
     preload: bool = False  # load every model's weights in the background at start
     manifest: Path = DEFAULT_MANIFEST
+    engine: EngineSettings = field(default_factory=EngineSettings)  # the [engine] table
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)  # raw [osc], [midi] ...
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides: Any) -> ServerConfig:
-        """Defaults, then DAWHOST_MANIFEST, the TOML file's [server] table, DAWHOST_DISABLE,
-        then flags (overrides whose value is None are ignored)."""
+        """Defaults, then DAWHOST_MANIFEST, the TOML file's [server] and [engine] tables,
+        DAWHOST_EXECUTOR and DAWHOST_DISABLE, then flags (overrides whose value is None are
+        ignored)."""
         config = cls()
         if os.environ.get("DAWHOST_MANIFEST"):
             config.manifest = Path(os.environ["DAWHOST_MANIFEST"])
@@ -51,6 +55,10 @@ class ServerConfig:
                 data = tomllib.load(handle)
             config.sections = {k: v for k, v in data.items() if isinstance(v, dict)}
             config._apply(data.get("server", {}), source=str(path))
+            config.engine = EngineSettings.from_table(data.get("engine", {}), source=str(path))
+        if os.environ.get("DAWHOST_EXECUTOR"):
+            config.engine.executor = os.environ["DAWHOST_EXECUTOR"]  # type: ignore[assignment]
+            config.engine.check("DAWHOST_EXECUTOR")
         disabled = os.environ.get("DAWHOST_DISABLE", "")
         config.disabled_plugins |= {name.strip() for name in disabled.split(",") if name.strip()}
         config._apply({k: v for k, v in overrides.items() if v is not None}, source="flags")
@@ -59,7 +67,11 @@ class ServerConfig:
     def _apply(self, values: dict[str, Any], source: str) -> None:
         known = {f.name: f for f in fields(self)}
         for key, value in values.items():
-            if key not in known or key == "sections":
+            if key == "executor":  # --executor: a flag for the [engine] table's main setting
+                self.engine.executor = value
+                self.engine.check(source)
+                continue
+            if key not in known or key in ("sections", "engine"):
                 raise ValueError(f"{source}: unknown setting {key!r}; known: {', '.join(known)}")
             if key in ("work_dir", "manifest"):
                 value = Path(value).expanduser()

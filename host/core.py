@@ -15,6 +15,7 @@ from typing import Any
 from host.config import Manifest, ServerConfig
 from host.engine import Engine, Sink
 from host.errors import DawhostError, ErrorCode
+from host.executor import make_executor
 from host.job import Job
 from host.model import Capability, InputKind, Model
 from host.notes import parse_notes
@@ -47,11 +48,11 @@ class Core:
         self.transport = transport or Transport()
         self.scheduler = Scheduler(self.transport)
         self.engine = Engine(
-            self.work,
-            workers=config.workers,
+            make_executor(self.work, config.engine, thread_workers=config.workers),
             model_queue_limit=config.model_queue_limit,
             total_queue_limit=config.total_queue_limit,
             job_timeout=config.job_timeout,
+            grace_period=config.engine.grace_period,
         )
         self._event_listeners: list[EventListener] = []
         self._model_listeners: list[ModelListener] = []
@@ -205,6 +206,8 @@ class Core:
             )
         return path
 
-    async def shutdown(self) -> None:
-        await self.engine.shutdown()
+    async def shutdown(self, grace: float | None = None) -> None:
+        """Stop every job and worker; `grace` (default: the engine's grace period) is how long
+        workers may take to stop before they are killed."""
+        await self.engine.shutdown(grace)
         self.scheduler.stop()

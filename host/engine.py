@@ -1,9 +1,11 @@
-"""The job engine: runs model requests on worker threads, off the event loop.
+"""The job engine: queues model requests and hands them to an executor, which runs them off
+the event loop (worker processes by default; see `host.executor`).
 
-Each model runs one job at a time (model objects hold weights and caches, and are not assumed
-thread-safe); at most `workers` jobs run at once. Queues are bounded per model and overall: a
-full queue answers `busy` at once instead of piling up work. Cancel and timeout set the job's
-flag, which the model's next `job.progress()` turns into `JobCancelled`, so work really stops.
+Each model replica runs one job at a time (model objects hold weights and caches). Queues are
+bounded per model and overall: a full queue answers `busy` at once instead of piling up work.
+Cancel and timeout are cooperative first (the model's next `job.progress()` raises) and, after
+the grace period, a kill of the worker: the client hears `cancelled`/`timeout` at once either
+way, and a job that ignores both never keeps its slot.
 """
 
 from __future__ import annotations
@@ -11,27 +13,19 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import time
-import traceback
 from collections import deque
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
-import soundfile
-
-from host.errors import DawhostError, ErrorCode, JobCancelled
+from host.errors import DawhostError, ErrorCode
+from host.executor import Assignment, Executor
 from host.job import Job
 from host.model import Model
-from host.notes import unplayable
-from host.outputs import AudioOutput, FileOutput, NotesOutput, Output, Provenance, StemsOutput
-from host.requests import Accepted, Done, Error, Event, OutputEvent, Progress
-from host.workfolder import WorkFolder
+from host.requests import Accepted, Done, Error, Event
 
 log = logging.getLogger(__name__)
 
 Sink = Callable[[Event], None]
-PROGRESS_INTERVAL = 0.05  # seconds between progress events; clients need no more than 20/s
 
 
 @dataclass
@@ -40,13 +34,12 @@ class ActiveJob:
     model: Model
     job: Job
     sink: Sink
-    finished: bool = False
-    outputs: int = 0
-    last_progress: float = 0.0
-    last_message: str = ""
-    timeout_handle: asyncio.TimerHandle | None = None
+    finished: bool = False  # the client has had its `done` or `error`
     running: bool = False
+    timeout_handle: asyncio.TimerHandle | None = None
+    kill_handle: asyncio.TimerHandle | None = None
     worker_done: asyncio.Event = field(default_factory=asyncio.Event)
+    assignment: Assignment | None = None
 
     def emit(self, event: Event) -> None:
         """Deliver an event unless the job already ended (e.g. cancelled while running)."""
@@ -65,20 +58,19 @@ class ActiveJob:
 class Engine:
     def __init__(
         self,
-        work: WorkFolder,
-        workers: int = 2,
+        executor: Executor,
         model_queue_limit: int = 4,
         total_queue_limit: int = 16,
         job_timeout: float = 600.0,
+        grace_period: float = 2.0,
     ) -> None:
-        self.work = work
-        self.workers = workers
+        self.executor = executor
         self.model_queue_limit = model_queue_limit
         self.total_queue_limit = total_queue_limit
         self.job_timeout = job_timeout
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dawhost-job")
+        self.grace_period = grace_period
         self._pending: dict[str, deque[ActiveJob]] = {}
-        self._running_models: set[str] = set()
+        self._running: dict[str, int] = {}  # model id -> jobs running
         self._active: dict[tuple[str, str], ActiveJob] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -106,9 +98,6 @@ class Engine:
                 f"(limit {self.total_queue_limit}); retry shortly",
             )
         active = ActiveJob(key, model, job, sink)
-        job._on_progress = lambda fraction, message: self._progress_from_worker(
-            active, fraction, message
-        )
         self._active[key] = active
         self._pending.setdefault(model.model_id, deque()).append(active)
         active.emit(
@@ -118,9 +107,23 @@ class Engine:
             active.timeout_handle = self._loop.call_later(self.job_timeout, self._time_out, active)
         self._pump()
 
+    def preload(self, model: Model) -> None:
+        """Load a model's weights in the background, ahead of its first request."""
+        self.executor.preload(model)
+
+    async def warm_up(self, models: Iterable[Model], timeout: float = 120.0) -> None:
+        """Preload each model and wait until its weights are in place (benchmarks and tests
+        that time requests, not worker start-up). Raises TimeoutError if one never loads."""
+        waiting = [model for model in models if not model.loaded]
+        for model in waiting:
+            self.preload(model)
+        async with asyncio.timeout(timeout):
+            while not all(model.loaded for model in waiting):
+                await asyncio.sleep(0.01)
+
     def cancel(self, client: str, request_id: str) -> bool:
         active = self._active.get((client, request_id))
-        if active is None:
+        if active is None or active.finished:
             return False
         self._stop(active, ErrorCode.CANCELLED, "cancelled by the client")
         return True
@@ -129,12 +132,12 @@ class Engine:
         for active in list(self._active.values()):
             self._stop(active, ErrorCode.CANCELLED, reason)
 
-    async def shutdown(self, grace: float = 5.0) -> None:
+    async def shutdown(self, grace: float | None = None) -> None:
+        """Cancel everything, then stop the executor's workers (by force after `grace`)."""
         self.cancel_all()
-        waits = [a.worker_done.wait() for a in list(self._active.values()) if a.running]
-        if waits:
-            await asyncio.wait([asyncio.ensure_future(w) for w in waits], timeout=grace)
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        await self.executor.shutdown(self.grace_period if grace is None else grace)
+        for active in list(self._active.values()):  # a thread that ignored cancel
+            self._finished(active)
 
     def active_jobs(self) -> list[ActiveJob]:
         return list(self._active.values())
@@ -148,113 +151,66 @@ class Engine:
         )
 
     def _stop(self, active: ActiveJob, code: ErrorCode, message: str) -> None:
-        active.job.cancel(code.value)
         active.emit(Error(active.job.request_id, code, message))
-        if not active.running:  # never started: forget it now; a running one frees on return
+        if not active.running:  # never started: forget it now
+            active.job.cancel(code.value)
             queue = self._pending.get(active.model.model_id)
             if queue and active in queue:
                 queue.remove(active)
             self._active.pop(active.key, None)
+            return
+        assert active.assignment is not None and self._loop is not None
+        self.executor.cancel(active.assignment, code.value)
+        if active.kill_handle is None:
+            active.kill_handle = self._loop.call_later(self.grace_period, self._force, active)
+
+    def _force(self, active: ActiveJob) -> None:
+        """The grace period is over and the job still runs: stop it by force."""
+        active.kill_handle = None
+        if active.running and active.assignment is not None:
+            self.executor.kill(active.assignment)
 
     def _pump(self) -> None:
-        """Start queued jobs while a worker and their model are free."""
-        assert self._loop is not None
+        """Start queued jobs while their model has a free replica (and the executor room)."""
+        limit = self.executor.max_running
         for model_id, queue in self._pending.items():
-            if len(self._running_models) >= self.workers:
-                return
-            if queue and model_id not in self._running_models:
+            while queue:
+                if limit is not None and sum(self._running.values()) >= limit:
+                    return
+                if self._running.get(model_id, 0) >= self.executor.slots(queue[0].model):
+                    break
                 active = queue.popleft()
                 active.running = True
-                self._running_models.add(model_id)
-                future = self._loop.run_in_executor(self._executor, self._execute, active)
-                future.add_done_callback(functools.partial(self._finished, active))
+                self._running[model_id] = self._running.get(model_id, 0) + 1
+                active.assignment = Assignment(
+                    active.model, active.job, active.emit, functools.partial(self._finished, active)
+                )
+                try:
+                    self.executor.start(active.assignment)
+                except Exception as exc:  # no worker could start: the client hears why
+                    log.exception("could not start a worker for %s", model_id)
+                    active.emit(
+                        Error(
+                            active.job.request_id,
+                            ErrorCode.MODEL_ERROR,
+                            f"model {model_id!r} could not start: {type(exc).__name__}: {exc}",
+                        )
+                    )
+                    self._finished(active)
 
-    def _finished(self, active: ActiveJob, _future: object = None) -> None:
-        self._running_models.discard(active.model.model_id)
+    def _finished(self, active: ActiveJob) -> None:
+        if not active.running:
+            return
+        active.running = False
+        if active.kill_handle:
+            active.kill_handle.cancel()
+            active.kill_handle = None
+        model_id = active.model.model_id
+        self._running[model_id] = max(0, self._running.get(model_id, 0) - 1)
         self._active.pop(active.key, None)
+        if not active.finished:  # the worker ended without a word (should not happen)
+            active.emit(
+                Error(active.job.request_id, ErrorCode.MODEL_ERROR, f"{model_id!r} stopped")
+            )
         active.worker_done.set()
         self._pump()
-
-    def _post(self, active: ActiveJob, event: Event) -> None:
-        assert self._loop is not None
-        self._loop.call_soon_threadsafe(active.emit, event)
-
-    # --- called on a worker thread -------------------------------------------------------
-    def _progress_from_worker(self, active: ActiveJob, fraction: float, message: str) -> None:
-        now = time.monotonic()
-        # Throttle repeats of the same message; a new message (a notice) always goes through.
-        repeat = message == active.last_message
-        if fraction < 1.0 and repeat and now - active.last_progress < PROGRESS_INTERVAL:
-            return
-        active.last_progress, active.last_message = now, message
-        self._post(active, Progress(active.job.request_id, fraction, message))
-
-    def _execute(self, active: ActiveJob) -> None:
-        job, model = active.job, active.model
-        try:
-            job.check_cancelled()
-            if not model.loaded:
-                job.progress(0.0, f"loading {model.model_id}")
-                model.ensure_loaded()
-            provenance = Provenance(
-                model.model_id,
-                model.checkpoint_hash,
-                job.options.model_dump(),
-                job.seed,
-                job.request_id,
-            )
-            for output in model.run(job):
-                job.check_cancelled()
-                finished = self._finalise(output, job, provenance)
-                self._post(active, OutputEvent(job.request_id, finished, active.outputs))
-                active.outputs += 1
-            job.check_cancelled()
-            elapsed = time.monotonic() - job.started_at
-            self._post(active, Progress(job.request_id, 1.0, "done"))
-            self._post(active, Done(job.request_id, elapsed, active.outputs, provenance.as_dict()))
-        except JobCancelled:
-            log.info("job %s stopped (%s)", active.key, job.cancel_reason)
-        except DawhostError as exc:
-            self._post(active, Error.from_exception(job.request_id, exc))
-        except Exception as exc:
-            log.error(
-                "model %s failed on %s:\n%s", model.model_id, active.key, traceback.format_exc()
-            )
-            message = f"model {model.model_id!r} failed: {type(exc).__name__}: {exc}"
-            self._post(active, Error(job.request_id, ErrorCode.MODEL_ERROR, message))
-
-    def _finalise(self, output: Output, job: Job, provenance: Provenance) -> Output:
-        """Write audio arrays to WAV files in the job folder and stamp provenance."""
-        if isinstance(output, AudioOutput):
-            output = self._write_audio(output, job)
-        elif isinstance(output, StemsOutput):
-            stems = {
-                name: self._write_audio(replace(a, name=name), job)
-                for name, a in output.stems.items()
-            }
-            output = replace(output, stems=stems)
-        elif isinstance(output, FileOutput):
-            output = replace(output, path=self.work.confine(output.path))
-        elif isinstance(output, NotesOutput):
-            for index, note in enumerate(output.notes):
-                problem = unplayable(note)
-                if problem:
-                    raise DawhostError(
-                        ErrorCode.MODEL_ERROR,
-                        f"model {provenance.model_id!r} produced an unplayable note "
-                        f"(note {index} of {output.name!r}): {problem}",
-                    )
-        output.provenance = provenance
-        return output
-
-    def _write_audio(self, audio: AudioOutput, job: Job) -> AudioOutput:
-        if audio.path is not None:
-            return replace(audio, path=self.work.confine(audio.path))
-        samples = audio.samples
-        path = self.work.write_atomic(
-            job.output_path(audio.name, ".wav"),
-            lambda tmp: soundfile.write(
-                tmp, samples, audio.sample_rate, subtype="FLOAT", format="WAV"
-            ),
-        )
-        return AudioOutput(audio.sample_rate, path=path, name=audio.name)

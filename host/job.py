@@ -1,7 +1,8 @@
 """The handle a running model sees: its request, progress reporting, cancellation, transport.
 
-`Job` is created by the engine on the event loop and used on a worker thread; the only state
-shared between them is the cancel flag and the progress callback, both thread-safe.
+`Job` is created by the engine on the event loop and runs wherever its model lives: a thread,
+a worker process or a Ray actor. It pickles without its progress callback and cancel flag;
+the side that runs the job gives it new ones (see `host.job_runner`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from host.options import Options
 from host.transport import TransportSnapshot
 
 
+def _ignore_progress(fraction: float, message: str) -> None:
+    """Progress goes nowhere until an executor connects the job to a client."""
+
+
 @dataclass
 class Job:
     request_id: str
@@ -30,7 +35,7 @@ class Job:
     transport: TransportSnapshot
     folder: Path  # this job's own folder inside the work folder; write outputs here
     start_beat: float | None = None  # where the result should land, if the client said
-    _on_progress: Callable[[float, str], None] = field(default=lambda f, m: None, repr=False)
+    _on_progress: Callable[[float, str], None] = field(default=_ignore_progress, repr=False)
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
     cancel_reason: str = ""
     started_at: float = field(default_factory=time.monotonic)
@@ -53,6 +58,20 @@ class Job:
         """Report progress (0..1) and stop here if the job was cancelled."""
         self.check_cancelled()
         self._on_progress(min(1.0, max(0.0, float(fraction))), message)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_on_progress"] = None
+        state["_cancel"] = self._cancel.is_set()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        cancelled = state.pop("_cancel")
+        self.__dict__.update(state)
+        self._on_progress = _ignore_progress
+        self._cancel = threading.Event()
+        if cancelled:
+            self._cancel.set()
 
     def output_path(self, name: str, suffix: str) -> Path:
         """A fresh path for an output file in this job's folder (name is sanitised)."""

@@ -1,8 +1,9 @@
 """The model contract: what a plugin's model declares and the one call the host makes to run it.
 
 A model is a class with class-level facts (id, capabilities, inputs, Options schema, sample
-rate, causality) and two methods: `load()` for heavy imports and weights, called lazily on the
-worker thread, and `run(job)`, a blocking generator that yields outputs as they are ready.
+rate, causality) and two methods: `load()` for heavy imports and weights, called lazily where
+the model runs (a worker process by default), and `run(job)`, a blocking generator that yields
+outputs as they are ready. The server process keeps an unloaded copy for its declarations.
 """
 
 from __future__ import annotations
@@ -112,19 +113,36 @@ class Model(ABC):
         self._checkpoint_hash: str | None = None
 
     def load(self) -> None:  # noqa: B027 - optional hook, empty by design
-        """Import heavy libraries and read weights. Called once, on a worker thread."""
+        """Import heavy libraries and read weights. Called once, where the model runs."""
 
     @abstractmethod
     def run(self, job: Job) -> Iterator[Output]:
         """Do the work for one request, yielding outputs as they are ready.
 
-        Blocking code is fine here (it runs on a worker thread). Call `job.progress()` often:
-        it raises `JobCancelled` once the request is cancelled or timed out.
+        Blocking code is fine here (it runs in a worker, off the server's event loop). Call
+        `job.progress()` often: it raises `JobCancelled` once the request is cancelled or
+        timed out (a model that does not is killed after the grace period).
         """
 
     @property
     def loaded(self) -> bool:
         return self._loaded
+
+    def note_loaded(self, loaded: bool) -> None:
+        """The host records that a worker holds (or lost) this model's weights, so the server's
+        unloaded copy describes the model truthfully."""
+        self._loaded = loaded
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A copy for a worker: unloaded, without the lock (each side makes its own)."""
+        state = dict(self.__dict__)
+        del state["_load_lock"]
+        state["_loaded"] = False
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._load_lock = threading.Lock()
 
     def ensure_loaded(self) -> None:
         with self._load_lock:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import threading
 from collections.abc import Callable
 
 from host.config import Manifest, ServerConfig
@@ -20,21 +19,14 @@ from host.plugins import PluginHost
 
 log = logging.getLogger("dawhost")
 
+SHUTDOWN_GRACE = 1.0  # seconds workers get to exit on SIGINT/SIGTERM before they are killed
+
 
 def build_core(config: ServerConfig) -> tuple[Core, PluginHost]:
     manifest = Manifest.load(config.manifest)
     plugin_host = PluginHost(manifest, disabled=config.disabled_plugins)
     core = Core(config, plugin_host.models(), manifest)
     return core, plugin_host
-
-
-def _preload(core: Core) -> None:
-    for model in list(core.models.values()):
-        try:
-            model.ensure_loaded()
-            log.info("loaded %s", model.model_id)
-        except Exception as exc:  # reported again, with the reason, on first request
-            log.warning("could not preload %s: %s: %s", model.model_id, type(exc).__name__, exc)
 
 
 async def serve(
@@ -60,8 +52,9 @@ async def serve(
             started.append(frontend)
         except Exception as exc:
             log.error("front-end %s did not start: %s: %s", frontend.name, type(exc).__name__, exc)
-    if config.preload:
-        threading.Thread(target=_preload, args=(core,), daemon=True, name="preload").start()
+    if config.preload:  # in the background: the wires answer while weights load
+        for model in list(core.models.values()):
+            core.engine.preload(model)
     core.scheduler.start()
 
     names = ", ".join(sorted(core.models)) or "none"
@@ -77,12 +70,13 @@ async def serve(
 
     await stop.wait()
     log.info("dawhost stopping")
+    # Within 3 s even with hung models: workers get a second, then they are killed by PID.
     core.engine.cancel_all()
     for frontend in reversed(started):
         try:
-            await asyncio.wait_for(frontend.stop(), timeout=5)
+            await asyncio.wait_for(frontend.stop(), timeout=1.0)
         except Exception as exc:
             log.error("front-end %s did not stop cleanly: %s", frontend.name, exc)
-    await core.shutdown()
+    await core.shutdown(grace=SHUTDOWN_GRACE)
     log.info("dawhost stopped")
     return 0

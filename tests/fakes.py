@@ -6,10 +6,12 @@ path as real plugins.
 
 from __future__ import annotations
 
-import threading
+import os
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -74,7 +76,10 @@ class SineRenderer(Model):
 
 
 class SlowModel(Model):
-    """Counts steps until cancelled; `steps` shows whether cancel really stopped the work."""
+    """Counts steps until cancelled; `steps` shows whether cancel really stopped the work.
+
+    The model runs in a worker process, so the count travels through a file the test reads:
+    `steps` and `wait_started()` work from the test's side, whatever the executor."""
 
     model_id = "fake-slow"
     capabilities = frozenset({Capability.RENDER_AUDIO})
@@ -86,14 +91,36 @@ class SlowModel(Model):
 
     def __init__(self) -> None:
         super().__init__()
-        self.steps = 0
-        self.started = threading.Event()
+        self.step_file = Path(tempfile.mkdtemp(prefix="dawhost-fake-slow-")) / "steps"
+        self._count = 0
+
+    @property
+    def steps(self) -> int:
+        """Steps taken so far (over every run), as the worker last wrote them."""
+        try:
+            return int(self.step_file.read_text())
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    def wait_started(self, timeout: float = 5.0) -> bool:
+        """Block until a run has taken its first step since the last `reset()`."""
+        deadline = time.monotonic() + timeout
+        while not self.step_file.exists():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+    def reset(self) -> None:
+        self.step_file.unlink(missing_ok=True)
 
     def run(self, job: host.Job) -> Iterator[host.AudioOutput]:
-        self.started.set()
         deadline = time.monotonic() + job.options.seconds
         while time.monotonic() < deadline:
-            self.steps += 1
+            self._count += 1
+            tmp = self.step_file.with_suffix(".tmp")
+            tmp.write_text(str(self._count))
+            os.replace(tmp, self.step_file)  # a reader never sees half a number
             job.progress(1 - (deadline - time.monotonic()) / max(job.options.seconds, 1e-9))
             time.sleep(0.005)
         yield host.AudioOutput(self.sample_rate, samples=np.zeros(80, dtype=np.float32))

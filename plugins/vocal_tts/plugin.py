@@ -17,6 +17,11 @@ if TYPE_CHECKING:
 SAMPLE_RATE = 16_000  # plugins.vocal_tts.audio.SAMPLE_RATE, kept here so listing needs no torch
 
 
+# The espeak-ng front-end is one engine per process, whichever model instance calls it; the
+# networks are cheap to share. (A module lock also keeps the model picklable for workers.)
+_ESPEAK_LOCK = threading.Lock()
+
+
 class VocalLine(Model):
     """Sings lyrics on a melody, or speaks them on the beat grid, exactly `bars` bars long."""
 
@@ -66,8 +71,6 @@ class VocalLine(Model):
     def __init__(self) -> None:
         super().__init__()
         self.bundle: Bundle | None = None
-        # The espeak-ng front-end is one global engine; the networks are cheap to share.
-        self._render_lock = threading.Lock()
 
     def load(self) -> None:
         from plugins.vocal_tts.checkpoint import DEFAULT_CHECKPOINT, load
@@ -126,7 +129,7 @@ class VocalLine(Model):
         self.ensure_loaded()
         assert self.bundle is not None
         torch.manual_seed(job.seed)
-        with self._render_lock:
+        with _ESPEAK_LOCK:
             audio = render(self.bundle, prepared, "neural", job.progress, job.seed)
         job.progress(0.95, "writing")
         yield AudioOutput(self.sample_rate, samples=audio, name="vocal")

@@ -154,7 +154,7 @@ def test_cancel_stops_the_running_work(tmp_path: Path) -> None:
         core = make_core(tmp_path, slow)
         fe = MemoryFrontend(core)
         request_id, queue = fe.submit("fake-slow", "render", options={"seconds": 30})
-        await asyncio.to_thread(slow.started.wait, 5)
+        assert await asyncio.to_thread(slow.wait_started, 5)
         await asyncio.sleep(0.05)
         assert fe.cancel(request_id)
         events = await collect(queue, timeout=5)

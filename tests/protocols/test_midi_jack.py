@@ -61,6 +61,8 @@ def run(jack: str, tmp_path: Path, scenario: Any, *models: Model, **settings: An
 
     async def main() -> Any:
         core = make_core(tmp_path, *(models or (EchoContinuer(),)), midi_api="jack", **settings)
+        # Workers up and models loaded first: these tests time answers, not worker start-up.
+        await core.engine.warm_up(core.models.values())
         frontend = MidiFrontend()
         await frontend.start(core)
         core.scheduler.start()  # as `dawhost serve` does (it also shortens the GIL interval)

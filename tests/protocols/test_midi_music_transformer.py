@@ -54,7 +54,7 @@ def test_music_transformer_answers_on_the_bar_line(jack: str, tmp_path: Path) ->
 
     model = MusicTransformerModel()
     model.checkpoint = CHECKPOINT
-    model.ensure_loaded()  # loading (mostly importing torch) is not what this test is about
+    # The run helper warms the worker up: loading (mostly importing torch) is not timed here.
 
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
         assert frontend.controls is not None

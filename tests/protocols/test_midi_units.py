@@ -241,6 +241,7 @@ def test_silence_after_playing_triggers_a_response_in_free_time(tmp_path: Path) 
     async def main() -> tuple[list[Any], Any]:
         section = {"midi": {"silence_beats": 1.0, "trigger_cc": -1}}
         core = make_core(tmp_path, EchoContinuer(), sections=section)
+        await core.engine.warm_up(core.models.values())  # time answers, not start-up
         core.transport.set_tempo(240)  # a beat is 0.25 s
         frontend, inport, outport = memory_frontend()
         await frontend.start(core)
@@ -268,6 +269,7 @@ def test_a_lost_note_off_does_not_silence_the_silence_trigger(tmp_path: Path) ->
     async def main() -> list[tuple[str, int]]:
         section = {"midi": {"silence_beats": 1.0, "trigger_cc": -1}}
         core = make_core(tmp_path, EchoContinuer(), sections=section)
+        await core.engine.warm_up(core.models.values())  # time answers, not start-up
         core.transport.set_tempo(960)  # a beat is 62.5 ms: 16 beats of a stuck note in 1 s
         frontend, inport, outport = memory_frontend()
         await frontend.start(core)
@@ -302,6 +304,7 @@ def test_a_model_error_while_a_note_sounds_ends_it_at_once(tmp_path: Path) -> No
     async def main() -> tuple[list[tuple[float, mido.Message]], Any]:
         section = {"midi": {"silence_beats": 1.0, "trigger_cc": -1}}
         core = make_core(tmp_path, FailsWhileSounding(), sections=section)
+        await core.engine.warm_up(core.models.values())  # time answers, not start-up
         core.transport.set_tempo(240)  # the 8-beat note would last 2 s
         frontend, inport, outport = memory_frontend()
         await frontend.start(core)
@@ -324,6 +327,7 @@ def test_silence_with_no_model_to_answer_is_reported_once(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     async def main() -> None:
         core = make_core(tmp_path, SineRenderer(), sections={"midi": {"silence_beats": 1.0}})
+        await core.engine.warm_up(core.models.values())  # time answers, not start-up
         core.transport.set_tempo(240)
         frontend, inport, outport = memory_frontend()
         await frontend.start(core)
@@ -344,6 +348,7 @@ def test_free_time_phrase_survives_a_tempo_drift_before_the_trigger(tmp_path: Pa
 
     async def main() -> list[int]:
         core = make_core(tmp_path, EchoContinuer())
+        await core.engine.warm_up(core.models.values())  # time answers, not start-up
         frontend, inport, outport = memory_frontend()
         await frontend.start(core)
         try:
@@ -374,6 +379,7 @@ def test_free_beats_integrate_the_tempo() -> None:
 def test_note_flood_without_offs_and_all_notes_off_from_the_player(tmp_path: Path) -> None:
     async def main() -> tuple[int, int, int]:
         core = make_core(tmp_path, EchoContinuer())
+        await core.engine.warm_up(core.models.values())  # time answers, not start-up
         frontend, inport, outport = memory_frontend()
         await frontend.start(core)
         try:

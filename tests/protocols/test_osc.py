@@ -111,7 +111,7 @@ def test_cancel_stops_a_running_job(tmp_path: Path) -> None:
         async with osc_server(tmp_path, slow) as (_, osc), osc_client(osc.port) as client:
             client.send("/dawhost/fake-slow/render", 5, "seconds", 30.0)
             await client.expect("/dawhost/accepted")
-            await asyncio.get_running_loop().run_in_executor(None, slow.started.wait, 5)
+            await asyncio.get_running_loop().run_in_executor(None, slow.wait_started, 5)
             client.send("/dawhost/cancel", 5)
             replies = await client.until_end(5)
             steps = slow.steps

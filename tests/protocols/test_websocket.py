@@ -187,14 +187,14 @@ def test_cancel_and_disconnect_stop_running_jobs(tmp_path: Path) -> None:
             async with connect(url(ws)) as conn:
                 await conn.send(json.dumps({"type": "generate", "id": "s", "model": "fake-slow",
                                             "options": {"seconds": 30}}))
-                await loop.run_in_executor(None, slow.started.wait, 5)
+                await loop.run_in_executor(None, slow.wait_started, 5)
                 await conn.send(json.dumps({"type": "cancel", "id": "s"}))
                 events = await until_end(conn, "s")
-            slow.started.clear()
+            slow.reset()
             async with connect(url(ws)) as conn:
                 await conn.send(json.dumps({"type": "generate", "id": "t", "model": "fake-slow",
                                             "options": {"seconds": 30}}))
-                await loop.run_in_executor(None, slow.started.wait, 5)
+                await loop.run_in_executor(None, slow.wait_started, 5)
             for _ in range(100):  # the job ends once the server sees the close
                 if not core.engine.active_jobs():
                     break
