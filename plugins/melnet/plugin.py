@@ -13,6 +13,7 @@ from host.tasks import TaskKind
 if TYPE_CHECKING:
     from plugins.melnet.network import MelNet
     from plugins.melnet.vocoder import MelVocoder
+    from plugins.wavenet.vocoder import WaveNetVocoder
 
 MAX_NOTES = 4096  # a MIDI file is not bounded by the wire's note limit
 MAX_SECONDS = 32.0  # longest render accepted: sampling time grows linearly with length
@@ -48,10 +49,13 @@ class MelNetRenderer(Model):
         temperature: float = Field(
             0.6, ge=0.1, le=1.5, description="Sampling temperature; lower is cleaner"
         )
-        vocoder: Literal["neural", "griffin-lim"] = Field(
+        vocoder: Literal["neural", "griffin-lim", "wavenet"] = Field(
             "neural",
-            description="Spectrogram to audio: the trained neural vocoder, or Griffin-Lim "
-            "(the baseline it is measured against)",
+            description="Spectrogram to audio: the trained neural vocoder, Griffin-Lim "
+            "(the baseline it is measured against), or the WaveNet (slower, sampled)",
+        )
+        wavenet_folds: int = Field(
+            32, ge=1, le=128, description="WaveNet vocoder: segments sampled side by side"
         )
 
     def __init__(self) -> None:
@@ -59,6 +63,7 @@ class MelNetRenderer(Model):
         self.network: MelNet | None = None
         self.vocoder: MelVocoder | None = None
         self.vocoder_checkpoint: Path | None = None  # None: the shipped one
+        self.wavenet: WaveNetVocoder | None = None
 
     def load(self) -> None:
         from plugins.melnet.train import DEFAULT_CHECKPOINT, load_checkpoint
@@ -75,6 +80,12 @@ class MelNetRenderer(Model):
         # Without its checkpoint the neural vocoder is unavailable; Griffin-Lim still works.
         vocoder_path = self.vocoder_checkpoint or DEFAULT_VOCODER
         self.vocoder = load_vocoder(vocoder_path) if vocoder_path.is_file() else None
+        from plugins.wavenet.checkpoint import DEFAULT_CHECKPOINT as WAVENET
+        from plugins.wavenet.vocoder import WaveNetVocoder
+
+        self.wavenet = (
+            WaveNetVocoder.from_checkpoint("music", WAVENET) if WAVENET.is_file() else None
+        )
 
     def run(self, job: host.Job) -> Iterator[AudioOutput]:
         from plugins.melnet.conditioning import INSTRUMENTS
@@ -129,6 +140,16 @@ class MelNetRenderer(Model):
                 "the neural vocoder's checkpoint is missing; train it with `dawhost train "
                 "melnet-vocoder` or send vocoder griffin-lim",
             )
+        vocoder: MelVocoder | WaveNetVocoder | None = self.vocoder if neural else None
+        if options.vocoder == "wavenet":  # type: ignore[attr-defined]
+            if self.wavenet is None:
+                raise host.DawhostError(
+                    host.ErrorCode.MODEL_ERROR,
+                    "the WaveNet checkpoint is missing; train it with `dawhost train wavenet`",
+                )
+            self.wavenet.folds = options.wavenet_folds  # type: ignore[attr-defined]
+            self.wavenet.seed = job.seed
+            vocoder = self.wavenet
         job.progress(0.0, "tier 1/3")
         _, audio = render(
             self.network,
@@ -138,7 +159,7 @@ class MelNetRenderer(Model):
             options.temperature,  # type: ignore[attr-defined]
             job.seed,
             overall_progress(job.progress),
-            vocoder=self.vocoder if neural else None,
+            vocoder=vocoder,  # type: ignore[arg-type]
         )
         yield AudioOutput(self.sample_rate, samples=audio, name="melnet")
 

@@ -13,6 +13,7 @@ from host.tasks import TaskKind
 
 if TYPE_CHECKING:
     from plugins.vocal_tts.checkpoint import Bundle
+    from plugins.wavenet.vocoder import WaveNetVocoder
 
 SAMPLE_RATE = 16_000  # plugins.vocal_tts.audio.SAMPLE_RATE, kept here so listing needs no torch
 
@@ -67,10 +68,19 @@ class VocalLine(Model):
         rate: int = Field(
             170, ge=80, le=400, description="Speaking rate in words per minute (consonant length)"
         )
+        vocoder: Literal["neural", "wavenet"] = Field(
+            "neural",
+            description="Mel to audio: the harmonic-plus-noise vocoder, or the WaveNet "
+            "(sampled, slower; see plugins/wavenet)",
+        )
+        wavenet_folds: int = Field(
+            32, ge=1, le=128, description="WaveNet vocoder: segments sampled side by side"
+        )
 
     def __init__(self) -> None:
         super().__init__()
         self.bundle: Bundle | None = None
+        self.wavenet: WaveNetVocoder | None = None
 
     def load(self) -> None:
         from plugins.vocal_tts.checkpoint import DEFAULT_CHECKPOINT, load
@@ -82,6 +92,12 @@ class VocalLine(Model):
                 f"vocal-tts checkpoint {path} is missing; train one with `dawhost train vocal-tts`",
             )
         self.bundle = load(path)
+        from plugins.wavenet.checkpoint import DEFAULT_CHECKPOINT as WAVENET
+        from plugins.wavenet.vocoder import WaveNetVocoder
+
+        self.wavenet = (
+            WaveNetVocoder.from_checkpoint("vocal", WAVENET) if WAVENET.is_file() else None
+        )
 
     def run(self, job: host.Job) -> Iterator[AudioOutput | DataOutput]:
         import torch
@@ -128,9 +144,17 @@ class VocalLine(Model):
         job.progress(0.3, "loading model")
         self.ensure_loaded()
         assert self.bundle is not None
+        vocoder = options.vocoder  # type: ignore[attr-defined]
+        if vocoder == "wavenet":
+            if self.wavenet is None:
+                raise host.DawhostError(
+                    host.ErrorCode.MODEL_ERROR,
+                    "the WaveNet checkpoint is missing; train it with `dawhost train wavenet`",
+                )
+            self.wavenet.folds = options.wavenet_folds  # type: ignore[attr-defined]
         torch.manual_seed(job.seed)
         with _ESPEAK_LOCK:
-            audio = render(self.bundle, prepared, "neural", job.progress, job.seed)
+            audio = render(self.bundle, prepared, vocoder, job.progress, job.seed, self.wavenet)
         job.progress(0.95, "writing")
         yield AudioOutput(self.sample_rate, samples=audio, name="vocal")
         yield DataOutput(

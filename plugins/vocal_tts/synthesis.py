@@ -210,11 +210,15 @@ def network_inputs(bundle: Bundle, prepared: Prepared) -> dict[str, torch.Tensor
 def render(
     bundle: Bundle,
     prepared: Prepared,
-    vocoder: Literal["neural", "griffin-lim"] = "neural",
+    vocoder: Literal["neural", "griffin-lim", "wavenet"] = "neural",
     progress: Callable[[float, str], None] = lambda f, m: None,
     seed: int = 0,
+    wavenet: Any = None,
 ) -> np.ndarray:
-    """Audio (samples,) float32 at SAMPLE_RATE, exactly `prepared.samples` long."""
+    """Audio (samples,) float32 at SAMPLE_RATE, exactly `prepared.samples` long.
+
+    vocoder "wavenet" samples `wavenet` (a `plugins.wavenet.vocoder.WaveNetVocoder` for the
+    "vocal" front-end) on the de-normalised mels."""
     inputs = network_inputs(bundle, prepared)
     with torch.inference_mode():
         progress(0.5, "acoustic model")
@@ -227,7 +231,11 @@ def render(
             audio = bundle.vocoder(mel, inputs["f0"], generator)[0]
         else:
             raw = mel[0] * torch.from_numpy(bundle.mel_std) + torch.from_numpy(bundle.mel_mean)
-            audio = griffin_lim(raw)
+            if vocoder == "wavenet":
+                wavenet.seed = seed
+                audio = torch.from_numpy(wavenet.vocode(raw, raw.shape[0] * HOP))
+            else:
+                audio = griffin_lim(raw)
     audio = audio.numpy()
     # Rests are silent (no vocoder hiss); the gate ramps over one frame so edges do not click.
     sounding = (prepared.plan.source >= 0).astype(np.float32)

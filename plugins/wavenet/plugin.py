@@ -1,0 +1,110 @@
+"""The dawhost plugin: registers `wavenet-texture` (unconditional WaveNet audio, N bars at the
+tempo) and the wavenet train/eval/bench tasks. The conditional vocoder is used by vocal-tts and
+melnet through their `vocoder` option."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import host
+from host import AudioOutput, BadInput, Capability, Field, Model
+
+if TYPE_CHECKING:
+    from plugins.wavenet.vocoder import WaveNetVocoder
+
+SAMPLE_RATE = 16_000
+MAX_SECONDS = 32.0  # sampling time grows linearly with length
+
+
+def samples_for(bars: int, beats_per_bar: float, tempo: float) -> int:
+    """Exactly `bars` bars at `tempo`, in samples."""
+    return int(round(bars * beats_per_bar * 60.0 / tempo * SAMPLE_RATE))
+
+
+class WaveNetTexture(Model):
+    """The WaveNet sampled without a condition: audio in the style of its training audio."""
+
+    model_id = "wavenet-texture"
+    capabilities = frozenset({Capability.RENDER_AUDIO})
+    sample_rate = SAMPLE_RATE
+    causal = False
+    description = (
+        "Unconditional WaveNet (mu-law softmax) trained on vocal-tts and melnet audio: "
+        f"exactly `bars` bars of texture at the tempo (at most {MAX_SECONDS:g} s)"
+    )
+
+    class Options(host.Options):
+        bars: int = Field(4, ge=1, le=16, description="Length of the audio in bars")
+        tempo: float = Field(
+            0.0, ge=0.0, le=300.0, description="Tempo in BPM; 0 uses the transport's tempo"
+        )
+        folds: int = Field(
+            32, ge=1, le=128, description="Segments sampled side by side: more is faster"
+        )
+        temperature: float = Field(
+            1.0, ge=0.5, le=1.5, description="Sampling temperature; lower is quieter and purer"
+        )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.vocoder: WaveNetVocoder | None = None
+
+    def load(self) -> None:
+        from plugins.wavenet.checkpoint import DEFAULT_CHECKPOINT
+        from plugins.wavenet.vocoder import WaveNetVocoder
+
+        path = Path(self.checkpoint or DEFAULT_CHECKPOINT)
+        if not path.is_file():
+            raise host.DawhostError(
+                host.ErrorCode.MODEL_ERROR,
+                f"wavenet checkpoint {path} is missing; train one with `dawhost train wavenet`",
+            )
+        self.vocoder = WaveNetVocoder.from_checkpoint(None, path)
+
+    def run(self, job: host.Job) -> Iterator[AudioOutput]:
+        options = job.options
+        tempo = options.tempo or job.transport.tempo  # type: ignore[attr-defined]
+        if tempo < 20.0:
+            raise BadInput("tempo", f"{tempo:g} BPM is too slow; send 20 to 300 (or 0)")
+        samples = samples_for(options.bars, job.transport.beats_per_bar, tempo)  # type: ignore[attr-defined]
+        if samples > MAX_SECONDS * SAMPLE_RATE:
+            raise BadInput(
+                "bars",
+                f"{options.bars} bars at {tempo:g} BPM last {samples / SAMPLE_RATE:.1f} s; "  # type: ignore[attr-defined]
+                f"at most {MAX_SECONDS:g} s: send fewer bars or a faster tempo",
+            )
+        self.ensure_loaded()
+        assert self.vocoder is not None
+        self.vocoder.folds = options.folds  # type: ignore[attr-defined]
+        self.vocoder.temperature = options.temperature  # type: ignore[attr-defined]
+        self.vocoder.seed = job.seed
+        job.progress(0.0, "sampling")
+        audio = self.vocoder.vocode(None, samples, lambda f: job.progress(0.98 * f, "sampling"))
+        yield AudioOutput(self.sample_rate, samples=audio, name="texture")
+        job.progress(1.0, "done")
+
+
+_TASKS = {
+    "train": ("plugins.wavenet.train", "Build the audio (if missing) and train the WaveNet"),
+    "eval": (
+        "plugins.wavenet.evaluate",
+        "WaveNet vs the current vocoders vs Griffin-Lim: LSD, MR-STFT, pitch cents; NLL",
+    ),
+    "bench": (
+        "benchmarks.bench_wavenet",
+        "RTF naive vs cached vs cached+folded sampling, 4 bars at 120 BPM",
+    ),
+}
+
+
+@host.hookimpl
+def register_models() -> Iterator[Model]:
+    yield WaveNetTexture()
+
+
+@host.hookimpl
+def register_tasks() -> Iterator[host.Task]:
+    for kind, (module, description) in _TASKS.items():
+        yield host.Task.lazy(kind, "wavenet", description, module)  # type: ignore[arg-type]

@@ -1,0 +1,83 @@
+"""The trained WaveNet as a drop-in vocoder for vocal-tts and melnet, and as a texture source.
+
+`WaveNetVocoder(front_end="music").vocode(spec, samples)` has the call melnet's renderer makes of
+its own vocoder; vocal-tts passes its acoustic model's de-normalised log-mels with
+front_end="vocal". Sampling is cached and folded (generate.py); `folds` trades quality for time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from plugins.wavenet.checkpoint import DEFAULT_CHECKPOINT, load
+from plugins.wavenet.generate import folded_generate
+from plugins.wavenet.network import FRONT_ENDS, WaveNet
+
+DEFAULT_FOLDS = 32
+DEFAULT_OVERLAP = 1000  # samples: 500 of warm-up, 500 of crossfade per fold boundary
+
+
+class WaveNetVocoder:
+    def __init__(
+        self,
+        model: WaveNet,
+        front_end: str | None,
+        folds: int = DEFAULT_FOLDS,
+        overlap: int = DEFAULT_OVERLAP,
+        temperature: float = 1.0,
+        seed: int = 0,
+    ) -> None:
+        self.model = model
+        self.front_end = front_end
+        self.folds = folds
+        self.overlap = overlap
+        self.temperature = temperature
+        self.seed = seed
+
+    @classmethod
+    def from_checkpoint(
+        cls, front_end: str | None, path: Path = DEFAULT_CHECKPOINT, **settings: float
+    ) -> WaveNetVocoder:
+        model, _ = load(path)
+        return cls(model, front_end, **settings)  # type: ignore[arg-type]
+
+    @torch.inference_mode()
+    def vocode(
+        self,
+        spec: np.ndarray | torch.Tensor | None,
+        samples: int,
+        progress: Callable[[float], None] | None = None,
+    ) -> np.ndarray:
+        """A (frames, bins) log-mel of this vocoder's front-end (None: unconditional) ->
+        exactly `samples` samples of float32 audio."""
+        if spec is None or self.front_end is None:
+            condition = self.model.frame_condition(None, None)
+            hop = 256
+        else:
+            mel = torch.as_tensor(np.asarray(spec, dtype=np.float32))[None]
+            condition = self.model.frame_condition(mel, self.front_end)
+            hop = FRONT_ENDS[self.front_end].hop
+        generator = torch.Generator().manual_seed(self.seed)
+        # One-sample steps are tiny matrix products: extra threads only synchronise (and the
+        # other core is often busy), so sample on one and give the setting back after.
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            audio = folded_generate(
+                self.model,
+                condition,
+                hop,
+                samples,
+                self.folds,
+                self.overlap,
+                self.temperature,
+                generator,
+                progress,
+            )
+        finally:
+            torch.set_num_threads(threads)
+        return audio.numpy().astype(np.float32)
