@@ -79,7 +79,10 @@ class Engine:
         """Queue a validated job; raises DawhostError (busy, duplicate id) when it cannot."""
         self._loop = asyncio.get_running_loop()
         key = (client, job.request_id)
-        if key in self._active:
+        previous = self._active.get(key)
+        # An id whose job already answered `done`/`error` may be sent again at once (a Max
+        # patch reuses its ids), even while its worker is still reporting back.
+        if previous is not None and not previous.finished:
             raise DawhostError(
                 ErrorCode.DUPLICATE_ID,
                 f"request id {job.request_id!r} is still running; use a new id per request",
@@ -157,7 +160,8 @@ class Engine:
             queue = self._pending.get(active.model.model_id)
             if queue and active in queue:
                 queue.remove(active)
-            self._active.pop(active.key, None)
+            if self._active.get(active.key) is active:
+                del self._active[active.key]
             return
         assert active.assignment is not None and self._loop is not None
         self.executor.cancel(active.assignment, code.value)
@@ -207,7 +211,8 @@ class Engine:
             active.kill_handle = None
         model_id = active.model.model_id
         self._running[model_id] = max(0, self._running.get(model_id, 0) - 1)
-        self._active.pop(active.key, None)
+        if self._active.get(active.key) is active:  # not a newer job with the same id
+            del self._active[active.key]
         if not active.finished:  # the worker ended without a word (should not happen)
             active.emit(
                 Error(active.job.request_id, ErrorCode.MODEL_ERROR, f"{model_id!r} stopped")

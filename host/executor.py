@@ -41,6 +41,7 @@ class EngineSettings:
     grace_period: float = 2.0  # seconds a cancelled job may take to stop before its worker dies
     replicas: dict[str, int] = field(default_factory=dict)  # model id -> workers (default 1)
     memory_limit_mb: float = 0.0  # a worker above this resident size is killed; 0: no limit
+    threads_per_worker: int = 0  # process: OMP_NUM_THREADS of each worker; 0: the plugin's own
     address: str = "local"  # ray: "auto", "ray://host:10001", or "local" (start one here)
     ray_num_cpus: float | None = None  # ray: CPUs each replica reserves (None: Ray's default)
 
@@ -63,6 +64,8 @@ class EngineSettings:
             )
         if not self.grace_period >= 0:
             raise ValueError(f"{source}: [engine] grace_period must be >= 0 seconds")
+        if not isinstance(self.threads_per_worker, int) or self.threads_per_worker < 0:
+            raise ValueError(f"{source}: [engine] threads_per_worker must be an int >= 0")
         for model_id, count in self.replicas.items():
             if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 64:
                 raise ValueError(

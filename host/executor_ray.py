@@ -54,8 +54,8 @@ class ModelActor:
     def load(self) -> str:
         return self.worker.load()
 
-    def cancel(self, request_id: str, reason: str) -> None:
-        self.worker.cancel(request_id, reason)
+    def cancel(self, key: str, reason: str) -> None:
+        self.worker.cancel(key, reason)
 
     def run(self, job: Job) -> Iterator[Event]:
         """Stream a job's events. The job runs on a thread of its own so that this generator
@@ -193,7 +193,7 @@ class RayExecutor(Executor):
         assignment.job.cancel(reason)
         replica = self._replica_of(assignment)
         if replica is not None:
-            replica.actor.cancel.remote(assignment.job.request_id, reason)
+            replica.actor.cancel.remote(ModelWorker.key(assignment.job), reason)
 
     def kill(self, assignment: Assignment) -> bool:
         replica = self._replica_of(assignment)
@@ -213,7 +213,8 @@ class RayExecutor(Executor):
         return True
 
     def preload(self, model: Model) -> None:
-        replica = self._idle_replica(model)
+        live = self.replicas(model.model_id)  # a threaded actor loads even while it works
+        replica = live[0] if live else self._idle_replica(model)
 
         async def load() -> None:
             problem = await replica.actor.load.remote()

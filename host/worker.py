@@ -83,6 +83,7 @@ class ModelWorker:
         self.model = rebuild(spec.model)
         self.work = WorkFolder(spec.work_root, spec.input_roots)
         self._jobs: dict[str, Job] = {}
+        self._early_cancels: dict[str, str] = {}  # job key -> reason, for jobs not yet here
         self._lock = threading.Lock()
 
     def load(self) -> str:
@@ -93,18 +94,35 @@ class ModelWorker:
         except Exception as exc:
             return f"{type(exc).__name__}: {exc}"
 
-    def run(self, job: Job, emit: Any) -> None:
+    @staticmethod
+    def key(job: Job) -> str:
+        """One job, not one request id: clients reuse ids, and a cancel that arrives after its
+        job ended must not stop the next job with the same id."""
+        return f"{job.request_id}@{job.started_at!r}"
+
+    def register(self, job: Job) -> None:
+        """Make the job cancellable from now on, before it starts (a cancel may arrive while
+        the worker is still starting up, or overtake the job on Ray)."""
         with self._lock:
-            self._jobs[job.request_id] = job
+            self._jobs[self.key(job)] = job
+            reason = self._early_cancels.pop(self.key(job), None)
+        if reason is not None:
+            job.cancel(reason)
+
+    def run(self, job: Job, emit: Any) -> None:
+        self.register(job)
         try:
             run_job(self.model, job, self.work, emit)
         finally:
             with self._lock:
-                self._jobs.pop(job.request_id, None)
+                self._jobs.pop(self.key(job), None)
 
-    def cancel(self, request_id: str, reason: str) -> None:
+    def cancel(self, key: str, reason: str) -> None:
+        """Cancel the job with this `key`, now or as soon as it arrives."""
         with self._lock:
-            job = self._jobs.get(request_id)
+            job = self._jobs.get(key)
+            if job is None:
+                self._early_cancels[key] = reason
         if job is not None:
             job.cancel(reason)
 
@@ -151,7 +169,7 @@ def die_with_parent() -> None:
 def serve_pipe(conn: Connection, spec: WorkerSpec) -> None:
     """A worker process's main function (the target of the spawned process).
 
-    In: ("run", Job) | ("load",) | ("cancel", request_id, reason) | ("exit",).
+    In: ("run", Job) | ("load",) | ("cancel", job key, reason) | ("exit",).
     Out: ("event", Event) | ("finished", request_id) | ("loaded", problem). The worker also
     ends when the pipe closes (the server is gone)."""
     die_with_parent()
@@ -181,6 +199,8 @@ def serve_pipe(conn: Connection, spec: WorkerSpec) -> None:
             elif message[0] == "exit":  # the server is stopping: no job is worth finishing
                 os._exit(0)
             else:
+                if message[0] == "run":
+                    worker.register(message[1])
                 work.put(message)
 
     threading.Thread(target=listen, name="dawhost-worker-pipe", daemon=True).start()

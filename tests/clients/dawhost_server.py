@@ -111,13 +111,17 @@ def start_server(
     timeout: float = 30.0,
     ports: dict[str, int] | None = None,
     project_plugins: bool = True,
+    extra_manifest: str = "",
 ) -> DawhostServer:
     """Start `dawhost serve` on free ports (or the given ones) and wait until it answers;
-    without `project_plugins` only the fakes load (a faster start)."""
+    without `project_plugins` only the fakes load (a faster start); `extra_manifest` adds
+    plugin tables (e.g. the fault models)."""
     work_dir = tmp / "work"
     work_dir.mkdir(parents=True, exist_ok=True)
     manifest = tmp / "manifest.toml"
-    manifest.write_text(manifest_text() if project_plugins else FRONT_ENDS_AND_FAKES)
+    manifest.write_text(
+        (manifest_text() if project_plugins else FRONT_ENDS_AND_FAKES) + extra_manifest
+    )
     ports = ports or free_ports()
     env = {**os.environ, "DAWHOST_MANIFEST": str(manifest), "PYTHONPATH": str(PROJECT)}
     env.pop("DAWHOST_DISABLE", None)

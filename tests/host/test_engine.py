@@ -8,10 +8,13 @@ from pathlib import Path
 
 import soundfile
 
-from host.errors import ErrorCode
+from host.engine import Engine
+from host.errors import DawhostError, ErrorCode
+from host.executor import Assignment, EngineSettings, Executor
 from host.memory import MemoryFrontend, collect
 from host.outputs import NotesOutput
-from host.requests import Accepted, Done, Error, OutputEvent, Progress
+from host.requests import Accepted, Done, Error, Event, OutputEvent, Progress, Request
+from host.workfolder import WorkFolder
 from tests.fakes import EchoContinuer, SineRenderer, SlowModel, make_core
 
 PRIMER = [60, 100, 0, 1, 64, 90, 1, 1]
@@ -244,8 +247,9 @@ def test_ids_that_sanitise_alike_get_their_own_output_files(tmp_path: Path) -> N
         fe = MemoryFrontend(core)
         paths = []
         for request_id in ("take 1", "take_1", "take/1"):
-            events = await fe.request("fake-sine", "render", request_id=request_id,
-                                      inputs={"notes": [69, 100, 0, 1]})
+            events = await fe.request(
+                "fake-sine", "render", request_id=request_id, inputs={"notes": [69, 100, 0, 1]}
+            )
             paths.append(next(e for e in events if isinstance(e, OutputEvent)).output.path)
         await core.shutdown()
         return paths
@@ -305,3 +309,71 @@ def test_progress_notices_are_not_throttled_but_repeats_are(tmp_path: Path) -> N
     messages = [e.message for e in run(main()) if isinstance(e, Progress)]
     assert "primer truncated to 191 events" in messages
     assert messages.count("working") == 1
+
+
+class ManualExecutor(Executor):
+    """Runs nothing: the test plays the worker, emitting events and freeing the slot."""
+
+    name = "manual"
+
+    def __init__(self, work: WorkFolder) -> None:
+        super().__init__(work, EngineSettings())
+        self.started: list[Assignment] = []
+
+    def start(self, assignment: Assignment) -> None:
+        self.started.append(assignment)
+
+    def cancel(self, assignment: Assignment, reason: str) -> None:
+        pass
+
+    def kill(self, assignment: Assignment) -> bool:
+        assignment.finished()
+        return True
+
+    async def shutdown(self, grace: float) -> None:
+        pass
+
+
+def test_an_answered_request_id_can_be_sent_again_at_once(tmp_path: Path) -> None:
+    """A Max patch reuses its request ids: the next request may follow the `done` at once,
+    before the worker has reported that its slot is free."""
+
+    async def main() -> tuple[list[Event], list[Event], int]:
+        core = make_core(tmp_path, EchoContinuer())
+        executor = ManualExecutor(core.work)
+        engine = Engine(executor)
+        request = Request("same", "fake-echo", "continue", inputs={"primer": PRIMER})
+        first: list[Event] = []
+        second: list[Event] = []
+        engine.enqueue(*core.build_job(request), "client", first.append)
+        job = executor.started[0].job
+        executor.started[0].emit(Done(job.request_id, 0.1, 0, {}))
+        engine.enqueue(*core.build_job(request), "client", second.append)  # slot still busy
+        running_before = len(executor.started)
+        executor.started[0].finished()  # now the worker reports back
+        executor.started[1].emit(Done(job.request_id, 0.1, 0, {}))
+        executor.started[1].finished()
+        await core.shutdown()
+        return first, second, running_before
+
+    first, second, running_before = run(main())
+    assert [e.type for e in first] == ["accepted", "done"]
+    assert [e.type for e in second] == ["accepted", "done"]
+    assert running_before == 1  # the second waited for the model's one slot
+
+
+def test_an_unanswered_request_id_is_still_refused(tmp_path: Path) -> None:
+    async def main() -> list[Event]:
+        core = make_core(tmp_path, EchoContinuer())
+        engine = Engine(ManualExecutor(core.work))
+        request = Request("same", "fake-echo", "continue", inputs={"primer": PRIMER})
+        engine.enqueue(*core.build_job(request), "client", lambda e: None)
+        try:
+            engine.enqueue(*core.build_job(request), "client", lambda e: None)
+        except DawhostError as exc:
+            return [Error.from_exception("same", exc)]
+        finally:
+            await core.shutdown()
+        return []
+
+    assert error_of(run(main())).code is ErrorCode.DUPLICATE_ID
