@@ -113,9 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DATA_DIR)
     parser.add_argument(
-        "--sentences", type=int, default=160, help="training voice clips (spoken + sung)"
+        "--sentences", type=int, default=400, help="training voice clips (spoken + sung)"
     )
-    parser.add_argument("--pieces", type=int, default=120, help="generated pieces rendered")
+    parser.add_argument("--pieces", type=int, default=160, help="generated pieces rendered")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args(argv)
     summary = {}

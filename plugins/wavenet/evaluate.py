@@ -11,7 +11,8 @@ it): each test clip -> its front-end's log-mel -> each vocoder -> scored against
 Figures: log-spectral distance (dB, melnet's metric), multi-resolution STFT distance (melnet's),
 level error (dB). Also the quality cost of folding (the same clips at several fold counts) and
 the NLL per sample, conditional against unconditional, on fixed test crops.
-Usage: dawhost eval wavenet --json [--clips 6] [--seconds 4] [--folds 32]
+Also the WaveNet's LSD at several sampling temperatures.
+Usage: dawhost eval wavenet --json [--clips 6] [--seconds 4] [--folds 32] [--temperature 0.7]
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import torch
 from plugins.wavenet.checkpoint import DEFAULT_CHECKPOINT, load
 from plugins.wavenet.dataset import Clip, read_clips
 from plugins.wavenet.train import DATA_DIR, evaluate_nll
-from plugins.wavenet.vocoder import DEFAULT_FOLDS, WaveNetVocoder
+from plugins.wavenet.vocoder import DEFAULT_FOLDS, DEFAULT_TEMPERATURE, WaveNetVocoder
 
 SAMPLE_RATE = 16_000
 Vocoder = Callable[[Clip, int], np.ndarray]  # (clip, seed) -> audio of the clip's length
@@ -148,12 +149,12 @@ def copy_synthesis(
 
 
 def folding_cost(
-    model: Any, clips: list[Clip], folds: Sequence[int], front_end: str
+    model: Any, clips: list[Clip], folds: Sequence[int], front_end: str, temperature: float
 ) -> dict[str, Any]:
     """The same clips vocoded at each fold count: what cutting into segments costs."""
     report: dict[str, Any] = {"clips": len(clips), "front_end": front_end}
     for count in folds:
-        vocoder = WaveNetVocoder(model, front_end, folds=count)
+        vocoder = WaveNetVocoder(model, front_end, folds=count, temperature=temperature)
         figures: dict[str, list[float]] = {}
         started = time.perf_counter()
         for index, clip in enumerate(clips):
@@ -175,6 +176,25 @@ def folding_cost(
             )
         row["real_time_factor"] = round(taken / (sum(c.audio.size for c in clips) / SAMPLE_RATE), 3)
         report[f"folds_{count}"] = row
+    return report
+
+
+def temperature_sweep(
+    model: Any, music: list[Clip], sung: list[Clip], temperatures: Sequence[float]
+) -> dict[str, Any]:
+    """Mean LSD of the WaveNet at each sampling temperature (voice and music clips)."""
+    report: dict[str, Any] = {"music_clips": len(music), "sung_clips": len(sung)}
+    for temperature in temperatures:
+        row = {}
+        for front_end, clips in (("music", music), ("vocal", sung)):
+            vocoder = WaveNetVocoder(model, front_end, temperature=temperature)
+            values = []
+            for index, clip in enumerate(clips):
+                vocoder.seed = index
+                audio = vocoder.vocode(clip.mels[front_end], clip.audio.size)
+                values.append(scores(clip.audio, audio)["lsd_db"])
+            row[f"lsd_db_{front_end}"] = round(float(np.mean(values)), 3)
+        report[f"temperature_{temperature:g}"] = row
     return report
 
 
@@ -203,11 +223,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=4.0, help="first seconds of each clip")
     parser.add_argument("--folds", type=int, default=DEFAULT_FOLDS)
     parser.add_argument("--fold-study", default="1,8,32,64", help="fold counts to compare")
+    parser.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE)
+    parser.add_argument("--temperatures", default="1.0,0.85,0.7,0.55", help="for the sweep")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     model, info = load(args.checkpoint)
-    wavenet = WaveNetVocoder(model, "music", folds=args.folds)
+    wavenet = WaveNetVocoder(model, "music", folds=args.folds, temperature=args.temperature)
     started = time.time()
     music = read_clips(args.data / "music_test.npz")
     voice = read_clips(args.data / "voice_test.npz")
@@ -219,6 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "parameters": model.parameter_count(),
         "receptive_field_samples": model.config.receptive_field,
         "wavenet_folds": args.folds,
+        "wavenet_temperature": args.temperature,
         "nll_nats_per_sample": evaluate_nll(model, music + voice, crops=32, length=4000),
         "music": copy_synthesis(music_cut, music_vocoders(wavenet)),
     }
@@ -227,7 +250,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     report["sung"] = copy_synthesis(sung, voices, sung=True)
     report["spoken"] = copy_synthesis(spoken, voices)
     study = [int(f) for f in args.fold_study.split(",") if f]
-    report["folding_sung"] = folding_cost(model, sung[:2], study, "vocal")
+    report["folding_sung"] = folding_cost(model, sung[:2], study, "vocal", args.temperature)
+    report["temperature_sweep"] = temperature_sweep(
+        model, music_cut[:2], sung[:2], [float(t) for t in args.temperatures.split(",")]
+    )
     report["seconds"] = round(time.time() - started, 1)
     print(json.dumps(report, indent=2 if not args.json else None))
     return 0

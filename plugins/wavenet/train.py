@@ -4,7 +4,8 @@ Each step takes random crops of voice and music clips, conditions them on one fr
 (alternating vocal-tts's and melnet's) and drops the condition for a fraction of the rows, so
 the same network learns p(x | mel) and p(x). The learning rate follows a cosine over the time
 budget; the checkpoint with the best validation NLL (conditional) is kept.
-Usage: dawhost train wavenet [--minutes 50] [--threads 1] [--out FILE]
+Usage: dawhost train wavenet [--minutes 55] [--threads 1] [--out FILE] (builds the audio with
+plugins.wavenet.build_data first if data/wavenet has none)
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ def train(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA_DIR)
-    parser.add_argument("--minutes", type=float, default=50.0)
+    parser.add_argument("--minutes", type=float, default=55.0)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (shared CPU)")
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--length", type=int, default=4000, help="samples per crop")
@@ -145,9 +146,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--log", type=Path, default=None, help="JSON lines of validation")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    for name in ("music_train.npz", "voice_train.npz"):
-        if not (args.data / name).is_file():
-            raise SystemExit(f"{args.data / name} is missing: python -m plugins.wavenet.build_data")
+    if not all((args.data / f"{k}_train.npz").is_file() for k in ("music", "voice")):
+        from plugins.wavenet.build_data import main as build_data
+
+        print(f"building the training audio in {args.data} (a few minutes)", flush=True)
+        build_data(["--out", str(args.data)])
     clips = read_clips(args.data / "music_train.npz") + read_clips(args.data / "voice_train.npz")
     validation = read_clips(args.data / "music_test.npz", 6) + read_clips(
         args.data / "voice_test.npz", 6
