@@ -210,8 +210,9 @@ class ProcessExecutor(Executor):
         kind = message[0]
         if kind == "event" and worker.current is not None and not worker.killed:
             worker.current.emit(message[1])
-        elif kind == "finished" and worker.current is not None:
-            if worker.current.job.request_id == message[1]:
+        elif kind == "finished":
+            worker.model.note_loaded(message[2])  # the job loaded the weights (or not)
+            if worker.current is not None and worker.current.job.request_id == message[1]:
                 self._release(worker)
         elif kind == "loaded":
             problem = message[1]

@@ -170,7 +170,7 @@ def serve_pipe(conn: Connection, spec: WorkerSpec) -> None:
     """A worker process's main function (the target of the spawned process).
 
     In: ("run", Job) | ("load",) | ("cancel", job key, reason) | ("exit",).
-    Out: ("event", Event) | ("finished", request_id) | ("loaded", problem). The worker also
+    Out: ("event", Event) | ("finished", request_id, loaded) | ("loaded", problem). The worker also
     ends when the pipe closes (the server is gone)."""
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
@@ -215,4 +215,4 @@ def serve_pipe(conn: Connection, spec: WorkerSpec) -> None:
                 send(("event", event))
 
             worker.run(job, emit)
-            send(("finished", job.request_id))
+            send(("finished", job.request_id, worker.model.loaded))
