@@ -11,13 +11,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.ray_local import runtime_for
 from benchmarks.stats import summary_ms
 from host.config import ServerConfig
 from host.core import Core
@@ -102,21 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as work:
         for executor in executors:
-            if executor == "ray":
-                import ray
-
-                os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-                ray.init(
-                    num_cpus=2,
-                    include_dashboard=False,
-                    _node_ip_address="127.0.0.1",
-                    log_to_driver=False,
-                )
-            try:
+            with runtime_for(executor):
                 results[executor] = asyncio.run(measure(Path(work), executor, args.requests))
-            finally:
-                if executor == "ray":
-                    ray.shutdown()
 
     def added(executor: str) -> float | None:
         if executor not in results:

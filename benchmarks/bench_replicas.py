@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_separation import synth_track
+from benchmarks.ray_local import runtime_for
 from host.config import ServerConfig
 from host.executor import EngineSettings
 from host.memory import MemoryFrontend, collect
@@ -71,23 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(folder)
         synth_track(work / "track.wav", args.seconds)
         for executor in executors:
-            if executor == "ray":
-                import ray
-
-                os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-                ray.init(
-                    num_cpus=2,
-                    include_dashboard=False,
-                    _node_ip_address="127.0.0.1",
-                    log_to_driver=False,
-                )
-            try:
+            with runtime_for(executor):
                 times = {
                     n: asyncio.run(serve_requests(work, executor, n, args.requests)) for n in (1, 2)
                 }
-            finally:
-                if executor == "ray":
-                    ray.shutdown()
             results[executor] = {
                 f"replicas_{n}": {
                     "seconds": round(t, 2),

@@ -15,6 +15,7 @@ how it died, and is replaced on the next request.
 from __future__ import annotations
 
 import importlib
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any, Literal
 from host.job import Job
 from host.model import Model
 from host.requests import Event
+from host.worker import WorkerSpec, transferable
 from host.workfolder import WorkFolder
 
 ExecutorName = Literal["process", "ray", "thread"]
@@ -96,6 +98,19 @@ class Executor(ABC):
         self.work = work
         self.settings = settings
         self.kills = 0  # workers killed because a job ignored cancel or timeout
+        self._payloads: dict[str, bytes] = {}  # model id -> the model pickled once for workers
+
+    def worker_spec(self, model: Model) -> WorkerSpec:
+        """What a new worker (process or actor) needs to host `model`."""
+        if model.model_id not in self._payloads:
+            self._payloads[model.model_id] = transferable(model)
+        return WorkerSpec(
+            self._payloads[model.model_id],
+            self.work.root,
+            tuple(self.work.input_roots[1:]),
+            self.settings.memory_limit_mb,
+            logging.getLogger().getEffectiveLevel(),
+        )
 
     def slots(self, model: Model) -> int:
         """How many jobs of this model may run at once."""

@@ -25,7 +25,7 @@ from host.errors import ErrorCode
 from host.executor import Assignment, EngineSettings, Executor
 from host.model import Model
 from host.requests import Error
-from host.worker import MEMORY_EXIT_CODE, ModelWorker, WorkerSpec, serve_pipe, transferable
+from host.worker import MEMORY_EXIT_CODE, ModelWorker, serve_pipe
 from host.workfolder import WorkFolder
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class WorkerProcess:
         self.conn: Connection = parent
         self.process: BaseProcess = _SPAWN.Process(
             target=serve_pipe,
-            args=(child, executor.spec_for(model)),
+            args=(child, executor.worker_spec(model)),
             name=f"dawhost-worker-{model.model_id}-{replica}",
             daemon=True,
         )
@@ -126,18 +126,6 @@ class ProcessExecutor(Executor):
         if settings.threads_per_worker:
             os.environ["OMP_NUM_THREADS"] = str(settings.threads_per_worker)
         self._workers: dict[str, list[WorkerProcess | None]] = {}
-        self._payloads: dict[str, bytes] = {}
-
-    def spec_for(self, model: Model) -> WorkerSpec:
-        if model.model_id not in self._payloads:
-            self._payloads[model.model_id] = transferable(model)
-        return WorkerSpec(
-            self._payloads[model.model_id],
-            self.work.root,
-            tuple(self.work.input_roots[1:]),
-            self.settings.memory_limit_mb,
-            logging.getLogger().getEffectiveLevel(),
-        )
 
     def workers(self, model_id: str | None = None) -> list[WorkerProcess]:
         """Live workers (of one model, or all): for tests and `shutdown`."""

@@ -31,7 +31,7 @@ from host.executor import Assignment, EngineSettings, Executor
 from host.job import Job
 from host.model import Model
 from host.requests import Error, Event
-from host.worker import ModelWorker, WorkerSpec, transferable, watch_memory
+from host.worker import ModelWorker, WorkerSpec, watch_memory
 from host.workfolder import WorkFolder
 
 log = logging.getLogger(__name__)
@@ -112,15 +112,6 @@ class RayExecutor(Executor):
         self._replicas: dict[str, list[Replica | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def _spec(self, model: Model) -> WorkerSpec:
-        return WorkerSpec(
-            transferable(model),
-            self.work.root,
-            tuple(self.work.input_roots[1:]),
-            self.settings.memory_limit_mb,
-            logging.getLogger().getEffectiveLevel(),
-        )
-
     def replicas(self, model_id: str) -> list[Replica]:
         return [r for r in self._replicas.get(model_id, []) if r is not None and r.alive]
 
@@ -131,9 +122,7 @@ class RayExecutor(Executor):
                 return replica
         for index, replica in enumerate(replicas):
             if replica is None or not replica.alive:
-                actor = self._actor_class.options(name=None, lifetime=None).remote(
-                    self._spec(model)
-                )
+                actor = self._actor_class.remote(self.worker_spec(model))
                 replicas[index] = Replica(actor)
                 log.info("started a Ray actor for %s (replica %d)", model.model_id, index)
                 return replicas[index]  # type: ignore[return-value]
