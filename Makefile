@@ -26,7 +26,8 @@ bench: setup
 	@failed=""; for b in benchmarks/bench_*.py; do m=$$(basename $$b .py); echo "== $$m" >&2; $(BIN)/python -m benchmarks.$$m || failed="$$failed $$m"; done; [ -z "$$failed" ] || { echo "failed:$$failed" >&2; exit 1; }
 
 lint: setup
-	$(BIN)/ruff check host protocols plugins tests benchmarks
+	$(BIN)/ruff check host protocols plugins tests benchmarks max_patches
+	$(BIN)/ruff format --check host protocols plugins tests benchmarks max_patches
 	$(BIN)/mypy host protocols
 
 clean:

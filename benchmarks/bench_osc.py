@@ -76,8 +76,12 @@ def burst(port: int) -> dict[str, float]:
     except TimeoutError:
         pass
     sock.close()
-    return {"sent": BURST, "answered": len(seen), "lost": BURST - len(seen),
-            "send_rate_per_s": round(BURST / sent_in)}
+    return {
+        "sent": BURST,
+        "answered": len(seen),
+        "lost": BURST - len(seen),
+        "send_rate_per_s": round(BURST / sent_in),
+    }
 
 
 def start_job(port: int) -> socket.socket:
@@ -100,32 +104,40 @@ def main() -> int:
         load_osc, load_echo, load_lost = round_trips(ports)
         burst_loaded = burst(ports["osc"])
         job.sendto(encode_message("/dawhost/cancel", ["busy"]), (SERVER, ports["osc"]))
-        buffers = {"dawhost": ports["osc_buffer_bytes"], "os_default": ports[
-            "default_buffer_bytes"]}
+        buffers = {
+            "dawhost": ports["osc_buffer_bytes"],
+            "os_default": ports["default_buffer_bytes"],
+        }
     idle, loaded = summary_ms(idle_osc), summary_ms(load_osc)
     idle_base, loaded_base = summary_ms(idle_echo), summary_ms(load_echo)
     report = {
         "benchmark": "osc_front_end",
         "round_trips_each": ROUND_TRIPS,
         "method": "one client process, sequential pings alternating between dawhost's OSC port "
-                  "and a bare UDP echo on the same server loop (same load for both)",
+        "and a bare UDP echo on the same server loop (same load for both)",
         "ping_round_trip_idle": idle,
         "baseline_udp_echo_idle": idle_base,
         "ping_round_trip_with_model_job": loaded,
         "baseline_udp_echo_with_model_job": loaded_base,
         "p99_ratio_osc_over_echo_idle": round(idle["p99_ms"] / max(idle_base["p99_ms"], 1e-6), 2),
         "p99_ratio_osc_over_echo_loaded": round(
-            loaded["p99_ms"] / max(loaded_base["p99_ms"], 1e-6), 2),
+            loaded["p99_ms"] / max(loaded_base["p99_ms"], 1e-6), 2
+        ),
         "round_trip_lost": {"idle": idle_lost, "with_model_job": load_lost},
         "burst_raised_buffer": burst_raised,
         "burst_raised_buffer_with_model_job": burst_loaded,
         "baseline_burst_os_default_buffer": burst_default,
         "receive_buffer_bytes": buffers,
-        "machine": {"cpus": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
-                    "note": "shared machine: compare ratios to the same-run baseline"},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_1min": round(os.getloadavg()[0], 2),
+            "note": "shared machine: compare ratios to the same-run baseline",
+        },
         "goals": {"p99_idle_ms": 1.0, "p99_loaded_ms": 2.0, "burst_lost": 0},
-        "meets_goals": idle["p99_ms"] <= 1.0 and loaded["p99_ms"] <= 2.0
-        and burst_raised["lost"] == 0 and burst_loaded["lost"] == 0,
+        "meets_goals": idle["p99_ms"] <= 1.0
+        and loaded["p99_ms"] <= 2.0
+        and burst_raised["lost"] == 0
+        and burst_loaded["lost"] == 0,
     }
     print(json.dumps(report, indent=2))
     return 0

@@ -40,8 +40,10 @@ async def ping(connection: ClientConnection, i: int) -> float:
 async def client(ports: dict[str, int], dawhost: list[float], echo: list[float]) -> None:
     """One client alternating pings between dawhost and the bare echo (same conditions)."""
     loop = asyncio.get_running_loop()
-    async with connect(f"ws://127.0.0.1:{ports['ws']}/") as ours, \
-            connect(f"ws://127.0.0.1:{ports['ws_echo']}/") as bare:
+    async with (
+        connect(f"ws://127.0.0.1:{ports['ws']}/") as ours,
+        connect(f"ws://127.0.0.1:{ports['ws_echo']}/") as bare,
+    ):
         await asyncio.sleep(INTERVAL * random.random())  # spread the clients out
         for i in range(ROUNDS):
             due = loop.time() + INTERVAL
@@ -59,8 +61,7 @@ async def measure(ports: dict[str, int], clients: int = CLIENTS) -> tuple[list[f
 
 async def with_job(ports: dict[str, int]) -> tuple[list[float], list[float]]:
     async with connect(f"ws://127.0.0.1:{ports['ws']}/") as control:
-        await control.send(json.dumps({"type": "generate", "id": "busy",
-                                       "model": "torch-busy"}))
+        await control.send(json.dumps({"type": "generate", "id": "busy", "model": "torch-busy"}))
         reply = json.loads(await control.recv())
         if reply["type"] != "accepted":
             raise RuntimeError(f"load job not accepted: {reply}")
@@ -83,19 +84,24 @@ def main() -> int:
         "clients": CLIENTS,
         "round_trips_per_client": ROUNDS,
         "method": "50 clients connected at once from one process, each sending a JSON ping "
-                  "every 50 ms (1,000 messages/s in all), alternating between dawhost's "
-                  "WebSocket port and a bare websockets echo on the same server loop",
+        "every 50 ms (1,000 messages/s in all), alternating between dawhost's "
+        "WebSocket port and a bare websockets echo on the same server loop",
         "one_client_idle": {"dawhost": summary_ms(one_ours), "bare_echo": summary_ms(one_echo)},
         "ping_round_trip_idle": idle,
         "baseline_bare_echo_idle": idle_base,
         "ping_round_trip_with_model_job": loaded,
         "baseline_bare_echo_with_model_job": loaded_base,
-        "p99_ratio_dawhost_over_echo_idle": round(idle["p99_ms"] / max(idle_base["p99_ms"],
-                                                                       1e-6), 2),
+        "p99_ratio_dawhost_over_echo_idle": round(
+            idle["p99_ms"] / max(idle_base["p99_ms"], 1e-6), 2
+        ),
         "p99_ratio_dawhost_over_echo_loaded": round(
-            loaded["p99_ms"] / max(loaded_base["p99_ms"], 1e-6), 2),
-        "machine": {"cpus": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
-                    "note": "shared machine: compare ratios to the same-run baseline"},
+            loaded["p99_ms"] / max(loaded_base["p99_ms"], 1e-6), 2
+        ),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_1min": round(os.getloadavg()[0], 2),
+            "note": "shared machine: compare ratios to the same-run baseline",
+        },
         "goal_p99_ms": 5.0,
         "meets_goal": idle["p99_ms"] <= 5.0 and loaded["p99_ms"] <= 5.0,
     }

@@ -41,24 +41,37 @@ def _serve(pipe: Connection, work: str) -> None:
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        core = make_core(Path(work), EchoContinuer(), TorchBusyModel(), osc_port=0, ws_port=0,
-                         reply_port=9, model_queue_limit=64,
-                         sections={"oscquery": {"enabled": False}})
+        core = make_core(
+            Path(work),
+            EchoContinuer(),
+            TorchBusyModel(),
+            osc_port=0,
+            ws_port=0,
+            reply_port=9,
+            model_queue_limit=64,
+            sections={"oscquery": {"enabled": False}},
+        )
         core.scheduler.start()  # as `dawhost serve` does
-        osc, osc_default_buffer, ws = OscFrontend(), OscFrontend(DEFAULT_RCVBUF), \
-            WebSocketFrontend()
+        osc, osc_default_buffer, ws = (
+            OscFrontend(),
+            OscFrontend(DEFAULT_RCVBUF),
+            WebSocketFrontend(),
+        )
         for frontend in (osc, osc_default_buffer, ws):
             await frontend.start(core)
-        udp_echo, _ = await loop.create_datagram_endpoint(_UdpEcho,
-                                                          local_addr=("127.0.0.1", 0))
+        udp_echo, _ = await loop.create_datagram_endpoint(_UdpEcho, local_addr=("127.0.0.1", 0))
         ws_echo = await serve(_ws_echo, "127.0.0.1", 0)
-        pipe.send({
-            "osc": osc.port, "osc_default_buffer": osc_default_buffer.port, "ws": ws.port,
-            "udp_echo": udp_echo.get_extra_info("sockname")[1],
-            "ws_echo": ws_echo.sockets[0].getsockname()[1],
-            "osc_buffer_bytes": osc.receive_buffer,
-            "default_buffer_bytes": osc_default_buffer.receive_buffer,
-        })
+        pipe.send(
+            {
+                "osc": osc.port,
+                "osc_default_buffer": osc_default_buffer.port,
+                "ws": ws.port,
+                "udp_echo": udp_echo.get_extra_info("sockname")[1],
+                "ws_echo": ws_echo.sockets[0].getsockname()[1],
+                "osc_buffer_bytes": osc.receive_buffer,
+                "default_buffer_bytes": osc_default_buffer.receive_buffer,
+            }
+        )
         await loop.run_in_executor(None, pipe.recv)  # until the benchmark says stop
         core.engine.cancel_all()
         for frontend in (ws, osc_default_buffer, osc):
@@ -78,8 +91,7 @@ class ServerProcess:
         self._tmp = tempfile.TemporaryDirectory()
         context = multiprocessing.get_context("spawn")
         self._pipe, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, self._tmp.name),
-                                        daemon=True)
+        self._process = context.Process(target=_serve, args=(child, self._tmp.name), daemon=True)
         self._process.start()
         if not self._pipe.poll(60):
             raise RuntimeError("benchmark server did not start")

@@ -85,7 +85,7 @@ def parse_position(value: object, beats_per_bar: float = 4.0) -> float:
     elif isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
         beat = float(value) if abs(value) < 1e300 else math.inf  # huge ints: no OverflowError
     else:
-        raise ValueError(f"a position is a number or \"bar:beat\" text, got {value!r}")
+        raise ValueError(f'a position is a number or "bar:beat" text, got {value!r}')
     if not (0 <= beat < math.inf):
         raise ValueError(f"a position must be a beat >= 0, got {value!r}")
     return beat

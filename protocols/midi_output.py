@@ -69,8 +69,7 @@ class NoteSender:
             try:
                 message = mido.Message("note_on", channel=channel, note=pitch, velocity=velocity)
             except (TypeError, ValueError) as exc:
-                self._log_limiter.warning("note %s on channel %s not sent: %s", pitch, channel,
-                                          exc)
+                self._log_limiter.warning("note %s on channel %s not sent: %s", pitch, channel, exc)
                 return token
             if key in self._owner:
                 # Same pitch still sounding: end it first, or the synth's single voice per

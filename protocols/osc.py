@@ -132,12 +132,14 @@ class OscFrontend(host.Frontend):
         self.core = core
         self._loop = asyncio.get_running_loop()
         settings = core.config.sections.get("osc", {})
-        wanted = self._receive_buffer_wanted or int(settings.get("receive_buffer",
-                                                                  RECEIVE_BUFFER_BYTES))
+        wanted = self._receive_buffer_wanted or int(
+            settings.get("receive_buffer", RECEIVE_BUFFER_BYTES)
+        )
         sock = open_udp_socket(core.config.bind, core.config.osc_port, wanted)
         self.receive_buffer = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
-        transport, _ = await self._loop.create_datagram_endpoint(lambda: OscProtocol(self),
-                                                                 sock=sock)
+        transport, _ = await self._loop.create_datagram_endpoint(
+            lambda: OscProtocol(self), sock=sock
+        )
         self._transport = transport
         self.port = sock.getsockname()[1]
         self._unsubscribe.append(core.transport.subscribe(self._transport_changed))
@@ -149,10 +151,8 @@ class OscFrontend(host.Frontend):
                 await oscquery.start()
                 self.oscquery = oscquery
             except OSError as exc:  # OSC itself still serves; only discovery is missing
-                log.error("OSCQuery did not start on port %s: %s", core.config.oscquery_port,
-                          exc)
-        log.info("OSC listening on %s (receive buffer %d bytes)", self.address,
-                 self.receive_buffer)
+                log.error("OSCQuery did not start on port %s: %s", core.config.oscquery_port, exc)
+        log.info("OSC listening on %s (receive buffer %d bytes)", self.address, self.receive_buffer)
 
     async def stop(self) -> None:
         if self.core is not None:
@@ -173,8 +173,10 @@ class OscFrontend(host.Frontend):
             messages = decode_packet(data)
         except OscDecodeError as exc:
             self._log_limiter.warning("bad OSC packet from %s:%s: %s", addr[0], addr[1], exc)
-            self.send_replies([error_reply(None, ErrorCode.BAD_REQUEST.value,
-                                           f"malformed OSC packet: {exc}")], self.targets(addr))
+            self.send_replies(
+                [error_reply(None, ErrorCode.BAD_REQUEST.value, f"malformed OSC packet: {exc}")],
+                self.targets(addr),
+            )
             return
         now = time.time()
         for message in messages:
@@ -211,18 +213,22 @@ class OscFrontend(host.Frontend):
             return
         offered = {m.model_id for m in self._exposed()}
         if head in self.core.models and head not in offered:
-            raise DawhostError(ErrorCode.UNKNOWN_MODEL,
-                               f"model {head!r} is not offered over OSC (see the manifest's "
-                               "expose list)", "model")
+            raise DawhostError(
+                ErrorCode.UNKNOWN_MODEL,
+                f"model {head!r} is not offered over OSC (see the manifest's expose list)",
+                "model",
+            )
         if len(parts) == 3 and head in offered:
             self._request(head, parts[2], args, addr)
         elif len(parts) == 4 and parts[2] == "options" and head in offered:
             self.set_option(head, parts[3], args)
         elif len(parts) in (3, 4):
             known = ", ".join(sorted(offered)) or "none loaded"
-            raise DawhostError(ErrorCode.UNKNOWN_MODEL,
-                               f"no model {head!r} (address {message.address}); models: {known}",
-                               field="model")
+            raise DawhostError(
+                ErrorCode.UNKNOWN_MODEL,
+                f"no model {head!r} (address {message.address}); models: {known}",
+                field="model",
+            )
         else:
             raise DawhostError(
                 ErrorCode.BAD_REQUEST,
@@ -246,7 +252,11 @@ class OscFrontend(host.Frontend):
                 field="verb",
             )
         reply_id, request = parse_request(
-            model, verb, args, self.client_of(addr), self.core.transport.beats_per_bar,
+            model,
+            verb,
+            args,
+            self.client_of(addr),
+            self.core.transport.beats_per_bar,
             self.option_values.get(model_id),
         )
         targets = self.targets(addr)
@@ -270,14 +280,18 @@ class OscFrontend(host.Frontend):
 
     def _register_reply(self, args: tuple[Any, ...], addr: Address) -> None:
         if addr[0] in self._streams:
-            raise DawhostError(ErrorCode.BAD_REQUEST, "replies already come back on this "
-                               "WebSocket; /dawhost/reply is for UDP senders")
+            raise DawhostError(
+                ErrorCode.BAD_REQUEST,
+                "replies already come back on this WebSocket; /dawhost/reply is for UDP senders",
+            )
         port = args[0] if len(args) == 1 else None
         if isinstance(port, float) and port.is_integer():
             port = int(port)
         if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
-            raise DawhostError(ErrorCode.BAD_REQUEST,
-                               f"/dawhost/reply takes one port number 1..65535, got {args!r}")
+            raise DawhostError(
+                ErrorCode.BAD_REQUEST,
+                f"/dawhost/reply takes one port number 1..65535, got {args!r}",
+            )
         self._reply_ports.pop(addr, None)  # re-insert: dicts keep insertion order
         self._reply_ports[addr] = port
         self._host_reply_ports[addr[0]] = port
@@ -290,8 +304,9 @@ class OscFrontend(host.Frontend):
         if len(args) != 1 or isinstance(args[0], bool) or not isinstance(args[0], (int, str)):
             raise DawhostError(ErrorCode.BAD_REQUEST, "/dawhost/cancel takes one request id")
         if not self.core.cancel(self.client_of(addr), str(args[0])):
-            raise DawhostError(ErrorCode.BAD_REQUEST,
-                               f"no running request {args[0]!r} from this host to cancel")
+            raise DawhostError(
+                ErrorCode.BAD_REQUEST, f"no running request {args[0]!r} from this host to cancel"
+            )
 
     def set_option(self, model_id: str, name: str, args: tuple[Any, ...]) -> None:
         """Change this server's default value of one option for OSC requests."""
@@ -323,8 +338,11 @@ class OscFrontend(host.Frontend):
         """Hold a message from a future-dated bundle until its timetag."""
         assert self.core is not None and self._loop is not None
         if ahead > MAX_SCHEDULE_AHEAD or len(self._pending) >= MAX_SCHEDULED:
-            self.dispatch_error(addr, f"bundle timetag {ahead:.1f} s ahead cannot be held "
-                                f"(at most {MAX_SCHEDULE_AHEAD:g} s and {MAX_SCHEDULED} pending)")
+            self.dispatch_error(
+                addr,
+                f"bundle timetag {ahead:.1f} s ahead cannot be held "
+                f"(at most {MAX_SCHEDULE_AHEAD:g} s and {MAX_SCHEDULED} pending)",
+            )
             return
         due = time.monotonic() + ahead
         parts = message.address.split("/")
@@ -337,6 +355,7 @@ class OscFrontend(host.Frontend):
                 self.dispatch_error(addr, error)
 
         if parts[1:3] == ["dawhost", "transport"] and len(parts) == 4:
+
             def fire() -> None:  # on the scheduler thread, to apply the change exactly at `due`
                 error = None
                 try:
@@ -348,6 +367,7 @@ class OscFrontend(host.Frontend):
 
             handle = self.core.scheduler.at_time(due, fire)
         else:
+
             def later() -> None:
                 on_loop(None)
                 self.dispatch(message, addr)
@@ -366,8 +386,9 @@ class OscFrontend(host.Frontend):
         self._pending.clear()
 
     def dispatch_error(self, addr: Address, message: str) -> None:
-        self.send_replies([error_reply(None, ErrorCode.BAD_REQUEST.value, message)],
-                          self.targets(addr))
+        self.send_replies(
+            [error_reply(None, ErrorCode.BAD_REQUEST.value, message)], self.targets(addr)
+        )
 
     def _snapshot(self) -> TransportSnapshot:
         assert self.core is not None
@@ -421,8 +442,14 @@ class OscFrontend(host.Frontend):
         """The datagram for one reply, or an error reply saying why it cannot be sent."""
         try:
             dgram = encode_message(address, args)
-            problem = (f"{address} reply of {len(dgram)} bytes is too large for UDP; use the "
-                       "WebSocket front-end for this output") if len(dgram) > MAX_DATAGRAM else ""
+            problem = (
+                (
+                    f"{address} reply of {len(dgram)} bytes is too large for UDP; use the "
+                    "WebSocket front-end for this output"
+                )
+                if len(dgram) > MAX_DATAGRAM
+                else ""
+            )
         except (OverflowError, ValueError, TypeError, struct.error) as exc:
             # e.g. /dawhost/ping echoing an empty blob or a double too large for a float32
             problem = f"{address} reply cannot be encoded as OSC: {exc}"
@@ -446,6 +473,8 @@ _SIMPLE_COMMANDS: dict[str, Callable[[OscFrontend, tuple[Any, ...], Address], No
     "reply": OscFrontend._register_reply,
     "cancel": OscFrontend._cancel,
 }
+
+
 def _request_id_hint(message: OscMessage) -> Any:
     """The request id an error should carry: the first argument of a request or cancel."""
     parts = message.address.split("/")

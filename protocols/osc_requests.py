@@ -32,8 +32,9 @@ def request_id_of(value: Any) -> RequestId:
         if -(2**63) <= value < 2**63:  # what OSC can carry back (int64 'h')
             return value
         raise DawhostError(
-            ErrorCode.BAD_REQUEST, f"the request id {value:.3g} is too large for OSC; use a "
-            "smaller int or a string")
+            ErrorCode.BAD_REQUEST,
+            f"the request id {value:.3g} is too large for OSC; use a smaller int or a string",
+        )
     if isinstance(value, str) and value and len(value) <= 200:
         return value
     raise DawhostError(
@@ -47,7 +48,11 @@ def _is_number(value: Any) -> bool:
 
 
 def parse_request(
-    model: Model, verb: str, args: Sequence[Any], client: str, beats_per_bar: float = 4.0,
+    model: Model,
+    verb: str,
+    args: Sequence[Any],
+    client: str,
+    beats_per_bar: float = 4.0,
     defaults: dict[str, Any] | None = None,
 ) -> tuple[RequestId, Request]:
     """`<request-id> <key> <value> ...` -> (the id as sent, Request).
@@ -87,8 +92,10 @@ def parse_request(
             )
         index += 1
         spec = inputs.get(key)
-        if spec is not None and spec.kind is InputKind.NOTES and (
-            index >= len(args) or not isinstance(args[index], (str, list))
+        if (
+            spec is not None
+            and spec.kind is InputKind.NOTES
+            and (index >= len(args) or not isinstance(args[index], (str, list)))
         ):
             end = index
             while end < len(args) and _is_number(args[end]):
@@ -130,7 +137,7 @@ def parse_start(value: Any, beats_per_bar: float) -> float:
         pass
     raise DawhostError(
         ErrorCode.BAD_REQUEST,
-        f"start {value!r} must be a beat number >= 0 or \"bar:beat\" text such as \"5:1\"",
+        f'start {value!r} must be a beat number >= 0 or "bar:beat" text such as "5:1"',
         field="start",
     )
 
@@ -161,21 +168,32 @@ def _encode_output(event: OutputEvent, reply_id: RequestId) -> list[OscReply]:
         replies.append(("/dawhost/output", [reply_id, "notes", output.name, len(output.notes)]))
         return replies
     if isinstance(output, AudioOutput):
-        return [("/dawhost/output",
-                 [reply_id, "audio", output.name, str(output.path), output.sample_rate])]
+        return [
+            (
+                "/dawhost/output",
+                [reply_id, "audio", output.name, str(output.path), output.sample_rate],
+            )
+        ]
     if isinstance(output, StemsOutput):
-        return [("/dawhost/output", [reply_id, "stem", name, str(a.path), a.sample_rate])
-                for name, a in output.stems.items()]
+        return [
+            ("/dawhost/output", [reply_id, "stem", name, str(a.path), a.sample_rate])
+            for name, a in output.stems.items()
+        ]
     if isinstance(output, FileOutput):
-        return [("/dawhost/output",
-                 [reply_id, "file", output.name, str(output.path), output.media_type])]
+        return [
+            (
+                "/dawhost/output",
+                [reply_id, "file", output.name, str(output.path), output.media_type],
+            )
+        ]
     if isinstance(output, DataOutput):
         text = json.dumps(output.data, separators=(",", ":"), default=str)
         return [("/dawhost/output", [reply_id, "data", output.name, text])]
     raise TypeError(f"not an output: {output!r}")  # pragma: no cover
 
 
-def error_reply(reply_id: RequestId | None, code: str, message: str,
-                field: str | None = None) -> OscReply:
+def error_reply(
+    reply_id: RequestId | None, code: str, message: str, field: str | None = None
+) -> OscReply:
     """`/dawhost/error <id> <code> <message> <field>`; id and field are "" when unknown."""
     return ("/dawhost/error", ["" if reply_id is None else reply_id, code, message, field or ""])

@@ -29,9 +29,13 @@ def open_udp_socket(bind: str, port: int, receive_buffer: int) -> socket.socket:
         # Linux reports twice the size set (the other half is bookkeeping).
         granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         if granted < receive_buffer:
-            log.warning("OSC receive buffer is %d bytes, not %d: bursts may lose messages; "
-                        "raise it with `sysctl -w net.core.rmem_max=%d`", granted,
-                        receive_buffer, receive_buffer)
+            log.warning(
+                "OSC receive buffer is %d bytes, not %d: bursts may lose messages; "
+                "raise it with `sysctl -w net.core.rmem_max=%d`",
+                granted,
+                receive_buffer,
+                receive_buffer,
+            )
         sock.bind((bind, port))
     except Exception:
         sock.close()

@@ -50,18 +50,36 @@ log = logging.getLogger(__name__)
 logging.getLogger("protocols.oscquery.ws").setLevel(logging.WARNING)
 
 EXTENSIONS = {
-    "ACCESS": True, "VALUE": True, "RANGE": True, "DESCRIPTION": True, "CLIPMODE": True,
-    "LISTEN": True, "PATH_ADDED": True, "PATH_REMOVED": True, "PATH_CHANGED": False,
-    "PATH_RENAMED": False, "TAGS": False, "UNIT": False, "CRITICAL": False, "HTML": False,
-    "EXTENDED_TYPE": False, "OVERLOADS": False,
+    "ACCESS": True,
+    "VALUE": True,
+    "RANGE": True,
+    "DESCRIPTION": True,
+    "CLIPMODE": True,
+    "LISTEN": True,
+    "PATH_ADDED": True,
+    "PATH_REMOVED": True,
+    "PATH_CHANGED": False,
+    "PATH_RENAMED": False,
+    "TAGS": False,
+    "UNIT": False,
+    "CRITICAL": False,
+    "HTML": False,
+    "EXTENDED_TYPE": False,
+    "OVERLOADS": False,
 }
 MAX_LISTENS = 256  # paths one connection may listen to
 
 
 def json_response(status: HTTPStatus, body: Any) -> Response:
     data = b"" if body is None else json.dumps(body).encode()
-    headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(data))),
-                       ("Connection", "close"), ("Access-Control-Allow-Origin", "*")])
+    headers = Headers(
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(data))),
+            ("Connection", "close"),
+            ("Access-Control-Allow-Origin", "*"),
+        ]
+    )
     return Response(status.value, status.phrase, headers, data)
 
 
@@ -85,8 +103,12 @@ class OscQueryServer:
         self._loop = asyncio.get_running_loop()
         config = self.core.config
         self._server = await serve(
-            self._connection, config.bind, config.oscquery_port,
-            process_request=self._http, max_size=64 * 1024, close_timeout=2,
+            self._connection,
+            config.bind,
+            config.oscquery_port,
+            process_request=self._http,
+            max_size=64 * 1024,
+            close_timeout=2,
             logger=logging.getLogger("protocols.oscquery.ws"),
         )
         self.port = self._server.sockets[0].getsockname()[1]
@@ -124,8 +146,13 @@ class OscQueryServer:
 
     # --- HTTP ------------------------------------------------------------------------------
     def host_info(self) -> dict[str, Any]:
-        return {"NAME": "dawhost", "OSC_IP": self.core.config.bind, "OSC_PORT": self.osc.port,
-                "OSC_TRANSPORT": "UDP", "EXTENSIONS": EXTENSIONS}
+        return {
+            "NAME": "dawhost",
+            "OSC_IP": self.core.config.bind,
+            "OSC_PORT": self.osc.port,
+            "OSC_TRANSPORT": "UDP",
+            "EXTENSIONS": EXTENSIONS,
+        }
 
     def tree(self) -> dict[str, Any]:
         return namespace(self.core, self.osc, self.last_progress)
@@ -152,8 +179,10 @@ class OscQueryServer:
         if not query:
             return json_response(HTTPStatus.OK, node)
         if query not in ATTRIBUTES:
-            return json_response(HTTPStatus.BAD_REQUEST, {
-                "error": f"unknown attribute {query!r}; known: {', '.join(ATTRIBUTES)}"})
+            return json_response(
+                HTTPStatus.BAD_REQUEST,
+                {"error": f"unknown attribute {query!r}; known: {', '.join(ATTRIBUTES)}"},
+            )
         if query not in node:
             return json_response(HTTPStatus.NO_CONTENT, None)
         return json_response(HTTPStatus.OK, {query: node[query]})
@@ -175,8 +204,9 @@ class OscQueryServer:
                     continue
                 problem = self._command(frame, paths)
                 if problem:
-                    self._log_limiter.warning("OSCQuery client %s: %s",
-                                              connection.remote_address, problem)
+                    self._log_limiter.warning(
+                        "OSCQuery client %s: %s", connection.remote_address, problem
+                    )
                     sender.send(json.dumps({"COMMAND": "ERROR", "DATA": problem}))
         except ConnectionClosed:
             pass

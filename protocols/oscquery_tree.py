@@ -19,8 +19,22 @@ if TYPE_CHECKING:
 
 Node = dict[str, Any]
 NO_VALUE, READ, WRITE, READ_WRITE = 0, 1, 2, 3  # ACCESS values
-ATTRIBUTES = ("FULL_PATH", "CONTENTS", "TYPE", "ACCESS", "VALUE", "RANGE", "DESCRIPTION",
-              "CLIPMODE", "TAGS", "UNIT", "CRITICAL", "EXTENDED_TYPE", "OVERLOADS", "HTML")
+ATTRIBUTES = (
+    "FULL_PATH",
+    "CONTENTS",
+    "TYPE",
+    "ACCESS",
+    "VALUE",
+    "RANGE",
+    "DESCRIPTION",
+    "CLIPMODE",
+    "TAGS",
+    "UNIT",
+    "CRITICAL",
+    "EXTENDED_TYPE",
+    "OVERLOADS",
+    "HTML",
+)
 
 
 def _node(path: str, description: str, access: int = NO_VALUE, **attributes: Any) -> Node:
@@ -42,8 +56,11 @@ def option_type(spec: OptionSpec) -> str:
 def option_range(spec: OptionSpec) -> list[dict[str, Any]] | None:
     if spec.choices:
         return [{"VALS": list(spec.choices)}]
-    bounds = {key: value for key, value in (("MIN", spec.minimum), ("MAX", spec.maximum))
-              if value is not None}
+    bounds = {
+        key: value
+        for key, value in (("MIN", spec.minimum), ("MAX", spec.maximum))
+        if value is not None
+    }
     return [bounds] if bounds else None
 
 
@@ -53,8 +70,12 @@ def option_node(model: Model, spec: OptionSpec, value: Any) -> Node:
         type_tag = "T" if value else "F"
     ranged = option_range(spec)
     return _node(
-        f"/dawhost/{model.model_id}/options/{spec.name}", spec.description or spec.name,
-        READ_WRITE, TYPE=type_tag, VALUE=[value], RANGE=ranged,
+        f"/dawhost/{model.model_id}/options/{spec.name}",
+        spec.description or spec.name,
+        READ_WRITE,
+        TYPE=type_tag,
+        VALUE=[value],
+        RANGE=ranged,
         # Out-of-range values are refused with an error, never clipped.
         CLIPMODE="none" if ranged else None,
     )
@@ -62,22 +83,39 @@ def option_node(model: Model, spec: OptionSpec, value: Any) -> Node:
 
 def model_node(model: Model, option_values: dict[str, Any]) -> Node:
     base = f"/dawhost/{model.model_id}"
-    defaults = {**{s.name: s.default for s in option_specs(model.Options)},
-                **model.default_options, **option_values}
-    inputs = ", ".join(f"{i.name} ({i.kind.value}{'' if i.required else ', optional'})"
-                       for i in model.inputs) or "none"
+    defaults = {
+        **{s.name: s.default for s in option_specs(model.Options)},
+        **model.default_options,
+        **option_values,
+    }
+    inputs = (
+        ", ".join(
+            f"{i.name} ({i.kind.value}{'' if i.required else ', optional'})" for i in model.inputs
+        )
+        or "none"
+    )
     verbs = [
-        _node(f"{base}/{verb}",
-              f"Run a request: <request-id> then key value pairs. Inputs: {inputs}. Options: "
-              "see options/. Also seed <int>, start <beat or \"bar:beat\">. Replies arrive as "
-              "/dawhost/accepted, progress, note, output, done, error.",
-              WRITE, TYPE="s")
+        _node(
+            f"{base}/{verb}",
+            f"Run a request: <request-id> then key value pairs. Inputs: {inputs}. Options: "
+            'see options/. Also seed <int>, start <beat or "bar:beat">. Replies arrive as '
+            "/dawhost/accepted, progress, note, output, done, error.",
+            WRITE,
+            TYPE="s",
+        )
         for verb in model.verbs()
     ]
-    options = [option_node(model, spec, defaults.get(spec.name, spec.default))
-               for spec in option_specs(model.Options)]
-    loaded = _node(f"{base}/loaded", "Whether the weights are loaded", READ,
-                   TYPE="T" if model.loaded else "F", VALUE=[model.loaded])
+    options = [
+        option_node(model, spec, defaults.get(spec.name, spec.default))
+        for spec in option_specs(model.Options)
+    ]
+    loaded = _node(
+        f"{base}/loaded",
+        "Whether the weights are loaded",
+        READ,
+        TYPE="T" if model.loaded else "F",
+        VALUE=[model.loaded],
+    )
     children = [*verbs, loaded, _container(f"{base}/options", "Default option values", options)]
     return _container(base, model.description or model.model_id, children)
 
@@ -85,37 +123,80 @@ def model_node(model: Model, option_values: dict[str, Any]) -> Node:
 def transport_node(core: Core) -> Node:
     snap = core.transport.snapshot()
     base = "/dawhost/transport"
-    return _container(base, "The shared musical clock", [
-        _node(f"{base}/tempo", "Tempo in BPM", READ_WRITE, TYPE="f", VALUE=[snap.tempo],
-              RANGE=[{"MIN": MIN_TEMPO, "MAX": MAX_TEMPO}], CLIPMODE="none"),
-        _node(f"{base}/play", "Start the transport", WRITE),
-        _node(f"{base}/stop", "Stop the transport", WRITE),
-        _node(f"{base}/playing", "Whether the transport is running", READ,
-              TYPE="T" if snap.playing else "F", VALUE=[snap.playing]),
-        _node(f"{base}/position", "Position in quarter-note beats from the song start "
-              "(also accepts \"bar:beat\" text)", READ_WRITE, TYPE="f", VALUE=[snap.beat],
-              RANGE=[{"MIN": 0.0}]),
-        _node(f"{base}/signature", "Time signature: numerator, denominator", READ_WRITE,
-              TYPE="ii", VALUE=[snap.numerator, snap.denominator],
-              RANGE=[{"MIN": 1, "MAX": 32}, {"VALS": [1, 2, 4, 8, 16, 32]}]),
-    ])
+    return _container(
+        base,
+        "The shared musical clock",
+        [
+            _node(
+                f"{base}/tempo",
+                "Tempo in BPM",
+                READ_WRITE,
+                TYPE="f",
+                VALUE=[snap.tempo],
+                RANGE=[{"MIN": MIN_TEMPO, "MAX": MAX_TEMPO}],
+                CLIPMODE="none",
+            ),
+            _node(f"{base}/play", "Start the transport", WRITE),
+            _node(f"{base}/stop", "Stop the transport", WRITE),
+            _node(
+                f"{base}/playing",
+                "Whether the transport is running",
+                READ,
+                TYPE="T" if snap.playing else "F",
+                VALUE=[snap.playing],
+            ),
+            _node(
+                f"{base}/position",
+                'Position in quarter-note beats from the song start (also accepts "bar:beat" text)',
+                READ_WRITE,
+                TYPE="f",
+                VALUE=[snap.beat],
+                RANGE=[{"MIN": 0.0}],
+            ),
+            _node(
+                f"{base}/signature",
+                "Time signature: numerator, denominator",
+                READ_WRITE,
+                TYPE="ii",
+                VALUE=[snap.numerator, snap.denominator],
+                RANGE=[{"MIN": 1, "MAX": 32}, {"VALS": [1, 2, 4, 8, 16, 32]}],
+            ),
+        ],
+    )
 
 
 def namespace(core: Core, frontend: OscFrontend, last_progress: list[Any] | None) -> Node:
     """The whole tree, rooted at "/"."""
-    models = [model_node(m, frontend.option_values.get(m.model_id, {}))
-              for m in core.exposed_models(frontend.name)]
-    dawhost = _container("/dawhost", "dawhost: deep-learning music models", [
-        _node("/dawhost/ping", "Replies /dawhost/pong with the same arguments", WRITE),
-        _node("/dawhost/models", "Replies /dawhost/model <id> <json> per model", WRITE),
-        _node("/dawhost/reply", "Register the UDP port replies go to", WRITE, TYPE="i",
-              RANGE=[{"MIN": 1, "MAX": 65535}]),
-        _node("/dawhost/cancel", "Cancel a request by id", WRITE, TYPE="s"),
-        _node("/dawhost/progress", "Latest job progress: request id, fraction, message "
-              "(LISTEN to stream every job's progress)", READ, TYPE="sfs", VALUE=last_progress),
-        transport_node(core),
-        *models,
-    ])
+    models = [
+        model_node(m, frontend.option_values.get(m.model_id, {}))
+        for m in core.exposed_models(frontend.name)
+    ]
+    dawhost = _container(
+        "/dawhost",
+        "dawhost: deep-learning music models",
+        [
+            _node("/dawhost/ping", "Replies /dawhost/pong with the same arguments", WRITE),
+            _node("/dawhost/models", "Replies /dawhost/model <id> <json> per model", WRITE),
+            _node(
+                "/dawhost/reply",
+                "Register the UDP port replies go to",
+                WRITE,
+                TYPE="i",
+                RANGE=[{"MIN": 1, "MAX": 65535}],
+            ),
+            _node("/dawhost/cancel", "Cancel a request by id", WRITE, TYPE="s"),
+            _node(
+                "/dawhost/progress",
+                "Latest job progress: request id, fraction, message "
+                "(LISTEN to stream every job's progress)",
+                READ,
+                TYPE="sfs",
+                VALUE=last_progress,
+            ),
+            transport_node(core),
+            *models,
+        ],
+    )
     return _container("/", "dawhost", [dawhost])
 
 

@@ -20,8 +20,9 @@ class LogLimiter:
         now = time.monotonic()
         if now - self._window >= 1.0:
             if self._suppressed:
-                self.logger.warning("... %d more bad messages in the last second (not logged)",
-                                    self._suppressed)
+                self.logger.warning(
+                    "... %d more bad messages in the last second (not logged)", self._suppressed
+                )
             self._window, self._count, self._suppressed = now, 0, 0
         if self._count < self.per_second:
             self._count += 1

@@ -21,14 +21,28 @@ MAX_FILE_BYTES = 32 * 1024 * 1024
 
 # Explicit types for what a browser page uses; mimetypes' table varies between systems.
 MEDIA_TYPES = {
-    ".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8", ".json": "application/json",
-    ".map": "application/json", ".svg": "image/svg+xml", ".png": "image/png",
-    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".ico": "image/x-icon",
-    ".webp": "image/webp", ".woff": "font/woff", ".woff2": "font/woff2",
-    ".wasm": "application/wasm", ".wav": "audio/wav", ".mid": "audio/midi",
-    ".midi": "audio/midi", ".txt": "text/plain; charset=utf-8", ".maxpat": "application/json",
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".ico": "image/x-icon",
+    ".webp": "image/webp",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".wasm": "application/wasm",
+    ".wav": "audio/wav",
+    ".mid": "audio/midi",
+    ".midi": "audio/midi",
+    ".txt": "text/plain; charset=utf-8",
+    ".maxpat": "application/json",
 }
 
 
@@ -74,9 +88,15 @@ class StaticFiles:
         if size > MAX_FILE_BYTES:
             return text_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "file too large to serve")
         body = found.read_bytes()
-        headers = Headers([("Content-Type", media_type(found)),
-                           ("Content-Length", str(len(body))), ("Cache-Control", "no-cache"),
-                           ("X-Content-Type-Options", "nosniff"), ("Connection", "close")])
+        headers = Headers(
+            [
+                ("Content-Type", media_type(found)),
+                ("Content-Length", str(len(body))),
+                ("Cache-Control", "no-cache"),
+                ("X-Content-Type-Options", "nosniff"),
+                ("Connection", "close"),
+            ]
+        )
         return Response(HTTPStatus.OK.value, "OK", headers, body)
 
 
@@ -89,6 +109,11 @@ _REASONS = {
 
 def text_response(status: HTTPStatus, text: str) -> Response:
     body = text.encode()
-    headers = Headers([("Content-Type", "text/plain; charset=utf-8"),
-                       ("Content-Length", str(len(body))), ("Connection", "close")])
+    headers = Headers(
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Connection", "close"),
+        ]
+    )
     return Response(status.value, status.phrase, headers, body)

@@ -142,19 +142,30 @@ class WebSocketFrontend(host.Frontend):
         if not is_loopback(core.config.bind):
             self.token = settings.get("token") or secrets.token_urlsafe(18)
             if not settings.get("token"):
-                log.warning("WebSocket bound to %s: clients need the token; open "
-                            "http://<this-host>:%s/?token=%s", core.config.bind,
-                            core.config.ws_port, self.token)
+                log.warning(
+                    "WebSocket bound to %s: clients need the token; open "
+                    "http://<this-host>:%s/?token=%s",
+                    core.config.bind,
+                    core.config.ws_port,
+                    self.token,
+                )
         self._server = await serve(
-            self._serve_client, core.config.bind, core.config.ws_port,
-            process_request=self._http, max_size=int(settings.get("max_message",
-                                                                  MAX_MESSAGE_BYTES)),
-            close_timeout=2, logger=logging.getLogger("protocols.websocket.ws"),
+            self._serve_client,
+            core.config.bind,
+            core.config.ws_port,
+            process_request=self._http,
+            max_size=int(settings.get("max_message", MAX_MESSAGE_BYTES)),
+            close_timeout=2,
+            logger=logging.getLogger("protocols.websocket.ws"),
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self._unsubscribe = core.transport.subscribe(self._transport_changed)
-        log.info("WebSocket on %s (browser page at http://%s:%d/)", self.address,
-                 core.config.bind, self.port)
+        log.info(
+            "WebSocket on %s (browser page at http://%s:%d/)",
+            self.address,
+            core.config.bind,
+            self.port,
+        )
 
     async def stop(self) -> None:
         if self._unsubscribe:
@@ -175,8 +186,9 @@ class WebSocketFrontend(host.Frontend):
             loop = asyncio.get_running_loop()  # file reads off the loop
             return await loop.run_in_executor(None, self._static.respond, request.path)
         if len(self.clients) >= MAX_CLIENTS:
-            return text_response(HTTPStatus.SERVICE_UNAVAILABLE,
-                                 f"too many clients (at most {MAX_CLIENTS})\n")
+            return text_response(
+                HTTPStatus.SERVICE_UNAVAILABLE, f"too many clients (at most {MAX_CLIENTS})\n"
+            )
         problem = self._refuse(request)
         if problem:
             log.warning("refused WebSocket client %s: %s", connection.remote_address, problem)
@@ -194,7 +206,7 @@ class WebSocketFrontend(host.Frontend):
             query = parse_qs(urlsplit(request.path).query)
             offered = (query.get("token") or [""])[0]
             if auth.startswith("Bearer "):
-                offered = auth[len("Bearer "):]
+                offered = auth[len("Bearer ") :]
             if not hmac.compare_digest(offered.encode(), self.token.encode()):
                 return "a valid token is required (?token=... or Authorization: Bearer ...)"
         return foreign_origin(request, self._origins, "[websocket] origins")
@@ -237,9 +249,13 @@ class WebSocketFrontend(host.Frontend):
                 if not self.core.cancel(client.name, rid):
                     raise ws_messages.bad(f"no running request {rid!r} to cancel", "id")
             elif kind == "describe":
-                client.send_json({"type": "models",
-                                  "models": self.core.describe_models(self.name),
-                                  "transport": self.core.transport.snapshot().as_dict()})
+                client.send_json(
+                    {
+                        "type": "models",
+                        "models": self.core.describe_models(self.name),
+                        "transport": self.core.transport.snapshot().as_dict(),
+                    }
+                )
             elif kind == "transport":
                 if not ws_messages.apply_transport(self.core, message):
                     client.send_json(transport_message(self.core.transport.snapshot()))
@@ -247,17 +263,23 @@ class WebSocketFrontend(host.Frontend):
                 client.send_json({**message, "type": "pong"})
             elif kind == "upload":
                 if client.upload is not None:
-                    raise ws_messages.bad(f"upload {client.upload.id!r} is still arriving; "
-                                          "send its bytes first", "id")
-                client.upload = Upload(self.core.work, client.name, message,
-                                       quota=self._uploads_quota)
+                    raise ws_messages.bad(
+                        f"upload {client.upload.id!r} is still arriving; send its bytes first", "id"
+                    )
+                client.upload = Upload(
+                    self.core.work, client.name, message, quota=self._uploads_quota
+                )
         except DawhostError as exc:
             self._log_limiter.warning("WebSocket %s: %s", client.name, exc.message)
             self._error(client, message, exc.code.value, exc.message, exc.field)
         except Exception as exc:  # a bug here must cost one message, not the connection
             log.exception("WebSocket %s: message handling failed", client.name)
-            self._error(client, message, ErrorCode.BAD_REQUEST.value,
-                        f"the server could not handle this message ({type(exc).__name__})")
+            self._error(
+                client,
+                message,
+                ErrorCode.BAD_REQUEST.value,
+                f"the server could not handle this message ({type(exc).__name__})",
+            )
 
     def _receive_chunk(self, client: Client, chunk: bytes) -> None:
         upload = client.upload
@@ -271,14 +293,28 @@ class WebSocketFrontend(host.Frontend):
         if complete:
             client.upload = None
             path = upload.finish()
-            client.send_json({"type": "uploaded", "id": upload.id, "path": str(path),
-                              "size": upload.size})
+            client.send_json(
+                {"type": "uploaded", "id": upload.id, "path": str(path), "size": upload.size}
+            )
 
-    def _error(self, client: Client, message: dict[str, Any], code: str, text: str,
-               field: str | None = None) -> None:
+    def _error(
+        self,
+        client: Client,
+        message: dict[str, Any],
+        code: str,
+        text: str,
+        field: str | None = None,
+    ) -> None:
         rid = message.get("id")
-        client.send_json({"type": "error", "id": rid if isinstance(rid, (str, int)) else None,
-                          "code": code, "message": text, "field": field})
+        client.send_json(
+            {
+                "type": "error",
+                "id": rid if isinstance(rid, (str, int)) else None,
+                "code": code,
+                "message": text,
+                "field": field,
+            }
+        )
 
     def _generate(self, client: Client, message: dict[str, Any]) -> None:
         assert self.core is not None
@@ -305,8 +341,7 @@ class WebSocketFrontend(host.Frontend):
             frames: list[bytes] = []
             if files and want_binary and isinstance(event, OutputEvent):
                 try:
-                    frames = await loop.run_in_executor(None, _read_frames, event, sent_id,
-                                                        files)
+                    frames = await loop.run_in_executor(None, _read_frames, event, sent_id, files)
                 except OSError as exc:
                     log.error("could not read result files for %s: %s", client.name, exc)
             if files:
@@ -335,8 +370,9 @@ def _read_frames(event: OutputEvent, sent_id: str | int, files: list[Path]) -> l
     names = list(getattr(event.output, "stems", {}) or [event.output.name] * len(files))
     for name, path in zip(names, files, strict=False):
         if path.stat().st_size <= MAX_BINARY_BYTES:
-            frames.append(ws_messages.binary_frame(sent_id, event.index, name, path,
-                                                   path.read_bytes()))
+            frames.append(
+                ws_messages.binary_frame(sent_id, event.index, name, path, path.read_bytes())
+            )
     return frames
 
 

@@ -42,11 +42,15 @@ class BoundedSender:
             return True
         except asyncio.QueueFull:
             self.closed = True
-            log.warning("closing WebSocket client %s: it reads too slowly (%d messages queued)",
-                        self.connection.remote_address, self.limit)
+            log.warning(
+                "closing WebSocket client %s: it reads too slowly (%d messages queued)",
+                self.connection.remote_address,
+                self.limit,
+            )
             # Keep a reference: a task nobody holds may be garbage-collected mid-close.
             self._closing = asyncio.create_task(
-                self.connection.close(1013, "too slow: send queue overflow"))
+                self.connection.close(1013, "too slow: send queue overflow")
+            )
             return False
 
     async def _run(self) -> None:

@@ -35,36 +35,43 @@ def _safe(text: str) -> str:
 class Upload:
     """One file arriving in binary frames; written to a hidden temporary name until complete."""
 
-    def __init__(self, work: WorkFolder, client: str, message: dict[str, Any],
-                 limit: int = MAX_UPLOAD_BYTES, quota: int = UPLOADS_QUOTA_BYTES) -> None:
+    def __init__(
+        self,
+        work: WorkFolder,
+        client: str,
+        message: dict[str, Any],
+        limit: int = MAX_UPLOAD_BYTES,
+        quota: int = UPLOADS_QUOTA_BYTES,
+    ) -> None:
         upload_id, name, size = message.get("id"), message.get("name"), message.get("size")
         if isinstance(upload_id, bool) or not isinstance(upload_id, (str, int)) or upload_id == "":
-            raise _bad("\"id\" must be a non-empty string or an int", "id")
+            raise _bad('"id" must be a non-empty string or an int', "id")
         if not isinstance(name, str) or Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
             endings = ", ".join(UPLOAD_SUFFIXES)
-            raise _bad(f"\"name\" must be a file name ending in one of {endings}", "name")
+            raise _bad(f'"name" must be a file name ending in one of {endings}', "name")
         if isinstance(size, bool) or not isinstance(size, int) or not 0 < size <= limit:
-            raise _bad(f"\"size\" must be the file's byte count, 1 to {limit}", "size")
+            raise _bad(f'"size" must be the file\'s byte count, 1 to {limit}', "size")
         self.id = upload_id
         self.size = size
         self.received = 0
         folder = work.root / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
         if size > quota:
-            raise _bad(f"an upload of {size} bytes cannot fit the uploads quota of {quota}",
-                       "size")
+            raise _bad(f"an upload of {size} bytes cannot fit the uploads quota of {quota}", "size")
         make_room(folder, size, quota)
         stem, suffix = Path(name).stem, Path(name).suffix.lower()
-        self.path = work.confine(folder / f"{_safe(client)}-{_safe(str(upload_id))}-{_safe(stem)}"
-                                 f"{suffix}")
+        self.path = work.confine(
+            folder / f"{_safe(client)}-{_safe(str(upload_id))}-{_safe(stem)}{suffix}"
+        )
         self._partial = self.path.with_name(f".{self.path.name}.partial")
         self._file = open(self._partial, "wb")  # noqa: SIM115 - closed in finish/abort
 
     def add(self, chunk: bytes) -> bool:
         """Append one frame; True once the announced size has arrived."""
         if self.received + len(chunk) > self.size:
-            raise _bad(f"upload {self.id!r} sent more than the {self.size} bytes it announced",
-                       "size")
+            raise _bad(
+                f"upload {self.id!r} sent more than the {self.size} bytes it announced", "size"
+            )
         self._file.write(chunk)
         self.received += len(chunk)
         return self.received == self.size

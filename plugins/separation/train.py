@@ -137,7 +137,9 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--frames", type=int, default=64, help="STFT frames per example")
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument(
-        "--sdr-weight", type=float, default=0.0,
+        "--sdr-weight",
+        type=float,
+        default=0.0,
         help="add this times the negative SDR (dB) of the resynthesised stems to the L1 loss",
     )
     parser.add_argument(
@@ -168,7 +170,9 @@ def main(argv: Sequence[str] = ()) -> int:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--init", type=Path, default=None,
+        "--init",
+        type=Path,
+        default=None,
         help="start from this checkpoint's network and weights (--variant is ignored)",
     )
     parser.add_argument(

@@ -103,9 +103,7 @@ def syllable_lengths(phones: Sequence[Phone], syllable: Syllable, span: int) -> 
     return list(np.diff(edges))
 
 
-def audible_spans(
-    spans: Sequence[tuple[int, int]], frames: int
-) -> list[tuple[int, int] | None]:
+def audible_spans(spans: Sequence[tuple[int, int]], frames: int) -> list[tuple[int, int] | None]:
     """The frames each syllable really gets: not before the previous one ends, not past
     `frames`; None for a syllable left with no frame at all (it would not be heard)."""
     out: list[tuple[int, int] | None] = []

@@ -91,18 +91,25 @@ def test_run_reports_bad_option(env: dict[str, str], tmp_path: Path) -> None:
 
 
 def test_models_listing_leaves_out_plugins_disabled_in_the_environment(
-        env: dict[str, str], tmp_path: Path) -> None:
+    env: dict[str, str], tmp_path: Path
+) -> None:
     (tmp_path / "fake_more.py").write_text(
         "import host\nfrom tests.fakes import EchoContinuer\n\n"
         "class Other(EchoContinuer):\n    model_id = 'fake-other'\n\n"
-        "@host.hookimpl\ndef register_models():\n    yield Other()\n")
+        "@host.hookimpl\ndef register_models():\n    yield Other()\n"
+    )
     manifest = Path(env["DAWHOST_MANIFEST"])
     manifest.write_text(manifest.read_text() + '[plugins.more]\nmodule = "fake_more"\n')
     env = {**env, "PYTHONPATH": f"{tmp_path}{os.pathsep}{env['PYTHONPATH']}"}
 
     def listed(extra: dict[str, str]) -> set[str]:
-        result = subprocess.run([*DAWHOST, "models", "--json"], env={**env, **extra},
-                                capture_output=True, text=True, check=True)
+        result = subprocess.run(
+            [*DAWHOST, "models", "--json"],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return {m["id"] for m in json.loads(result.stdout)["models"]}
 
     assert {"fake-other", "fake-echo"} <= listed({})
@@ -112,15 +119,23 @@ def test_models_listing_leaves_out_plugins_disabled_in_the_environment(
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_serve_starts_and_stops_cleanly_on_a_signal(
-        env: dict[str, str], tmp_path: Path, stop_signal: signal.Signals) -> None:
+    env: dict[str, str], tmp_path: Path, stop_signal: signal.Signals
+) -> None:
     manifest = Path(env["DAWHOST_MANIFEST"])  # a front-end whose port shows it is serving
     manifest.write_text(manifest.read_text() + '[plugins.ws]\nmodule = "protocols.websocket"\n')
     with socket.socket() as probe:  # a free TCP port for the WebSocket front-end
         probe.bind(("127.0.0.1", 0))
         ws_port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [*DAWHOST, "serve", "--no-midi", "--work-dir", str(tmp_path / "work"), "--ws-port",
-         str(ws_port)],
+        [
+            *DAWHOST,
+            "serve",
+            "--no-midi",
+            "--work-dir",
+            str(tmp_path / "work"),
+            "--ws-port",
+            str(ws_port),
+        ],
         env=env,
         stderr=subprocess.PIPE,
         text=True,

@@ -61,8 +61,7 @@ def test_cut_short_and_smpte_files_say_what_is_wrong(tmp_path: Path) -> None:
     cut = tmp_path / "cut.mid"
     cut.write_bytes(whole.read_bytes()[:20])
     smpte = tmp_path / "smpte.mid"  # division 0xE728: -25 frames a second, 40 ticks a frame
-    smpte.write_bytes(b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\xe7\x28"
-                      + whole.read_bytes()[14:])
+    smpte.write_bytes(b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\xe7\x28" + whole.read_bytes()[14:])
     with pytest.raises(BadInput) as caught:
         read_midi_notes(cut, "primer")
     assert "ends in the middle of a chunk" in caught.value.message
@@ -72,9 +71,13 @@ def test_cut_short_and_smpte_files_say_what_is_wrong(tmp_path: Path) -> None:
 
 
 def test_a_drums_only_file_is_refused_when_drums_are_skipped(tmp_path: Path) -> None:
-    path = write(tmp_path / "drums.mid", [
-        mido.Message("note_on", note=36, velocity=100, channel=9),
-        mido.Message("note_off", note=36, channel=9, time=96)])
+    path = write(
+        tmp_path / "drums.mid",
+        [
+            mido.Message("note_on", note=36, velocity=100, channel=9),
+            mido.Message("note_off", note=36, channel=9, time=96),
+        ],
+    )
     assert read_midi_notes(path, "primer") == [Note(36, 100, 0.0, 1.0)]
     with pytest.raises(BadInput) as caught:
         read_midi_notes(path, "primer", skip_drums=True)

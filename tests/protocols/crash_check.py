@@ -14,13 +14,18 @@ import pytest
 def _caught_by_the_core(message: str) -> bool:
     """How host/core.py, engine.py and scheduler.py report a front-end callback that raised."""
     return message.startswith("event sink for") or message in (
-        "event listener failed", "scheduled callback failed")
+        "event listener failed",
+        "scheduled callback failed",
+    )
 
 
 @pytest.fixture(autouse=True)
 def no_handler_crashes(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     yield
-    crashes = [r.getMessage() for r in caplog.get_records("call")
-               if r.levelno >= logging.ERROR and (r.name.startswith("protocols")
-                                                  or _caught_by_the_core(r.getMessage()))]
+    crashes = [
+        r.getMessage()
+        for r in caplog.get_records("call")
+        if r.levelno >= logging.ERROR
+        and (r.name.startswith("protocols") or _caught_by_the_core(r.getMessage()))
+    ]
     assert crashes == []

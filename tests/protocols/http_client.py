@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 
 
-async def http_get(port: int, target: str, timeout: float = 5.0
-                   ) -> tuple[int, dict[str, str], bytes]:
+async def http_get(
+    port: int, target: str, timeout: float = 5.0
+) -> tuple[int, dict[str, str], bytes]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         writer.write(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())

@@ -33,7 +33,8 @@ class OscClient:
     async def open(self) -> OscClient:
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Protocol(self.queue), local_addr=("127.0.0.1", 0))
+            lambda: _Protocol(self.queue), local_addr=("127.0.0.1", 0)
+        )
         self.transport = transport  # type: ignore[assignment]
         self.port = transport.get_extra_info("sockname")[1]
         return self
@@ -73,8 +74,9 @@ class OscClient:
 
 
 @contextlib.asynccontextmanager
-async def osc_server(tmp_path: Path, *models: Any, reply_port: int = 0,
-                     **settings: Any) -> AsyncIterator[tuple[Core, OscFrontend]]:
+async def osc_server(
+    tmp_path: Path, *models: Any, reply_port: int = 0, **settings: Any
+) -> AsyncIterator[tuple[Core, OscFrontend]]:
     """A core with the fake models and a started OSC front-end on free loopback ports."""
     settings.setdefault("oscquery_port", 0)
     core = make_core(tmp_path, *models, osc_port=0, reply_port=reply_port or 9, **settings)

@@ -23,8 +23,7 @@ from tests.protocols.ws_client import next_json
 
 def test_expose_lists_limit_each_front_end(tmp_path: Path) -> None:
     manifest = Manifest((), {"fake-slow": ModelSettings(expose=("websocket",))})
-    config = ServerConfig(work_dir=tmp_path, osc_port=0, oscquery_port=0, ws_port=0,
-                          reply_port=9)
+    config = ServerConfig(work_dir=tmp_path, osc_port=0, oscquery_port=0, ws_port=0, reply_port=9)
     models = {m.model_id: m for m in (EchoContinuer(), SlowModel())}
 
     async def main() -> dict[str, Any]:
@@ -33,8 +32,10 @@ def test_expose_lists_limit_each_front_end(tmp_path: Path) -> None:
         await osc.start(core)
         await ws.start(core)
         try:
-            async with osc_client(osc.port) as client, \
-                    connect(f"ws://127.0.0.1:{ws.port}/") as conn:
+            async with (
+                osc_client(osc.port) as client,
+                connect(f"ws://127.0.0.1:{ws.port}/") as conn,
+            ):
                 client.send("/dawhost/fake-slow/render", 1, "seconds", 0.1)
                 refused = (await client.expect("/dawhost/error")).args
                 client.send("/dawhost/fake-slow/options/seconds", 1.0)
@@ -44,11 +45,25 @@ def test_expose_lists_limit_each_front_end(tmp_path: Path) -> None:
                 tree_status = (await http_get(osc.oscquery.port, "/dawhost/fake-slow"))[0]
                 await conn.send(json.dumps({"type": "describe"}))
                 described = [m["id"] for m in (await next_json(conn, "models"))["models"]]
-                await conn.send(json.dumps({"type": "generate", "id": "w", "model": "fake-slow",
-                                            "options": {"seconds": 0.05}}))
+                await conn.send(
+                    json.dumps(
+                        {
+                            "type": "generate",
+                            "id": "w",
+                            "model": "fake-slow",
+                            "options": {"seconds": 0.05},
+                        }
+                    )
+                )
                 accepted = await next_json(conn)
-            return {"refused": refused, "option_refused": option_refused, "listed": listed,
-                    "tree": tree_status, "described": described, "accepted": accepted["type"]}
+            return {
+                "refused": refused,
+                "option_refused": option_refused,
+                "listed": listed,
+                "tree": tree_status,
+                "described": described,
+                "accepted": accepted["type"],
+            }
         finally:
             await ws.stop()
             await osc.stop()

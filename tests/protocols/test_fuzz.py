@@ -33,8 +33,9 @@ SEED_MESSAGES = [
     encode_message("/dawhost/models", []),
     b"/dawhost/ping\x00\x00\x00,b\x00\x00\x00\x00\x00\x00",  # an empty blob to echo
     b"/dawhost/ping\x00\x00\x00,d\x00\x00\x7f\xef\xff\xff\xff\xff\xff\xff",  # 1.8e308
-    encode_bundle([encode_message("/dawhost/transport/play", []),
-                   encode_message("/dawhost/ping", [3])]),
+    encode_bundle(
+        [encode_message("/dawhost/transport/play", []), encode_message("/dawhost/ping", [3])]
+    ),
 ]
 TAG_CHARS = "ifsbhdtTFNIcrm[],xyz"
 
@@ -85,14 +86,22 @@ def no_errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_osc_server_survives_random_and_mutated_datagrams(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     rng = random.Random(2)
     count = 4000
 
     async def main() -> tuple[int, int, Any, Any]:
-        async with osc_server(tmp_path, EchoContinuer(), SineRenderer(),
-                              model_queue_limit=64, total_queue_limit=64) as (_, osc), \
-                osc_client(osc.port) as client:
+        async with (
+            osc_server(
+                tmp_path,
+                EchoContinuer(),
+                SineRenderer(),
+                model_queue_limit=64,
+                total_queue_limit=64,
+            ) as (_, osc),
+            osc_client(osc.port) as client,
+        ):
             sent = 0
             for i in range(count):
                 data = random_datagram(rng)
@@ -137,8 +146,12 @@ def random_json(rng: random.Random, depth: int = 0) -> Any:
         return None
     if kind == "list":
         return [random_json(rng, depth + 1) for _ in range(rng.randrange(5))]
-    return {rng.choice(["id", "model", "options", "inputs", "x", "primer", "tempo"]):
-            random_json(rng, depth + 1) for _ in range(rng.randrange(5))}
+    return {
+        rng.choice(["id", "model", "options", "inputs", "x", "primer", "tempo"]): random_json(
+            rng, depth + 1
+        )
+        for _ in range(rng.randrange(5))
+    }
 
 
 def random_frame(rng: random.Random) -> str | bytes:
@@ -149,26 +162,34 @@ def random_frame(rng: random.Random) -> str | bytes:
         return rng.randbytes(rng.randrange(1, 100))
     if roll < 0.25:
         return "".join(chr(rng.randrange(32, 0x2FF)) for _ in range(rng.randrange(40)))
-    message: dict[str, Any] = {"type": rng.choice(["generate", "cancel", "transport",
-                                                   "describe", "ping", "bogus", 3, None])}
+    message: dict[str, Any] = {
+        "type": rng.choice(
+            ["generate", "cancel", "transport", "describe", "ping", "bogus", 3, None]
+        )
+    }
     if message["type"] == "generate":
-        message.update(id=rng.choice(["a", 1, None, ""]),
-                       model=rng.choice(["fake-echo", "fake-sine", "nope", 5]),
-                       inputs=rng.choice([{"primer": [[60, 100, 0, 1]]},
-                                          {"notes": random_json(rng)}, random_json(rng)]),
-                       options=rng.choice([{}, {"repeats": random_json(rng)}, random_json(rng)]))
+        message.update(
+            id=rng.choice(["a", 1, None, ""]),
+            model=rng.choice(["fake-echo", "fake-sine", "nope", 5]),
+            inputs=rng.choice(
+                [{"primer": [[60, 100, 0, 1]]}, {"notes": random_json(rng)}, random_json(rng)]
+            ),
+            options=rng.choice([{}, {"repeats": random_json(rng)}, random_json(rng)]),
+        )
     for _ in range(rng.randrange(3)):
-        message[rng.choice(["id", "tempo", "playing", "position", "signature", "x"])] = \
-            random_json(rng)
+        message[rng.choice(["id", "tempo", "playing", "position", "signature", "x"])] = random_json(
+            rng
+        )
     text = json.dumps(message)
     if rng.random() < 0.2:  # break the JSON
         cut = rng.randrange(len(text))
-        text = text[:cut] + rng.choice(["", "}", "\\", '"', "\x00"]) + text[cut + 1:]
+        text = text[:cut] + rng.choice(["", "}", "\\", '"', "\x00"]) + text[cut + 1 :]
     return text
 
 
 def test_websocket_server_survives_random_and_mutated_frames(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     rng = random.Random(3)
 
     async def main() -> tuple[int, dict[str, Any], list[Any]]:
@@ -191,8 +212,16 @@ def test_websocket_server_survives_random_and_mutated_frames(
                 await writer.drain()
                 writer.close()
             async with connect(url) as conn:
-                await conn.send(json.dumps({"type": "generate", "id": "ok", "model": "fake-echo",
-                                            "inputs": {"primer": [[60, 100, 0, 1]]}}))
+                await conn.send(
+                    json.dumps(
+                        {
+                            "type": "generate",
+                            "id": "ok",
+                            "model": "fake-echo",
+                            "inputs": {"primer": [[60, 100, 0, 1]]},
+                        }
+                    )
+                )
                 events = await until_end(conn, "ok")
             return answered, pong, events
 
@@ -229,8 +258,7 @@ def test_oscquery_server_survives_random_requests(tmp_path: Path) -> None:
                 for _ in range(300):
                     await ws.send(random_frame(rng))
                     answered += await drain(ws)
-                await ws.send(json.dumps({"COMMAND": "LISTEN",
-                                          "DATA": "/dawhost/transport/tempo"}))
+                await ws.send(json.dumps({"COMMAND": "LISTEN", "DATA": "/dawhost/transport/tempo"}))
                 answered += await drain(ws)
             final = (await http_get(port, "/dawhost/transport/tempo?VALUE"))[0]
             return statuses, final, answered

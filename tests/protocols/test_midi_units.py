@@ -324,7 +324,8 @@ def test_a_model_error_while_a_note_sounds_ends_it_at_once(tmp_path: Path) -> No
 
 
 def test_silence_with_no_model_to_answer_is_reported_once(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     async def main() -> None:
         core = make_core(tmp_path, SineRenderer(), sections={"midi": {"silence_beats": 1.0}})
         await core.engine.warm_up(core.models.values())  # time answers, not start-up

@@ -24,8 +24,6 @@ from tests.protocols.osc_client import OscClient, osc_client, osc_server
 PRIMER = [60, 100, 0, 1, 64, 90, 1, 1]
 
 
-
-
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
@@ -37,8 +35,9 @@ def addresses(replies: list[Any]) -> list[str]:
 def test_request_streams_accepted_progress_notes_output_done(tmp_path: Path) -> None:
     async def main() -> list[Any]:
         async with osc_server(tmp_path) as (_, osc), osc_client(osc.port) as client:
-            client.send("/dawhost/fake-echo/continue", 7, "primer", *PRIMER, "repeats", 2,
-                        "seed", 11)
+            client.send(
+                "/dawhost/fake-echo/continue", 7, "primer", *PRIMER, "repeats", 2, "seed", 11
+            )
             return await client.until_end(7)
 
     replies = run(main())
@@ -61,8 +60,19 @@ def test_request_streams_accepted_progress_notes_output_done(tmp_path: Path) -> 
 def test_string_request_ids_and_audio_output_paths(tmp_path: Path) -> None:
     async def main() -> list[Any]:
         async with osc_server(tmp_path) as (_, osc), osc_client(osc.port) as client:
-            client.send("/dawhost/fake-sine/render", "take-1", "notes", 69, 100, 0.0, 1.0,
-                        "bars", 1, "gain", 1)
+            client.send(
+                "/dawhost/fake-sine/render",
+                "take-1",
+                "notes",
+                69,
+                100,
+                0.0,
+                1.0,
+                "bars",
+                1,
+                "gain",
+                1,
+            )
             return await client.until_end("take-1")
 
     replies = run(main())
@@ -91,8 +101,7 @@ def test_file_path_input_start_position_and_data_output(tmp_path: Path) -> None:
     write_smf(tmp_path / "phrase.mid", [Note(62, 80, 0.0, 0.5), Note(65, 80, 0.5, 0.5)])
 
     async def main() -> list[Any]:
-        async with osc_server(tmp_path, MidiFileSize()) as (_, osc), \
-                osc_client(osc.port) as client:
+        async with osc_server(tmp_path, MidiFileSize()) as (_, osc), osc_client(osc.port) as client:
             client.send("/dawhost/midi-size/continue", 3, "midi", "phrase.mid", "start", "2:1")
             return await client.until_end(3)
 
@@ -181,8 +190,10 @@ def test_each_kind_of_bad_input_gets_a_named_error(tmp_path: Path) -> None:
     assert codes["unknown key"] == "unknown_option" and "repeats" in errors["unknown key"][2]
     assert codes["out of range"] == codes["wrong type"] == "bad_option"
     assert errors["out of range"][3] == "repeats" and "1 to 8" in errors["out of range"][2]
-    assert codes["notes not in fours"] == "bad_input" and "groups of 4" in errors[
-        "notes not in fours"][2]
+    assert (
+        codes["notes not in fours"] == "bad_input"
+        and "groups of 4" in errors["notes not in fours"][2]
+    )
     assert codes["path outside"] == "path_not_allowed"
     assert codes["missing input"] == "bad_input" and errors["missing input"][3] == "primer"
     assert errors["unknown model"][0] == 1 and errors["bad seed"][0] == 10  # ids echoed
@@ -195,15 +206,28 @@ def test_each_kind_of_bad_input_gets_a_named_error(tmp_path: Path) -> None:
     assert errors["nan start"][3] == errors["negative start"][3] == "start"
     assert "too large" in errors["huge id"][2]
     assert "cannot be encoded" in errors["unsendable pong"][2]
-    for name in ("no id", "unknown verb", "bad start", "bad reply port", "cancel unknown",
-                 "garbage", "nan start", "negative start", "huge id", "unsendable pong"):
+    for name in (
+        "no id",
+        "unknown verb",
+        "bad start",
+        "bad reply port",
+        "cancel unknown",
+        "garbage",
+        "nan start",
+        "negative start",
+        "huge id",
+        "unsendable pong",
+    ):
         assert codes[name] == "bad_request", (name, errors[name])
 
 
 def test_replies_go_to_the_registered_reply_port_and_the_source(tmp_path: Path) -> None:
     async def main() -> tuple[Any, Any, Any]:
-        async with osc_server(tmp_path) as (_, osc), osc_client(osc.port) as sender, \
-                osc_client(osc.port) as listener:
+        async with (
+            osc_server(tmp_path) as (_, osc),
+            osc_client(osc.port) as sender,
+            osc_client(osc.port) as listener,
+        ):
             sender.send("/dawhost/reply", listener.port)
             await listener.expect("/dawhost/reply")
             sender.send("/dawhost/ping", "hello", 3)
@@ -222,8 +246,10 @@ def test_default_reply_port_gets_replies_without_registration(tmp_path: Path) ->
     async def main() -> Any:
         listener = await OscClient(0).open()
         try:
-            async with osc_server(tmp_path, reply_port=listener.port) as (_, osc), \
-                    osc_client(osc.port) as sender:
+            async with (
+                osc_server(tmp_path, reply_port=listener.port) as (_, osc),
+                osc_client(osc.port) as sender,
+            ):
                 sender.send("/dawhost/ping", 42)
                 return (await listener.expect("/dawhost/pong")).args
         finally:
@@ -244,8 +270,12 @@ def test_models_listing_describes_each_model(tmp_path: Path) -> None:
                 described.append(json.loads(message.args[1]))
 
     summary, described = run(main())
-    assert summary[0] == 4 and set(summary[1:]) == {"fake-echo", "fake-sine", "fake-slow",
-                                                     "fake-failing"}
+    assert summary[0] == 4 and set(summary[1:]) == {
+        "fake-echo",
+        "fake-sine",
+        "fake-slow",
+        "fake-failing",
+    }
     echo = next(d for d in described if d["id"] == "fake-echo")
     assert echo["verbs"] == ["continue"] and echo["options"][0]["maximum"] == 8
 
@@ -284,14 +314,19 @@ def test_transport_bundle_applies_at_its_timetag_not_early(tmp_path: Path) -> No
             due_wall = time.time() + 0.3
             due_mono = time.monotonic() + 0.3
             beat_at_due = transport.beat_at(due_mono)
-            client.send_raw(encode_bundle([encode_message("/dawhost/transport/tempo", [240.0])],
-                                          due_wall))
+            client.send_raw(
+                encode_bundle([encode_message("/dawhost/transport/tempo", [240.0])], due_wall)
+            )
             await asyncio.sleep(0.15)
             before = transport.tempo
             await asyncio.sleep(0.3)
             now = time.monotonic()
-            return before, transport.tempo, transport.beat_at(now), \
-                beat_at_due + (now - due_mono) * 4.0
+            return (
+                before,
+                transport.tempo,
+                transport.beat_at(now),
+                beat_at_due + (now - due_mono) * 4.0,
+            )
 
     before, after, beat, expected = run(main())
     assert before == 120.0 and after == 240.0
@@ -302,10 +337,14 @@ def test_transport_bundle_applies_at_its_timetag_not_early(tmp_path: Path) -> No
 def test_immediate_bundle_and_plain_transport_messages(tmp_path: Path) -> None:
     async def main() -> tuple[Any, ...]:
         async with osc_server(tmp_path) as (core, osc), osc_client(osc.port) as client:
-            client.send_raw(encode_bundle([
-                encode_message("/dawhost/transport/signature", [3, 4]),
-                encode_message("/dawhost/transport/position", ["3:2"]),
-            ]))
+            client.send_raw(
+                encode_bundle(
+                    [
+                        encode_message("/dawhost/transport/signature", [3, 4]),
+                        encode_message("/dawhost/transport/position", ["3:2"]),
+                    ]
+                )
+            )
             client.send("/dawhost/transport")
             state = await client.expect("/dawhost/transport")
             return state.args
@@ -339,8 +378,9 @@ def test_future_bundle_holds_other_messages_until_its_timetag(tmp_path: Path) ->
     async def main() -> float:
         async with osc_server(tmp_path) as (_, osc), osc_client(osc.port) as client:
             sent = time.monotonic()
-            client.send_raw(encode_bundle([encode_message("/dawhost/ping", ["later"])],
-                                          time.time() + 0.25))
+            client.send_raw(
+                encode_bundle([encode_message("/dawhost/ping", ["later"])], time.time() + 0.25)
+            )
             await client.expect("/dawhost/pong")
             return time.monotonic() - sent
 
@@ -350,8 +390,9 @@ def test_future_bundle_holds_other_messages_until_its_timetag(tmp_path: Path) ->
 def test_timetags_too_far_ahead_are_refused(tmp_path: Path) -> None:
     async def main() -> Any:
         async with osc_server(tmp_path) as (_, osc), osc_client(osc.port) as client:
-            client.send_raw(encode_bundle([encode_message("/dawhost/transport/stop", [])],
-                                          time.time() + 3600))
+            client.send_raw(
+                encode_bundle([encode_message("/dawhost/transport/stop", [])], time.time() + 3600)
+            )
             return (await client.expect("/dawhost/error")).args
 
     error = run(main())
@@ -359,14 +400,17 @@ def test_timetags_too_far_ahead_are_refused(tmp_path: Path) -> None:
 
 
 def test_osc_still_serves_when_the_oscquery_port_is_taken(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
     taken.listen()
 
     async def main() -> tuple[Any, Any]:
-        async with osc_server(tmp_path, oscquery_port=taken.getsockname()[1]) as (_, osc), \
-                osc_client(osc.port) as client:
+        async with (
+            osc_server(tmp_path, oscquery_port=taken.getsockname()[1]) as (_, osc),
+            osc_client(osc.port) as client,
+        ):
             client.send("/dawhost/ping", 5)
             return (await client.expect("/dawhost/pong")).args, osc.oscquery
 

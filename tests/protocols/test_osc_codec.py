@@ -29,15 +29,27 @@ def test_round_trip_of_every_supported_type() -> None:
     args = [1, -5, 2**40, 0.5, "text", b"\x01\x02\x03", True, False, None, [1, ["a"], 2.5]]
     (message,) = decode_packet(encode_message("/a/b", args))
     assert message.address == "/a/b" and message.type_tags == "iihfsbTFN[i[s]f]"
-    assert message.args == (1, -5, 2**40, 0.5, "text", b"\x01\x02\x03", True, False, None,
-                            [1, ["a"], 2.5])
+    assert message.args == (
+        1,
+        -5,
+        2**40,
+        0.5,
+        "text",
+        b"\x01\x02\x03",
+        True,
+        False,
+        None,
+        [1, ["a"], 2.5],
+    )
     assert message.timetag == IMMEDIATELY
 
 
 def test_known_bytes_decode_as_the_osc_spec_says() -> None:
     # From the OSC 1.0 spec examples: "/foo" with int 1000, int -1, "hello", 1.234, 5.678.
-    data = (b"/foo\x00\x00\x00\x00,iisff\x00\x00\x00\x00\x03\xe8\xff\xff\xff\xff"
-            b"hello\x00\x00\x00?\x9d\xf3\xb6@\xb5\xb2-")
+    data = (
+        b"/foo\x00\x00\x00\x00,iisff\x00\x00\x00\x00\x03\xe8\xff\xff\xff\xff"
+        b"hello\x00\x00\x00?\x9d\xf3\xb6@\xb5\xb2-"
+    )
     (message,) = decode_packet(data)
     assert message.args[:3] == (1000, -1, "hello")
     assert message.args[3] == pytest.approx(1.234, abs=1e-6)
@@ -47,26 +59,35 @@ def test_known_bytes_decode_as_the_osc_spec_says() -> None:
 def test_nested_bundles_keep_the_latest_timetag() -> None:
     soon = time.time() + 10
     inner = encode_bundle([encode_message("/inner", [1])], IMMEDIATELY)
-    outer = b"#bundle\x00" + encode_bundle([], soon)[8:16] + struct.pack(">i", len(inner)) \
-        + inner + struct.pack(">i", 8) + encode_message("/x")
+    outer = (
+        b"#bundle\x00"
+        + encode_bundle([], soon)[8:16]
+        + struct.pack(">i", len(inner))
+        + inner
+        + struct.pack(">i", 8)
+        + encode_message("/x")
+    )
     messages = decode_packet(outer)
     assert [m.address for m in messages] == ["/inner", "/x"]
     assert all(abs(m.timetag - soon) < 1e-3 for m in messages)  # inner may not fire earlier
 
 
-@pytest.mark.parametrize("data,problem", [
-    (b"", "empty"),
-    (b"/ab", "multiple of 4"),
-    (b"abcd", "must start with '/'"),
-    (b"/a\x00\x00,i\x00\x00", "ends inside"),
-    (b"/a\x00\x00,q\x00\x00", "unknown type tag 'q'"),
-    (b"/a\x00\x00,]\x00\x00", "']' without '['"),
-    (b"/a\x00\x00,[\x00\x00", "'[' without ']'"),
-    (b"/a\x00\x00i\x00\x00\x00", "must start with ','"),
-    (b"/a\x00\x00,\x00\x00\x00\x00\x00\x00\x01", "left over"),
-    (b"/a\xff\x00,\x00\x00\x00", "not UTF-8"),
-    (b"#bundle\x00" + b"\x00" * 7 + b"\x01" + b"\x00\x00\x00\x05abcd", "multiple of 4"),
-])
+@pytest.mark.parametrize(
+    "data,problem",
+    [
+        (b"", "empty"),
+        (b"/ab", "multiple of 4"),
+        (b"abcd", "must start with '/'"),
+        (b"/a\x00\x00,i\x00\x00", "ends inside"),
+        (b"/a\x00\x00,q\x00\x00", "unknown type tag 'q'"),
+        (b"/a\x00\x00,]\x00\x00", "']' without '['"),
+        (b"/a\x00\x00,[\x00\x00", "'[' without ']'"),
+        (b"/a\x00\x00i\x00\x00\x00", "must start with ','"),
+        (b"/a\x00\x00,\x00\x00\x00\x00\x00\x00\x01", "left over"),
+        (b"/a\xff\x00,\x00\x00\x00", "not UTF-8"),
+        (b"#bundle\x00" + b"\x00" * 7 + b"\x01" + b"\x00\x00\x00\x05abcd", "multiple of 4"),
+    ],
+)
 def test_malformed_packets_say_what_is_wrong(data: bytes, problem: str) -> None:
     with pytest.raises(OscDecodeError, match=re.escape(problem)):
         decode_packet(data)
@@ -74,9 +95,12 @@ def test_malformed_packets_say_what_is_wrong(data: bytes, problem: str) -> None:
 
 def test_flat_notes_run_until_the_next_key() -> None:
     reply_id, request = parse_request(
-        EchoContinuer(), "continue",
-        (7.0, "primer", 60, 100, 0, 1, 64, 90.0, 1, 0.5, "repeats", 2, "seed", 5,
-         "start", "2:3"), "osc:h", beats_per_bar=4.0)
+        EchoContinuer(),
+        "continue",
+        (7.0, "primer", 60, 100, 0, 1, 64, 90.0, 1, 0.5, "repeats", 2, "seed", 5, "start", "2:3"),
+        "osc:h",
+        beats_per_bar=4.0,
+    )
     assert reply_id == 7 and request.request_id == "7" and request.client == "osc:h"
     assert request.inputs == {"primer": [60, 100, 0, 1, 64, 90.0, 1, 0.5]}
     assert request.options == {"repeats": 2}
@@ -84,25 +108,37 @@ def test_flat_notes_run_until_the_next_key() -> None:
 
 
 def test_notes_as_a_path_or_an_array_and_option_defaults() -> None:
-    _, by_path = parse_request(EchoContinuer(), "continue", ("a", "primer", "x.mid"), "c",
-                               defaults={"repeats": 3, "style": "x"})
+    _, by_path = parse_request(
+        EchoContinuer(),
+        "continue",
+        ("a", "primer", "x.mid"),
+        "c",
+        defaults={"repeats": 3, "style": "x"},
+    )
     assert by_path.inputs == {"primer": "x.mid"}
     assert by_path.options == {"repeats": 3, "style": "x"}
-    _, by_array = parse_request(SineRenderer(), "render",
-                                ("b", "notes", [60, 100, 0, 1], "bars", 2), "c",
-                                defaults={"bars": 4})
+    _, by_array = parse_request(
+        SineRenderer(),
+        "render",
+        ("b", "notes", [60, 100, 0, 1], "bars", 2),
+        "c",
+        defaults={"bars": 4},
+    )
     assert by_array.inputs == {"notes": [60, 100, 0, 1]} and by_array.options == {"bars": 2}
 
 
-@pytest.mark.parametrize("args,code,text", [
-    ((), ErrorCode.BAD_REQUEST, "request id first"),
-    ((True,), ErrorCode.BAD_REQUEST, "request id"),
-    ((1.5,), ErrorCode.BAD_REQUEST, "request id"),
-    ((1, "primer", 60, "primer", 61), ErrorCode.BAD_REQUEST, "given twice"),
-    ((1, "volume", 3), ErrorCode.UNKNOWN_OPTION, "options: repeats, style, temperature"),
-    ((1, "seed", 1.5), ErrorCode.BAD_OPTION, "seed"),
-    ((1, "start", -1), ErrorCode.BAD_REQUEST, "bar:beat"),
-])
+@pytest.mark.parametrize(
+    "args,code,text",
+    [
+        ((), ErrorCode.BAD_REQUEST, "request id first"),
+        ((True,), ErrorCode.BAD_REQUEST, "request id"),
+        ((1.5,), ErrorCode.BAD_REQUEST, "request id"),
+        ((1, "primer", 60, "primer", 61), ErrorCode.BAD_REQUEST, "given twice"),
+        ((1, "volume", 3), ErrorCode.UNKNOWN_OPTION, "options: repeats, style, temperature"),
+        ((1, "seed", 1.5), ErrorCode.BAD_OPTION, "seed"),
+        ((1, "start", -1), ErrorCode.BAD_REQUEST, "bar:beat"),
+    ],
+)
 def test_request_argument_errors(args: tuple[object, ...], code: ErrorCode, text: str) -> None:
     with pytest.raises(DawhostError) as caught:
         parse_request(EchoContinuer(), "continue", args, "c")
@@ -111,28 +147,39 @@ def test_request_argument_errors(args: tuple[object, ...], code: ErrorCode, text
 
 def test_output_replies_for_each_kind(tmp_path: Path) -> None:
     notes = encode_event(OutputEvent("r", NotesOutput([Note(60, 90, 0.0, 0.5)]), 0), 3)
-    assert notes == [("/dawhost/note", [3, 60, 90, 0.0, 0.5]),
-                     ("/dawhost/output", [3, "notes", "notes", 1])]
+    assert notes == [
+        ("/dawhost/note", [3, 60, 90, 0.0, 0.5]),
+        ("/dawhost/output", [3, "notes", "notes", 1]),
+    ]
     audio = AudioOutput(44100, path=tmp_path / "a.wav")
-    stems = encode_event(OutputEvent("r", StemsOutput({"vocals": audio, "drums": audio}), 1),
-                         "r")
-    assert stems == [("/dawhost/output", ["r", "stem", "vocals", str(tmp_path / "a.wav"),
-                                          44100]),
-                     ("/dawhost/output", ["r", "stem", "drums", str(tmp_path / "a.wav"),
-                                          44100])]
+    stems = encode_event(OutputEvent("r", StemsOutput({"vocals": audio, "drums": audio}), 1), "r")
+    assert stems == [
+        ("/dawhost/output", ["r", "stem", "vocals", str(tmp_path / "a.wav"), 44100]),
+        ("/dawhost/output", ["r", "stem", "drums", str(tmp_path / "a.wav"), 44100]),
+    ]
     midi = encode_event(OutputEvent("r", FileOutput(tmp_path / "x.mid", "audio/midi"), 2), "r")
-    assert midi == [("/dawhost/output", ["r", "file", "file", str(tmp_path / "x.mid"),
-                                         "audio/midi"])]
+    assert midi == [
+        ("/dawhost/output", ["r", "file", "file", str(tmp_path / "x.mid"), "audio/midi"])
+    ]
     error = encode_event(Error("r", ErrorCode.BUSY, "full"), "r")
     assert error == [("/dawhost/error", ["r", "busy", "full", ""])]
     for address, args in notes + stems + midi + error:
         assert decode_packet(encode_message(address, args))[0].args == tuple(args)
 
 
-@pytest.mark.parametrize("args", [
-    [], [1], [-1, 2**31 - 1, -2**31, 2**40], [0.25, -1e30], ["", "abc", "abcd", "é🎹"],
-    [True, False, None], [b"\x01", b"\x01\x02\x03\x04\x05"], [1, [2.5, ["x", [None]]], "y"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        [1],
+        [-1, 2**31 - 1, -(2**31), 2**40],
+        [0.25, -1e30],
+        ["", "abc", "abcd", "é🎹"],
+        [True, False, None],
+        [b"\x01", b"\x01\x02\x03\x04\x05"],
+        [1, [2.5, ["x", [None]]], "y"],
+    ],
+)
 def test_encoder_matches_python_osc_byte_for_byte(args: list[object]) -> None:
     builder = OscMessageBuilder("/dawhost/some/address")
     for arg in args:

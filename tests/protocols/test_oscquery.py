@@ -19,8 +19,16 @@ from tests.protocols.crash_check import no_handler_crashes  # noqa: F401
 from tests.protocols.http_client import http_get
 from tests.protocols.osc_client import osc_client, osc_server
 
-SPEC_ATTRIBUTES = {"FULL_PATH", "CONTENTS", "TYPE", "ACCESS", "VALUE", "RANGE", "DESCRIPTION",
-                   "CLIPMODE"}
+SPEC_ATTRIBUTES = {
+    "FULL_PATH",
+    "CONTENTS",
+    "TYPE",
+    "ACCESS",
+    "VALUE",
+    "RANGE",
+    "DESCRIPTION",
+    "CLIPMODE",
+}
 
 
 def run(coro: Any) -> Any:
@@ -68,9 +76,14 @@ def test_single_node_and_attribute_queries(tmp_path: Path) -> None:
     async def main() -> dict[str, Any]:
         async with osc_server(tmp_path) as (_, osc):
             port = osc.oscquery.port
-            targets = ["/dawhost/transport/tempo", "/dawhost/transport/tempo?VALUE",
-                       "/dawhost/fake-echo/options/repeats?RANGE", "/dawhost/nothing",
-                       "/dawhost/transport/tempo?BOGUS", "/dawhost/transport/play?VALUE"]
+            targets = [
+                "/dawhost/transport/tempo",
+                "/dawhost/transport/tempo?VALUE",
+                "/dawhost/fake-echo/options/repeats?RANGE",
+                "/dawhost/nothing",
+                "/dawhost/transport/tempo?BOGUS",
+                "/dawhost/transport/play?VALUE",
+            ]
             return {t: await http_get(port, t) for t in targets}
 
     results = run(main())
@@ -78,7 +91,8 @@ def test_single_node_and_attribute_queries(tmp_path: Path) -> None:
     assert node["FULL_PATH"] == "/dawhost/transport/tempo" and node["TYPE"] == "f"
     assert json.loads(results["/dawhost/transport/tempo?VALUE"][2]) == {"VALUE": [120.0]}
     assert json.loads(results["/dawhost/fake-echo/options/repeats?RANGE"][2]) == {
-        "RANGE": [{"MIN": 1, "MAX": 8}]}
+        "RANGE": [{"MIN": 1, "MAX": 8}]
+    }
     assert results["/dawhost/nothing"][0] == 404
     assert results["/dawhost/transport/tempo?BOGUS"][0] == 400
     assert results["/dawhost/transport/play?VALUE"][0] == 204  # play has no value
@@ -88,8 +102,11 @@ def test_listen_streams_transport_options_and_progress(tmp_path: Path) -> None:
     async def main() -> tuple[list[Any], Any]:
         async with osc_server(tmp_path) as (core, osc), osc_client(osc.port) as client:
             async with connect(f"ws://127.0.0.1:{osc.oscquery.port}/") as ws:
-                for path in ("/dawhost/transport/tempo", "/dawhost/progress",
-                             "/dawhost/fake-echo/options/repeats"):
+                for path in (
+                    "/dawhost/transport/tempo",
+                    "/dawhost/progress",
+                    "/dawhost/fake-echo/options/repeats",
+                ):
                     await ws.send(json.dumps({"COMMAND": "LISTEN", "DATA": path}))
                 await ws.send(json.dumps({"COMMAND": "LISTEN", "DATA": "/no/such/path"}))
                 problem = json.loads(await ws.recv())
@@ -134,17 +151,16 @@ def test_models_added_and_removed_at_run_time_are_announced(tmp_path: Path) -> N
     assert (present, gone) == (200, 404)
 
 
-def test_osc_packets_over_the_listen_socket_write_values_and_get_replies(
-        tmp_path: Path) -> None:
+def test_osc_packets_over_the_listen_socket_write_values_and_get_replies(tmp_path: Path) -> None:
     async def main() -> tuple[float, list[Any], list[Any]]:
         async with osc_server(tmp_path) as (core, osc):
             async with connect(f"ws://127.0.0.1:{osc.oscquery.port}/") as ws:
-                await ws.send(json.dumps({"COMMAND": "LISTEN",
-                                          "DATA": "/dawhost/transport/tempo"}))
+                await ws.send(json.dumps({"COMMAND": "LISTEN", "DATA": "/dawhost/transport/tempo"}))
                 await ws.send(encode_message("/dawhost/transport/tempo", [101.0]))
                 echoed = decode_packet(await ws.recv())  # the LISTEN stream reports it
-                await ws.send(encode_message("/dawhost/fake-echo/continue",
-                                             ["ws-1", "primer", 60, 100, 0, 1]))
+                await ws.send(
+                    encode_message("/dawhost/fake-echo/continue", ["ws-1", "primer", 60, 100, 0, 1])
+                )
                 replies = []
                 async with asyncio.timeout(5):
                     while not replies or replies[-1].address != "/dawhost/done":
@@ -161,19 +177,22 @@ def test_osc_packets_over_the_listen_socket_write_values_and_get_replies(
     assert error[0].address == "/dawhost/error" and "malformed" in error[0].args[2]
 
 
-@pytest.mark.parametrize("origin,accepted", [
-    (None, True),  # Max, scripts: no Origin header
-    ("http://evil.example", False),  # another site's page in the user's browser
-    ("http://allowed.example", True),  # listed in [oscquery] origins
-])
+@pytest.mark.parametrize(
+    "origin,accepted",
+    [
+        (None, True),  # Max, scripts: no Origin header
+        ("http://evil.example", False),  # another site's page in the user's browser
+        ("http://allowed.example", True),  # listed in [oscquery] origins
+    ],
+)
 def test_listen_sockets_from_other_sites_pages_are_refused(
-        tmp_path: Path, origin: str | None, accepted: bool) -> None:
+    tmp_path: Path, origin: str | None, accepted: bool
+) -> None:
     async def main() -> tuple[bool, float]:
         settings = {"sections": {"oscquery": {"origins": ["http://allowed.example"]}}}
         async with osc_server(tmp_path, **settings) as (core, osc):
             try:
-                async with connect(f"ws://127.0.0.1:{osc.oscquery.port}/",
-                                   origin=origin) as ws:  # type: ignore[arg-type]
+                async with connect(f"ws://127.0.0.1:{osc.oscquery.port}/", origin=origin) as ws:  # type: ignore[arg-type]
                     await ws.send(encode_message("/dawhost/transport/tempo", [77.0]))
                     await ws.send(encode_message("/dawhost/ping", []))
                     await ws.recv()  # the pong: the tempo message was handled before it

@@ -18,12 +18,18 @@ from tests.protocols.crash_check import no_handler_crashes  # noqa: F401
 from tests.protocols.osc_client import osc_client, osc_server
 from tests.protocols.ws_client import until_end
 
-CHECKPOINT = (Path(__file__).resolve().parents[2] / "plugins" / "music_transformer"
-              / "checkpoints" / "music_transformer.pt")
+CHECKPOINT = (
+    Path(__file__).resolve().parents[2]
+    / "plugins"
+    / "music_transformer"
+    / "checkpoints"
+    / "music_transformer.pt"
+)
 PRIMER = [60, 90, 0, 1, 64, 90, 1, 1, 67, 90, 2, 1, 72, 90, 3, 1]  # a C major arpeggio
 
-pytestmark = pytest.mark.skipif(not CHECKPOINT.is_file(),
-                                reason="the music-transformer checkpoint is not committed yet")
+pytestmark = pytest.mark.skipif(
+    not CHECKPOINT.is_file(), reason="the music-transformer checkpoint is not committed yet"
+)
 
 
 def test_music_transformer_over_osc_and_websocket(tmp_path: Path) -> None:
@@ -41,14 +47,32 @@ def test_music_transformer_over_osc_and_websocket(tmp_path: Path) -> None:
             try:
                 replies = []
                 for request_id in (1, 2):  # twice with one seed: the same notes
-                    client.send("/dawhost/music-transformer/continue", request_id, "primer",
-                                *PRIMER, "bars", 1, "seed", 1234, "temperature", 0.9)
+                    client.send(
+                        "/dawhost/music-transformer/continue",
+                        request_id,
+                        "primer",
+                        *PRIMER,
+                        "bars",
+                        1,
+                        "seed",
+                        1234,
+                        "temperature",
+                        0.9,
+                    )
                     replies.append(await client.until_end(request_id, timeout=120))
                 async with connect(f"ws://127.0.0.1:{ws.port}/") as conn:
-                    await conn.send(json.dumps({
-                        "type": "generate", "id": "w", "model": "music-transformer",
-                        "inputs": {"primer": [PRIMER[i:i + 4] for i in range(0, 16, 4)]},
-                        "options": {"bars": 1, "temperature": 0.9}, "seed": 1234}))
+                    await conn.send(
+                        json.dumps(
+                            {
+                                "type": "generate",
+                                "id": "w",
+                                "model": "music-transformer",
+                                "inputs": {"primer": [PRIMER[i : i + 4] for i in range(0, 16, 4)]},
+                                "options": {"bars": 1, "temperature": 0.9},
+                                "seed": 1234,
+                            }
+                        )
+                    )
                     events = await until_end(conn, "w", timeout=120)
             finally:
                 await ws.stop()
@@ -63,8 +87,12 @@ def test_music_transformer_over_osc_and_websocket(tmp_path: Path) -> None:
         assert 0 <= pitch <= 127 and 1 <= velocity <= 127 and start >= 0 and duration > 0
     assert [m.args[1:] for m in second if m.address == "/dawhost/note"] == notes
     assert json.loads(first[-1].args[3])["seed"] == 1234
-    ws_notes = [tuple(n) for e in ws_events if isinstance(e, dict) and e["type"] == "output"
-                and e["kind"] == "notes" for n in e["notes"]]
+    ws_notes = [
+        tuple(n)
+        for e in ws_events
+        if isinstance(e, dict) and e["type"] == "output" and e["kind"] == "notes"
+        for n in e["notes"]
+    ]
     assert ws_events[-1]["type"] == "done"
     assert [n[:2] for n in ws_notes] == [n[:2] for n in notes]  # pitch and velocity
     assert all(abs(a[2] - b[2]) < 1e-4 for a, b in zip(ws_notes, notes, strict=True))

@@ -22,11 +22,20 @@ from tests.protocols.ws_client import next_json
 
 def test_serve_starts_osc_oscquery_and_websocket_from_the_manifest(tmp_path: Path) -> None:
     manifest = tmp_path / "manifest.toml"
-    manifest.write_text('[plugins.osc]\nmodule = "protocols.osc"\n\n'
-                        '[plugins.websocket]\nmodule = "protocols.websocket"\n\n'
-                        '[plugins.fakes]\nmodule = "tests.fakes"\n')
-    config = ServerConfig(work_dir=tmp_path / "work", manifest=manifest, midi=False,
-                          osc_port=0, oscquery_port=0, ws_port=0, reply_port=9)
+    manifest.write_text(
+        '[plugins.osc]\nmodule = "protocols.osc"\n\n'
+        '[plugins.websocket]\nmodule = "protocols.websocket"\n\n'
+        '[plugins.fakes]\nmodule = "tests.fakes"\n'
+    )
+    config = ServerConfig(
+        work_dir=tmp_path / "work",
+        manifest=manifest,
+        midi=False,
+        osc_port=0,
+        oscquery_port=0,
+        ws_port=0,
+        reply_port=9,
+    )
 
     async def main() -> dict[str, Any]:
         stop = asyncio.Event()
@@ -39,12 +48,18 @@ def test_serve_starts_osc_oscquery_and_websocket_from_the_manifest(tmp_path: Pat
             news = await next_json(conn, "transport")  # ... and the browser hears it
             client.send("/dawhost/fake-echo/continue", 1, "primer", 60, 100, 0, 1)
             replies = await client.until_end(1)
-            tempo = json.loads((await http_get(osc.oscquery.port,
-                                               "/dawhost/transport/tempo?VALUE"))[2])
+            tempo = json.loads(
+                (await http_get(osc.oscquery.port, "/dawhost/transport/tempo?VALUE"))[2]
+            )
         stop.set()
         code = await asyncio.wait_for(server, 10)
-        return {"names": sorted(frontends), "news": news, "last": replies[-1].address,
-                "tempo": tempo, "code": code}
+        return {
+            "names": sorted(frontends),
+            "news": news,
+            "last": replies[-1].address,
+            "tempo": tempo,
+            "code": code,
+        }
 
     result = asyncio.run(main())
     assert {"osc", "websocket"} <= set(result["names"])
@@ -54,8 +69,10 @@ def test_serve_starts_osc_oscquery_and_websocket_from_the_manifest(tmp_path: Pat
 
 def test_mdns_records_name_both_services_and_ports() -> None:
     records = service_records("127.0.0.1", 9000, 9002)
-    assert [(r["type"], r["port"]) for r in records] == [(OSCQUERY_SERVICE, 9002),
-                                                         (OSC_SERVICE, 9000)]
+    assert [(r["type"], r["port"]) for r in records] == [
+        (OSCQUERY_SERVICE, 9002),
+        (OSC_SERVICE, 9000),
+    ]
     assert records[0]["addresses"] == [bytes([127, 0, 0, 1])]
     assert records[0]["name"] == "dawhost._oscjson._tcp.local."
 
@@ -69,13 +86,17 @@ def test_mdns_advertises_oscquery_and_osc_on_loopback(tmp_path: Path) -> None:
         async with osc_server(tmp_path, mdns=True) as (_, osc):
             browser = AsyncZeroconf(interfaces=["127.0.0.1"])
             try:
-                found = [await browser.async_get_service_info(kind, f"dawhost.{kind}",
-                                                              timeout=5000)
-                         for kind in (OSCQUERY_SERVICE, OSC_SERVICE)]
+                found = [
+                    await browser.async_get_service_info(kind, f"dawhost.{kind}", timeout=5000)
+                    for kind in (OSCQUERY_SERVICE, OSC_SERVICE)
+                ]
             finally:
                 await browser.async_close()
-            return *[info and (info.port, info.parsed_addresses()) for info in found], \
-                osc.oscquery.port, osc.port
+            return (
+                *[info and (info.port, info.parsed_addresses()) for info in found],
+                osc.oscquery.port,
+                osc.port,
+            )
 
     oscquery, osc, oscquery_port, osc_port = asyncio.run(main())
     assert oscquery == (oscquery_port, ["127.0.0.1"])

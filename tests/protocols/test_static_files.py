@@ -29,8 +29,9 @@ def web_root(tmp_path: Path) -> Path:
     return root
 
 
-def fetch_all(tmp_path: Path, root: Path, targets: list[str]) -> list[tuple[int, dict[str, str],
-                                                                          bytes]]:
+def fetch_all(
+    tmp_path: Path, root: Path, targets: list[str]
+) -> list[tuple[int, dict[str, str], bytes]]:
     async def main() -> list[Any]:
         settings = {"sections": {"websocket": {"web_root": str(root)}}}
         async with ws_server(tmp_path, **settings) as (_, ws):
@@ -40,8 +41,15 @@ def fetch_all(tmp_path: Path, root: Path, targets: list[str]) -> list[tuple[int,
 
 
 def test_files_are_served_with_their_content_types(tmp_path: Path, web_root: Path) -> None:
-    targets = ["/", "/index.html", "/app.js", "/style.css", "/lib/icon.svg", "/lib/mod.wasm",
-               "/app.js?v=3"]
+    targets = [
+        "/",
+        "/index.html",
+        "/app.js",
+        "/style.css",
+        "/lib/icon.svg",
+        "/lib/mod.wasm",
+        "/app.js?v=3",
+    ]
     results = dict(zip(targets, fetch_all(tmp_path, web_root, targets), strict=True))
     assert results["/"][0] == 200 and results["/"][2].startswith(b"<!doctype html>")
     types = {target: headers["content-type"] for target, (_, headers, _) in results.items()}
@@ -55,9 +63,18 @@ def test_files_are_served_with_their_content_types(tmp_path: Path, web_root: Pat
 
 
 def test_path_traversal_and_hidden_files_are_refused(tmp_path: Path, web_root: Path) -> None:
-    targets = ["/../secret.txt", "/%2e%2e/secret.txt", "/lib/..%2f..%2fsecret.txt",
-               "/..%5csecret.txt", "/.env", "/escape.txt", "/%00index.html", "/missing.js",
-               "/lib/", "//etc/passwd"]
+    targets = [
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/lib/..%2f..%2fsecret.txt",
+        "/..%5csecret.txt",
+        "/.env",
+        "/escape.txt",
+        "/%00index.html",
+        "/missing.js",
+        "/lib/",
+        "//etc/passwd",
+    ]
     results = dict(zip(targets, fetch_all(tmp_path, web_root, targets), strict=True))
     for target, (status, _, body) in results.items():
         assert status in (400, 403, 404), (target, status)

@@ -51,9 +51,18 @@ def test_describe_lists_models_and_transport(tmp_path: Path) -> None:
 def test_generate_streams_events_in_order(tmp_path: Path) -> None:
     async def main() -> list[Any]:
         async with ws_server(tmp_path) as (_, ws), connect(url(ws)) as conn:
-            await conn.send(json.dumps({"type": "generate", "id": "a", "model": "fake-echo",
-                                        "inputs": {"primer": PRIMER},
-                                        "options": {"repeats": 2}, "seed": 3}))
+            await conn.send(
+                json.dumps(
+                    {
+                        "type": "generate",
+                        "id": "a",
+                        "model": "fake-echo",
+                        "inputs": {"primer": PRIMER},
+                        "options": {"repeats": 2},
+                        "seed": 3,
+                    }
+                )
+            )
             return await until_end(conn, "a")
 
     events = run(main())
@@ -67,13 +76,22 @@ def test_generate_streams_events_in_order(tmp_path: Path) -> None:
 def test_audio_result_arrives_as_a_binary_frame_tied_to_the_request(tmp_path: Path) -> None:
     async def main() -> list[Any]:
         async with ws_server(tmp_path) as (_, ws), connect(url(ws)) as conn:
-            await conn.send(json.dumps({"type": "generate", "id": 9, "model": "fake-sine",
-                                        "inputs": {"notes": [[69, 100, 0, 1]]}}))
+            await conn.send(
+                json.dumps(
+                    {
+                        "type": "generate",
+                        "id": 9,
+                        "model": "fake-sine",
+                        "inputs": {"notes": [[69, 100, 0, 1]]},
+                    }
+                )
+            )
             return await until_end(conn, 9)
 
     events = run(main())
-    output_at = next(i for i, e in enumerate(events) if isinstance(e, dict)
-                     and e["type"] == "output")
+    output_at = next(
+        i for i, e in enumerate(events) if isinstance(e, dict) and e["type"] == "output"
+    )
     output = events[output_at]
     assert output["kind"] == "audio" and output["frames"] == 1
     header, data = split_binary_frame(events[output_at + 1])
@@ -85,9 +103,17 @@ def test_audio_result_arrives_as_a_binary_frame_tied_to_the_request(tmp_path: Pa
 def test_paths_only_when_binary_is_false(tmp_path: Path) -> None:
     async def main() -> list[Any]:
         async with ws_server(tmp_path) as (_, ws), connect(url(ws)) as conn:
-            await conn.send(json.dumps({"type": "generate", "id": "p", "model": "fake-sine",
-                                        "inputs": {"notes": [[69, 100, 0, 1]]},
-                                        "binary": False}))
+            await conn.send(
+                json.dumps(
+                    {
+                        "type": "generate",
+                        "id": "p",
+                        "model": "fake-sine",
+                        "inputs": {"notes": [[69, 100, 0, 1]]},
+                        "binary": False,
+                    }
+                )
+            )
             return await until_end(conn, "p")
 
     events = run(main())
@@ -104,24 +130,59 @@ def test_bad_messages_get_errors_and_the_connection_stays_up(tmp_path: Path) -> 
         "no id": json.dumps({"type": "generate", "model": "fake-echo"}),
         "no model": json.dumps({"type": "generate", "id": "x"}),
         "unknown model": json.dumps({"type": "generate", "id": "x", "model": "nope"}),
-        "unknown field": json.dumps({"type": "generate", "id": "x", "model": "fake-echo",
-                                     "colour": "red"}),
-        "bad option": json.dumps({"type": "generate", "id": "x", "model": "fake-echo",
-                                  "inputs": {"primer": PRIMER}, "options": {"repeats": 0}}),
-        "bad notes": json.dumps({"type": "generate", "id": "x", "model": "fake-echo",
-                                 "inputs": {"primer": [[200, 100, 0, 1]]}}),
-        "bad start": json.dumps({"type": "generate", "id": "x", "model": "fake-echo",
-                                 "inputs": {"primer": PRIMER}, "start": "zero"}),
-        "nan start": json.dumps({"type": "generate", "id": "x", "model": "fake-echo",
-                                 "inputs": {"primer": PRIMER}, "start": "1:nan"}),
-        "infinite start": json.dumps({"type": "generate", "id": "x", "model": "fake-echo",
-                                      "inputs": {"primer": PRIMER}, "start": "inf"}),
+        "unknown field": json.dumps(
+            {"type": "generate", "id": "x", "model": "fake-echo", "colour": "red"}
+        ),
+        "bad option": json.dumps(
+            {
+                "type": "generate",
+                "id": "x",
+                "model": "fake-echo",
+                "inputs": {"primer": PRIMER},
+                "options": {"repeats": 0},
+            }
+        ),
+        "bad notes": json.dumps(
+            {
+                "type": "generate",
+                "id": "x",
+                "model": "fake-echo",
+                "inputs": {"primer": [[200, 100, 0, 1]]},
+            }
+        ),
+        "bad start": json.dumps(
+            {
+                "type": "generate",
+                "id": "x",
+                "model": "fake-echo",
+                "inputs": {"primer": PRIMER},
+                "start": "zero",
+            }
+        ),
+        "nan start": json.dumps(
+            {
+                "type": "generate",
+                "id": "x",
+                "model": "fake-echo",
+                "inputs": {"primer": PRIMER},
+                "start": "1:nan",
+            }
+        ),
+        "infinite start": json.dumps(
+            {
+                "type": "generate",
+                "id": "x",
+                "model": "fake-echo",
+                "inputs": {"primer": PRIMER},
+                "start": "inf",
+            }
+        ),
         # JSON numbers have no size limit; Python's float() of these raises OverflowError
         "huge pitch": '{"type": "generate", "id": "x", "model": "fake-echo", '
-                      '"inputs": {"primer": [[1' + "0" * 400 + ', 100, 0, 1]]}}',
+        '"inputs": {"primer": [[1' + "0" * 400 + ", 100, 0, 1]]}}",
         "huge option": '{"type": "generate", "id": "x", "model": "fake-echo", '
-                       '"inputs": {"primer": [[60, 100, 0, 1]]}, '
-                       '"options": {"temperature": 1' + "0" * 400 + '}}',
+        '"inputs": {"primer": [[60, 100, 0, 1]]}, '
+        '"options": {"temperature": 1' + "0" * 400 + "}}",
         "cancel unknown": json.dumps({"type": "cancel", "id": "zzz"}),
         "bad tempo": json.dumps({"type": "transport", "tempo": 0}),
         "binary": b"\x00\x01\x02",
@@ -139,31 +200,36 @@ def test_bad_messages_get_errors_and_the_connection_stays_up(tmp_path: Path) -> 
 
     errors = run(main())
     assert "JSON" in errors["bad json"]["message"]
-    assert errors["unknown type"]["field"] == "type" and "describe" in errors["unknown type"][
-        "message"]
+    assert (
+        errors["unknown type"]["field"] == "type"
+        and "describe" in errors["unknown type"]["message"]
+    )
     assert errors["no id"]["field"] == "id" and errors["no model"]["field"] == "model"
     assert errors["unknown model"]["code"] == "unknown_model"
     assert errors["unknown field"]["field"] == "colour"
     assert errors["bad option"]["code"] == "bad_option" and errors["bad option"]["id"] == "x"
-    assert errors["bad notes"]["code"] == "bad_input" and "pitch" in errors["bad notes"][
-        "message"]
+    assert errors["bad notes"]["code"] == "bad_input" and "pitch" in errors["bad notes"]["message"]
     assert errors["bad start"]["field"] == "start"
     assert errors["nan start"]["field"] == errors["infinite start"]["field"] == "start"
-    assert errors["huge pitch"]["code"] == "bad_input" and "pitch" in errors["huge pitch"][
-        "message"]
+    assert (
+        errors["huge pitch"]["code"] == "bad_input" and "pitch" in errors["huge pitch"]["message"]
+    )
     assert errors["huge option"]["code"] == "bad_option"
     assert errors["huge option"]["field"] == "temperature"
-    assert errors["bad tempo"]["code"] == "bad_request" and "tempo" in errors["bad tempo"][
-        "message"]
+    assert (
+        errors["bad tempo"]["code"] == "bad_request" and "tempo" in errors["bad tempo"]["message"]
+    )
     assert "binary" in errors["binary"]["message"]
 
 
 def test_transport_changes_are_broadcast_to_every_client(tmp_path: Path) -> None:
     async def main() -> tuple[dict[str, Any], dict[str, Any], float]:
-        async with ws_server(tmp_path) as (core, ws), connect(url(ws)) as a, \
-                connect(url(ws)) as b:
-            await a.send(json.dumps({"type": "transport", "tempo": 90, "signature": [3, 4],
-                                     "position": "2:1"}))
+        async with ws_server(tmp_path) as (core, ws), connect(url(ws)) as a, connect(url(ws)) as b:
+            await a.send(
+                json.dumps(
+                    {"type": "transport", "tempo": 90, "signature": [3, 4], "position": "2:1"}
+                )
+            )
             seen_b = await next_json(b, "transport")
             while seen_b["tempo"] != 90:
                 seen_b = await next_json(b, "transport")
@@ -185,15 +251,31 @@ def test_cancel_and_disconnect_stop_running_jobs(tmp_path: Path) -> None:
         loop = asyncio.get_running_loop()
         async with ws_server(tmp_path, slow) as (core, ws):
             async with connect(url(ws)) as conn:
-                await conn.send(json.dumps({"type": "generate", "id": "s", "model": "fake-slow",
-                                            "options": {"seconds": 30}}))
+                await conn.send(
+                    json.dumps(
+                        {
+                            "type": "generate",
+                            "id": "s",
+                            "model": "fake-slow",
+                            "options": {"seconds": 30},
+                        }
+                    )
+                )
                 await loop.run_in_executor(None, slow.wait_started, 5)
                 await conn.send(json.dumps({"type": "cancel", "id": "s"}))
                 events = await until_end(conn, "s")
             slow.reset()
             async with connect(url(ws)) as conn:
-                await conn.send(json.dumps({"type": "generate", "id": "t", "model": "fake-slow",
-                                            "options": {"seconds": 30}}))
+                await conn.send(
+                    json.dumps(
+                        {
+                            "type": "generate",
+                            "id": "t",
+                            "model": "fake-slow",
+                            "options": {"seconds": 30},
+                        }
+                    )
+                )
                 await loop.run_in_executor(None, slow.wait_started, 5)
             for _ in range(100):  # the job ends once the server sees the close
                 if not core.engine.active_jobs():
@@ -208,8 +290,9 @@ def test_cancel_and_disconnect_stop_running_jobs(tmp_path: Path) -> None:
     assert active == 0 and steps_after <= 1
 
 
-def test_a_slow_client_cannot_stall_the_others(tmp_path: Path,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_a_slow_client_cannot_stall_the_others(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     async def main() -> tuple[float, bool]:
         settings = {"sections": {"websocket": {"send_queue": 8}}}
         async with ws_server(tmp_path, **settings) as (_, ws), connect(url(ws)) as fast:
@@ -250,31 +333,41 @@ async def served(address: str, **connect_args: Any) -> bool:
         return False
 
 
-@pytest.mark.parametrize("query,headers,accepted", [
-    ("", {}, False),
-    ("?token=wrong", {}, False),
-    ("?token=s3cret", {}, True),
-    ("", {"Authorization": "Bearer s3cret"}, True),
-    ("?token=s3cret", {"Origin": "http://evil.example"}, False),
-    ("?token=s3cret", {"Origin": "http://allowed.example"}, True),
-])
-def test_token_and_origin_when_not_on_loopback(tmp_path: Path, query: str,
-                                               headers: dict[str, str], accepted: bool) -> None:
+@pytest.mark.parametrize(
+    "query,headers,accepted",
+    [
+        ("", {}, False),
+        ("?token=wrong", {}, False),
+        ("?token=s3cret", {}, True),
+        ("", {"Authorization": "Bearer s3cret"}, True),
+        ("?token=s3cret", {"Origin": "http://evil.example"}, False),
+        ("?token=s3cret", {"Origin": "http://allowed.example"}, True),
+    ],
+)
+def test_token_and_origin_when_not_on_loopback(
+    tmp_path: Path, query: str, headers: dict[str, str], accepted: bool
+) -> None:
     async def main() -> bool:
-        settings = {"bind": "0.0.0.0", "sections": {"websocket": {
-            "token": "s3cret", "origins": ["http://allowed.example"]}}}
+        settings = {
+            "bind": "0.0.0.0",
+            "sections": {"websocket": {"token": "s3cret", "origins": ["http://allowed.example"]}},
+        }
         async with ws_server(tmp_path, **settings) as (_, ws):
             auth = {k: v for k, v in headers.items() if k != "Origin"}
-            return await served(url(ws, query), additional_headers=auth,
-                                origin=headers.get("Origin"))
+            return await served(
+                url(ws, query), additional_headers=auth, origin=headers.get("Origin")
+            )
 
     assert run(main()) is accepted
 
 
-@pytest.mark.parametrize("origin,accepted", [
-    (None, True), ("http://evil.example", False), ("http://allowed.example", True)])
+@pytest.mark.parametrize(
+    "origin,accepted",
+    [(None, True), ("http://evil.example", False), ("http://allowed.example", True)],
+)
 def test_other_sites_pages_are_refused_on_loopback_too(
-        tmp_path: Path, origin: str | None, accepted: bool) -> None:
+    tmp_path: Path, origin: str | None, accepted: bool
+) -> None:
     async def main() -> bool:
         settings = {"sections": {"websocket": {"origins": ["http://allowed.example"]}}}
         async with ws_server(tmp_path, **settings) as (_, ws):
@@ -309,7 +402,8 @@ def test_oversized_messages_close_only_that_connection(tmp_path: Path) -> None:
 
 
 def test_a_token_is_generated_when_bound_beyond_loopback_without_one(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     async def main() -> tuple[bool, bool]:
         async with ws_server(tmp_path, bind="0.0.0.0") as (_, ws):
             assert ws.token and ws.token in caplog.text
@@ -334,8 +428,10 @@ class StemsAndMidi(host.Model):
     sample_rate = 8000
 
     def run(self, job: host.Job) -> Iterator[Any]:
-        stems = {name: host.AudioOutput(8000, samples=np.full(80, level, dtype=np.float32))
-                 for name, level in (("vocals", 0.25), ("drums", 0.5))}
+        stems = {
+            name: host.AudioOutput(8000, samples=np.full(80, level, dtype=np.float32))
+            for name, level in (("vocals", 0.25), ("drums", 0.5))
+        }
         yield host.StemsOutput(stems)
         path = job.output_path("phrase", ".mid")
         write_smf(path, [host.Note(60, 100, 0.0, 1.0)])
@@ -345,8 +441,7 @@ class StemsAndMidi(host.Model):
 def test_stems_and_midi_files_arrive_as_named_frames(tmp_path: Path) -> None:
     async def main() -> list[Any]:
         async with ws_server(tmp_path, StemsAndMidi()) as (_, ws), connect(url(ws)) as conn:
-            await conn.send(json.dumps({"type": "generate", "id": "m",
-                                        "model": "stems-and-midi"}))
+            await conn.send(json.dumps({"type": "generate", "id": "m", "model": "stems-and-midi"}))
             return await until_end(conn, "m")
 
     events = run(main())
@@ -354,7 +449,10 @@ def test_stems_and_midi_files_arrive_as_named_frames(tmp_path: Path) -> None:
     outputs = [e for e in events if isinstance(e, dict) and e["type"] == "output"]
     assert [o["frames"] for o in outputs] == [2, 1]
     assert [(h["name"], h["index"], h["media_type"]) for h, _ in frames] == [
-        ("vocals", 0, "audio/wav"), ("drums", 0, "audio/wav"), ("phrase", 1, "audio/midi")]
+        ("vocals", 0, "audio/wav"),
+        ("drums", 0, "audio/wav"),
+        ("phrase", 1, "audio/midi"),
+    ]
     vocals = soundfile.read(io.BytesIO(frames[0][1]))[0]
     drums = soundfile.read(io.BytesIO(frames[1][1]))[0]
     assert np.allclose(vocals, 0.25) and np.allclose(drums, 0.5)
@@ -371,13 +469,13 @@ def test_uploaded_audio_can_be_used_as_an_input(tmp_path: Path) -> None:
 
     async def main() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], Path]:
         async with ws_server(tmp_path) as (core, ws), connect(url(ws)) as conn:
-            await conn.send(json.dumps({"type": "upload", "id": "u1", "name": "../tone.wav",
-                                        "size": len(data)}))
+            await conn.send(
+                json.dumps({"type": "upload", "id": "u1", "name": "../tone.wav", "size": len(data)})
+            )
             for start in range(0, len(data), 10_000):  # several frames, as large files arrive
-                await conn.send(data[start:start + 10_000])
+                await conn.send(data[start : start + 10_000])
             uploaded = await next_json(conn, "uploaded")
-            await conn.send(json.dumps({"type": "upload", "id": "u2", "name": "x.exe",
-                                        "size": 3}))
+            await conn.send(json.dumps({"type": "upload", "id": "u2", "name": "x.exe", "size": 3}))
             refused = await next_json(conn, "error")
             await conn.send(b"stray bytes")
             stray = await next_json(conn, "error")
@@ -409,12 +507,14 @@ def test_uploads_beyond_the_quota_replace_the_oldest(tmp_path: Path) -> None:
         settings = {"sections": {"websocket": {"uploads_quota": 10}}}
         async with ws_server(tmp_path, **settings) as (core, ws), connect(url(ws)) as conn:
             for i in range(4):
-                await conn.send(json.dumps({"type": "upload", "id": f"u{i}", "name": "a.mid",
-                                            "size": 4}))
+                await conn.send(
+                    json.dumps({"type": "upload", "id": f"u{i}", "name": "a.mid", "size": 4})
+                )
                 await conn.send(b"MThd")
                 await next_json(conn, "uploaded")
-            await conn.send(json.dumps({"type": "upload", "id": "big", "name": "a.mid",
-                                        "size": 11}))
+            await conn.send(
+                json.dumps({"type": "upload", "id": "big", "name": "a.mid", "size": 11})
+            )
             too_big = await next_json(conn, "error")
             kept = sorted(p.name.split("-")[1] for p in (core.work.root / "uploads").iterdir())
             return kept, too_big

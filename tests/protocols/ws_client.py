@@ -17,8 +17,9 @@ from tests.fakes import make_core
 
 
 @contextlib.asynccontextmanager
-async def ws_server(tmp_path: Path, *models: Any, **settings: Any
-                    ) -> AsyncIterator[tuple[Core, WebSocketFrontend]]:
+async def ws_server(
+    tmp_path: Path, *models: Any, **settings: Any
+) -> AsyncIterator[tuple[Core, WebSocketFrontend]]:
     settings.setdefault("ws_port", 0)
     core = make_core(tmp_path / "work", *models, **settings)
     frontend = WebSocketFrontend()
@@ -30,8 +31,9 @@ async def ws_server(tmp_path: Path, *models: Any, **settings: Any
         await core.shutdown()
 
 
-async def next_json(connection: ClientConnection, kind: str | None = None,
-                    timeout: float = 5.0) -> dict[str, Any]:
+async def next_json(
+    connection: ClientConnection, kind: str | None = None, timeout: float = 5.0
+) -> dict[str, Any]:
     """The next JSON message (of `kind`, skipping others and binary frames)."""
     async with asyncio.timeout(timeout):
         while True:
@@ -42,8 +44,9 @@ async def next_json(connection: ClientConnection, kind: str | None = None,
                     return body
 
 
-async def until_end(connection: ClientConnection, request_id: Any,
-                    timeout: float = 10.0) -> list[dict[str, Any] | bytes]:
+async def until_end(
+    connection: ClientConnection, request_id: Any, timeout: float = 10.0
+) -> list[dict[str, Any] | bytes]:
     """Messages and binary frames up to this request's done or error."""
     seen: list[dict[str, Any] | bytes] = []
     async with asyncio.timeout(timeout):

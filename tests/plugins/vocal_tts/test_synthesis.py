@@ -102,11 +102,20 @@ def test_speaking_puts_syllables_on_the_grid_with_natural_pitch() -> None:
         ({"bars": 32, "tempo": 20.0}, "bars", "at most 60 s"),
         ({"mode": "speak", "notes": None, "syllable_beats": 2.0}, "lyrics", "need 14 beats"),
         # a millisecond per note, or a note on the very last moment of the bars: no frame
-        ({"lyrics": "hot cross buns", "bars": 1,
-          "notes": [Note(60, 90, k * 0.001, 0.001) for k in range(3)]}, "notes",
-         "syllable 1 ('hot') gets no time"),
-        ({"lyrics": "hot", "bars": 1, "notes": [Note(60, 90, 3.999, 1)]}, "notes",
-         "at least one 10 ms frame"),
+        (
+            {
+                "lyrics": "hot cross buns",
+                "bars": 1,
+                "notes": [Note(60, 90, k * 0.001, 0.001) for k in range(3)],
+            },
+            "notes",
+            "syllable 1 ('hot') gets no time",
+        ),
+        (
+            {"lyrics": "hot", "bars": 1, "notes": [Note(60, 90, 3.999, 1)]},
+            "notes",
+            "at least one 10 ms frame",
+        ),
         ({"lyrics": "你好 twinkle"}, "lyrics", "Latin alphabet"),
         ({"lyrics": "привет"}, "lyrics", "CYRILLIC"),
     ],
