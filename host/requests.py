@@ -24,6 +24,9 @@ class Request:
     seed: int | None = None
     start_beat: float | None = None  # optional musical position where the result should land
     client: str = ""  # front-end's name for the sender; request ids are unique per client
+    # How the front-end hands notes back (OSC: deliver asap|timed, latency_ms, align); the core
+    # runs the model the same either way.
+    delivery: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,10 @@ class Transport:
     def beats_per_bar(self) -> float:
         return self._numerator * 4.0 / self._denominator
 
+    @property
+    def signature(self) -> tuple[int, int]:
+        return self._numerator, self._denominator
+
     def beat_at(self, when: float | None = None) -> float:
         """Beat position at monotonic time `when` (default now), at the current tempo."""
         with self._lock:
@@ -220,6 +224,11 @@ class Transport:
                     self._listeners.remove(listener)
 
         return unsubscribe
+
+    def accepts(self, source: TransportSource) -> bool:
+        """Whether `source` may set the transport now (and note that it spoke)."""
+        with self._lock:
+            return self._accepts(source, self._clock())
 
     def _accepts(self, source: TransportSource, now: float) -> bool:
         for other, heard in self._last_heard.items():

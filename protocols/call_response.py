@@ -141,6 +141,7 @@ class Response:
         self.lead_beats = lead_beats
         self.playback = Playback(sender, core.scheduler, channel, lead_seconds)
         self.request_id = f"midi-{next(self._ids)}"
+        self.client = "midi"  # the core's name for who asked (cancel needs it)
         self.on_finished = on_finished
         self.anchor_beat: float | None = None  # transport beat of the continuation's beat 0
         self.anchor_time: float | None = None  # free-time start when the transport is stopped
@@ -150,17 +151,29 @@ class Response:
         self.first_output_at: float | None = None  # when the model's first notes arrived
         self.first_note_beat: float | None = None  # transport beat of the first note
         self.dropped = 0
+        self.late: list[Note] = []  # the notes dropped for coming too late (as the model sent)
         self.stream: str | None = None  # the name of the output stream being played
         self.finished = False
         self.error: Error | None = None
 
-    def ask(self, model_id: str, primer_name: str, primer: list[Note], options: dict) -> None:
-        """Send the request; call on the event loop."""
+    def begin(self, start_beat: float | None = None) -> float | None:
+        """Choose where the continuation's beat 0 lands: `start_beat` if given, else the next
+        line (bar or beat) at least `lead_beats` ahead. None while the transport is stopped
+        (notes then play in free time from the first batch)."""
         self.triggered_at = time.monotonic()
         if self.transport.playing:
             after = self.transport.beat_at(self.triggered_at) + self.lead_beats
-            self.anchor_beat = self.transport.next_boundary(self.unit_beats, after)
+            self.anchor_beat = (
+                start_beat
+                if start_beat is not None
+                else self.transport.next_boundary(self.unit_beats, after)
+            )
             self.intended_anchor = self.anchor_beat
+        return self.anchor_beat
+
+    def ask(self, model_id: str, primer_name: str, primer: list[Note], options: dict) -> None:
+        """Send the request; call on the event loop."""
+        self.begin()
         request = Request(
             request_id=self.request_id,
             model_id=model_id,
@@ -170,17 +183,17 @@ class Response:
             start_beat=self.anchor_beat,
             client="midi",
         )
-        self.core.submit(request, self._on_event)
+        self.core.submit(request, self.on_event)
 
     def cancel(self) -> None:
         """Stop generating and silence what this response plays (safe from any thread)."""
         self.playback.cancel()
         if not self.finished:
             self.finished = True
-            self.core.cancel("midi", self.request_id)
+            self.core.cancel(self.client, self.request_id)
 
     # --- events from the core (on the loop) ------------------------------------------------
-    def _on_event(self, event: Event) -> None:
+    def on_event(self, event: Event) -> None:
         if isinstance(event, OutputEvent) and isinstance(event.output, NotesOutput):
             # A model may stream several variations (notes-1, notes-2, ...): play the first.
             self.stream = self.stream or event.output.name
@@ -216,6 +229,7 @@ class Response:
             beat = self.anchor_beat + note.start
             if beat < deadline:
                 self.dropped += 1
+                self.late.append(note)
                 continue
             self.playback.add(note, beat)
             when = self.transport.time_at(beat)
@@ -248,6 +262,7 @@ class Response:
             when = self.anchor_time + note.start * seconds_per_beat
             if when - self.playback.lead_seconds < now + SAFETY_SECONDS:
                 self.dropped += 1
+                self.late.append(note)
                 continue
             self.playback.add_at_time(note, when, seconds_per_beat)
             if self.first_note_at is None or when < self.first_note_at:

@@ -6,7 +6,9 @@ back with the type it came in)::
     /dawhost/<model-id>/<verb> <id> <key> <value> ...   run a request (verbs: continue, render,
                                                         separate, sing, speak)
         keys: option names (one value each), input names, `seed <int>`,
-              `start <beat | "bar:beat">` (where the result should land; bars/beats from 1).
+              `start <beat | "bar:beat">` (where the result should land; bars/beats from 1),
+              `deliver asap | timed`, `latency_ms <ms>`, `align bar | beat` (how notes come
+              back; see protocols.osc_timed).
         A notes input takes the numbers after its name up to the next string, as flat
         `pitch velocity start_beat duration_beat` groups:
             /dawhost/fake-echo/continue 7 primer 60 100 0 1 64 90 1 1 repeats 2
@@ -32,6 +34,12 @@ Replies, sent to the sender's address and to its reply port (registered, else th
     /dawhost/accepted <id> <model-id> <queue-position>
     /dawhost/progress <id> <fraction 0..1> <message>
     /dawhost/note     <id> <pitch> <velocity> <start_beat> <duration_beat>    one per note
+    with `deliver timed`, instead of /dawhost/note (each in a bundle timetagged with its grid time):
+    /dawhost/noteon   <id> <pitch> <velocity>        at the note's start, latency_ms early
+    /dawhost/noteoff  <id> <pitch>                   at its end
+    /dawhost/allnotesoff <id>                        after a cancel or a transport stop
+    /dawhost/scheduled <id> <count> <anchor-beat> <"bar:beat">   notes placed, where beat 0 is
+    /dawhost/late     <id> <pitch> <velocity> <start_beat> <duration_beat>   not played: too late
     /dawhost/output   <id> notes <name> <note-count>                          after its notes
     /dawhost/output   <id> audio <name> <wav-path> <sample-rate>
     /dawhost/output   <id> stem  <stem-name> <wav-path> <sample-rate>         one per stem
@@ -67,6 +75,7 @@ from host.requests import Event
 from host.transport import TransportSnapshot
 from protocols.osc_requests import OscReply, encode_event, error_reply, parse_request
 from protocols.osc_socket import RECEIVE_BUFFER_BYTES, open_udp_socket
+from protocols.osc_timed import TimedDeliveries, parse_delivery
 from protocols.osc_transport import apply_transport_message, transport_reply
 from protocols.osc_wire import (
     IMMEDIATELY,
@@ -120,6 +129,7 @@ class OscFrontend(host.Frontend):
         self.option_values: dict[str, dict[str, Any]] = {}  # model id -> option -> value
         self.option_listeners: list[Callable[[str, str, Any], None]] = []
         self.oscquery: Any = None
+        self.timed: TimedDeliveries | None = None  # `deliver timed` requests
         self._log_limiter = LogLimiter(log)
 
     @property
@@ -143,6 +153,7 @@ class OscFrontend(host.Frontend):
         self._transport = transport
         self.port = sock.getsockname()[1]
         self._unsubscribe.append(core.transport.subscribe(self._transport_changed))
+        self.timed = TimedDeliveries(core, self._loop, self._streams, self.send_replies)
         if core.config.sections.get("oscquery", {}).get("enabled", True):
             from protocols.oscquery import OscQueryServer
 
@@ -157,6 +168,9 @@ class OscFrontend(host.Frontend):
     async def stop(self) -> None:
         if self.core is not None:
             self._cancel_pending()
+        if self.timed is not None:
+            self.timed.stop()
+            self.timed = None
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
@@ -260,6 +274,11 @@ class OscFrontend(host.Frontend):
             self.option_values.get(model_id),
         )
         targets = self.targets(addr)
+        delivery = parse_delivery(request.delivery, model_id)
+        if delivery.deliver == "timed":
+            assert self.timed is not None
+            self.timed.submit(request, reply_id, delivery, targets)
+            return
 
         def sink(event: Event) -> None:
             self.send_replies(encode_event(event, reply_id), targets)
@@ -303,7 +322,9 @@ class OscFrontend(host.Frontend):
         assert self.core is not None
         if len(args) != 1 or isinstance(args[0], bool) or not isinstance(args[0], (int, str)):
             raise DawhostError(ErrorCode.BAD_REQUEST, "/dawhost/cancel takes one request id")
-        if not self.core.cancel(self.client_of(addr), str(args[0])):
+        client, request_id = self.client_of(addr), str(args[0])
+        timed = self.timed is not None and self.timed.cancel(client, request_id)
+        if not self.core.cancel(client, request_id) and not timed:
             raise DawhostError(
                 ErrorCode.BAD_REQUEST, f"no running request {args[0]!r} from this host to cancel"
             )

@@ -19,7 +19,10 @@ from host.transport import parse_position
 
 OscReply = tuple[str, list[Any]]  # (address, arguments)
 RequestId = str | int
-RESERVED_KEYS = ("seed", "start")
+# Keys every request takes besides the model's inputs and options (`deliver`, `latency_ms`,
+# `align`: how notes come back, see protocols.osc_timed).
+DELIVERY_KEYS = ("deliver", "latency_ms", "align")
+RESERVED_KEYS = ("seed", "start", *DELIVERY_KEYS)
 
 
 def request_id_of(value: Any) -> RequestId:
@@ -87,7 +90,7 @@ def parse_request(
                 ErrorCode.UNKNOWN_OPTION,
                 f"model {model.model_id!r} has no option or input {key!r}; options: "
                 f"{', '.join(sorted(options)) or 'none'}; inputs: "
-                f"{', '.join(inputs) or 'none'}; also seed, start",
+                f"{', '.join(inputs) or 'none'}; also {', '.join(RESERVED_KEYS)}",
                 field=key,
             )
         index += 1
@@ -114,6 +117,7 @@ def parse_request(
             seed = int(seed)
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise DawhostError(ErrorCode.BAD_OPTION, f"seed {seed!r} must be an int >= 0", "seed")
+    delivery = {k: values.pop(k) for k in DELIVERY_KEYS if k in values}
     start = values.pop("start", None)
     start_beat = parse_start(start, beats_per_bar) if start is not None else None
     request = Request(
@@ -125,6 +129,7 @@ def parse_request(
         seed=seed,
         start_beat=start_beat,
         client=client,
+        delivery=delivery,
     )
     return request_id, request
 

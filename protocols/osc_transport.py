@@ -16,7 +16,12 @@ _TRANSPORT_USAGE = {
     "stop": "/dawhost/transport/stop takes no arguments",
     "position": '/dawhost/transport/position takes one beat number or "bar:beat" text',
     "signature": "/dawhost/transport/signature takes two ints, numerator and denominator",
+    "sync": "/dawhost/transport/sync takes <tempo> <beat> <playing 0/1> [<numerator> "
+    "<denominator>]: what Max's [transport] reports, sent every 100-500 ms",
 }
+# /dawhost/transport/sync moves the position only when it is off by more than this: a client
+# reports its transport with some jitter, and every move re-times the notes waiting to play.
+SYNC_TOLERANCE_SECONDS = 0.004
 
 
 def apply_transport_message(
@@ -45,6 +50,8 @@ def apply_transport_message(
             and all(isinstance(a, int) and not isinstance(a, bool) for a in args)
         ):
             accepted = transport.set_signature(args[0], args[1], source, at)
+        elif command == "sync" and len(args) in (3, 5) and all(_number(a) for a in args):
+            accepted = _sync(transport, args, at)
         else:
             raise DawhostError(
                 ErrorCode.BAD_REQUEST,
@@ -62,6 +69,31 @@ def apply_transport_message(
             "the transport follows MIDI clock or Link right "
             "now; network transport messages are ignored until it stops",
         )
+
+
+def _sync(transport: Transport, args: tuple[Any, ...], at: float | None) -> bool:
+    """Follow a client's transport (Max's [transport]): apply only what differs, so a steady
+    stream of reports leaves the clock alone."""
+    source = TransportSource.NETWORK
+    tempo, beat, playing = float(args[0]), float(args[1]), bool(args[2])
+    if not (beat >= 0 and beat < float("inf")):
+        raise ValueError(f"position must be a beat >= 0, got {args[1]!r}")
+    accepted = True
+    if len(args) == 5:
+        numerator, denominator = int(args[3]), int(args[4])
+        if (numerator, denominator) != transport.signature:
+            accepted = transport.set_signature(numerator, denominator, source, at)
+    if accepted and abs(tempo - transport.tempo) > 1e-6:
+        accepted = transport.set_tempo(tempo, source, at)
+    if not accepted:
+        return False
+    if playing != transport.playing:
+        transport.set_position(beat, source, at)
+        return (transport.play if playing else transport.stop)(source, at)
+    drift_seconds = abs(transport.beat_at(at) - beat) * 60.0 / transport.tempo
+    if drift_seconds > (SYNC_TOLERANCE_SECONDS if playing else 0.0):
+        return transport.set_position(beat, source, at)
+    return transport.accepts(source)
 
 
 def transport_reply(snapshot: TransportSnapshot) -> OscReply:

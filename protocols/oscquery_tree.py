@@ -98,8 +98,10 @@ def model_node(model: Model, option_values: dict[str, Any]) -> Node:
         _node(
             f"{base}/{verb}",
             f"Run a request: <request-id> then key value pairs. Inputs: {inputs}. Options: "
-            'see options/. Also seed <int>, start <beat or "bar:beat">. Replies arrive as '
-            "/dawhost/accepted, progress, note, output, done, error.",
+            'see options/. Also seed <int>, start <beat or "bar:beat">, deliver asap|timed '
+            "(timed: notes as /dawhost/noteon and noteoff on the transport grid), latency_ms "
+            "<ms early>, align bar|beat. Replies arrive as /dawhost/accepted, progress, note "
+            "(or noteon, noteoff, scheduled, late), output, done, error.",
             WRITE,
             TYPE="s",
         )
@@ -160,6 +162,15 @@ def transport_node(core: Core) -> Node:
                 TYPE="ii",
                 VALUE=[snap.numerator, snap.denominator],
                 RANGE=[{"MIN": 1, "MAX": 32}, {"VALS": [1, 2, 4, 8, 16, 32]}],
+            ),
+            _node(
+                f"{base}/sync",
+                "Follow a client's transport (Max's [transport]): tempo, beat, playing 0/1, "
+                "optionally numerator and denominator; only what differs is applied, the "
+                "position when it is more than 4 ms off",
+                WRITE,
+                TYPE="ffi",
+                RANGE=[{"MIN": MIN_TEMPO, "MAX": MAX_TEMPO}, {"MIN": 0.0}, {"VALS": [0, 1]}],
             ),
         ],
     )
