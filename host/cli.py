@@ -22,7 +22,7 @@ from host.outputs import AudioOutput, DataOutput, FileOutput, Note, NotesOutput,
 from host.plugins import DuplicateModelError, PluginHost
 from host.requests import Done, Error, OutputEvent
 from host.serve import serve
-from host.smf import write_smf
+from host.smf import MIDI_MEDIA_TYPE, write_smf
 
 
 def _serve_parser(sub: Any) -> None:
@@ -262,14 +262,21 @@ async def _run_once(
 def _write_outputs(outputs: list[Any], out: Path, tempo: float) -> list[Path]:
     written: list[Path] = []
     by_name: dict[str, list[Note]] = {}  # streamed batches of one name make one file
+    # A model's own MIDI file of a notes stream ("midi-2" for "notes-2") keeps the primer's
+    # tempo, signature and timeline: it is what `--out x.mid` gets.
+    model_files: dict[str, Path] = {}
     for output in outputs:
         if isinstance(output, NotesOutput):
             by_name.setdefault(output.name, []).extend(output.notes)
+        elif isinstance(output, FileOutput) and output.media_type == MIDI_MEDIA_TYPE:
+            model_files[output.name.replace("midi", "notes", 1)] = output.path
     for name, notes in by_name.items():
         # Several note outputs (variations) each get their own file: y-notes-2.mid ...
         target = out if len(by_name) == 1 else out.with_name(f"{out.stem}-{name}{out.suffix}")
         if target.suffix.lower() == ".json":
             target.write_text(json.dumps([n.as_list() for n in notes]))
+        elif name in model_files:
+            shutil.copyfile(model_files[name], target)
         else:
             write_smf(target, notes, tempo)
         written.append(target)
@@ -282,6 +289,8 @@ def _write_outputs(outputs: list[Any], out: Path, tempo: float) -> list[Path]:
                 if stem.path:
                     written.append(_copy_audio(stem.path, out / f"{name}{stem.path.suffix}"))
         elif isinstance(output, FileOutput):
+            if output.path in model_files.values():
+                continue  # written above, in place of the notes
             target = out if not out.is_dir() else out / output.path.name
             shutil.copyfile(output.path, target)
             written.append(target)

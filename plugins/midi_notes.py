@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from host import BadInput, Note
+from host.smf import Timeline
 
 DRUM_CHANNEL = 9  # MIDI channel 10
 
@@ -70,3 +71,23 @@ def read_midi_notes(path: Path, field: str, skip_drums: bool = False) -> list[No
         )
     notes.sort(key=lambda n: (n.start, n.pitch))
     return notes
+
+
+def read_midi_timeline(path: Path) -> Timeline:
+    """The tempo and time signature a MIDI file starts with (the first of each, in any track;
+    SMF's defaults 120 BPM and 4/4 when it has none). Call after `read_midi_notes`, which
+    reports unreadable files."""
+    import mido
+
+    tempo = numerator = denominator = None
+    for track in mido.MidiFile(path).tracks:
+        for message in track:
+            if message.type == "set_tempo" and tempo is None:
+                tempo = mido.tempo2bpm(message.tempo)
+            elif message.type == "time_signature" and numerator is None:
+                numerator, denominator = message.numerator, message.denominator
+    return Timeline(
+        tempo=min(999.0, max(20.0, float(tempo))) if tempo else 120.0,
+        numerator=numerator or 4,
+        denominator=denominator or 4,
+    )

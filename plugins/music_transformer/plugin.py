@@ -15,14 +15,19 @@ from host import (
     Capability,
     DataOutput,
     Field,
+    FileOutput,
     InputKind,
     InputSpec,
     Model,
     Note,
     NotesOutput,
 )
+from host.smf import MIDI_MEDIA_TYPE, Timeline, continuation_smf
 from plugins.music_transformer.events import (
+    SHIFT_STEPS,
+    STEP_SECONDS,
     STYLES,
+    TIME_SHIFT,
     EventDecoder,
     TimedNote,
     encode,
@@ -103,6 +108,11 @@ class MusicTransformerModel(Model):
         chunk: Literal["note", "bar"] = Field(
             "note", description="Send each note as it completes, or whole bars"
         )
+        include_primer: bool = Field(
+            True,
+            description="The MIDI file output ('midi') holds the primer too, where it was; "
+            "the continuation follows it on the primer's timeline either way",
+        )
 
     def __init__(self) -> None:
         super().__init__()
@@ -123,13 +133,24 @@ class MusicTransformerModel(Model):
         torch.set_num_threads(1)
         self.network, _ = load_weights(Path(path))
 
-    def run(self, job: host.Job) -> Iterator[NotesOutput | DataOutput]:
+    def run(self, job: host.Job) -> Iterator[NotesOutput | DataOutput | FileOutput]:
         from plugins.music_transformer.generate import Continuation, SamplingSettings
 
         options = cast(MusicTransformerModel.Options, job.options)
-        primer = self._primer(job.inputs.get("primer"))
+        value = job.inputs.get("primer")
+        primer = self._primer(value)
+        # A MIDI file brings its own timeline (tempo, signature, bars from its start): the
+        # answer starts on its first bar line after the primer, and its file keeps that time.
+        # Notes sent over the wire live on the transport's, and the answer follows at once.
+        timeline = (
+            read_timeline(value)
+            if isinstance(value, Path)
+            else Timeline(job.transport.tempo, job.transport.numerator, job.transport.denominator)
+        )
         self.ensure_loaded()
-        seconds_per_beat = job.transport.seconds_per_beat
+        seconds_per_beat = 60.0 / timeline.tempo
+        primer_end = max(n.start + n.duration for n in primer)
+        start_beat = timeline.next_bar(primer_end) if isinstance(value, Path) else primer_end
         origin = min(n.start for n in primer)
         timed = [
             TimedNote(
@@ -140,7 +161,8 @@ class MusicTransformerModel(Model):
             )
             for n in primer
         ]
-        tokens = encode(timed)
+        # The rest up to the answer's first bar line, so the model hears that silence too.
+        tokens = encode(timed) + rest_tokens((start_beat - primer_end) * seconds_per_beat)
         # The continuation's time 0 is the primer's end, which is where its events stop.
         prefix = [style_token(options.style)] + tokens
         settings = SamplingSettings(
@@ -164,11 +186,20 @@ class MusicTransformerModel(Model):
                 {"primer_events": len(tokens), "kept_events": kept, "message": message},
                 name="primer-truncated",
             )
-        beats_per_bar = job.transport.beats_per_bar
+        beats_per_bar = timeline.beats_per_bar
         total_beats = options.bars * beats_per_bar
-        yield from self._sample(
+        made: dict[str, list[Note]] = {}
+        for output in self._sample(
             job, continuation, count, total_beats, beats_per_bar, seconds_per_beat
-        )
+        ):
+            made.setdefault(output.name, []).extend(output.notes)
+            yield output
+        for name, notes in made.items():
+            path = job.output_path(name.replace("notes", "midi"), ".mid")
+            path.write_bytes(
+                continuation_smf(primer, notes, start_beat, timeline, options.include_primer)
+            )
+            yield FileOutput(path, MIDI_MEDIA_TYPE, name=name.replace("notes", "midi"))
 
     @staticmethod
     def _primer(value: object) -> list[Note]:
@@ -261,6 +292,23 @@ class MusicTransformerModel(Model):
             last = i == count - 1
             if pending[i] or last:
                 yield NotesOutput(sorted(pending[i], key=_order), names[i], final=last)
+
+
+def read_timeline(path: Path) -> Timeline:
+    from plugins.midi_notes import read_midi_timeline
+
+    return read_midi_timeline(path)
+
+
+def rest_tokens(seconds: float) -> list[int]:
+    """Time-shift tokens for a silence of `seconds` (nothing for less than one step)."""
+    steps = round(seconds / STEP_SECONDS)
+    tokens = []
+    while steps > 0:
+        jump = min(SHIFT_STEPS, steps)
+        tokens.append(TIME_SHIFT + jump - 1)
+        steps -= jump
+    return tokens
 
 
 def _order(note: Note) -> tuple[float, int]:

@@ -8,6 +8,7 @@ import mido
 import pytest
 
 from host import BadInput, Note
+from host.smf import Timeline
 from plugins.midi_notes import read_midi_notes
 
 
@@ -95,3 +96,17 @@ def test_a_parser_error_without_text_is_still_named(
     with pytest.raises(BadInput) as caught:
         read_midi_notes(tmp_path / "x.mid", "primer")
     assert "(IndexError)" in caught.value.message
+
+
+def test_timeline_of_a_file_and_smf_defaults(tmp_path: Path) -> None:
+    from host.smf import write_smf
+    from plugins.midi_notes import read_midi_timeline
+
+    path = tmp_path / "a.mid"
+    write_smf(path, [Note(60, 90, 0, 1)], tempo=96.0, numerator=6, denominator=8)
+    timeline = read_midi_timeline(path)
+    assert (timeline.tempo, timeline.numerator, timeline.denominator) == (96.0, 6, 8)
+    assert timeline.beats_per_bar == 3.0 and timeline.next_bar(3.2) == 6.0
+    bare = tmp_path / "bare.mid"
+    mido.MidiFile(tracks=[mido.MidiTrack([mido.Message("note_on", note=60)])]).save(bare)
+    assert read_midi_timeline(bare) == Timeline()

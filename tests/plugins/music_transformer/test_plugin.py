@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from host import Note
+from host import FileOutput, Note, NotesOutput
 from host.errors import ErrorCode
 from host.memory import MemoryFrontend
 from host.requests import Done, Error, OutputEvent
@@ -61,6 +61,8 @@ def test_continuation_streams_notes_within_the_requested_bars(
         seed=1,
     )
     outputs = [e.output for e in events if isinstance(e, OutputEvent)]
+    assert isinstance(outputs[-1], FileOutput) and outputs[-1].name == "midi"
+    outputs = [o for o in outputs if isinstance(o, NotesOutput)]
     assert len(outputs) > 2  # streamed, not one batch at the end
     assert [o.final for o in outputs].count(True) == 1 and outputs[-1].final
     notes = _notes(events)
@@ -101,7 +103,8 @@ def test_midi_file_primer_variations_and_quantisation(
         seed=2,
     )
     names = {e.output.name for e in events if isinstance(e, OutputEvent)}
-    assert names == {"notes-1", "notes-2"}
+    assert names == {"notes-1", "notes-2", "midi-1", "midi-2"}
+    names = {"notes-1", "notes-2"}
     for name in names:
         for note in _notes(events, name):
             assert (note.start * 2).is_integer() and (note.duration * 2).is_integer()
@@ -197,3 +200,68 @@ def test_cancel_stops_generation(tmp_path: Path, tiny_checkpoint: Path) -> None:
 
     events = asyncio.run(main())
     assert isinstance(events[-1], Error) and events[-1].code == ErrorCode.CANCELLED
+
+
+def _file_notes(path: Path) -> tuple[list[Note], object]:
+    import mido
+
+    from plugins.midi_notes import read_midi_notes, read_midi_timeline
+
+    assert mido.MidiFile(path).ticks_per_beat == 480
+    return read_midi_notes(path, "x"), read_midi_timeline(path)
+
+
+def test_midi_file_output_keeps_the_primers_tempo_signature_and_timeline(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """A 96 BPM 3/4 primer that ends mid-bar: the file is 96 BPM 3/4, the primer where it
+    was, the continuation from the next bar line (beat 6), the same notes as streamed."""
+    path = tmp_path / "work" / "primer.mid"
+    path.parent.mkdir(parents=True)
+    primer = [Note(60 + i, 80, 1.0 + i, 1.0) for i in range(4)]  # beats 1..5: ends mid-bar 2
+    write_smf(path, primer, tempo=96.0, numerator=3, denominator=4)
+    results = {}
+    for include in (True, False):
+        events = _request(
+            tmp_path,
+            tiny_checkpoint,
+            inputs={"primer": str(path)},
+            options={"bars": 2, "include_primer": include, "temperature": 0.5},
+            seed=3,
+        )
+        streamed = _notes(events)
+        files = [e.output for e in events if isinstance(e, OutputEvent)]
+        midi = [o for o in files if isinstance(o, FileOutput)]
+        assert [(o.name, o.media_type) for o in midi] == [("midi", "audio/midi")]
+        notes, timeline = _file_notes(midi[0].path)
+        assert (timeline.tempo, timeline.numerator, timeline.denominator) == (96.0, 3, 4)
+        assert all(0 <= n.start < 6.0 for n in streamed)  # 2 bars of 3/4 from the bar line
+        expected = sorted(
+            [Note(n.pitch, n.velocity, 6.0 + n.start, n.duration) for n in streamed]
+            + (primer if include else []),
+            key=lambda n: (n.start, n.pitch),
+        )
+        assert [n.pitch for n in notes] == [n.pitch for n in expected]
+        assert [n.start for n in notes] == pytest.approx([n.start for n in expected], abs=1 / 480)
+        results[include] = streamed
+    assert results[True] == results[False]  # the option changes the file, not the music
+
+
+def test_notes_primer_file_follows_the_primer_on_the_transport_timeline(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    events = _request(
+        tmp_path,
+        tiny_checkpoint,
+        signature=(3, 4),
+        inputs={"primer": PRIMER},
+        options={"bars": 1},
+        seed=4,
+    )
+    midi = next(
+        e.output for e in events if isinstance(e, OutputEvent) and isinstance(e.output, FileOutput)
+    )
+    notes, timeline = _file_notes(midi.path)
+    assert (timeline.numerator, timeline.denominator) == (3, 4)
+    assert [(n.pitch, n.start) for n in notes[:4]] == [(60, 0), (62, 1), (64, 2), (65, 3)]
+    assert all(n.start >= 4.0 - 1e-6 for n in notes[4:])  # after the primer's end
