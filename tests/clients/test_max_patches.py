@@ -5,6 +5,7 @@ every OSC message they send worked out down to its argument types."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,10 +41,14 @@ def test_every_capability_has_a_patch() -> None:
     assert {p.name for p in PATCHES} == EXPECTED
 
 
+_no_cache = shutil.ignore_patterns("__pycache__")
+
+
 def test_committed_patches_are_what_the_generator_writes(tmp_path: Path) -> None:
     # The generator writes next to itself: run a copy in a scratch folder and compare.
     script = tmp_path / "build_patches.py"
     script.write_text((PATCH_FOLDER / "build_patches.py").read_text())
+    shutil.copytree(PATCH_FOLDER / "builder", tmp_path / "builder", ignore=_no_cache)
     subprocess.run([sys.executable, str(script)], check=True, capture_output=True)
     for path in PATCHES:
         assert json.loads((tmp_path / path.name).read_text()) == json.loads(path.read_text()), (

@@ -1,0 +1,188 @@
+"""Building blocks the dawhost patches share: the OSC link (with its reply-port registration),
+request ids, the status area, the model menu and an audio player."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from builder.patcher import REPLY_PORT, SEND_PORT, SERVER_HOST, Box, Flow, Patcher
+
+
+@dataclass
+class Link:
+    """The OSC link of one patch: where to send, and the router of the server's replies."""
+
+    send: Box
+    replies: Box  # [route /dawhost/...]; outlets in the order of `routes`
+    routes: list[str]
+
+    def outlet(self, address: str) -> int:
+        return self.routes.index(address)
+
+
+def link_block(p: Patcher, f: Flow, routes: list[str]) -> Link:
+    """udpsend/udpreceive, reply-port registration on load, and a reply router."""
+    f.row(
+        p.comment(
+            f"1. dawhost must be running (`dawhost serve`): requests go to UDP {SEND_PORT}. "
+            f"Replies come back to port {REPLY_PORT}, which the patch registers when it opens. "
+            "To open two patches at once, type another port into this number box in one of them.",
+            f.width,
+        )
+    )
+    port = p.ui("number", 60, 22, minimum=1, maximum=65535)
+    load = p.obj(f"loadmess {REPLY_PORT}")
+    f.row(port, load)
+    p.connect(load, 0, port)
+    fan = p.obj("t i i")
+    f.row(fan)
+    p.connect(port, 0, fan)
+    register = p.msg("/dawhost/reply $1")
+    listen = p.msg("port $1")
+    f.row(register, listen)
+    p.connect(fan, 1, listen)
+    p.connect(fan, 0, register)
+    send = p.obj(f"udpsend {SERVER_HOST} {SEND_PORT}")
+    receive = p.obj(f"udpreceive {REPLY_PORT}")
+    f.row(send, receive)
+    p.connect(register, 0, send)
+    p.connect(listen, 0, receive)
+    router = p.obj("route " + " ".join(routes), max_width=f.width)
+    f.row(router)
+    p.connect(receive, 0, router)
+    unrouted = p.obj("print dawhost-other")
+    f.row(p.comment("anything else goes to the Max console:", 240), unrouted)
+    p.connect(router, len(routes), unrouted)
+    f.space()
+    return Link(send, router, routes)
+
+
+def request_id_block(p: Patcher, f: Flow, trigger: Box, outlet: int, prefix: str) -> Box:
+    """A counter making request ids prefix1, prefix2, ... (symbols); returns the sprintf box."""
+    count = p.obj("i 0")
+    step = p.obj("+ 1")
+    f.row(count, step)
+    p.connect(trigger, outlet, count)
+    p.connect(count, 0, step)
+    p.connect(step, 0, count, 1)
+    name = p.obj(f"sprintf symout {prefix}%ld")
+    f.row(name)
+    p.connect(step, 0, name)
+    return name
+
+
+def status_block(p: Patcher, link: Link, f: Flow) -> Box:
+    """Progress bar, status text, errors and the cancel button; returns the id message box."""
+    f.row(p.comment("Progress of the running request, and its status message:", f.width))
+    progress = p.obj("unpack s f s")
+    scale = p.obj("* 100.")
+    f.row(progress, scale)
+    p.connect(link.replies, link.outlet("/dawhost/progress"), progress)
+    p.connect(progress, 1, scale)
+    bar = p.ui("slider", 240, 18, orientation=1, size=101.0, floatoutput=1)
+    status = p.msg("", width=200)
+    f.row(bar, status)
+    p.connect(scale, 0, bar)
+    p.connect(progress, 2, status, 1)
+    f.row(p.comment("Errors (request id, code, message, field) appear here:", f.width))
+    errors = p.msg("", width=f.width)
+    f.row(errors)
+    p.connect(link.replies, link.outlet("/dawhost/error"), errors, 1)
+    f.row(p.comment("Done (request id, seconds, outputs, provenance):", f.width))
+    done = p.msg("", width=f.width)
+    f.row(done)
+    p.connect(link.replies, link.outlet("/dawhost/done"), done, 1)
+    f.row(p.comment("Current request id: click it to cancel that request.", f.width))
+    current = p.msg("none", width=120)
+    cancel = p.obj("prepend /dawhost/cancel")
+    f.row(current, cancel)
+    p.connect(current, 0, cancel)
+    p.connect(cancel, 0, link.send)
+    f.space()
+    return current
+
+
+def model_menu(p: Patcher, link: Link, request: Box, f: Flow, verb: str, default: str) -> None:
+    """A menu of the server's models; choosing one re-targets the request's address."""
+    f.row(
+        p.comment(
+            f"Model: the menu is filled from the server when the patch opens (click "
+            f"/dawhost/models to refresh); pick one that can {verb}.",
+            f.width,
+        )
+    )
+    ask = p.msg("/dawhost/models")
+    opened = p.obj("loadbang")
+    f.row(ask, opened)
+    p.connect(ask, 0, link.send)
+    p.connect(opened, 0, ask)
+    fill = p.obj("t b l b")
+    f.row(fill)
+    p.connect(link.replies, link.outlet("/dawhost/models"), fill)
+    ids = p.obj("zl slice 1")
+    clear = p.msg("clear")
+    f.row(ids, clear)
+    p.connect(fill, 2, clear)
+    p.connect(fill, 1, ids)
+    each = p.obj("zl iter 1")
+    append = p.obj("prepend append")
+    f.row(each, append)
+    p.connect(ids, 1, each)
+    p.connect(each, 0, append)
+    choose_default = p.msg(f"setsymbol {default}")
+    f.row(choose_default)
+    p.connect(fill, 0, choose_default)
+    menu = p.ui("umenu", 200, 22, items=[default])
+    f.row(menu)
+    for source in (clear, append, choose_default):
+        p.connect(source, 0, menu)
+    retarget = p.obj(f"sprintf set /dawhost/%s/{verb}")
+    f.row(retarget)
+    p.connect(menu, 1, retarget)
+    p.connect(retarget, 0, request)
+    f.space()
+
+
+def audio_player(p: Patcher, f: Flow, name: str, label: str) -> tuple[Box, Box]:
+    """[prepend replace] -> buffer~ (plays when loaded) -> play~; returns (loader, player)."""
+    load = p.obj("prepend replace")
+    f.row(p.comment(label, 70, bold=False), load)
+    buffer = p.obj(f"buffer~ {name}")
+    f.row(buffer)
+    p.connect(load, 0, buffer)
+    start = p.msg("start")
+    stop = p.msg("stop")
+    f.row(start, stop)
+    player = p.obj(f"play~ {name}")
+    f.row(player)
+    p.connect(start, 0, player)
+    p.connect(stop, 0, player)
+    p.connect(buffer, 1, start)  # play as soon as the file is loaded
+    return load, player
+
+
+ALL_REPLIES = [
+    "/dawhost/accepted",
+    "/dawhost/progress",
+    "/dawhost/note",
+    "/dawhost/output",
+    "/dawhost/done",
+    "/dawhost/error",
+    "/dawhost/reply",
+    "/dawhost/pong",
+    "/dawhost/model",
+    "/dawhost/models",
+    "/dawhost/transport",
+]
+LEFT, RIGHT, WIDTH = 20.0, 520.0, 460.0
+
+
+def title(p: Patcher, f: Flow, name: str, intro: str) -> None:
+    f.row(p.comment(name, f.width, bold=True))
+    f.row(
+        p.comment(
+            intro + " Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
+            f.width,
+        )
+    )
+    f.space()
