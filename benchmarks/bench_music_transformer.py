@@ -10,7 +10,7 @@ Measured in one run, with the shipped checkpoint on one thread:
 - events/s for 4 variations in one batch;
 - time from a 512-event primer to the first sampled event (encode + prefill + one sample), and
   through the dawhost core (request -> first streamed note), against an idle-core baseline:
-  the same request to a model that answers at once (tests.fakes.EchoContinuer).
+  the same request to a model that answers at once (benchmarks.echo.InstantEcho).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.echo import InstantEcho, core_for
 from host import Note
 from host.memory import MemoryFrontend
 from host.requests import OutputEvent
@@ -35,7 +36,6 @@ from plugins.music_transformer.events import TimedNote, encode, style_token
 from plugins.music_transformer.generate import Continuation, SamplingSettings, recompute_stream
 from plugins.music_transformer.model import MusicTransformer, count_parameters
 from plugins.music_transformer.plugin import MusicTransformerModel
-from tests.fakes import EchoContinuer, make_core
 
 TEMPO = 120.0
 
@@ -103,7 +103,7 @@ def first_event_ms(
 
 async def _first_note_through_core(model: object, notes: list[Note], repeats: int) -> list[float]:
     with tempfile.TemporaryDirectory() as work:
-        core = make_core(Path(work), model)  # type: ignore[arg-type]
+        core = core_for(Path(work), model)  # type: ignore[arg-type]
         core.transport.set_tempo(TEMPO)
         front = MemoryFrontend(core)
         model_id = model.model_id  # type: ignore[attr-defined]
@@ -156,7 +156,7 @@ def main(argv: Sequence[str] = ()) -> int:
     plugin_model = MusicTransformerModel()
     plugin_model.checkpoint = args.checkpoint
     through_core = asyncio.run(_first_note_through_core(plugin_model, notes, args.repeats))
-    echo_core = asyncio.run(_first_note_through_core(EchoContinuer(), notes, args.repeats))
+    echo_core = asyncio.run(_first_note_through_core(InstantEcho(), notes, args.repeats))
 
     report = {
         "model": {

@@ -7,13 +7,14 @@ from host.job import Job
 from host.model import Capability, InputKind, InputSpec, Model
 from host.options import Field, Options, OptionSpec, option_specs
 from host.outputs import AudioOutput, DataOutput, FileOutput, Note, NotesOutput, StemsOutput
-from host.tasks import Task
+from host.tasks import DataNeed, Task
 from host.transport import Transport, TransportSnapshot, TransportSource
 
 __all__ = [
     "AudioOutput",
     "BadInput",
     "Capability",
+    "DataNeed",
     "DataOutput",
     "DawhostError",
     "ErrorCode",

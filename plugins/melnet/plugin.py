@@ -164,6 +164,9 @@ class MelNetRenderer(Model):
         yield AudioOutput(self.sample_rate, samples=audio, name="melnet")
 
 
+DATA = Path(__file__).resolve().parents[2] / "data" / "melnet"
+
+
 def _task(module: str, kind: TaskKind, name: str = "melnet") -> host.Task:
     descriptions = {
         "plugins.melnet.train": "Train the MelNet spectrogram model on FluidSynth renders",
@@ -173,7 +176,10 @@ def _task(module: str, kind: TaskKind, name: str = "melnet") -> host.Task:
         "benchmarks.bench_melnet": "Real-time factor of a 4-bar render at 120 BPM vs uncached "
         "sampling, FluidSynth and Griffin-Lim",
     }
-    return host.Task.lazy(kind, name, descriptions[module], module)
+    # Training and the evaluation read the FluidSynth renders built on this machine.
+    data = host.DataNeed(DATA / "index.json", "plugins.melnet.build_data", 15)
+    needs_data = module in ("plugins.melnet.train", "plugins.melnet.evaluate")
+    return host.Task.lazy(kind, name, descriptions[module], module, data if needs_data else None)
 
 
 @host.hookimpl

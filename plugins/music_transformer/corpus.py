@@ -19,6 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+# The project's data folder, wherever the command runs from.
+DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "music_transformer"
+
 # Collection folder in the music21 corpus -> (style token, max files to parse). Caps keep the
 # build inside the time we have: one Essen file holds ~300 songs and takes ~40 s to parse.
 COLLECTIONS: dict[str, tuple[str, int]] = {
@@ -189,7 +192,7 @@ def load_pieces(folder: Path) -> list[Piece]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=Path("data/music_transformer"))
+    parser.add_argument("--out", type=Path, default=DATA_DIR)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--minutes", type=float, default=None, help="stop parsing after this")
     args = parser.parse_args(argv)

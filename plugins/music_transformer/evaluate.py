@@ -27,7 +27,7 @@ from plugins.music_transformer.checkpoint import (
     DEFAULT_CHECKPOINT,
     load_weights,
 )
-from plugins.music_transformer.corpus import Piece, load_pieces
+from plugins.music_transformer.corpus import DATA_DIR, Piece, load_pieces
 from plugins.music_transformer.dataset import evaluation_windows, piece_notes, piece_tokens
 from plugins.music_transformer.events import (
     PAD,
@@ -125,7 +125,7 @@ def continuation_stats(
 
 def main(argv: Sequence[str] = ()) -> int:
     parser = argparse.ArgumentParser(prog="dawhost eval music-transformer", description=__doc__)
-    parser.add_argument("--data", type=Path, default=Path("data/music_transformer"))
+    parser.add_argument("--data", type=Path, default=DATA_DIR)
     parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
     parser.add_argument("--baseline", type=Path, default=BASELINE_CHECKPOINT)
     parser.add_argument("--pieces", type=int, default=24, help="test pieces to continue")

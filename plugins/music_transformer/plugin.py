@@ -320,6 +320,9 @@ def register_models() -> Iterator[Model]:
     yield MusicTransformerModel()
 
 
+_DATA = Path(__file__).resolve().parents[2] / "data" / "music_transformer"
+
+
 @host.hookimpl
 def register_tasks() -> Iterator[host.Task]:
     yield host.Task.lazy(
@@ -333,6 +336,7 @@ def register_tasks() -> Iterator[host.Task]:
         "music-transformer",
         "Test NLL vs absolute-position and n-gram baselines; continuation statistics",
         "plugins.music_transformer.evaluate",
+        data=host.DataNeed(_DATA / "pieces.pkl", "plugins.music_transformer.corpus", 20),
     )
     yield host.Task.lazy(
         "bench",

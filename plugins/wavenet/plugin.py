@@ -104,7 +104,13 @@ def register_models() -> Iterator[Model]:
     yield WaveNetTexture()
 
 
+_DATA = Path(__file__).resolve().parents[2] / "data" / "wavenet"
+
+
 @host.hookimpl
 def register_tasks() -> Iterator[host.Task]:
+    # The evaluation reads held-out clips built on this machine (training builds its own).
+    data = host.DataNeed(_DATA / "music_test.npz", "plugins.wavenet.build_data", 3)
     for kind, (module, description) in _TASKS.items():
-        yield host.Task.lazy(kind, "wavenet", description, module)  # type: ignore[arg-type]
+        need = data if kind == "eval" else None
+        yield host.Task.lazy(kind, "wavenet", description, module, need)  # type: ignore[arg-type]

@@ -167,7 +167,7 @@ def test_smf_encoding_is_standard() -> None:
 
 
 def test_each_note_output_name_gets_its_own_file(tmp_path: Path) -> None:
-    from host.cli import _write_outputs
+    from host.cli_run import write_outputs
     from host.outputs import NotesOutput
 
     outputs = [
@@ -175,7 +175,7 @@ def test_each_note_output_name_gets_its_own_file(tmp_path: Path) -> None:
         NotesOutput([Note(62, 100, 0, 1)], name="notes-2", final=False),
         NotesOutput([Note(64, 100, 1, 1)], name="notes-1"),
     ]
-    written = _write_outputs(outputs, tmp_path / "y.mid", 120.0)
+    written = write_outputs(outputs, tmp_path / "y.mid", 120.0)
     assert written == [tmp_path / "y-notes-1.mid", tmp_path / "y-notes-2.mid"]
     notes_1 = [Note(60, 100, 0, 1), Note(64, 100, 1, 1)]
     assert written[0].read_bytes() == encode_smf(notes_1, 120.0)
@@ -183,14 +183,14 @@ def test_each_note_output_name_gets_its_own_file(tmp_path: Path) -> None:
 
 def test_a_model_tempo_option_and_the_tempo_flag_do_not_clash() -> None:
     import host
-    from host.cli import _run_parser
+    from host.cli_run import run_parser
     from tests.fakes import SineRenderer
 
     class WithTempo(SineRenderer):
         class Options(host.Options):
             tempo: float = host.Field(0.0, ge=0, le=300, description="0 = transport")
 
-    args = _run_parser(WithTempo()).parse_args(["--tempo", "96", "--out", "x.wav"])
+    args = run_parser(WithTempo()).parse_args(["--tempo", "96", "--out", "x.wav"])
     assert args.option_tempo == 96.0
-    args = _run_parser(SineRenderer()).parse_args(["--tempo", "96", "--out", "x.wav"])
+    args = run_parser(SineRenderer()).parse_args(["--tempo", "96", "--out", "x.wav"])
     assert args.transport_tempo == 96.0
