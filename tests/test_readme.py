@@ -55,12 +55,15 @@ def test_every_quick_start_command_runs_as_written(tmp_path: Path) -> None:
         assert model in listed
 
     out = tmp_path / "out"
-    # The continuation's beat 0 is where the primer ends; it fills (at most) the 4 bars asked for.
+    # The primer where it was (bars 1-2), then the 4 bars of continuation asked for (bars 3-6).
     onsets = _onsets(mido.MidiFile(out / "more.mid"))
-    assert len(onsets) >= 4 and 0 <= min(onsets) and max(onsets) < 16
+    primer = _onsets(mido.MidiFile(tmp_path / "examples/primer.mid"))
+    assert [b for b in onsets if b < 8] == primer
+    continuation = [b for b in onsets if b >= 8]
+    assert len(continuation) >= 4 and max(continuation) < 24
 
     strings, rate = soundfile.read(out / "strings.wav")
-    assert len(strings) == round(4 * 4 * 60 / 96 * rate)  # 4 bars at 96 BPM
+    assert len(strings) == round(6 * 4 * 60 / 96 * rate)  # 6 bars at 96 BPM
     assert abs(strings).max() > 0.01
 
     loop, loop_rate = soundfile.read(tmp_path / "examples/loop.wav")
