@@ -18,6 +18,7 @@ from builder import (  # noqa: E402
     overview,
     render_audio,
     separate_stems,
+    sing,
     transport,
 )
 from builder.patcher import Patcher, write  # noqa: E402
@@ -26,6 +27,7 @@ PATCHES: dict[str, Callable[[], Patcher]] = {
     "dawhost_overview.maxpat": overview.overview,
     "dawhost_continue_midi.maxpat": continue_midi.continue_midi,
     "dawhost_render_audio.maxpat": render_audio.render_audio,
+    "dawhost_sing.maxpat": sing.sing,
     "dawhost_separate_stems.maxpat": separate_stems.separate_stems,
     "dawhost_transport.maxpat": transport.transport_sender,
 }

@@ -39,7 +39,7 @@
   "enablehscroll": 1,
   "enablevscroll": 1,
   "devicewidth": 0.0,
-  "description": "dawhost: continue a MIDI phrase",
+  "description": "dawhost: continue a MIDI phrase in time",
   "digest": "",
   "tags": "dawhost",
   "style": "",
@@ -73,10 +73,10 @@
       20.0,
       48.0,
       460.0,
-      62.0
+      76.0
      ],
-     "text": "Sends a phrase (pitch velocity start_beat duration_beat per note) and collects the continuation, note by note, into [coll dawhost.notes] and Max's MIDI output. Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
-     "linecount": 4
+     "text": "Sends a phrase (pitch velocity start_beat duration_beat per note); the continuation plays on Max's MIDI output on the next bar line of Max's transport, note by note, each sent by dawhost at its time (deliver timed). Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
+     "linecount": 5
     }
    },
    {
@@ -87,12 +87,12 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      132.0,
+      146.0,
       460.0,
-      62.0
+      76.0
      ],
-     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000. Replies come back to port 9001, which the patch registers when it opens. To open two patches at once, type another port into this number box in one of them.",
-     "linecount": 4
+     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000. Replies come back to port 9001, which the patch registers when it opens and again every 3 s (so a restarted server finds it). To open two patches at once, type another port into this number box in one of them.",
+     "linecount": 5
     }
    },
    {
@@ -103,7 +103,7 @@
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      202.0,
+      230.0,
       60,
       22
      ],
@@ -124,7 +124,7 @@
      "numoutlets": 1,
      "patching_rect": [
       92.0,
-      202.0,
+      230.0,
       109.0,
       22.0
      ],
@@ -139,29 +139,84 @@
      "id": "obj-6",
      "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 2,
+     "numoutlets": 3,
      "patching_rect": [
       20.0,
-      232.0,
-      53.0,
+      260.0,
+      67.0,
       22.0
      ],
      "outlettype": [
       "int",
+      "int",
       "int"
      ],
-     "text": "t i i"
+     "text": "t i i i"
     }
    },
    {
     "box": {
      "id": "obj-7",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      120.0,
+      290.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "bang"
+     ],
+     "text": "metro 3000"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-8",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      290.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "loadmess 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-9",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      220.0,
+      290.0,
+      40.0,
+      22.0
+     ],
+     "outlettype": [
+      "int"
+     ],
+     "text": "i"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-10",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      262.0,
+      320.0,
       137.0,
       22.0
      ],
@@ -173,13 +228,13 @@
    },
    {
     "box": {
-     "id": "obj-8",
+     "id": "obj-11",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       169.0,
-      262.0,
+      320.0,
       67.0,
       22.0
      ],
@@ -191,13 +246,13 @@
    },
    {
     "box": {
-     "id": "obj-9",
+     "id": "obj-12",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      292.0,
+      350.0,
       172.0,
       22.0
      ],
@@ -206,13 +261,13 @@
    },
    {
     "box": {
-     "id": "obj-10",
+     "id": "obj-13",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       204.0,
-      292.0,
+      350.0,
       123.0,
       22.0
      ],
@@ -224,15 +279,15 @@
    },
    {
     "box": {
-     "id": "obj-11",
+     "id": "obj-14",
      "maxclass": "newobj",
      "numinlets": 2,
-     "numoutlets": 8,
+     "numoutlets": 14,
      "patching_rect": [
       20.0,
-      322.0,
+      380.0,
       460.0,
-      37.0
+      67.0
      ],
      "outlettype": [
       "",
@@ -242,21 +297,27 @@
       "",
       "",
       "",
+      "",
+      "",
+      "",
+      "",
+      "",
+      "",
       ""
      ],
-     "text": "route /dawhost/accepted /dawhost/progress /dawhost/note /dawhost/output /dawhost/done /dawhost/error /dawhost/models",
-     "linecount": 2
+     "text": "route /dawhost/accepted /dawhost/progress /dawhost/noteon /dawhost/noteoff /dawhost/allnotesoff /dawhost/scheduled /dawhost/late /dawhost/output /dawhost/done /dawhost/error /dawhost/models /dawhost/option /dawhost/reply",
+     "linecount": 4
     }
    },
    {
     "box": {
-     "id": "obj-12",
+     "id": "obj-15",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       272.0,
-      367.0,
+      455.0,
       151.0,
       22.0
      ],
@@ -265,13 +326,13 @@
    },
    {
     "box": {
-     "id": "obj-13",
+     "id": "obj-16",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      367.0,
+      455.0,
       240,
       34.0
      ],
@@ -281,29 +342,198 @@
    },
    {
     "box": {
-     "id": "obj-14",
+     "id": "obj-17",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      423.0,
+      511.0,
       460.0,
       34.0
      ],
-     "text": "2. Set bars and temperature, edit the primer notes in the message box, then click the button to send.",
+     "text": "2. Start Max's transport (this toggle, or Extras > Global Transport): dawhost follows its tempo, position and signature.",
      "linecount": 2
     }
    },
    {
     "box": {
-     "id": "obj-15",
+     "id": "obj-18",
+     "maxclass": "toggle",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      553.0,
+      24,
+      24
+     ],
+     "outlettype": [
+      "int"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-19",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      120.0,
+      585.0,
+      81.0,
+      22.0
+     ],
+     "outlettype": [
+      "bang"
+     ],
+     "text": "metro 250"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-20",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      585.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "loadmess 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-21",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 9,
+     "patching_rect": [
+      20.0,
+      615.0,
+      300,
+      22.0
+     ],
+     "outlettype": [
+      "int",
+      "int",
+      "float",
+      "float",
+      "float",
+      "",
+      "int",
+      "float",
+      ""
+     ],
+     "text": "transport"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-22",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      645.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      "float"
+     ],
+     "text": "/ 480."
+    }
+   },
+   {
+    "box": {
+     "id": "obj-23",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      92.0,
+      645.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "int",
+      "int"
+     ],
+     "text": "unpack i i"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-24",
+     "maxclass": "newobj",
+     "numinlets": 5,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      675.0,
+      116.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "pack f f i i i"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-25",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      705.0,
+      284.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "/dawhost/transport/sync $1 $2 $3 $4 $5"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-26",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      749.0,
+      460.0,
+      48.0
+     ],
+     "text": "3. Set bars, temperature and latency (ms early, for what plays the notes), edit the primer notes in the message box, then click the button.",
+     "linecount": 3
+    }
+   },
+   {
+    "box": {
+     "id": "obj-27",
      "maxclass": "number",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      465.0,
+      805.0,
       50,
       22
      ],
@@ -311,38 +541,18 @@
       "",
       "bang"
      ],
-     "minimum": 1,
-     "maximum": 32,
      "parameter_enable": 0
     }
    },
    {
     "box": {
-     "id": "obj-16",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      82.0,
-      465.0,
-      88.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "loadmess 4"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-17",
+     "id": "obj-28",
      "maxclass": "flonum",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      182.0,
-      465.0,
+      82.0,
+      805.0,
       60,
       22
      ],
@@ -350,38 +560,37 @@
       "",
       "bang"
      ],
-     "minimum": 0.1,
-     "maximum": 2.0,
      "parameter_enable": 0
     }
    },
    {
     "box": {
-     "id": "obj-18",
-     "maxclass": "newobj",
+     "id": "obj-29",
+     "maxclass": "flonum",
      "numinlets": 1,
-     "numoutlets": 1,
+     "numoutlets": 2,
      "patching_rect": [
-      254.0,
-      465.0,
-      95.0,
-      22.0
+      154.0,
+      805.0,
+      60,
+      22
      ],
      "outlettype": [
-      ""
+      "",
+      "bang"
      ],
-     "text": "loadmess 1."
+     "parameter_enable": 0
     }
    },
    {
     "box": {
-     "id": "obj-19",
+     "id": "obj-30",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      495.0,
+      835.0,
       62,
       20.0
      ],
@@ -390,14 +599,14 @@
    },
    {
     "box": {
-     "id": "obj-20",
+     "id": "obj-31",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       94.0,
-      495.0,
-      160,
+      835.0,
+      140,
       20.0
      ],
      "text": "temperature"
@@ -405,13 +614,28 @@
    },
    {
     "box": {
-     "id": "obj-21",
+     "id": "obj-32",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      246.0,
+      835.0,
+      90,
+      20.0
+     ],
+     "text": "latency ms"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-33",
      "maxclass": "button",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      523.0,
+      863.0,
       24,
       24
      ],
@@ -422,68 +646,13 @@
    },
    {
     "box": {
-     "id": "obj-22",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      20.0,
-      555.0,
-      53.0,
-      22.0
-     ],
-     "outlettype": [
-      "bang",
-      "bang"
-     ],
-     "text": "t b b"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-23",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      85.0,
-      555.0,
-      53.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "clear"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-24",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      150.0,
-      555.0,
-      40.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "0"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-25",
+     "id": "obj-34",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      585.0,
+      895.0,
       40.0,
       22.0
      ],
@@ -495,13 +664,13 @@
    },
    {
     "box": {
-     "id": "obj-26",
+     "id": "obj-35",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       72.0,
-      585.0,
+      895.0,
       40.0,
       22.0
      ],
@@ -513,13 +682,13 @@
    },
    {
     "box": {
-     "id": "obj-27",
+     "id": "obj-36",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      615.0,
+      925.0,
       158.0,
       22.0
      ],
@@ -531,50 +700,50 @@
    },
    {
     "box": {
-     "id": "obj-28",
+     "id": "obj-37",
      "maxclass": "newobj",
-     "numinlets": 3,
+     "numinlets": 4,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      645.0,
-      95.0,
+      955.0,
+      116.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "pack s 4 1."
+     "text": "pack s 4 1. 0."
     }
    },
    {
     "box": {
-     "id": "obj-29",
+     "id": "obj-38",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      675.0,
+      985.0,
       460.0,
       37.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "$1 primer 60 100 0 1 62 90 1 0.5 64 90 1.5 0.5 65 100 2 1 67 90 3 1 bars $2 temperature $3",
+     "text": "$1 primer 60 100 0 1 62 90 1 0.5 64 90 1.5 0.5 65 100 2 1 67 90 3 1 bars $2 temperature $3 deliver timed latency_ms $4",
      "linecount": 2
     }
    },
    {
     "box": {
-     "id": "obj-30",
+     "id": "obj-39",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      720.0,
+      1030.0,
       319.0,
       22.0
      ],
@@ -586,65 +755,67 @@
    },
    {
     "box": {
-     "id": "obj-31",
+     "id": "obj-40",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      764.0,
+      1074.0,
       460.0,
-      34.0
+      48.0
      ],
-     "text": "Model: the menu is filled from the server when the patch opens (click /dawhost/models to refresh); pick one that can continue.",
-     "linecount": 2
+     "text": "Model: the menu lists the server's models that can continue (continue_midi), filled as soon as the server answers (click the message to refresh).",
+     "linecount": 3
     }
    },
    {
     "box": {
-     "id": "obj-32",
+     "id": "obj-41",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      806.0,
-      123.0,
+      1130.0,
+      221.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "/dawhost/models"
+     "text": "/dawhost/models continue_midi"
     }
    },
    {
     "box": {
-     "id": "obj-33",
+     "id": "obj-42",
      "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 1,
+     "numoutlets": 3,
      "patching_rect": [
-      155.0,
-      806.0,
+      253.0,
+      1130.0,
       74.0,
       22.0
      ],
      "outlettype": [
-      "bang"
+      "",
+      "int",
+      "int"
      ],
-     "text": "loadbang"
+     "text": "change 0"
     }
    },
    {
     "box": {
-     "id": "obj-34",
+     "id": "obj-43",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
       20.0,
-      836.0,
+      1160.0,
       67.0,
       22.0
      ],
@@ -658,13 +829,13 @@
    },
    {
     "box": {
-     "id": "obj-35",
+     "id": "obj-44",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      866.0,
+      1190.0,
       88.0,
       22.0
      ],
@@ -677,13 +848,13 @@
    },
    {
     "box": {
-     "id": "obj-36",
+     "id": "obj-45",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       120.0,
-      866.0,
+      1190.0,
       53.0,
       22.0
      ],
@@ -695,13 +866,13 @@
    },
    {
     "box": {
-     "id": "obj-37",
+     "id": "obj-46",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      896.0,
+      1220.0,
       81.0,
       22.0
      ],
@@ -714,13 +885,13 @@
    },
    {
     "box": {
-     "id": "obj-38",
+     "id": "obj-47",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       113.0,
-      896.0,
+      1220.0,
       116.0,
       22.0
      ],
@@ -732,31 +903,31 @@
    },
    {
     "box": {
-     "id": "obj-39",
+     "id": "obj-48",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      926.0,
-      207.0,
+      1250.0,
+      186.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "setsymbol music-transformer"
+     "text": "symbol music-transformer"
     }
    },
    {
     "box": {
-     "id": "obj-40",
+     "id": "obj-49",
      "maxclass": "umenu",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
       20.0,
-      956.0,
+      1280.0,
       200,
       22
      ],
@@ -773,13 +944,32 @@
    },
    {
     "box": {
-     "id": "obj-41",
+     "id": "obj-50",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      20.0,
+      1310.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "t s s"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-51",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      986.0,
+      1340.0,
       242.0,
       22.0
      ],
@@ -791,29 +981,46 @@
    },
    {
     "box": {
-     "id": "obj-42",
-     "maxclass": "comment",
+     "id": "obj-52",
+     "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 0,
+     "numoutlets": 1,
      "patching_rect": [
-      520.0,
-      16,
-      460.0,
-      34.0
+      274.0,
+      1340.0,
+      207.0,
+      22.0
      ],
-     "text": "3. Notes arrive one by one: stored in the coll (double-click it to see them) and played on the default MIDI output.",
-     "linecount": 2
+     "outlettype": [
+      ""
+     ],
+     "text": "sprintf /dawhost/%s/options"
     }
    },
    {
     "box": {
-     "id": "obj-43",
+     "id": "obj-53",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      1384.0,
+      460.0,
+      20.0
+     ],
+     "text": "Ranges and defaults of bars, temperature come from the server:"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-54",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
-      520.0,
-      58.0,
+      20.0,
+      1412.0,
       88.0,
       22.0
      ],
@@ -826,109 +1033,275 @@
    },
    {
     "box": {
-     "id": "obj-44",
+     "id": "obj-55",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 3,
+     "patching_rect": [
+      20.0,
+      1442.0,
+      172.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "",
+      ""
+     ],
+     "text": "route bars temperature"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-56",
      "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 5,
+     "numoutlets": 4,
      "patching_rect": [
-      620.0,
-      58.0,
-      130.0,
+      20.0,
+      1472.0,
+      116.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "float",
+      "float",
+      "float"
+     ],
+     "text": "unpack s f f f"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-57",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      148.0,
+      1472.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "set $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-58",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      220.0,
+      1472.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "min $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-59",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      292.0,
+      1472.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "max $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-60",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 4,
+     "patching_rect": [
+      20.0,
+      1502.0,
+      116.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "float",
+      "float",
+      "float"
+     ],
+     "text": "unpack s f f f"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-61",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      148.0,
+      1502.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "set $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-62",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      220.0,
+      1502.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "min $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-63",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      292.0,
+      1502.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "max $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-64",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      16,
+      460.0,
+      62.0
+     ],
+     "text": "4. Notes arrive on the beat: /dawhost/noteon and /dawhost/noteoff go straight to [noteout] (the default MIDI output). A cancel or a transport stop ends sounding notes (/dawhost/allnotesoff sends All Notes Off).",
+     "linecount": 4
+    }
+   },
+   {
+    "box": {
+     "id": "obj-65",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 3,
+     "patching_rect": [
+      520.0,
+      86.0,
+      102.0,
       22.0
      ],
      "outlettype": [
       "",
       "int",
-      "int",
-      "float",
-      "float"
+      "int"
      ],
-     "text": "unpack s i i f f"
+     "text": "unpack s i i"
     }
    },
    {
     "box": {
-     "id": "obj-45",
+     "id": "obj-66",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      634.0,
+      86.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "int"
+     ],
+     "text": "unpack s i"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-67",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
       520.0,
-      88.0,
+      116.0,
       53.0,
       22.0
      ],
      "outlettype": [
-      "bang",
-      ""
+      "int",
+      "bang"
      ],
-     "text": "t b l"
+     "text": "t i b"
     }
    },
    {
     "box": {
-     "id": "obj-46",
-     "maxclass": "newobj",
-     "numinlets": 3,
-     "numoutlets": 2,
+     "id": "obj-68",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
      "patching_rect": [
       585.0,
-      88.0,
-      130.0,
-      22.0
-     ],
-     "outlettype": [
-      "float",
-      "float"
-     ],
-     "text": "makenote 100 250"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-47",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      520.0,
-      118.0,
+      116.0,
       40.0,
       22.0
      ],
      "outlettype": [
-      "int"
+      ""
      ],
-     "text": "i 0"
+     "text": "0"
     }
    },
    {
     "box": {
-     "id": "obj-48",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      572.0,
-      118.0,
-      40.0,
-      22.0
-     ],
-     "outlettype": [
-      "int"
-     ],
-     "text": "+ 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-49",
+     "id": "obj-69",
      "maxclass": "newobj",
      "numinlets": 3,
      "numoutlets": 0,
      "patching_rect": [
-      624.0,
-      118.0,
+      520.0,
+      146.0,
       67.0,
       22.0
      ],
@@ -937,69 +1310,146 @@
    },
    {
     "box": {
-     "id": "obj-50",
-     "maxclass": "newobj",
+     "id": "obj-70",
+     "maxclass": "message",
      "numinlets": 2,
-     "numoutlets": 2,
+     "numoutlets": 1,
      "patching_rect": [
-      520.0,
-      148.0,
-      67.0,
+      599.0,
+      146.0,
+      53.0,
       22.0
      ],
      "outlettype": [
-      "",
       ""
      ],
-     "text": "zl join"
+     "text": "0 123"
     }
    },
    {
     "box": {
-     "id": "obj-51",
+     "id": "obj-71",
      "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 4,
+     "numinlets": 3,
+     "numoutlets": 0,
      "patching_rect": [
-      520.0,
-      178.0,
-      144.0,
+      664.0,
+      146.0,
+      60.0,
       22.0
      ],
-     "outlettype": [
-      "",
-      "",
-      "",
-      "bang"
-     ],
-     "text": "coll dawhost.notes"
+     "text": "ctlout"
     }
    },
    {
     "box": {
-     "id": "obj-52",
+     "id": "obj-72",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       520.0,
-      208.0,
+      176.0,
+      460.0,
+      20.0
+     ],
+     "text": "Where the answer starts (id, notes placed, beat, bar:beat):"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-73",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      204.0,
+      460.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": ""
+    }
+   },
+   {
+    "box": {
+     "id": "obj-74",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      234.0,
+      460.0,
+      20.0
+     ],
+     "text": "Notes the model made too late to play (never played late):"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-75",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      262.0,
+      460.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": ""
+    }
+   },
+   {
+    "box": {
+     "id": "obj-76",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      292.0,
       460.0,
       34.0
      ],
-     "text": "Or let dawhost play them in time: its MIDI port `dawhost out` sends the continuation on the beat (see the main README).",
+     "text": "The continuation as a MIDI file (at the primer's tempo): drag the path into Live or open it:",
      "linecount": 2
     }
    },
    {
     "box": {
-     "id": "obj-53",
+     "id": "obj-77",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      334.0,
+      460.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": ""
+    }
+   },
+   {
+    "box": {
+     "id": "obj-78",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       520.0,
-      264.0,
+      378.0,
       460.0,
       20.0
      ],
@@ -1008,13 +1458,13 @@
    },
    {
     "box": {
-     "id": "obj-54",
+     "id": "obj-79",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
       520.0,
-      292.0,
+      406.0,
       102.0,
       22.0
      ],
@@ -1028,13 +1478,13 @@
    },
    {
     "box": {
-     "id": "obj-55",
+     "id": "obj-80",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       634.0,
-      292.0,
+      406.0,
       60.0,
       22.0
      ],
@@ -1046,13 +1496,13 @@
    },
    {
     "box": {
-     "id": "obj-56",
+     "id": "obj-81",
      "maxclass": "slider",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       520.0,
-      322.0,
+      436.0,
       240,
       18
      ],
@@ -1067,13 +1517,13 @@
    },
    {
     "box": {
-     "id": "obj-57",
+     "id": "obj-82",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       772.0,
-      322.0,
+      436.0,
       200,
       22.0
      ],
@@ -1085,13 +1535,13 @@
    },
    {
     "box": {
-     "id": "obj-58",
+     "id": "obj-83",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       520.0,
-      352.0,
+      466.0,
       460.0,
       20.0
      ],
@@ -1100,13 +1550,13 @@
    },
    {
     "box": {
-     "id": "obj-59",
+     "id": "obj-84",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       520.0,
-      380.0,
+      494.0,
       460.0,
       22.0
      ],
@@ -1118,13 +1568,13 @@
    },
    {
     "box": {
-     "id": "obj-60",
+     "id": "obj-85",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       520.0,
-      410.0,
+      524.0,
       460.0,
       20.0
      ],
@@ -1133,13 +1583,13 @@
    },
    {
     "box": {
-     "id": "obj-61",
+     "id": "obj-86",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       520.0,
-      438.0,
+      552.0,
       460.0,
       22.0
      ],
@@ -1151,13 +1601,13 @@
    },
    {
     "box": {
-     "id": "obj-62",
+     "id": "obj-87",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       520.0,
-      468.0,
+      582.0,
       460.0,
       20.0
      ],
@@ -1166,31 +1616,31 @@
    },
    {
     "box": {
-     "id": "obj-63",
+     "id": "obj-88",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       520.0,
-      496.0,
+      610.0,
       120,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "none"
+     "text": ""
     }
    },
    {
     "box": {
-     "id": "obj-64",
+     "id": "obj-89",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       652.0,
-      496.0,
+      610.0,
       179.0,
       22.0
      ],
@@ -1229,19 +1679,7 @@
    {
     "patchline": {
      "source": [
-      "obj-6",
-      1
-     ],
-     "destination": [
       "obj-8",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-6",
       0
      ],
      "destination": [
@@ -1265,7 +1703,43 @@
    {
     "patchline": {
      "source": [
-      "obj-8",
+      "obj-6",
+      2
+     ],
+     "destination": [
+      "obj-9",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-6",
+      1
+     ],
+     "destination": [
+      "obj-11",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-6",
+      0
+     ],
+     "destination": [
+      "obj-10",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-9",
       0
      ],
      "destination": [
@@ -1279,18 +1753,6 @@
      "source": [
       "obj-10",
       0
-     ],
-     "destination": [
-      "obj-11",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
-      7
      ],
      "destination": [
       "obj-12",
@@ -1301,11 +1763,167 @@
    {
     "patchline": {
      "source": [
-      "obj-16",
+      "obj-11",
       0
      ],
      "destination": [
+      "obj-13",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-13",
+      0
+     ],
+     "destination": [
+      "obj-14",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      13
+     ],
+     "destination": [
       "obj-15",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-20",
+      0
+     ],
+     "destination": [
+      "obj-19",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-19",
+      0
+     ],
+     "destination": [
+      "obj-21",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-21",
+      7
+     ],
+     "destination": [
+      "obj-22",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-21",
+      5
+     ],
+     "destination": [
+      "obj-23",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-21",
+      4
+     ],
+     "destination": [
+      "obj-24",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-22",
+      0
+     ],
+     "destination": [
+      "obj-24",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-21",
+      6
+     ],
+     "destination": [
+      "obj-24",
+      2
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-23",
+      0
+     ],
+     "destination": [
+      "obj-24",
+      3
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-23",
+      1
+     ],
+     "destination": [
+      "obj-24",
+      4
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-24",
+      0
+     ],
+     "destination": [
+      "obj-25",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-25",
+      0
+     ],
+     "destination": [
+      "obj-12",
       0
      ]
     }
@@ -1317,175 +1935,7 @@
       0
      ],
      "destination": [
-      "obj-17",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
       "obj-21",
-      0
-     ],
-     "destination": [
-      "obj-22",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-22",
-      1
-     ],
-     "destination": [
-      "obj-23",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-22",
-      1
-     ],
-     "destination": [
-      "obj-24",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-22",
-      0
-     ],
-     "destination": [
-      "obj-25",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-25",
-      0
-     ],
-     "destination": [
-      "obj-26",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-26",
-      0
-     ],
-     "destination": [
-      "obj-25",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-26",
-      0
-     ],
-     "destination": [
-      "obj-27",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-27",
-      0
-     ],
-     "destination": [
-      "obj-28",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-15",
-      0
-     ],
-     "destination": [
-      "obj-28",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-17",
-      0
-     ],
-     "destination": [
-      "obj-28",
-      2
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-28",
-      0
-     ],
-     "destination": [
-      "obj-29",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-29",
-      0
-     ],
-     "destination": [
-      "obj-30",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-30",
-      0
-     ],
-     "destination": [
-      "obj-9",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-32",
-      0
-     ],
-     "destination": [
-      "obj-9",
       0
      ]
     }
@@ -1497,7 +1947,7 @@
       0
      ],
      "destination": [
-      "obj-32",
+      "obj-34",
       0
      ]
     }
@@ -1505,20 +1955,32 @@
    {
     "patchline": {
      "source": [
-      "obj-11",
-      6
+      "obj-34",
+      0
+     ],
+     "destination": [
+      "obj-35",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-35",
+      0
      ],
      "destination": [
       "obj-34",
-      0
+      1
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-34",
-      2
+      "obj-35",
+      0
      ],
      "destination": [
       "obj-36",
@@ -1529,11 +1991,11 @@
    {
     "patchline": {
      "source": [
-      "obj-34",
-      1
+      "obj-36",
+      0
      ],
      "destination": [
-      "obj-35",
+      "obj-37",
       0
      ]
     }
@@ -1541,12 +2003,36 @@
    {
     "patchline": {
      "source": [
-      "obj-35",
-      1
+      "obj-27",
+      0
      ],
      "destination": [
       "obj-37",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-28",
       0
+     ],
+     "destination": [
+      "obj-37",
+      2
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-29",
+      0
+     ],
+     "destination": [
+      "obj-37",
+      3
      ]
     }
    },
@@ -1565,35 +2051,11 @@
    {
     "patchline": {
      "source": [
-      "obj-34",
-      0
-     ],
-     "destination": [
-      "obj-39",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-36",
-      0
-     ],
-     "destination": [
-      "obj-40",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
       "obj-38",
       0
      ],
      "destination": [
-      "obj-40",
+      "obj-39",
       0
      ]
     }
@@ -1605,19 +2067,7 @@
       0
      ],
      "destination": [
-      "obj-40",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-40",
-      1
-     ],
-     "destination": [
-      "obj-41",
+      "obj-12",
       0
      ]
     }
@@ -1629,7 +2079,7 @@
       0
      ],
      "destination": [
-      "obj-30",
+      "obj-12",
       0
      ]
     }
@@ -1637,8 +2087,32 @@
    {
     "patchline": {
      "source": [
-      "obj-11",
-      2
+      "obj-14",
+      12
+     ],
+     "destination": [
+      "obj-42",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-42",
+      0
+     ],
+     "destination": [
+      "obj-41",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      10
      ],
      "destination": [
       "obj-43",
@@ -1649,11 +2123,11 @@
    {
     "patchline": {
      "source": [
-      "obj-11",
+      "obj-43",
       2
      ],
      "destination": [
-      "obj-44",
+      "obj-45",
       0
      ]
     }
@@ -1665,20 +2139,8 @@
       1
      ],
      "destination": [
-      "obj-45",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
       "obj-44",
-      2
-     ],
-     "destination": [
-      "obj-46",
-      1
+      0
      ]
     }
    },
@@ -1697,7 +2159,7 @@
    {
     "patchline": {
      "source": [
-      "obj-45",
+      "obj-46",
       0
      ],
      "destination": [
@@ -1709,7 +2171,7 @@
    {
     "patchline": {
      "source": [
-      "obj-47",
+      "obj-43",
       0
      ],
      "destination": [
@@ -1721,43 +2183,7 @@
    {
     "patchline": {
      "source": [
-      "obj-48",
-      0
-     ],
-     "destination": [
-      "obj-47",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-24",
-      0
-     ],
-     "destination": [
-      "obj-47",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-46",
-      1
-     ],
-     "destination": [
-      "obj-49",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-46",
+      "obj-45",
       0
      ],
      "destination": [
@@ -1769,12 +2195,12 @@
    {
     "patchline": {
      "source": [
-      "obj-45",
-      1
+      "obj-47",
+      0
      ],
      "destination": [
-      "obj-50",
-      1
+      "obj-49",
+      0
      ]
     }
    },
@@ -1785,7 +2211,7 @@
       0
      ],
      "destination": [
-      "obj-50",
+      "obj-49",
       0
      ]
     }
@@ -1793,32 +2219,68 @@
    {
     "patchline": {
      "source": [
-      "obj-50",
-      0
-     ],
-     "destination": [
-      "obj-51",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-23",
-      0
-     ],
-     "destination": [
-      "obj-51",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
+      "obj-49",
       1
+     ],
+     "destination": [
+      "obj-50",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-50",
+      1
+     ],
+     "destination": [
+      "obj-51",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-50",
+      0
+     ],
+     "destination": [
+      "obj-52",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-51",
+      0
+     ],
+     "destination": [
+      "obj-39",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-52",
+      0
+     ],
+     "destination": [
+      "obj-12",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      11
      ],
      "destination": [
       "obj-54",
@@ -1853,35 +2315,215 @@
    {
     "patchline": {
      "source": [
-      "obj-54",
-      2
+      "obj-56",
+      1
      ],
      "destination": [
       "obj-57",
-      1
+      0
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-11",
-      5
+      "obj-56",
+      2
+     ],
+     "destination": [
+      "obj-58",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-56",
+      3
      ],
      "destination": [
       "obj-59",
-      1
+      0
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-11",
-      4
+      "obj-57",
+      0
+     ],
+     "destination": [
+      "obj-27",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-58",
+      0
+     ],
+     "destination": [
+      "obj-27",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-59",
+      0
+     ],
+     "destination": [
+      "obj-27",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-55",
+      1
+     ],
+     "destination": [
+      "obj-60",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-60",
+      1
      ],
      "destination": [
       "obj-61",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-60",
+      2
+     ],
+     "destination": [
+      "obj-62",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-60",
+      3
+     ],
+     "destination": [
+      "obj-63",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-61",
+      0
+     ],
+     "destination": [
+      "obj-28",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-62",
+      0
+     ],
+     "destination": [
+      "obj-28",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-63",
+      0
+     ],
+     "destination": [
+      "obj-28",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      2
+     ],
+     "destination": [
+      "obj-65",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      3
+     ],
+     "destination": [
+      "obj-66",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-66",
+      1
+     ],
+     "destination": [
+      "obj-67",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-67",
+      1
+     ],
+     "destination": [
+      "obj-68",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-65",
+      2
+     ],
+     "destination": [
+      "obj-69",
       1
      ]
     }
@@ -1889,11 +2531,11 @@
    {
     "patchline": {
      "source": [
-      "obj-63",
-      0
+      "obj-65",
+      1
      ],
      "destination": [
-      "obj-64",
+      "obj-69",
       0
      ]
     }
@@ -1901,11 +2543,23 @@
    {
     "patchline": {
      "source": [
-      "obj-64",
+      "obj-68",
       0
      ],
      "destination": [
-      "obj-9",
+      "obj-69",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-67",
+      0
+     ],
+     "destination": [
+      "obj-69",
       0
      ]
     }
@@ -1913,11 +2567,167 @@
    {
     "patchline": {
      "source": [
-      "obj-27",
+      "obj-14",
+      4
+     ],
+     "destination": [
+      "obj-70",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-70",
       0
      ],
      "destination": [
-      "obj-63",
+      "obj-71",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      5
+     ],
+     "destination": [
+      "obj-73",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      6
+     ],
+     "destination": [
+      "obj-75",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      7
+     ],
+     "destination": [
+      "obj-77",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      1
+     ],
+     "destination": [
+      "obj-79",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-79",
+      1
+     ],
+     "destination": [
+      "obj-80",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-80",
+      0
+     ],
+     "destination": [
+      "obj-81",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-79",
+      2
+     ],
+     "destination": [
+      "obj-82",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      9
+     ],
+     "destination": [
+      "obj-84",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      8
+     ],
+     "destination": [
+      "obj-86",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-88",
+      0
+     ],
+     "destination": [
+      "obj-89",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-89",
+      0
+     ],
+     "destination": [
+      "obj-12",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-36",
+      0
+     ],
+     "destination": [
+      "obj-88",
       1
      ]
     }

@@ -13,7 +13,7 @@
    60.0,
    60.0,
    1020.0,
-   910.0
+   954.0
   ],
   "bglocked": 0,
   "openinpresentation": 0,
@@ -89,10 +89,10 @@
       20.0,
       118.0,
       460.0,
-      62.0
+      76.0
      ],
-     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000. Replies come back to port 9001, which the patch registers when it opens. To open two patches at once, type another port into this number box in one of them.",
-     "linecount": 4
+     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000. Replies come back to port 9001, which the patch registers when it opens and again every 3 s (so a restarted server finds it). To open two patches at once, type another port into this number box in one of them.",
+     "linecount": 5
     }
    },
    {
@@ -103,7 +103,7 @@
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      188.0,
+      202.0,
       60,
       22
      ],
@@ -124,7 +124,7 @@
      "numoutlets": 1,
      "patching_rect": [
       92.0,
-      188.0,
+      202.0,
       109.0,
       22.0
      ],
@@ -139,29 +139,84 @@
      "id": "obj-6",
      "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 2,
+     "numoutlets": 3,
      "patching_rect": [
       20.0,
-      218.0,
-      53.0,
+      232.0,
+      67.0,
       22.0
      ],
      "outlettype": [
       "int",
+      "int",
       "int"
      ],
-     "text": "t i i"
+     "text": "t i i i"
     }
    },
    {
     "box": {
      "id": "obj-7",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      120.0,
+      262.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "bang"
+     ],
+     "text": "metro 3000"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-8",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      262.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "loadmess 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-9",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      220.0,
+      262.0,
+      40.0,
+      22.0
+     ],
+     "outlettype": [
+      "int"
+     ],
+     "text": "i"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-10",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      248.0,
+      292.0,
       137.0,
       22.0
      ],
@@ -173,13 +228,13 @@
    },
    {
     "box": {
-     "id": "obj-8",
+     "id": "obj-11",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       169.0,
-      248.0,
+      292.0,
       67.0,
       22.0
      ],
@@ -191,13 +246,13 @@
    },
    {
     "box": {
-     "id": "obj-9",
+     "id": "obj-12",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      278.0,
+      322.0,
       172.0,
       22.0
      ],
@@ -206,13 +261,13 @@
    },
    {
     "box": {
-     "id": "obj-10",
+     "id": "obj-13",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       204.0,
-      278.0,
+      322.0,
       123.0,
       22.0
      ],
@@ -224,13 +279,13 @@
    },
    {
     "box": {
-     "id": "obj-11",
+     "id": "obj-14",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 12,
      "patching_rect": [
       20.0,
-      308.0,
+      352.0,
       460.0,
       52.0
      ],
@@ -254,13 +309,13 @@
    },
    {
     "box": {
-     "id": "obj-12",
+     "id": "obj-15",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       272.0,
-      368.0,
+      412.0,
       151.0,
       22.0
      ],
@@ -269,13 +324,13 @@
    },
    {
     "box": {
-     "id": "obj-13",
+     "id": "obj-16",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      368.0,
+      412.0,
       240,
       34.0
      ],
@@ -285,13 +340,13 @@
    },
    {
     "box": {
-     "id": "obj-14",
+     "id": "obj-17",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      424.0,
+      468.0,
       460.0,
       20.0
      ],
@@ -300,13 +355,13 @@
    },
    {
     "box": {
-     "id": "obj-15",
+     "id": "obj-18",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      452.0,
+      496.0,
       151.0,
       22.0
      ],
@@ -318,13 +373,13 @@
    },
    {
     "box": {
-     "id": "obj-16",
+     "id": "obj-19",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       183.0,
-      452.0,
+      496.0,
       160,
       22.0
      ],
@@ -336,13 +391,13 @@
    },
    {
     "box": {
-     "id": "obj-17",
+     "id": "obj-20",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       252.0,
-      482.0,
+      526.0,
       80,
       22.0
      ],
@@ -354,13 +409,13 @@
    },
    {
     "box": {
-     "id": "obj-18",
+     "id": "obj-21",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      482.0,
+      526.0,
       220,
       34.0
      ],
@@ -370,13 +425,13 @@
    },
    {
     "box": {
-     "id": "obj-19",
+     "id": "obj-22",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      538.0,
+      582.0,
       460.0,
       34.0
      ],
@@ -386,13 +441,13 @@
    },
    {
     "box": {
-     "id": "obj-20",
+     "id": "obj-23",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      580.0,
+      624.0,
       123.0,
       22.0
      ],
@@ -404,13 +459,13 @@
    },
    {
     "box": {
-     "id": "obj-21",
+     "id": "obj-24",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      610.0,
+      654.0,
       460.0,
       22.0
      ],
@@ -422,13 +477,13 @@
    },
    {
     "box": {
-     "id": "obj-22",
+     "id": "obj-25",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      640.0,
+      684.0,
       460.0,
       22.0
      ],
@@ -440,13 +495,13 @@
    },
    {
     "box": {
-     "id": "obj-23",
+     "id": "obj-26",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      684.0,
+      728.0,
       460.0,
       34.0
      ],
@@ -456,13 +511,13 @@
    },
    {
     "box": {
-     "id": "obj-24",
+     "id": "obj-27",
      "maxclass": "button",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      726.0,
+      770.0,
       24,
       24
      ],
@@ -473,13 +528,13 @@
    },
    {
     "box": {
-     "id": "obj-25",
+     "id": "obj-28",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      758.0,
+      802.0,
       40.0,
       22.0
      ],
@@ -491,13 +546,13 @@
    },
    {
     "box": {
-     "id": "obj-26",
+     "id": "obj-29",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       72.0,
-      758.0,
+      802.0,
       40.0,
       22.0
      ],
@@ -509,13 +564,13 @@
    },
    {
     "box": {
-     "id": "obj-27",
+     "id": "obj-30",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      788.0,
+      832.0,
       158.0,
       22.0
      ],
@@ -527,13 +582,13 @@
    },
    {
     "box": {
-     "id": "obj-28",
+     "id": "obj-31",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      818.0,
+      862.0,
       460.0,
       22.0
      ],
@@ -545,13 +600,13 @@
    },
    {
     "box": {
-     "id": "obj-29",
+     "id": "obj-32",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      848.0,
+      892.0,
       319.0,
       22.0
      ],
@@ -563,7 +618,7 @@
    },
    {
     "box": {
-     "id": "obj-30",
+     "id": "obj-33",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -578,7 +633,7 @@
    },
    {
     "box": {
-     "id": "obj-31",
+     "id": "obj-34",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -596,7 +651,7 @@
    },
    {
     "box": {
-     "id": "obj-32",
+     "id": "obj-35",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -611,7 +666,7 @@
    },
    {
     "box": {
-     "id": "obj-33",
+     "id": "obj-36",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
@@ -631,7 +686,7 @@
    },
    {
     "box": {
-     "id": "obj-34",
+     "id": "obj-37",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
@@ -649,7 +704,7 @@
    },
    {
     "box": {
-     "id": "obj-35",
+     "id": "obj-38",
      "maxclass": "slider",
      "numinlets": 1,
      "numoutlets": 1,
@@ -670,7 +725,7 @@
    },
    {
     "box": {
-     "id": "obj-36",
+     "id": "obj-39",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -688,7 +743,7 @@
    },
    {
     "box": {
-     "id": "obj-37",
+     "id": "obj-40",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -703,7 +758,7 @@
    },
    {
     "box": {
-     "id": "obj-38",
+     "id": "obj-41",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -721,7 +776,7 @@
    },
    {
     "box": {
-     "id": "obj-39",
+     "id": "obj-42",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -736,7 +791,7 @@
    },
    {
     "box": {
-     "id": "obj-40",
+     "id": "obj-43",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -754,7 +809,7 @@
    },
    {
     "box": {
-     "id": "obj-41",
+     "id": "obj-44",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -769,7 +824,7 @@
    },
    {
     "box": {
-     "id": "obj-42",
+     "id": "obj-45",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -782,12 +837,12 @@
      "outlettype": [
       ""
      ],
-     "text": "none"
+     "text": ""
     }
    },
    {
     "box": {
-     "id": "obj-43",
+     "id": "obj-46",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
@@ -805,7 +860,7 @@
    },
    {
     "box": {
-     "id": "obj-44",
+     "id": "obj-47",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -820,7 +875,7 @@
    },
    {
     "box": {
-     "id": "obj-45",
+     "id": "obj-48",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -838,7 +893,7 @@
    },
    {
     "box": {
-     "id": "obj-46",
+     "id": "obj-49",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -853,7 +908,7 @@
    },
    {
     "box": {
-     "id": "obj-47",
+     "id": "obj-50",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -871,7 +926,7 @@
    },
    {
     "box": {
-     "id": "obj-48",
+     "id": "obj-51",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -887,7 +942,7 @@
    },
    {
     "box": {
-     "id": "obj-49",
+     "id": "obj-52",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -905,7 +960,7 @@
    },
    {
     "box": {
-     "id": "obj-50",
+     "id": "obj-53",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -950,19 +1005,7 @@
    {
     "patchline": {
      "source": [
-      "obj-6",
-      1
-     ],
-     "destination": [
       "obj-8",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-6",
       0
      ],
      "destination": [
@@ -986,7 +1029,43 @@
    {
     "patchline": {
      "source": [
-      "obj-8",
+      "obj-6",
+      2
+     ],
+     "destination": [
+      "obj-9",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-6",
+      1
+     ],
+     "destination": [
+      "obj-11",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-6",
+      0
+     ],
+     "destination": [
+      "obj-10",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-9",
       0
      ],
      "destination": [
@@ -1000,18 +1079,6 @@
      "source": [
       "obj-10",
       0
-     ],
-     "destination": [
-      "obj-11",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
-      11
      ],
      "destination": [
       "obj-12",
@@ -1022,11 +1089,11 @@
    {
     "patchline": {
      "source": [
-      "obj-15",
+      "obj-11",
       0
      ],
      "destination": [
-      "obj-9",
+      "obj-13",
       0
      ]
     }
@@ -1034,11 +1101,47 @@
    {
     "patchline": {
      "source": [
-      "obj-11",
+      "obj-13",
+      0
+     ],
+     "destination": [
+      "obj-14",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      11
+     ],
+     "destination": [
+      "obj-15",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-18",
+      0
+     ],
+     "destination": [
+      "obj-12",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
       7
      ],
      "destination": [
-      "obj-16",
+      "obj-19",
       1
      ]
     }
@@ -1046,11 +1149,11 @@
    {
     "patchline": {
      "source": [
-      "obj-11",
+      "obj-14",
       6
      ],
      "destination": [
-      "obj-17",
+      "obj-20",
       1
      ]
     }
@@ -1058,11 +1161,11 @@
    {
     "patchline": {
      "source": [
-      "obj-20",
+      "obj-23",
       0
      ],
      "destination": [
-      "obj-9",
+      "obj-12",
       0
      ]
     }
@@ -1070,11 +1173,11 @@
    {
     "patchline": {
      "source": [
-      "obj-11",
+      "obj-14",
       9
      ],
      "destination": [
-      "obj-21",
+      "obj-24",
       1
      ]
     }
@@ -1082,60 +1185,12 @@
    {
     "patchline": {
      "source": [
-      "obj-11",
+      "obj-14",
       8
      ],
      "destination": [
-      "obj-22",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-24",
-      0
-     ],
-     "destination": [
-      "obj-25",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-25",
-      0
-     ],
-     "destination": [
-      "obj-26",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-26",
-      0
-     ],
-     "destination": [
       "obj-25",
       1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-26",
-      0
-     ],
-     "destination": [
-      "obj-27",
-      0
      ]
     }
    },
@@ -1170,7 +1225,19 @@
       0
      ],
      "destination": [
-      "obj-9",
+      "obj-28",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-29",
+      0
+     ],
+     "destination": [
+      "obj-30",
       0
      ]
     }
@@ -1178,23 +1245,11 @@
    {
     "patchline": {
      "source": [
-      "obj-11",
+      "obj-30",
       0
      ],
      "destination": [
       "obj-31",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
-      1
-     ],
-     "destination": [
-      "obj-33",
       0
      ]
     }
@@ -1202,47 +1257,83 @@
    {
     "patchline": {
      "source": [
-      "obj-33",
-      1
+      "obj-31",
+      0
+     ],
+     "destination": [
+      "obj-32",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-32",
+      0
+     ],
+     "destination": [
+      "obj-12",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      0
      ],
      "destination": [
       "obj-34",
-      0
+      1
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-34",
-      0
-     ],
-     "destination": [
-      "obj-35",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-33",
-      2
+      "obj-14",
+      1
      ],
      "destination": [
       "obj-36",
-      1
+      0
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-11",
-      5
+      "obj-36",
+      1
+     ],
+     "destination": [
+      "obj-37",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-37",
+      0
      ],
      "destination": [
       "obj-38",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-36",
+      2
+     ],
+     "destination": [
+      "obj-39",
       1
      ]
     }
@@ -1250,11 +1341,23 @@
    {
     "patchline": {
      "source": [
-      "obj-11",
+      "obj-14",
+      5
+     ],
+     "destination": [
+      "obj-41",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
       4
      ],
      "destination": [
-      "obj-40",
+      "obj-43",
       1
      ]
     }
@@ -1262,11 +1365,11 @@
    {
     "patchline": {
      "source": [
-      "obj-42",
+      "obj-45",
       0
      ],
      "destination": [
-      "obj-43",
+      "obj-46",
       0
      ]
     }
@@ -1274,11 +1377,11 @@
    {
     "patchline": {
      "source": [
-      "obj-43",
+      "obj-46",
       0
      ],
      "destination": [
-      "obj-9",
+      "obj-12",
       0
      ]
     }
@@ -1286,20 +1389,8 @@
    {
     "patchline": {
      "source": [
-      "obj-27",
+      "obj-30",
       0
-     ],
-     "destination": [
-      "obj-42",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
-      2
      ],
      "destination": [
       "obj-45",
@@ -1310,11 +1401,11 @@
    {
     "patchline": {
      "source": [
-      "obj-11",
-      3
+      "obj-14",
+      2
      ],
      "destination": [
-      "obj-47",
+      "obj-48",
       1
      ]
     }
@@ -1322,11 +1413,23 @@
    {
     "patchline": {
      "source": [
-      "obj-49",
+      "obj-14",
+      3
+     ],
+     "destination": [
+      "obj-50",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-52",
       0
      ],
      "destination": [
-      "obj-9",
+      "obj-12",
       0
      ]
     }
@@ -1334,11 +1437,11 @@
    {
     "patchline": {
      "source": [
-      "obj-11",
+      "obj-14",
       10
      ],
      "destination": [
-      "obj-50",
+      "obj-53",
       1
      ]
     }

@@ -13,7 +13,7 @@
    60.0,
    60.0,
    1020.0,
-   947.0
+   1000.0
   ],
   "bglocked": 0,
   "openinpresentation": 0,
@@ -39,7 +39,7 @@
   "enablehscroll": 1,
   "enablevscroll": 1,
   "devicewidth": 0.0,
-  "description": "dawhost: render audio and vocal lines",
+  "description": "dawhost: render audio",
   "digest": "",
   "tags": "dawhost",
   "style": "",
@@ -58,7 +58,7 @@
       460.0,
       24.0
      ],
-     "text": "dawhost - render audio and vocal lines",
+     "text": "dawhost - render audio",
      "fontface": 1,
      "fontsize": 16.0
     }
@@ -73,10 +73,10 @@
       20.0,
       48.0,
       460.0,
-      62.0
+      76.0
      ],
-     "text": "Both requests answer with a WAV path: it is loaded into [buffer~ dawhost.render] and played. Double-click the buffer~ to see the waveform. Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
-     "linecount": 4
+     "text": "Renders notes as audio (melnet, or any model that can render): the WAV path that comes back is loaded into [buffer~ dawhost.render] and played. Double-click the buffer~ to see the waveform. Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
+     "linecount": 5
     }
    },
    {
@@ -87,12 +87,12 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      132.0,
+      146.0,
       460.0,
-      62.0
+      76.0
      ],
-     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000. Replies come back to port 9001, which the patch registers when it opens. To open two patches at once, type another port into this number box in one of them.",
-     "linecount": 4
+     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000. Replies come back to port 9001, which the patch registers when it opens and again every 3 s (so a restarted server finds it). To open two patches at once, type another port into this number box in one of them.",
+     "linecount": 5
     }
    },
    {
@@ -103,7 +103,7 @@
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      202.0,
+      230.0,
       60,
       22
      ],
@@ -124,7 +124,7 @@
      "numoutlets": 1,
      "patching_rect": [
       92.0,
-      202.0,
+      230.0,
       109.0,
       22.0
      ],
@@ -139,29 +139,84 @@
      "id": "obj-6",
      "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 2,
+     "numoutlets": 3,
      "patching_rect": [
       20.0,
-      232.0,
-      53.0,
+      260.0,
+      67.0,
       22.0
      ],
      "outlettype": [
       "int",
+      "int",
       "int"
      ],
-     "text": "t i i"
+     "text": "t i i i"
     }
    },
    {
     "box": {
      "id": "obj-7",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      120.0,
+      290.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "bang"
+     ],
+     "text": "metro 3000"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-8",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      290.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "loadmess 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-9",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      220.0,
+      290.0,
+      40.0,
+      22.0
+     ],
+     "outlettype": [
+      "int"
+     ],
+     "text": "i"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-10",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      262.0,
+      320.0,
       137.0,
       22.0
      ],
@@ -173,13 +228,13 @@
    },
    {
     "box": {
-     "id": "obj-8",
+     "id": "obj-11",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       169.0,
-      262.0,
+      320.0,
       67.0,
       22.0
      ],
@@ -191,13 +246,13 @@
    },
    {
     "box": {
-     "id": "obj-9",
+     "id": "obj-12",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      292.0,
+      350.0,
       172.0,
       22.0
      ],
@@ -206,13 +261,13 @@
    },
    {
     "box": {
-     "id": "obj-10",
+     "id": "obj-13",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       204.0,
-      292.0,
+      350.0,
       123.0,
       22.0
      ],
@@ -224,15 +279,15 @@
    },
    {
     "box": {
-     "id": "obj-11",
+     "id": "obj-14",
      "maxclass": "newobj",
      "numinlets": 2,
-     "numoutlets": 6,
+     "numoutlets": 9,
      "patching_rect": [
       20.0,
-      322.0,
+      380.0,
       460.0,
-      37.0
+      52.0
      ],
      "outlettype": [
       "",
@@ -240,21 +295,24 @@
       "",
       "",
       "",
+      "",
+      "",
+      "",
       ""
      ],
-     "text": "route /dawhost/accepted /dawhost/progress /dawhost/output /dawhost/done /dawhost/error",
-     "linecount": 2
+     "text": "route /dawhost/accepted /dawhost/progress /dawhost/output /dawhost/done /dawhost/error /dawhost/models /dawhost/option /dawhost/reply",
+     "linecount": 3
     }
    },
    {
     "box": {
-     "id": "obj-12",
+     "id": "obj-15",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       272.0,
-      367.0,
+      440.0,
       151.0,
       22.0
      ],
@@ -263,13 +321,13 @@
    },
    {
     "box": {
-     "id": "obj-13",
+     "id": "obj-16",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      367.0,
+      440.0,
       240,
       34.0
      ],
@@ -279,29 +337,29 @@
    },
    {
     "box": {
-     "id": "obj-14",
+     "id": "obj-17",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      423.0,
+      496.0,
       460.0,
       34.0
      ],
-     "text": "2a. Render notes as audio with melnet: set the bars, then click the button.",
+     "text": "2. Set the bars, edit the notes and instrument, then click the button.",
      "linecount": 2
     }
    },
    {
     "box": {
-     "id": "obj-15",
+     "id": "obj-18",
      "maxclass": "number",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      465.0,
+      538.0,
       50,
       22
      ],
@@ -309,38 +367,18 @@
       "",
       "bang"
      ],
-     "minimum": 1,
-     "maximum": 16,
      "parameter_enable": 0
     }
    },
    {
     "box": {
-     "id": "obj-16",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      82.0,
-      465.0,
-      88.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "loadmess 2"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-17",
+     "id": "obj-19",
      "maxclass": "button",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      182.0,
-      465.0,
+      82.0,
+      538.0,
       24,
       24
      ],
@@ -351,13 +389,28 @@
    },
    {
     "box": {
-     "id": "obj-18",
+     "id": "obj-20",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      570.0,
+      62,
+      20.0
+     ],
+     "text": "bars"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-21",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      497.0,
+      598.0,
       40.0,
       22.0
      ],
@@ -369,13 +422,13 @@
    },
    {
     "box": {
-     "id": "obj-19",
+     "id": "obj-22",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       72.0,
-      497.0,
+      598.0,
       40.0,
       22.0
      ],
@@ -387,13 +440,13 @@
    },
    {
     "box": {
-     "id": "obj-20",
+     "id": "obj-23",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      527.0,
+      628.0,
       186.0,
       22.0
      ],
@@ -405,13 +458,13 @@
    },
    {
     "box": {
-     "id": "obj-21",
+     "id": "obj-24",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      557.0,
+      658.0,
       74.0,
       22.0
      ],
@@ -423,13 +476,13 @@
    },
    {
     "box": {
-     "id": "obj-22",
+     "id": "obj-25",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      587.0,
+      688.0,
       460.0,
       37.0
      ],
@@ -442,13 +495,13 @@
    },
    {
     "box": {
-     "id": "obj-23",
+     "id": "obj-26",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      632.0,
+      733.0,
       228.0,
       22.0
      ],
@@ -460,110 +513,56 @@
    },
    {
     "box": {
-     "id": "obj-24",
+     "id": "obj-27",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      676.0,
+      777.0,
       460.0,
-      34.0
+      48.0
      ],
-     "text": "2b. Sing lyrics on a melody with vocal-tts: edit the words and notes, set the bars, click the button.",
-     "linecount": 2
-    }
-   },
-   {
-    "box": {
-     "id": "obj-25",
-     "maxclass": "number",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      20.0,
-      718.0,
-      50,
-      22
-     ],
-     "outlettype": [
-      "",
-      "bang"
-     ],
-     "minimum": 1,
-     "maximum": 32,
-     "parameter_enable": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-26",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      82.0,
-      718.0,
-      88.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "loadmess 2"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-27",
-     "maxclass": "button",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      182.0,
-      718.0,
-      24,
-      24
-     ],
-     "outlettype": [
-      "bang"
-     ]
+     "text": "Model: the menu lists the server's models that can render (render_audio), filled as soon as the server answers (click the message to refresh).",
+     "linecount": 3
     }
    },
    {
     "box": {
      "id": "obj-28",
-     "maxclass": "newobj",
+     "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      750.0,
-      40.0,
+      833.0,
+      214.0,
       22.0
      ],
      "outlettype": [
-      "int"
+      ""
      ],
-     "text": "i 0"
+     "text": "/dawhost/models render_audio"
     }
    },
    {
     "box": {
      "id": "obj-29",
      "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
+     "numinlets": 1,
+     "numoutlets": 3,
      "patching_rect": [
-      72.0,
-      750.0,
-      40.0,
+      246.0,
+      833.0,
+      74.0,
       22.0
      ],
      "outlettype": [
+      "",
+      "int",
       "int"
      ],
-     "text": "+ 1"
+     "text": "change 0"
     }
    },
    {
@@ -571,17 +570,19 @@
      "id": "obj-30",
      "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 1,
+     "numoutlets": 3,
      "patching_rect": [
       20.0,
-      780.0,
-      172.0,
+      863.0,
+      67.0,
       22.0
      ],
      "outlettype": [
-      ""
+      "bang",
+      "",
+      "bang"
      ],
-     "text": "sprintf symout sing%ld"
+     "text": "t b l b"
     }
    },
    {
@@ -589,81 +590,10 @@
      "id": "obj-31",
      "maxclass": "newobj",
      "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      810.0,
-      74.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "pack s 2"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-32",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      840.0,
-      460.0,
-      37.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "$1 lyrics \"hello there my friend\" notes 67 100 0 1 69 100 1 1 71 100 2 1 72 100 3 2 bars $2 voice female",
-     "linecount": 2
-    }
-   },
-   {
-    "box": {
-     "id": "obj-33",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      885.0,
-      235.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend /dawhost/vocal-tts/sing"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-34",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      520.0,
-      16,
-      460.0,
-      34.0
-     ],
-     "text": "3. The result is loaded, then played: click start / stop to hear it again.",
-     "linecount": 2
-    }
-   },
-   {
-    "box": {
-     "id": "obj-35",
-     "maxclass": "newobj",
-     "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
-      520.0,
-      58.0,
+      20.0,
+      893.0,
       88.0,
       22.0
      ],
@@ -676,13 +606,327 @@
    },
    {
     "box": {
+     "id": "obj-32",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      120.0,
+      893.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "clear"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-33",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      20.0,
+      923.0,
+      81.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl iter 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-34",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      113.0,
+      923.0,
+      116.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "prepend append"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-35",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      953.0,
+      109.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "symbol melnet"
+    }
+   },
+   {
+    "box": {
      "id": "obj-36",
+     "maxclass": "umenu",
+     "numinlets": 1,
+     "numoutlets": 3,
+     "patching_rect": [
+      20.0,
+      983.0,
+      200,
+      22
+     ],
+     "outlettype": [
+      "int",
+      "",
+      ""
+     ],
+     "items": [
+      "melnet"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-37",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      20.0,
+      1013.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "t s s"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-38",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      1043.0,
+      228.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "sprintf set /dawhost/%s/render"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-39",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      260.0,
+      1043.0,
+      207.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "sprintf /dawhost/%s/options"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-40",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      1087.0,
+      460.0,
+      20.0
+     ],
+     "text": "Ranges and defaults of bars come from the server:"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-41",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      20.0,
+      1115.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl slice 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-42",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      20.0,
+      1145.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "route bars"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-43",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 4,
+     "patching_rect": [
+      20.0,
+      1175.0,
+      116.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "float",
+      "float",
+      "float"
+     ],
+     "text": "unpack s f f f"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-44",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      148.0,
+      1175.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "set $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-45",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      220.0,
+      1175.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "min $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-46",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      292.0,
+      1175.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "max $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-47",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      16,
+      460.0,
+      48.0
+     ],
+     "text": "The result is loaded, then played: click start / stop to hear it again. The WAV's path is below: drag it into Live's arrangement.",
+     "linecount": 3
+    }
+   },
+   {
+    "box": {
+     "id": "obj-48",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      72.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl slice 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-49",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
       620.0,
-      58.0,
+      72.0,
       95.0,
       22.0
      ],
@@ -695,13 +939,13 @@
    },
    {
     "box": {
-     "id": "obj-37",
+     "id": "obj-50",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
       727.0,
-      58.0,
+      72.0,
       102.0,
       22.0
      ],
@@ -715,13 +959,31 @@
    },
    {
     "box": {
-     "id": "obj-38",
+     "id": "obj-51",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      102.0,
+      460.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": ""
+    }
+   },
+   {
+    "box": {
+     "id": "obj-52",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       602.0,
-      88.0,
+      132.0,
       123.0,
       22.0
      ],
@@ -733,13 +995,13 @@
    },
    {
     "box": {
-     "id": "obj-39",
+     "id": "obj-53",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       520.0,
-      88.0,
+      132.0,
       70,
       20.0
      ],
@@ -748,13 +1010,13 @@
    },
    {
     "box": {
-     "id": "obj-40",
+     "id": "obj-54",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
       520.0,
-      118.0,
+      162.0,
       172.0,
       22.0
      ],
@@ -767,13 +1029,13 @@
    },
    {
     "box": {
-     "id": "obj-41",
+     "id": "obj-55",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       520.0,
-      148.0,
+      192.0,
       53.0,
       22.0
      ],
@@ -785,13 +1047,13 @@
    },
    {
     "box": {
-     "id": "obj-42",
+     "id": "obj-56",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       585.0,
-      148.0,
+      192.0,
       46.0,
       22.0
      ],
@@ -803,13 +1065,13 @@
    },
    {
     "box": {
-     "id": "obj-43",
+     "id": "obj-57",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
       520.0,
-      178.0,
+      222.0,
       158.0,
       22.0
      ],
@@ -822,13 +1084,13 @@
    },
    {
     "box": {
-     "id": "obj-44",
+     "id": "obj-58",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       520.0,
-      208.0,
+      252.0,
       60.0,
       22.0
      ],
@@ -840,13 +1102,13 @@
    },
    {
     "box": {
-     "id": "obj-45",
+     "id": "obj-59",
      "maxclass": "ezdac~",
      "numinlets": 2,
      "numoutlets": 0,
      "patching_rect": [
       520.0,
-      238.0,
+      282.0,
       45,
       45
      ]
@@ -854,13 +1116,13 @@
    },
    {
     "box": {
-     "id": "obj-46",
+     "id": "obj-60",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       520.0,
-      305.0,
+      349.0,
       460.0,
       20.0
      ],
@@ -869,13 +1131,13 @@
    },
    {
     "box": {
-     "id": "obj-47",
+     "id": "obj-61",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
       520.0,
-      333.0,
+      377.0,
       102.0,
       22.0
      ],
@@ -889,13 +1151,13 @@
    },
    {
     "box": {
-     "id": "obj-48",
+     "id": "obj-62",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       634.0,
-      333.0,
+      377.0,
       60.0,
       22.0
      ],
@@ -907,13 +1169,13 @@
    },
    {
     "box": {
-     "id": "obj-49",
+     "id": "obj-63",
      "maxclass": "slider",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       520.0,
-      363.0,
+      407.0,
       240,
       18
      ],
@@ -928,13 +1190,13 @@
    },
    {
     "box": {
-     "id": "obj-50",
+     "id": "obj-64",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       772.0,
-      363.0,
+      407.0,
       200,
       22.0
      ],
@@ -946,13 +1208,13 @@
    },
    {
     "box": {
-     "id": "obj-51",
+     "id": "obj-65",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       520.0,
-      393.0,
+      437.0,
       460.0,
       20.0
      ],
@@ -961,13 +1223,13 @@
    },
    {
     "box": {
-     "id": "obj-52",
+     "id": "obj-66",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       520.0,
-      421.0,
+      465.0,
       460.0,
       22.0
      ],
@@ -979,13 +1241,13 @@
    },
    {
     "box": {
-     "id": "obj-53",
+     "id": "obj-67",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       520.0,
-      451.0,
+      495.0,
       460.0,
       20.0
      ],
@@ -994,13 +1256,13 @@
    },
    {
     "box": {
-     "id": "obj-54",
+     "id": "obj-68",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       520.0,
-      479.0,
+      523.0,
       460.0,
       22.0
      ],
@@ -1012,13 +1274,13 @@
    },
    {
     "box": {
-     "id": "obj-55",
+     "id": "obj-69",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       520.0,
-      509.0,
+      553.0,
       460.0,
       20.0
      ],
@@ -1027,31 +1289,31 @@
    },
    {
     "box": {
-     "id": "obj-56",
+     "id": "obj-70",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       520.0,
-      537.0,
+      581.0,
       120,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "none"
+     "text": ""
     }
    },
    {
     "box": {
-     "id": "obj-57",
+     "id": "obj-71",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       652.0,
-      537.0,
+      581.0,
       179.0,
       22.0
      ],
@@ -1090,19 +1352,7 @@
    {
     "patchline": {
      "source": [
-      "obj-6",
-      1
-     ],
-     "destination": [
       "obj-8",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-6",
       0
      ],
      "destination": [
@@ -1126,7 +1376,43 @@
    {
     "patchline": {
      "source": [
-      "obj-8",
+      "obj-6",
+      2
+     ],
+     "destination": [
+      "obj-9",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-6",
+      1
+     ],
+     "destination": [
+      "obj-11",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-6",
+      0
+     ],
+     "destination": [
+      "obj-10",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-9",
       0
      ],
      "destination": [
@@ -1140,18 +1426,6 @@
      "source": [
       "obj-10",
       0
-     ],
-     "destination": [
-      "obj-11",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
-      5
      ],
      "destination": [
       "obj-12",
@@ -1162,8 +1436,32 @@
    {
     "patchline": {
      "source": [
-      "obj-16",
+      "obj-11",
       0
+     ],
+     "destination": [
+      "obj-13",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-13",
+      0
+     ],
+     "destination": [
+      "obj-14",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      8
      ],
      "destination": [
       "obj-15",
@@ -1174,72 +1472,12 @@
    {
     "patchline": {
      "source": [
-      "obj-17",
-      0
-     ],
-     "destination": [
-      "obj-18",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-18",
-      0
-     ],
-     "destination": [
       "obj-19",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-19",
-      0
-     ],
-     "destination": [
-      "obj-18",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-19",
-      0
-     ],
-     "destination": [
-      "obj-20",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-20",
       0
      ],
      "destination": [
       "obj-21",
       0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-15",
-      0
-     ],
-     "destination": [
-      "obj-21",
-      1
      ]
     }
    },
@@ -1262,6 +1500,18 @@
       0
      ],
      "destination": [
+      "obj-21",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-22",
+      0
+     ],
+     "destination": [
       "obj-23",
       0
      ]
@@ -1274,7 +1524,43 @@
       0
      ],
      "destination": [
-      "obj-9",
+      "obj-24",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-18",
+      0
+     ],
+     "destination": [
+      "obj-24",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-24",
+      0
+     ],
+     "destination": [
+      "obj-25",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-25",
+      0
+     ],
+     "destination": [
+      "obj-26",
       0
      ]
     }
@@ -1286,7 +1572,7 @@
       0
      ],
      "destination": [
-      "obj-25",
+      "obj-12",
       0
      ]
     }
@@ -1294,11 +1580,11 @@
    {
     "patchline": {
      "source": [
-      "obj-27",
+      "obj-28",
       0
      ],
      "destination": [
-      "obj-28",
+      "obj-12",
       0
      ]
     }
@@ -1306,8 +1592,8 @@
    {
     "patchline": {
      "source": [
-      "obj-28",
-      0
+      "obj-14",
+      7
      ],
      "destination": [
       "obj-29",
@@ -1323,15 +1609,15 @@
      ],
      "destination": [
       "obj-28",
-      1
+      0
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-29",
-      0
+      "obj-14",
+      5
      ],
      "destination": [
       "obj-30",
@@ -1343,70 +1629,10 @@
     "patchline": {
      "source": [
       "obj-30",
-      0
-     ],
-     "destination": [
-      "obj-31",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-25",
-      0
-     ],
-     "destination": [
-      "obj-31",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-31",
-      0
-     ],
-     "destination": [
-      "obj-32",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-32",
-      0
-     ],
-     "destination": [
-      "obj-33",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-33",
-      0
-     ],
-     "destination": [
-      "obj-9",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
       2
      ],
      "destination": [
-      "obj-35",
+      "obj-32",
       0
      ]
     }
@@ -1414,10 +1640,82 @@
    {
     "patchline": {
      "source": [
-      "obj-35",
+      "obj-30",
       1
      ],
      "destination": [
+      "obj-31",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-31",
+      1
+     ],
+     "destination": [
+      "obj-33",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-33",
+      0
+     ],
+     "destination": [
+      "obj-34",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-30",
+      0
+     ],
+     "destination": [
+      "obj-35",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-32",
+      0
+     ],
+     "destination": [
+      "obj-36",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-34",
+      0
+     ],
+     "destination": [
+      "obj-36",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-35",
+      0
+     ],
+     "destination": [
       "obj-36",
       0
      ]
@@ -1427,10 +1725,34 @@
     "patchline": {
      "source": [
       "obj-36",
-      0
+      1
      ],
      "destination": [
       "obj-37",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-37",
+      1
+     ],
+     "destination": [
+      "obj-38",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-37",
+      0
+     ],
+     "destination": [
+      "obj-39",
       0
      ]
     }
@@ -1442,7 +1764,31 @@
       0
      ],
      "destination": [
-      "obj-40",
+      "obj-26",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-39",
+      0
+     ],
+     "destination": [
+      "obj-12",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      6
+     ],
+     "destination": [
+      "obj-41",
       0
      ]
     }
@@ -1451,10 +1797,10 @@
     "patchline": {
      "source": [
       "obj-41",
-      0
+      1
      ],
      "destination": [
-      "obj-43",
+      "obj-42",
       0
      ]
     }
@@ -1474,23 +1820,11 @@
    {
     "patchline": {
      "source": [
-      "obj-40",
+      "obj-43",
       1
      ],
      "destination": [
-      "obj-41",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-37",
-      1
-     ],
-     "destination": [
-      "obj-38",
+      "obj-44",
       0
      ]
     }
@@ -1499,19 +1833,7 @@
     "patchline": {
      "source": [
       "obj-43",
-      0
-     ],
-     "destination": [
-      "obj-44",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-44",
-      0
+      2
      ],
      "destination": [
       "obj-45",
@@ -1522,23 +1844,23 @@
    {
     "patchline": {
      "source": [
+      "obj-43",
+      3
+     ],
+     "destination": [
+      "obj-46",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-44",
       0
      ],
      "destination": [
-      "obj-45",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
-      1
-     ],
-     "destination": [
-      "obj-47",
+      "obj-18",
       0
      ]
     }
@@ -1546,8 +1868,32 @@
    {
     "patchline": {
      "source": [
-      "obj-47",
-      1
+      "obj-45",
+      0
+     ],
+     "destination": [
+      "obj-18",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-46",
+      0
+     ],
+     "destination": [
+      "obj-18",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      2
      ],
      "destination": [
       "obj-48",
@@ -1559,7 +1905,7 @@
     "patchline": {
      "source": [
       "obj-48",
-      0
+      1
      ],
      "destination": [
       "obj-49",
@@ -1570,23 +1916,23 @@
    {
     "patchline": {
      "source": [
-      "obj-47",
-      2
+      "obj-49",
+      0
      ],
      "destination": [
       "obj-50",
-      1
+      0
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-11",
-      4
+      "obj-50",
+      1
      ],
      "destination": [
-      "obj-52",
+      "obj-51",
       1
      ]
     }
@@ -1594,12 +1940,24 @@
    {
     "patchline": {
      "source": [
-      "obj-11",
-      3
+      "obj-52",
+      0
      ],
      "destination": [
       "obj-54",
-      1
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-55",
+      0
+     ],
+     "destination": [
+      "obj-57",
+      0
      ]
     }
    },
@@ -1618,11 +1976,11 @@
    {
     "patchline": {
      "source": [
-      "obj-57",
-      0
+      "obj-54",
+      1
      ],
      "destination": [
-      "obj-9",
+      "obj-55",
       0
      ]
     }
@@ -1630,11 +1988,47 @@
    {
     "patchline": {
      "source": [
-      "obj-20",
+      "obj-50",
+      1
+     ],
+     "destination": [
+      "obj-52",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-57",
       0
      ],
      "destination": [
-      "obj-56",
+      "obj-58",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-58",
+      0
+     ],
+     "destination": [
+      "obj-59",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-58",
+      0
+     ],
+     "destination": [
+      "obj-59",
       1
      ]
     }
@@ -1642,11 +2036,107 @@
    {
     "patchline": {
      "source": [
-      "obj-30",
+      "obj-14",
+      1
+     ],
+     "destination": [
+      "obj-61",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-61",
+      1
+     ],
+     "destination": [
+      "obj-62",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-62",
       0
      ],
      "destination": [
-      "obj-56",
+      "obj-63",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-61",
+      2
+     ],
+     "destination": [
+      "obj-64",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      4
+     ],
+     "destination": [
+      "obj-66",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      3
+     ],
+     "destination": [
+      "obj-68",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-70",
+      0
+     ],
+     "destination": [
+      "obj-71",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-71",
+      0
+     ],
+     "destination": [
+      "obj-12",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-23",
+      0
+     ],
+     "destination": [
+      "obj-70",
       1
      ]
     }

@@ -12,7 +12,7 @@
   "rect": [
    60.0,
    60.0,
-   1180,
+   1341.0,
    1000.0
   ],
   "bglocked": 0,
@@ -89,10 +89,10 @@
       20.0,
       160.0,
       460.0,
-      62.0
+      76.0
      ],
-     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000. Replies come back to port 9001, which the patch registers when it opens. To open two patches at once, type another port into this number box in one of them.",
-     "linecount": 4
+     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000. Replies come back to port 9001, which the patch registers when it opens and again every 3 s (so a restarted server finds it). To open two patches at once, type another port into this number box in one of them.",
+     "linecount": 5
     }
    },
    {
@@ -103,7 +103,7 @@
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      230.0,
+      244.0,
       60,
       22
      ],
@@ -124,7 +124,7 @@
      "numoutlets": 1,
      "patching_rect": [
       92.0,
-      230.0,
+      244.0,
       109.0,
       22.0
      ],
@@ -139,29 +139,84 @@
      "id": "obj-6",
      "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 2,
+     "numoutlets": 3,
      "patching_rect": [
       20.0,
-      260.0,
-      53.0,
+      274.0,
+      67.0,
       22.0
      ],
      "outlettype": [
       "int",
+      "int",
       "int"
      ],
-     "text": "t i i"
+     "text": "t i i i"
     }
    },
    {
     "box": {
      "id": "obj-7",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      120.0,
+      304.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "bang"
+     ],
+     "text": "metro 3000"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-8",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      304.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "loadmess 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-9",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      220.0,
+      304.0,
+      40.0,
+      22.0
+     ],
+     "outlettype": [
+      "int"
+     ],
+     "text": "i"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-10",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      290.0,
+      334.0,
       137.0,
       22.0
      ],
@@ -173,13 +228,13 @@
    },
    {
     "box": {
-     "id": "obj-8",
+     "id": "obj-11",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       169.0,
-      290.0,
+      334.0,
       67.0,
       22.0
      ],
@@ -191,13 +246,13 @@
    },
    {
     "box": {
-     "id": "obj-9",
+     "id": "obj-12",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      320.0,
+      364.0,
       172.0,
       22.0
      ],
@@ -206,13 +261,13 @@
    },
    {
     "box": {
-     "id": "obj-10",
+     "id": "obj-13",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       204.0,
-      320.0,
+      364.0,
       123.0,
       22.0
      ],
@@ -224,13 +279,13 @@
    },
    {
     "box": {
-     "id": "obj-11",
+     "id": "obj-14",
      "maxclass": "newobj",
      "numinlets": 2,
-     "numoutlets": 7,
+     "numoutlets": 8,
      "patching_rect": [
       20.0,
-      350.0,
+      394.0,
       460.0,
       37.0
      ],
@@ -241,21 +296,22 @@
       "",
       "",
       "",
+      "",
       ""
      ],
-     "text": "route /dawhost/accepted /dawhost/progress /dawhost/output /dawhost/done /dawhost/error /dawhost/models",
+     "text": "route /dawhost/accepted /dawhost/progress /dawhost/output /dawhost/done /dawhost/error /dawhost/models /dawhost/reply",
      "linecount": 2
     }
    },
    {
     "box": {
-     "id": "obj-12",
+     "id": "obj-15",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       272.0,
-      395.0,
+      439.0,
       151.0,
       22.0
      ],
@@ -264,13 +320,13 @@
    },
    {
     "box": {
-     "id": "obj-13",
+     "id": "obj-16",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      395.0,
+      439.0,
       240,
       34.0
      ],
@@ -280,13 +336,13 @@
    },
    {
     "box": {
-     "id": "obj-14",
+     "id": "obj-17",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      451.0,
+      495.0,
       460.0,
       20.0
      ],
@@ -295,13 +351,13 @@
    },
    {
     "box": {
-     "id": "obj-15",
+     "id": "obj-18",
      "maxclass": "dropfile",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      479.0,
+      523.0,
       240,
       60
      ],
@@ -314,13 +370,13 @@
    },
    {
     "box": {
-     "id": "obj-16",
+     "id": "obj-19",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      547.0,
+      591.0,
       179.0,
       22.0
      ],
@@ -333,13 +389,13 @@
    },
    {
     "box": {
-     "id": "obj-17",
+     "id": "obj-20",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      577.0,
+      621.0,
       460.0,
       22.0
      ],
@@ -351,13 +407,13 @@
    },
    {
     "box": {
-     "id": "obj-18",
+     "id": "obj-21",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      607.0,
+      651.0,
       460.0,
       20.0
      ],
@@ -366,13 +422,13 @@
    },
    {
     "box": {
-     "id": "obj-19",
+     "id": "obj-22",
      "maxclass": "button",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      635.0,
+      679.0,
       24,
       24
      ],
@@ -383,13 +439,13 @@
    },
    {
     "box": {
-     "id": "obj-20",
+     "id": "obj-23",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      667.0,
+      711.0,
       40.0,
       22.0
      ],
@@ -401,13 +457,13 @@
    },
    {
     "box": {
-     "id": "obj-21",
+     "id": "obj-24",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       72.0,
-      667.0,
+      711.0,
       40.0,
       22.0
      ],
@@ -419,13 +475,13 @@
    },
    {
     "box": {
-     "id": "obj-22",
+     "id": "obj-25",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      697.0,
+      741.0,
       179.0,
       22.0
      ],
@@ -437,13 +493,13 @@
    },
    {
     "box": {
-     "id": "obj-23",
+     "id": "obj-26",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      727.0,
+      771.0,
       74.0,
       22.0
      ],
@@ -455,13 +511,13 @@
    },
    {
     "box": {
-     "id": "obj-24",
+     "id": "obj-27",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      757.0,
+      801.0,
       95.0,
       22.0
      ],
@@ -473,13 +529,13 @@
    },
    {
     "box": {
-     "id": "obj-25",
+     "id": "obj-28",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      787.0,
+      831.0,
       270.0,
       22.0
      ],
@@ -491,13 +547,13 @@
    },
    {
     "box": {
-     "id": "obj-26",
+     "id": "obj-29",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      831.0,
+      875.0,
       460.0,
       20.0
      ],
@@ -506,13 +562,13 @@
    },
    {
     "box": {
-     "id": "obj-27",
+     "id": "obj-30",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
       20.0,
-      859.0,
+      903.0,
       102.0,
       22.0
      ],
@@ -526,13 +582,13 @@
    },
    {
     "box": {
-     "id": "obj-28",
+     "id": "obj-31",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       134.0,
-      859.0,
+      903.0,
       60.0,
       22.0
      ],
@@ -544,13 +600,13 @@
    },
    {
     "box": {
-     "id": "obj-29",
+     "id": "obj-32",
      "maxclass": "slider",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      889.0,
+      933.0,
       240,
       18
      ],
@@ -565,13 +621,13 @@
    },
    {
     "box": {
-     "id": "obj-30",
+     "id": "obj-33",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       272.0,
-      889.0,
+      933.0,
       200,
       22.0
      ],
@@ -583,13 +639,13 @@
    },
    {
     "box": {
-     "id": "obj-31",
+     "id": "obj-34",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      919.0,
+      963.0,
       460.0,
       20.0
      ],
@@ -598,13 +654,13 @@
    },
    {
     "box": {
-     "id": "obj-32",
+     "id": "obj-35",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      947.0,
+      991.0,
       460.0,
       22.0
      ],
@@ -616,13 +672,13 @@
    },
    {
     "box": {
-     "id": "obj-33",
+     "id": "obj-36",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      977.0,
+      1021.0,
       460.0,
       20.0
      ],
@@ -631,13 +687,13 @@
    },
    {
     "box": {
-     "id": "obj-34",
+     "id": "obj-37",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      1005.0,
+      1049.0,
       460.0,
       22.0
      ],
@@ -649,13 +705,13 @@
    },
    {
     "box": {
-     "id": "obj-35",
+     "id": "obj-38",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      1035.0,
+      1079.0,
       460.0,
       20.0
      ],
@@ -664,31 +720,31 @@
    },
    {
     "box": {
-     "id": "obj-36",
+     "id": "obj-39",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      1063.0,
+      1107.0,
       120,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "none"
+     "text": ""
     }
    },
    {
     "box": {
-     "id": "obj-37",
+     "id": "obj-40",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       152.0,
-      1063.0,
+      1107.0,
       179.0,
       22.0
      ],
@@ -700,7 +756,7 @@
    },
    {
     "box": {
-     "id": "obj-38",
+     "id": "obj-41",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -716,7 +772,7 @@
    },
    {
     "box": {
-     "id": "obj-39",
+     "id": "obj-42",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
@@ -735,7 +791,7 @@
    },
    {
     "box": {
-     "id": "obj-40",
+     "id": "obj-43",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
@@ -754,7 +810,7 @@
    },
    {
     "box": {
-     "id": "obj-41",
+     "id": "obj-44",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 5,
@@ -776,7 +832,7 @@
    },
    {
     "box": {
-     "id": "obj-42",
+     "id": "obj-45",
      "maxclass": "ezdac~",
      "numinlets": 2,
      "numoutlets": 0,
@@ -790,7 +846,7 @@
    },
    {
     "box": {
-     "id": "obj-43",
+     "id": "obj-46",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
@@ -809,7 +865,7 @@
    },
    {
     "box": {
-     "id": "obj-44",
+     "id": "obj-47",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
@@ -827,7 +883,7 @@
    },
    {
     "box": {
-     "id": "obj-45",
+     "id": "obj-48",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -842,7 +898,7 @@
    },
    {
     "box": {
-     "id": "obj-46",
+     "id": "obj-49",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
@@ -861,7 +917,7 @@
    },
    {
     "box": {
-     "id": "obj-47",
+     "id": "obj-50",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -879,7 +935,7 @@
    },
    {
     "box": {
-     "id": "obj-48",
+     "id": "obj-51",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -897,7 +953,7 @@
    },
    {
     "box": {
-     "id": "obj-49",
+     "id": "obj-52",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
@@ -916,7 +972,7 @@
    },
    {
     "box": {
-     "id": "obj-50",
+     "id": "obj-53",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
@@ -934,7 +990,7 @@
    },
    {
     "box": {
-     "id": "obj-51",
+     "id": "obj-54",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
@@ -953,7 +1009,7 @@
    },
    {
     "box": {
-     "id": "obj-52",
+     "id": "obj-55",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
@@ -971,7 +1027,7 @@
    },
    {
     "box": {
-     "id": "obj-53",
+     "id": "obj-56",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -986,7 +1042,7 @@
    },
    {
     "box": {
-     "id": "obj-54",
+     "id": "obj-57",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
@@ -1005,7 +1061,7 @@
    },
    {
     "box": {
-     "id": "obj-55",
+     "id": "obj-58",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -1023,7 +1079,7 @@
    },
    {
     "box": {
-     "id": "obj-56",
+     "id": "obj-59",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -1041,7 +1097,7 @@
    },
    {
     "box": {
-     "id": "obj-57",
+     "id": "obj-60",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
@@ -1060,7 +1116,7 @@
    },
    {
     "box": {
-     "id": "obj-58",
+     "id": "obj-61",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
@@ -1078,7 +1134,7 @@
    },
    {
     "box": {
-     "id": "obj-59",
+     "id": "obj-62",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
@@ -1097,7 +1153,7 @@
    },
    {
     "box": {
-     "id": "obj-60",
+     "id": "obj-63",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
@@ -1115,7 +1171,7 @@
    },
    {
     "box": {
-     "id": "obj-61",
+     "id": "obj-64",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -1130,7 +1186,7 @@
    },
    {
     "box": {
-     "id": "obj-62",
+     "id": "obj-65",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
@@ -1149,7 +1205,7 @@
    },
    {
     "box": {
-     "id": "obj-63",
+     "id": "obj-66",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -1167,7 +1223,7 @@
    },
    {
     "box": {
-     "id": "obj-64",
+     "id": "obj-67",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -1185,7 +1241,7 @@
    },
    {
     "box": {
-     "id": "obj-65",
+     "id": "obj-68",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
@@ -1204,7 +1260,7 @@
    },
    {
     "box": {
-     "id": "obj-66",
+     "id": "obj-69",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
@@ -1222,7 +1278,7 @@
    },
    {
     "box": {
-     "id": "obj-67",
+     "id": "obj-70",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
@@ -1241,7 +1297,7 @@
    },
    {
     "box": {
-     "id": "obj-68",
+     "id": "obj-71",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
@@ -1259,7 +1315,7 @@
    },
    {
     "box": {
-     "id": "obj-69",
+     "id": "obj-72",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -1274,7 +1330,7 @@
    },
    {
     "box": {
-     "id": "obj-70",
+     "id": "obj-73",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
@@ -1293,7 +1349,7 @@
    },
    {
     "box": {
-     "id": "obj-71",
+     "id": "obj-74",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -1311,7 +1367,7 @@
    },
    {
     "box": {
-     "id": "obj-72",
+     "id": "obj-75",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -1329,7 +1385,7 @@
    },
    {
     "box": {
-     "id": "obj-73",
+     "id": "obj-76",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
@@ -1348,7 +1404,7 @@
    },
    {
     "box": {
-     "id": "obj-74",
+     "id": "obj-77",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
@@ -1366,7 +1422,7 @@
    },
    {
     "box": {
-     "id": "obj-75",
+     "id": "obj-78",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -1376,49 +1432,51 @@
       300,
       62.0
      ],
-     "text": "Model: the menu is filled from the server when the patch opens (click /dawhost/models to refresh); pick one that can separate.",
+     "text": "Model: the menu lists the server's models that can separate (separate_stems), filled as soon as the server answers (click the message to refresh).",
      "linecount": 4
     }
    },
    {
     "box": {
-     "id": "obj-76",
+     "id": "obj-79",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       840,
       86.0,
-      123.0,
+      228.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "/dawhost/models"
+     "text": "/dawhost/models separate_stems"
     }
    },
    {
     "box": {
-     "id": "obj-77",
+     "id": "obj-80",
      "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 1,
+     "numoutlets": 3,
      "patching_rect": [
-      975.0,
+      1080.0,
       86.0,
       74.0,
       22.0
      ],
      "outlettype": [
-      "bang"
+      "",
+      "int",
+      "int"
      ],
-     "text": "loadbang"
+     "text": "change 0"
     }
    },
    {
     "box": {
-     "id": "obj-78",
+     "id": "obj-81",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
@@ -1438,7 +1496,7 @@
    },
    {
     "box": {
-     "id": "obj-79",
+     "id": "obj-82",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
@@ -1457,7 +1515,7 @@
    },
    {
     "box": {
-     "id": "obj-80",
+     "id": "obj-83",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -1475,7 +1533,7 @@
    },
    {
     "box": {
-     "id": "obj-81",
+     "id": "obj-84",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
@@ -1494,7 +1552,7 @@
    },
    {
     "box": {
-     "id": "obj-82",
+     "id": "obj-85",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
@@ -1512,25 +1570,25 @@
    },
    {
     "box": {
-     "id": "obj-83",
+     "id": "obj-86",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       840,
       206.0,
-      158.0,
+      137.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "setsymbol separation"
+     "text": "symbol separation"
     }
    },
    {
     "box": {
-     "id": "obj-84",
+     "id": "obj-87",
      "maxclass": "umenu",
      "numinlets": 1,
      "numoutlets": 3,
@@ -1553,13 +1611,32 @@
    },
    {
     "box": {
-     "id": "obj-85",
+     "id": "obj-88",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      840,
+      266.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "t s s"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-89",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       840,
-      266.0,
+      296.0,
       242.0,
       22.0
      ],
@@ -1567,6 +1644,24 @@
       ""
      ],
      "text": "sprintf set /dawhost/%s/separate"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-90",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      1094.0,
+      296.0,
+      207.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "sprintf /dawhost/%s/options"
     }
    }
   ],
@@ -1598,19 +1693,7 @@
    {
     "patchline": {
      "source": [
-      "obj-6",
-      1
-     ],
-     "destination": [
       "obj-8",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-6",
       0
      ],
      "destination": [
@@ -1634,7 +1717,43 @@
    {
     "patchline": {
      "source": [
-      "obj-8",
+      "obj-6",
+      2
+     ],
+     "destination": [
+      "obj-9",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-6",
+      1
+     ],
+     "destination": [
+      "obj-11",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-6",
+      0
+     ],
+     "destination": [
+      "obj-10",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-9",
       0
      ],
      "destination": [
@@ -1648,18 +1767,6 @@
      "source": [
       "obj-10",
       0
-     ],
-     "destination": [
-      "obj-11",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
-      6
      ],
      "destination": [
       "obj-12",
@@ -1670,11 +1777,11 @@
    {
     "patchline": {
      "source": [
-      "obj-15",
+      "obj-11",
       0
      ],
      "destination": [
-      "obj-16",
+      "obj-13",
       0
      ]
     }
@@ -1682,12 +1789,36 @@
    {
     "patchline": {
      "source": [
-      "obj-16",
+      "obj-13",
       0
      ],
      "destination": [
-      "obj-17",
-      1
+      "obj-14",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      7
+     ],
+     "destination": [
+      "obj-15",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-18",
+      0
+     ],
+     "destination": [
+      "obj-19",
+      0
      ]
     }
    },
@@ -1699,54 +1830,6 @@
      ],
      "destination": [
       "obj-20",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-20",
-      0
-     ],
-     "destination": [
-      "obj-21",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-21",
-      0
-     ],
-     "destination": [
-      "obj-20",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-21",
-      0
-     ],
-     "destination": [
-      "obj-22",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-16",
-      0
-     ],
-     "destination": [
-      "obj-23",
       1
      ]
     }
@@ -1782,8 +1865,32 @@
       0
      ],
      "destination": [
+      "obj-23",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-24",
+      0
+     ],
+     "destination": [
       "obj-25",
       0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-19",
+      0
+     ],
+     "destination": [
+      "obj-26",
+      1
      ]
     }
    },
@@ -1794,7 +1901,7 @@
       0
      ],
      "destination": [
-      "obj-9",
+      "obj-26",
       0
      ]
     }
@@ -1802,8 +1909,8 @@
    {
     "patchline": {
      "source": [
-      "obj-11",
-      1
+      "obj-26",
+      0
      ],
      "destination": [
       "obj-27",
@@ -1815,7 +1922,7 @@
     "patchline": {
      "source": [
       "obj-27",
-      1
+      0
      ],
      "destination": [
       "obj-28",
@@ -1830,7 +1937,7 @@
       0
      ],
      "destination": [
-      "obj-29",
+      "obj-12",
       0
      ]
     }
@@ -1838,47 +1945,35 @@
    {
     "patchline": {
      "source": [
-      "obj-27",
-      2
+      "obj-14",
+      1
      ],
      "destination": [
       "obj-30",
-      1
+      0
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-11",
-      4
+      "obj-30",
+      1
+     ],
+     "destination": [
+      "obj-31",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-31",
+      0
      ],
      "destination": [
       "obj-32",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
-      3
-     ],
-     "destination": [
-      "obj-34",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-36",
-      0
-     ],
-     "destination": [
-      "obj-37",
       0
      ]
     }
@@ -1886,36 +1981,36 @@
    {
     "patchline": {
      "source": [
-      "obj-37",
-      0
-     ],
-     "destination": [
-      "obj-9",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-22",
-      0
-     ],
-     "destination": [
-      "obj-36",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
+      "obj-30",
       2
      ],
      "destination": [
-      "obj-39",
-      0
+      "obj-33",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      4
+     ],
+     "destination": [
+      "obj-35",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      3
+     ],
+     "destination": [
+      "obj-37",
+      1
      ]
     }
    },
@@ -1923,34 +2018,70 @@
     "patchline": {
      "source": [
       "obj-39",
+      0
+     ],
+     "destination": [
+      "obj-40",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-40",
+      0
+     ],
+     "destination": [
+      "obj-12",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-25",
+      0
+     ],
+     "destination": [
+      "obj-39",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      2
+     ],
+     "destination": [
+      "obj-42",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-42",
       1
      ],
      "destination": [
-      "obj-40",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-40",
-      0
-     ],
-     "destination": [
-      "obj-41",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-41",
-      0
-     ],
-     "destination": [
       "obj-43",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-43",
+      0
+     ],
+     "destination": [
+      "obj-44",
       0
      ]
     }
@@ -1982,11 +2113,35 @@
    {
     "patchline": {
      "source": [
-      "obj-48",
+      "obj-50",
       0
      ],
      "destination": [
+      "obj-52",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-51",
+      0
+     ],
+     "destination": [
+      "obj-52",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-49",
+      1
+     ],
+     "destination": [
+      "obj-50",
       0
      ]
     }
@@ -1995,7 +2150,7 @@
     "patchline": {
      "source": [
       "obj-46",
-      1
+      0
      ],
      "destination": [
       "obj-47",
@@ -2006,68 +2161,44 @@
    {
     "patchline": {
      "source": [
-      "obj-43",
+      "obj-52",
       0
      ],
      "destination": [
+      "obj-53",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-53",
+      0
+     ],
+     "destination": [
+      "obj-45",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-53",
+      0
+     ],
+     "destination": [
+      "obj-45",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-44",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-49",
-      0
-     ],
-     "destination": [
-      "obj-50",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-50",
-      0
-     ],
-     "destination": [
-      "obj-42",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-50",
-      0
-     ],
-     "destination": [
-      "obj-42",
       1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-41",
-      1
-     ],
-     "destination": [
-      "obj-51",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-52",
-      0
      ],
      "destination": [
       "obj-54",
@@ -2090,11 +2221,35 @@
    {
     "patchline": {
      "source": [
-      "obj-56",
+      "obj-58",
       0
      ],
      "destination": [
+      "obj-60",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-59",
+      0
+     ],
+     "destination": [
+      "obj-60",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-57",
+      1
+     ],
+     "destination": [
+      "obj-58",
       0
      ]
     }
@@ -2103,7 +2258,7 @@
     "patchline": {
      "source": [
       "obj-54",
-      1
+      0
      ],
      "destination": [
       "obj-55",
@@ -2114,11 +2269,11 @@
    {
     "patchline": {
      "source": [
-      "obj-51",
+      "obj-60",
       0
      ],
      "destination": [
-      "obj-52",
+      "obj-61",
       0
      ]
     }
@@ -2126,11 +2281,11 @@
    {
     "patchline": {
      "source": [
-      "obj-57",
+      "obj-61",
       0
      ],
      "destination": [
-      "obj-58",
+      "obj-45",
       0
      ]
     }
@@ -2138,23 +2293,11 @@
    {
     "patchline": {
      "source": [
-      "obj-58",
+      "obj-61",
       0
      ],
      "destination": [
-      "obj-42",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-58",
-      0
-     ],
-     "destination": [
-      "obj-42",
+      "obj-45",
       1
      ]
     }
@@ -2162,22 +2305,10 @@
    {
     "patchline": {
      "source": [
-      "obj-41",
+      "obj-44",
       2
      ],
      "destination": [
-      "obj-59",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-60",
-      0
-     ],
-     "destination": [
       "obj-62",
       0
      ]
@@ -2198,11 +2329,35 @@
    {
     "patchline": {
      "source": [
-      "obj-64",
+      "obj-66",
       0
      ],
      "destination": [
+      "obj-68",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-67",
+      0
+     ],
+     "destination": [
+      "obj-68",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-65",
+      1
+     ],
+     "destination": [
+      "obj-66",
       0
      ]
     }
@@ -2211,7 +2366,7 @@
     "patchline": {
      "source": [
       "obj-62",
-      1
+      0
      ],
      "destination": [
       "obj-63",
@@ -2222,11 +2377,11 @@
    {
     "patchline": {
      "source": [
-      "obj-59",
+      "obj-68",
       0
      ],
      "destination": [
-      "obj-60",
+      "obj-69",
       0
      ]
     }
@@ -2234,11 +2389,11 @@
    {
     "patchline": {
      "source": [
-      "obj-65",
+      "obj-69",
       0
      ],
      "destination": [
-      "obj-66",
+      "obj-45",
       0
      ]
     }
@@ -2246,23 +2401,11 @@
    {
     "patchline": {
      "source": [
-      "obj-66",
+      "obj-69",
       0
      ],
      "destination": [
-      "obj-42",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-66",
-      0
-     ],
-     "destination": [
-      "obj-42",
+      "obj-45",
       1
      ]
     }
@@ -2270,22 +2413,10 @@
    {
     "patchline": {
      "source": [
-      "obj-41",
+      "obj-44",
       3
      ],
      "destination": [
-      "obj-67",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-68",
-      0
-     ],
-     "destination": [
       "obj-70",
       0
      ]
@@ -2306,11 +2437,35 @@
    {
     "patchline": {
      "source": [
-      "obj-72",
+      "obj-74",
       0
      ],
      "destination": [
+      "obj-76",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-75",
+      0
+     ],
+     "destination": [
+      "obj-76",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-73",
+      1
+     ],
+     "destination": [
+      "obj-74",
       0
      ]
     }
@@ -2319,59 +2474,11 @@
     "patchline": {
      "source": [
       "obj-70",
-      1
+      0
      ],
      "destination": [
       "obj-71",
       0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-67",
-      0
-     ],
-     "destination": [
-      "obj-68",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-73",
-      0
-     ],
-     "destination": [
-      "obj-74",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-74",
-      0
-     ],
-     "destination": [
-      "obj-42",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-74",
-      0
-     ],
-     "destination": [
-      "obj-42",
-      1
      ]
     }
    },
@@ -2382,7 +2489,7 @@
       0
      ],
      "destination": [
-      "obj-9",
+      "obj-77",
       0
      ]
     }
@@ -2394,7 +2501,7 @@
       0
      ],
      "destination": [
-      "obj-76",
+      "obj-45",
       0
      ]
     }
@@ -2402,11 +2509,59 @@
    {
     "patchline": {
      "source": [
-      "obj-11",
+      "obj-77",
+      0
+     ],
+     "destination": [
+      "obj-45",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-79",
+      0
+     ],
+     "destination": [
+      "obj-12",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      6
+     ],
+     "destination": [
+      "obj-80",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-80",
+      0
+     ],
+     "destination": [
+      "obj-79",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
       5
      ],
      "destination": [
-      "obj-78",
+      "obj-81",
       0
      ]
     }
@@ -2414,58 +2569,10 @@
    {
     "patchline": {
      "source": [
-      "obj-78",
+      "obj-81",
       2
      ],
      "destination": [
-      "obj-80",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-78",
-      1
-     ],
-     "destination": [
-      "obj-79",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-79",
-      1
-     ],
-     "destination": [
-      "obj-81",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-81",
-      0
-     ],
-     "destination": [
-      "obj-82",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-78",
-      0
-     ],
-     "destination": [
       "obj-83",
       0
      ]
@@ -2474,8 +2581,20 @@
    {
     "patchline": {
      "source": [
-      "obj-80",
+      "obj-81",
+      1
+     ],
+     "destination": [
+      "obj-82",
       0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-82",
+      1
      ],
      "destination": [
       "obj-84",
@@ -2486,11 +2605,23 @@
    {
     "patchline": {
      "source": [
-      "obj-82",
+      "obj-84",
       0
      ],
      "destination": [
-      "obj-84",
+      "obj-85",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-81",
+      0
+     ],
+     "destination": [
+      "obj-86",
       0
      ]
     }
@@ -2502,7 +2633,7 @@
       0
      ],
      "destination": [
-      "obj-84",
+      "obj-87",
       0
      ]
     }
@@ -2510,11 +2641,35 @@
    {
     "patchline": {
      "source": [
-      "obj-84",
+      "obj-85",
+      0
+     ],
+     "destination": [
+      "obj-87",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-86",
+      0
+     ],
+     "destination": [
+      "obj-87",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-87",
       1
      ],
      "destination": [
-      "obj-85",
+      "obj-88",
       0
      ]
     }
@@ -2522,11 +2677,47 @@
    {
     "patchline": {
      "source": [
-      "obj-85",
+      "obj-88",
+      1
+     ],
+     "destination": [
+      "obj-89",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-88",
       0
      ],
      "destination": [
-      "obj-25",
+      "obj-90",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-89",
+      0
+     ],
+     "destination": [
+      "obj-28",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-90",
+      0
+     ],
+     "destination": [
+      "obj-12",
       0
      ]
     }

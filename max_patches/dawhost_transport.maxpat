@@ -12,8 +12,8 @@
   "rect": [
    60.0,
    60.0,
-   1056.0,
-   776.0
+   1020.0,
+   780.0
   ],
   "bglocked": 0,
   "openinpresentation": 0,
@@ -75,7 +75,7 @@
       460.0,
       62.0
      ],
-     "text": "Max's global transport drives dawhost's clock: starting it sends the tempo, time signature and position, then play; stopping sends stop; tempo changes follow. Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
+     "text": "Max's global transport drives dawhost's clock: tempo, position, play/stop and time signature are reported four times a second; dawhost follows what changed. Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
      "linecount": 4
     }
    },
@@ -89,10 +89,10 @@
       20.0,
       132.0,
       460.0,
-      62.0
+      76.0
      ],
-     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000. Replies come back to port 9001, which the patch registers when it opens. To open two patches at once, type another port into this number box in one of them.",
-     "linecount": 4
+     "text": "1. dawhost must be running (`dawhost serve`): requests go to UDP 9000. Replies come back to port 9001, which the patch registers when it opens and again every 3 s (so a restarted server finds it). To open two patches at once, type another port into this number box in one of them.",
+     "linecount": 5
     }
    },
    {
@@ -103,7 +103,7 @@
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      202.0,
+      216.0,
       60,
       22
      ],
@@ -124,7 +124,7 @@
      "numoutlets": 1,
      "patching_rect": [
       92.0,
-      202.0,
+      216.0,
       109.0,
       22.0
      ],
@@ -139,201 +139,48 @@
      "id": "obj-6",
      "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 2,
+     "numoutlets": 3,
      "patching_rect": [
       20.0,
-      232.0,
-      53.0,
+      246.0,
+      67.0,
       22.0
      ],
      "outlettype": [
       "int",
+      "int",
       "int"
      ],
-     "text": "t i i"
+     "text": "t i i i"
     }
    },
    {
     "box": {
      "id": "obj-7",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      262.0,
-      137.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "/dawhost/reply $1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-8",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      169.0,
-      262.0,
-      67.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "port $1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-9",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      20.0,
-      292.0,
-      172.0,
-      22.0
-     ],
-     "text": "udpsend 127.0.0.1 9000"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-10",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      204.0,
-      292.0,
-      123.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "udpreceive 9001"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-11",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 3,
-     "patching_rect": [
-      20.0,
-      322.0,
-      291.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      "",
-      ""
-     ],
-     "text": "route /dawhost/error /dawhost/transport"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-12",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      272.0,
-      352.0,
-      151.0,
-      22.0
-     ],
-     "text": "print dawhost-other"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-13",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      20.0,
-      352.0,
-      240,
-      34.0
-     ],
-     "text": "anything else goes to the Max console:",
-     "linecount": 2
-    }
-   },
-   {
-    "box": {
-     "id": "obj-14",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      20.0,
-      408.0,
-      460.0,
-      34.0
-     ],
-     "text": "2. Click the toggle to start/stop Max's transport (or use Extras > Global Transport).",
-     "linecount": 2
-    }
-   },
-   {
-    "box": {
-     "id": "obj-15",
-     "maxclass": "toggle",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      450.0,
-      24,
-      24
-     ],
-     "outlettype": [
-      "int"
-     ],
-     "parameter_enable": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-16",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      156.0,
-      450.0,
-      74.0,
+      120.0,
+      276.0,
+      88.0,
       22.0
      ],
      "outlettype": [
       "bang"
      ],
-     "text": "metro 50"
+     "text": "metro 3000"
     }
    },
    {
     "box": {
-     "id": "obj-17",
+     "id": "obj-8",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      56.0,
-      450.0,
+      20.0,
+      276.0,
       88.0,
       22.0
      ],
@@ -345,43 +192,193 @@
    },
    {
     "box": {
-     "id": "obj-18",
+     "id": "obj-9",
      "maxclass": "newobj",
      "numinlets": 2,
-     "numoutlets": 9,
+     "numoutlets": 1,
      "patching_rect": [
-      20.0,
-      482.0,
-      300,
+      220.0,
+      276.0,
+      40.0,
       22.0
      ],
      "outlettype": [
-      "int",
-      "int",
-      "float",
-      "float",
-      "float",
-      "",
-      "int",
-      "float",
-      ""
+      "int"
      ],
-     "text": "transport"
+     "text": "i"
     }
    },
    {
     "box": {
-     "id": "obj-19",
+     "id": "obj-10",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      306.0,
+      137.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "/dawhost/reply $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-11",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      169.0,
+      306.0,
+      67.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "port $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-12",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      336.0,
+      172.0,
+      22.0
+     ],
+     "text": "udpsend 127.0.0.1 9000"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-13",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      204.0,
+      336.0,
+      123.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "udpreceive 9001"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-14",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 4,
+     "patching_rect": [
+      20.0,
+      366.0,
+      396.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "",
+      "",
+      ""
+     ],
+     "text": "route /dawhost/error /dawhost/transport /dawhost/reply"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-15",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      272.0,
+      396.0,
+      151.0,
+      22.0
+     ],
+     "text": "print dawhost-other"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-16",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      512.0,
-      460.0,
-      20.0
+      396.0,
+      240,
+      34.0
      ],
-     "text": "Tempo (BPM), sent whenever it changes:"
+     "text": "anything else goes to the Max console:",
+     "linecount": 2
+    }
+   },
+   {
+    "box": {
+     "id": "obj-17",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      452.0,
+      460.0,
+      34.0
+     ],
+     "text": "2. Click the toggle to start/stop Max's transport (or use Extras > Global Transport).",
+     "linecount": 2
+    }
+   },
+   {
+    "box": {
+     "id": "obj-18",
+     "maxclass": "toggle",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      494.0,
+      24,
+      24
+     ],
+     "outlettype": [
+      "int"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-19",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      120.0,
+      526.0,
+      81.0,
+      22.0
+     ],
+     "outlettype": [
+      "bang"
+     ],
+     "text": "metro 250"
     }
    },
    {
@@ -389,241 +386,28 @@
      "id": "obj-20",
      "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 3,
+     "numoutlets": 1,
      "patching_rect": [
       20.0,
-      540.0,
-      81.0,
+      526.0,
+      88.0,
       22.0
      ],
      "outlettype": [
-      "",
-      "int",
-      "int"
+      ""
      ],
-     "text": "change 0."
+     "text": "loadmess 1"
     }
    },
    {
     "box": {
      "id": "obj-21",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      570.0,
-      207.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "/dawhost/transport/tempo $1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-22",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      20.0,
-      614.0,
-      460.0,
-      20.0
-     ],
-     "text": "Errors from the server (e.g. while its clock follows MIDI):"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-23",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      642.0,
-      460.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": ""
-    }
-   },
-   {
-    "box": {
-     "id": "obj-24",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      20.0,
-      672.0,
-      460.0,
-      34.0
-     ],
-     "text": "The server's transport after each change (tempo, signature, playing, beat, bar:beat):",
-     "linecount": 2
-    }
-   },
-   {
-    "box": {
-     "id": "obj-25",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      714.0,
-      460.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": ""
-    }
-   },
-   {
-    "box": {
-     "id": "obj-26",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      520.0,
-      16,
-      460.0,
-      34.0
-     ],
-     "text": "Play and stop follow the state; on start the position (Max counts 480 ticks per beat), signature and tempo go first.",
-     "linecount": 2
-    }
-   },
-   {
-    "box": {
-     "id": "obj-27",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 3,
-     "patching_rect": [
-      520.0,
-      58.0,
-      60.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      "int",
-      "int"
-     ],
-     "text": "change"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-28",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 3,
-     "patching_rect": [
-      520.0,
-      88.0,
-      67.0,
-      22.0
-     ],
-     "outlettype": [
-      "bang",
-      "bang",
-      ""
-     ],
-     "text": "sel 1 0"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-29",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520.0,
-      118.0,
-      53.0,
-      22.0
-     ],
-     "outlettype": [
-      "bang",
-      "bang"
-     ],
-     "text": "t b b"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-30",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      585.0,
-      118.0,
-      179.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "/dawhost/transport/stop"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-31",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      520.0,
-      148.0,
-      330,
-      34.0
-     ],
-     "text": "Click to resend tempo, signature and position (e.g. after dawhost restarts):",
-     "linecount": 2
-    }
-   },
-   {
-    "box": {
-     "id": "obj-32",
-     "maxclass": "button",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      520.0,
-      190.0,
-      24,
-      24
-     ],
-     "outlettype": [
-      "bang"
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-33",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 9,
      "patching_rect": [
-      520.0,
-      222.0,
+      20.0,
+      556.0,
       300,
       22.0
      ],
@@ -643,13 +427,13 @@
    },
    {
     "box": {
-     "id": "obj-34",
+     "id": "obj-22",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      520.0,
-      252.0,
+      20.0,
+      586.0,
       60.0,
       22.0
      ],
@@ -661,74 +445,157 @@
    },
    {
     "box": {
-     "id": "obj-35",
+     "id": "obj-23",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      92.0,
+      586.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "int",
+      "int"
+     ],
+     "text": "unpack i i"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-24",
+     "maxclass": "newobj",
+     "numinlets": 5,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      616.0,
+      116.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "pack f f i i i"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-25",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      646.0,
+      284.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "/dawhost/transport/sync $1 $2 $3 $4 $5"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-26",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      690.0,
+      460.0,
+      20.0
+     ],
+     "text": "Errors from the server (e.g. while its clock follows MIDI):"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-27",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      718.0,
+      460.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": ""
+    }
+   },
+   {
+    "box": {
+     "id": "obj-28",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      16,
+      460.0,
+      34.0
+     ],
+     "text": "The server's transport after each change (tempo, signature, playing, beat, bar:beat):",
+     "linecount": 2
+    }
+   },
+   {
+    "box": {
+     "id": "obj-29",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       520.0,
-      282.0,
-      228.0,
+      58.0,
+      460.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "/dawhost/transport/position $1"
+     "text": ""
     }
    },
    {
     "box": {
-     "id": "obj-36",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
+     "id": "obj-30",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
      "patching_rect": [
-      760.0,
-      282.0,
-      256.0,
-      22.0
+      520.0,
+      88.0,
+      460.0,
+      20.0
      ],
-     "outlettype": [
-      ""
-     ],
-     "text": "/dawhost/transport/signature $1 $2"
+     "text": "Ask for it now:"
     }
    },
    {
     "box": {
-     "id": "obj-37",
+     "id": "obj-31",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       520.0,
-      312.0,
-      207.0,
+      116.0,
+      144.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "/dawhost/transport/tempo $1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-38",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      739.0,
-      312.0,
-      179.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "/dawhost/transport/play"
+     "text": "/dawhost/transport"
     }
    }
   ],
@@ -760,19 +627,7 @@
    {
     "patchline": {
      "source": [
-      "obj-6",
-      1
-     ],
-     "destination": [
       "obj-8",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-6",
       0
      ],
      "destination": [
@@ -796,32 +651,56 @@
    {
     "patchline": {
      "source": [
-      "obj-8",
-      0
-     ],
-     "destination": [
-      "obj-10",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-10",
-      0
-     ],
-     "destination": [
-      "obj-11",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
+      "obj-6",
       2
+     ],
+     "destination": [
+      "obj-9",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-6",
+      1
+     ],
+     "destination": [
+      "obj-11",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-6",
+      0
+     ],
+     "destination": [
+      "obj-10",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-9",
+      0
+     ],
+     "destination": [
+      "obj-10",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-10",
+      0
      ],
      "destination": [
       "obj-12",
@@ -832,11 +711,11 @@
    {
     "patchline": {
      "source": [
-      "obj-17",
+      "obj-11",
       0
      ],
      "destination": [
-      "obj-16",
+      "obj-13",
       0
      ]
     }
@@ -844,36 +723,24 @@
    {
     "patchline": {
      "source": [
+      "obj-13",
+      0
+     ],
+     "destination": [
+      "obj-14",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      3
+     ],
+     "destination": [
       "obj-15",
       0
-     ],
-     "destination": [
-      "obj-18",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-16",
-      0
-     ],
-     "destination": [
-      "obj-18",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-18",
-      4
-     ],
-     "destination": [
-      "obj-20",
-      0
      ]
     }
    },
@@ -881,6 +748,18 @@
     "patchline": {
      "source": [
       "obj-20",
+      0
+     ],
+     "destination": [
+      "obj-19",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-19",
       0
      ],
      "destination": [
@@ -893,130 +772,10 @@
     "patchline": {
      "source": [
       "obj-21",
-      0
-     ],
-     "destination": [
-      "obj-9",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
-      0
-     ],
-     "destination": [
-      "obj-23",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
-      1
-     ],
-     "destination": [
-      "obj-25",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-18",
-      6
-     ],
-     "destination": [
-      "obj-27",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-27",
-      0
-     ],
-     "destination": [
-      "obj-28",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-28",
-      0
-     ],
-     "destination": [
-      "obj-29",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-28",
-      1
-     ],
-     "destination": [
-      "obj-30",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-30",
-      0
-     ],
-     "destination": [
-      "obj-9",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-29",
-      1
-     ],
-     "destination": [
-      "obj-33",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-32",
-      0
-     ],
-     "destination": [
-      "obj-33",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-33",
       7
      ],
      "destination": [
-      "obj-34",
+      "obj-22",
       0
      ]
     }
@@ -1024,35 +783,11 @@
    {
     "patchline": {
      "source": [
-      "obj-34",
-      0
-     ],
-     "destination": [
-      "obj-35",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-35",
-      0
-     ],
-     "destination": [
-      "obj-9",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-33",
+      "obj-21",
       5
      ],
      "destination": [
-      "obj-36",
+      "obj-23",
       0
      ]
     }
@@ -1060,23 +795,11 @@
    {
     "patchline": {
      "source": [
-      "obj-36",
-      0
-     ],
-     "destination": [
-      "obj-9",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-33",
+      "obj-21",
       4
      ],
      "destination": [
-      "obj-37",
+      "obj-24",
       0
      ]
     }
@@ -1084,11 +807,59 @@
    {
     "patchline": {
      "source": [
-      "obj-37",
+      "obj-22",
       0
      ],
      "destination": [
-      "obj-9",
+      "obj-24",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-21",
+      6
+     ],
+     "destination": [
+      "obj-24",
+      2
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-23",
+      0
+     ],
+     "destination": [
+      "obj-24",
+      3
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-23",
+      1
+     ],
+     "destination": [
+      "obj-24",
+      4
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-24",
+      0
+     ],
+     "destination": [
+      "obj-25",
       0
      ]
     }
@@ -1096,23 +867,59 @@
    {
     "patchline": {
      "source": [
+      "obj-25",
+      0
+     ],
+     "destination": [
+      "obj-12",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-18",
+      0
+     ],
+     "destination": [
+      "obj-21",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      0
+     ],
+     "destination": [
+      "obj-27",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      1
+     ],
+     "destination": [
       "obj-29",
-      0
-     ],
-     "destination": [
-      "obj-38",
-      0
+      1
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-38",
+      "obj-31",
       0
      ],
      "destination": [
-      "obj-9",
+      "obj-12",
       0
      ]
     }

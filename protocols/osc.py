@@ -20,8 +20,11 @@ back with the type it came in)::
     /dawhost/reply <port>          send replies to <port> on the sender's host (Max's [udpsend]
                                    sends from a random port); also subscribes to transport news
     /dawhost/ping [args...]        -> /dawhost/pong [args...]
-    /dawhost/models                -> /dawhost/model <id> <json> per model, then
-                                      /dawhost/models <count> <id> ...
+    /dawhost/models [capability]   -> /dawhost/model <id> <json> per model (with the capability,
+                                      e.g. separate_stems), then /dawhost/models <count> <id> ...
+    /dawhost/<model-id>/options    -> /dawhost/option <model-id> <name> <type> <value> <min> <max>
+                                      [<choice> ...] per option (min/max "" when unbounded), then
+                                      /dawhost/options <model-id> <count>
     /dawhost/transport             -> /dawhost/transport <tempo> <num> <den> <playing 0/1>
                                                          <beat> <"bar:beat">
     /dawhost/transport/tempo <bpm> | /play | /stop | /position <beat | "bar:beat">
@@ -70,7 +73,7 @@ import host
 from host.core import Core
 from host.errors import DawhostError, ErrorCode
 from host.model import Capability
-from host.options import validate_options
+from host.options import option_specs, validate_options
 from host.requests import Event
 from host.transport import TransportSnapshot
 from protocols.osc_requests import OscReply, encode_event, error_reply, parse_request
@@ -232,7 +235,12 @@ class OscFrontend(host.Frontend):
                 f"model {head!r} is not offered over OSC (see the manifest's expose list)",
                 "model",
             )
-        if len(parts) == 3 and head in offered:
+        if len(parts) == 3 and parts[2] == "options" and head in offered:
+            self.send_replies(
+                option_replies(self.core.models[head], self.option_values.get(head)),
+                self.targets(addr),
+            )
+        elif len(parts) == 3 and head in offered:
             self._request(head, parts[2], args, addr)
         elif len(parts) == 4 and parts[2] == "options" and head in offered:
             self.set_option(head, parts[3], args)
@@ -289,7 +297,10 @@ class OscFrontend(host.Frontend):
         self.send_replies([("/dawhost/pong", list(args))], self.targets(addr))
 
     def _models(self, args: tuple[Any, ...], addr: Address) -> None:
-        models = [m.describe() for m in self._exposed()]
+        wanted = _capability_filter(args)
+        models = [
+            m.describe() for m in self._exposed() if wanted is None or wanted in m.capabilities
+        ]
         replies: list[OscReply] = [
             ("/dawhost/model", [info["id"], json.dumps(info, separators=(",", ":"))])
             for info in models
@@ -494,6 +505,38 @@ _SIMPLE_COMMANDS: dict[str, Callable[[OscFrontend, tuple[Any, ...], Address], No
     "reply": OscFrontend._register_reply,
     "cancel": OscFrontend._cancel,
 }
+
+
+def _capability_filter(args: tuple[Any, ...]) -> Capability | None:
+    """`/dawhost/models [capability]`: the one capability asked for, or None for every model."""
+    if not args:
+        return None
+    try:
+        (value,) = args
+        return Capability(value)
+    except ValueError:
+        known = ", ".join(c.value for c in Capability)
+        raise DawhostError(
+            ErrorCode.BAD_REQUEST,
+            f"/dawhost/models takes nothing or one capability ({known}), got {list(args)!r}",
+        ) from None
+
+
+def option_replies(model: host.Model, values: dict[str, Any] | None) -> list[OscReply]:
+    """`/dawhost/<model>/options` -> one `/dawhost/option <model> <name> <type> <value> <min>
+    <max> [<choice> ...]` per option (min/max "" when unbounded), then `/dawhost/options
+    <model> <count>`: the ranges a Max number box or menu needs, in atoms Max can route."""
+    current = {**model.default_options, **(values or {})}
+    replies: list[OscReply] = []
+    for spec in option_specs(model.Options):
+        value = current.get(spec.name, spec.default)
+        if isinstance(value, bool):
+            value = int(value)
+        bounds = ["" if b is None else b for b in (spec.minimum, spec.maximum)]
+        args = [model.model_id, spec.name, spec.type, value, *bounds, *(spec.choices or ())]
+        replies.append(("/dawhost/option", args))
+    replies.append(("/dawhost/options", [model.model_id, len(replies)]))
+    return replies
 
 
 def _request_id_hint(message: OscMessage) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from host.core import Core
-from host.model import Model
+from host.model import Capability, Model
 from host.options import OptionSpec, option_specs
 from host.transport import MAX_TEMPO, MIN_TEMPO
 
@@ -118,7 +118,11 @@ def model_node(model: Model, option_values: dict[str, Any]) -> Node:
         TYPE="T" if model.loaded else "F",
         VALUE=[model.loaded],
     )
-    children = [*verbs, loaded, _container(f"{base}/options", "Default option values", options)]
+    described = (
+        "Default option values; send to this address (no arguments) for /dawhost/option <model> "
+        "<name> <type> <value> <min> <max> per option"
+    )
+    children = [*verbs, loaded, _container(f"{base}/options", described, options)]
     return _container(base, model.description or model.model_id, children)
 
 
@@ -169,8 +173,14 @@ def transport_node(core: Core) -> Node:
                 "optionally numerator and denominator; only what differs is applied, the "
                 "position when it is more than 4 ms off",
                 WRITE,
-                TYPE="ffi",
-                RANGE=[{"MIN": MIN_TEMPO, "MAX": MAX_TEMPO}, {"MIN": 0.0}, {"VALS": [0, 1]}],
+                TYPE="ffiii",
+                RANGE=[
+                    {"MIN": MIN_TEMPO, "MAX": MAX_TEMPO},
+                    {"MIN": 0.0},
+                    {"VALS": [0, 1]},
+                    {"MIN": 1, "MAX": 32},
+                    {"VALS": [1, 2, 4, 8, 16, 32]},
+                ],
             ),
         ],
     )
@@ -187,7 +197,14 @@ def namespace(core: Core, frontend: OscFrontend, last_progress: list[Any] | None
         "dawhost: deep-learning music models",
         [
             _node("/dawhost/ping", "Replies /dawhost/pong with the same arguments", WRITE),
-            _node("/dawhost/models", "Replies /dawhost/model <id> <json> per model", WRITE),
+            _node(
+                "/dawhost/models",
+                "Replies /dawhost/model <id> <json> per model, then /dawhost/models <count> "
+                "<ids>; with a capability (e.g. separate_stems), only the models that have it",
+                WRITE,
+                TYPE="s",
+                RANGE=[{"VALS": [c.value for c in Capability]}],
+            ),
             _node(
                 "/dawhost/reply",
                 "Register the UDP port replies go to",

@@ -20,12 +20,19 @@ class Link:
         return self.routes.index(address)
 
 
+REREGISTER_MS = 3000  # how often a patch re-sends /dawhost/reply (a restarted server forgets)
+
+
 def link_block(p: Patcher, f: Flow, routes: list[str]) -> Link:
-    """udpsend/udpreceive, reply-port registration on load, and a reply router."""
+    """udpsend/udpreceive, reply-port registration on load and every few seconds after, and a
+    reply router. `/dawhost/reply` is always routed (the server's confirmation)."""
+    if "/dawhost/reply" not in routes:
+        routes = [*routes, "/dawhost/reply"]
     f.row(
         p.comment(
             f"1. dawhost must be running (`dawhost serve`): requests go to UDP {SEND_PORT}. "
-            f"Replies come back to port {REPLY_PORT}, which the patch registers when it opens. "
+            f"Replies come back to port {REPLY_PORT}, which the patch registers when it opens "
+            f"and again every {REREGISTER_MS // 1000} s (so a restarted server finds it). "
             "To open two patches at once, type another port into this number box in one of them.",
             f.width,
         )
@@ -34,14 +41,22 @@ def link_block(p: Patcher, f: Flow, routes: list[str]) -> Link:
     load = p.obj(f"loadmess {REPLY_PORT}")
     f.row(port, load)
     p.connect(load, 0, port)
-    fan = p.obj("t i i")
+    fan = p.obj("t i i i")
     f.row(fan)
     p.connect(port, 0, fan)
+    every = p.obj(f"metro {REREGISTER_MS}")
+    start = p.obj("loadmess 1")
+    remembered = p.obj("i")
+    f.row(start, every, remembered)
+    p.connect(start, 0, every)
+    p.connect(every, 0, remembered)
+    p.connect(fan, 2, remembered, 1)
     register = p.msg("/dawhost/reply $1")
     listen = p.msg("port $1")
     f.row(register, listen)
     p.connect(fan, 1, listen)
     p.connect(fan, 0, register)
+    p.connect(remembered, 0, register)
     send = p.obj(f"udpsend {SERVER_HOST} {SEND_PORT}")
     receive = p.obj(f"udpreceive {REPLY_PORT}")
     f.row(send, receive)
@@ -93,7 +108,7 @@ def status_block(p: Patcher, link: Link, f: Flow) -> Box:
     f.row(done)
     p.connect(link.replies, link.outlet("/dawhost/done"), done, 1)
     f.row(p.comment("Current request id: click it to cancel that request.", f.width))
-    current = p.msg("none", width=120)
+    current = p.msg("", width=120)  # empty until a request is sent: clicking sends nothing
     cancel = p.obj("prepend /dawhost/cancel")
     f.row(current, cancel)
     p.connect(current, 0, cancel)
@@ -102,20 +117,40 @@ def status_block(p: Patcher, link: Link, f: Flow) -> Box:
     return current
 
 
-def model_menu(p: Patcher, link: Link, request: Box, f: Flow, verb: str, default: str) -> None:
-    """A menu of the server's models; choosing one re-targets the request's address."""
+@dataclass
+class Menu:
+    """The model menu: its box, and the box that outputs the chosen model id."""
+
+    menu: Box
+    chosen: Box
+
+
+def model_menu(
+    p: Patcher,
+    link: Link,
+    request: Box,
+    f: Flow,
+    verb: str,
+    capability: str,
+    default: str,
+) -> Menu:
+    """A menu of the server's models that have `capability`, asked for once the server
+    confirms the reply port (and on click); choosing one re-targets the request's address
+    and asks for that model's option ranges (`/dawhost/<model>/options`)."""
     f.row(
         p.comment(
-            f"Model: the menu is filled from the server when the patch opens (click "
-            f"/dawhost/models to refresh); pick one that can {verb}.",
+            f"Model: the menu lists the server's models that can {verb} ({capability}), "
+            "filled as soon as the server answers (click the message to refresh).",
             f.width,
         )
     )
-    ask = p.msg("/dawhost/models")
-    opened = p.obj("loadbang")
-    f.row(ask, opened)
+    ask = p.msg(f"/dawhost/models {capability}")
+    first_answer = p.obj("change 0")
+    f.row(ask, first_answer)
     p.connect(ask, 0, link.send)
-    p.connect(opened, 0, ask)
+    # The server confirms every registration; the first confirmation (a new port) asks.
+    p.connect(link.replies, link.outlet("/dawhost/reply"), first_answer)
+    p.connect(first_answer, 0, ask)
     fill = p.obj("t b l b")
     f.row(fill)
     p.connect(link.replies, link.outlet("/dawhost/models"), fill)
@@ -129,18 +164,86 @@ def model_menu(p: Patcher, link: Link, request: Box, f: Flow, verb: str, default
     f.row(each, append)
     p.connect(ids, 1, each)
     p.connect(each, 0, append)
-    choose_default = p.msg(f"setsymbol {default}")
+    choose_default = p.msg(f"symbol {default}")
     f.row(choose_default)
     p.connect(fill, 0, choose_default)
     menu = p.ui("umenu", 200, 22, items=[default])
     f.row(menu)
     for source in (clear, append, choose_default):
         p.connect(source, 0, menu)
+    chosen = p.obj("t s s")
+    f.row(chosen)
+    p.connect(menu, 1, chosen)
     retarget = p.obj(f"sprintf set /dawhost/%s/{verb}")
-    f.row(retarget)
-    p.connect(menu, 1, retarget)
+    options = p.obj("sprintf /dawhost/%s/options")
+    f.row(retarget, options)
+    p.connect(chosen, 1, retarget)
+    p.connect(chosen, 0, options)
     p.connect(retarget, 0, request)
+    p.connect(options, 0, link.send)
     f.space()
+    return Menu(menu, chosen)
+
+
+def option_ranges(p: Patcher, link: Link, f: Flow, boxes: dict[str, Box]) -> None:
+    """Sets each number box's range and value from the server's `/dawhost/option <model>
+    <name> <type> <value> <min> <max>` replies (asked for when a model is chosen), so the
+    bounds are the model's, never copies in the patch."""
+    f.row(
+        p.comment("Ranges and defaults of " + ", ".join(boxes) + " come from the server:", f.width)
+    )
+    drop_model = p.obj("zl slice 1")
+    f.row(drop_model)
+    p.connect(link.replies, link.outlet("/dawhost/option"), drop_model)
+    which = p.obj("route " + " ".join(boxes))
+    f.row(which)
+    p.connect(drop_model, 1, which)
+    for index, box in enumerate(boxes.values()):
+        fields = p.obj("unpack s f f f")
+        value = p.msg("set $1")
+        low = p.msg("min $1")
+        high = p.msg("max $1")
+        f.row(fields, value, low, high)
+        p.connect(which, index, fields)
+        p.connect(fields, 1, value)
+        p.connect(fields, 2, low)
+        p.connect(fields, 3, high)
+        for message in (value, low, high):
+            p.connect(message, 0, box)
+    f.space()
+
+
+def transport_sync(p: Patcher, link: Link, f: Flow, period_ms: int = 250) -> Box:
+    """Follows Max's [transport]: every `period_ms` its tempo, position (ticks / 480),
+    state and signature go out as one `/dawhost/transport/sync`; the server applies only what
+    differs. Returns the [transport] box (its left inlet starts and stops Max's transport)."""
+    poll = p.obj(f"metro {period_ms}")
+    start = p.obj("loadmess 1")
+    f.row(start, poll)
+    p.connect(start, 0, poll)
+    clock = p.obj("transport", width=300)
+    f.row(clock)
+    p.connect(poll, 0, clock)
+    beats = p.obj("/ 480.")
+    signature = p.obj("unpack i i")
+    f.row(beats, signature)
+    p.connect(clock, 7, beats)
+    p.connect(clock, 5, signature)
+    # Max fires outlets right to left: ticks, state and signature reach the cold inlets
+    # before the tempo (left, hot) sends the packed report.
+    report = p.obj("pack f f i i i")
+    f.row(report)
+    p.connect(clock, 4, report)
+    p.connect(beats, 0, report, 1)
+    p.connect(clock, 6, report, 2)
+    p.connect(signature, 0, report, 3)
+    p.connect(signature, 1, report, 4)
+    sync = p.msg("/dawhost/transport/sync $1 $2 $3 $4 $5")
+    f.row(sync)
+    p.connect(report, 0, sync)
+    p.connect(sync, 0, link.send)
+    f.space()
+    return clock
 
 
 def audio_player(p: Patcher, f: Flow, name: str, label: str) -> tuple[Box, Box]:

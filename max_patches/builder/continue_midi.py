@@ -1,4 +1,9 @@
-"""dawhost_continue_midi.maxpat: send a phrase, get its continuation."""
+"""dawhost_continue_midi.maxpat: play a phrase's continuation in time with Max's transport.
+
+The patch follows Max's [transport] (`/dawhost/transport/sync`), asks with `deliver timed`, and
+plays `/dawhost/noteon` / `/dawhost/noteoff` straight into [noteout] as they arrive: dawhost
+sends each at its place on the beat grid (the next bar line, `latency_ms` early).
+"""
 
 from __future__ import annotations
 
@@ -8,72 +13,80 @@ from builder.blocks import (
     WIDTH,
     link_block,
     model_menu,
+    option_ranges,
     request_id_block,
     status_block,
     title,
+    transport_sync,
 )
 from builder.patcher import Flow, Patcher
 
 CONTINUE_MODEL = "music-transformer"
+PRIMER = "60 100 0 1 62 90 1 0.5 64 90 1.5 0.5 65 100 2 1 67 90 3 1"
+ROUTES = [
+    "/dawhost/accepted",
+    "/dawhost/progress",
+    "/dawhost/noteon",
+    "/dawhost/noteoff",
+    "/dawhost/allnotesoff",
+    "/dawhost/scheduled",
+    "/dawhost/late",
+    "/dawhost/output",
+    "/dawhost/done",
+    "/dawhost/error",
+    "/dawhost/models",
+    "/dawhost/option",
+    "/dawhost/reply",
+]
 
 
 def continue_midi() -> Patcher:
-    p = Patcher("dawhost: continue a MIDI phrase")
+    p = Patcher("dawhost: continue a MIDI phrase in time")
     left, right = Flow(LEFT, 16, WIDTH), Flow(RIGHT, 16, WIDTH)
     title(
         p,
         left,
         "dawhost - continue MIDI",
-        "Sends a phrase (pitch velocity start_beat duration_beat per note) and collects the "
-        "continuation, note by note, into [coll dawhost.notes] and Max's MIDI output.",
+        "Sends a phrase (pitch velocity start_beat duration_beat per note); the continuation "
+        "plays on Max's MIDI output on the next bar line of Max's transport, note by note, "
+        "each sent by dawhost at its time (deliver timed).",
     )
-    link = link_block(
-        p,
-        left,
-        [
-            "/dawhost/accepted",
-            "/dawhost/progress",
-            "/dawhost/note",
-            "/dawhost/output",
-            "/dawhost/done",
-            "/dawhost/error",
-            "/dawhost/models",
-        ],
-    )
+    link = link_block(p, left, ROUTES)
     left.row(
         p.comment(
-            "2. Set bars and temperature, edit the primer notes in the message "
-            "box, then click the button to send.",
+            "2. Start Max's transport (this toggle, or Extras > Global Transport): dawhost "
+            "follows its tempo, position and signature.",
             WIDTH,
         )
     )
-    bars = p.ui("number", 50, 22, minimum=1, maximum=32)
-    load_bars = p.obj("loadmess 4")
-    temperature = p.ui("flonum", 60, 22, minimum=0.1, maximum=2.0)
-    load_temperature = p.obj("loadmess 1.")
-    left.row(bars, load_bars, temperature, load_temperature)
-    p.connect(load_bars, 0, bars)
-    p.connect(load_temperature, 0, temperature)
-    left.row(p.comment("bars", 62), p.comment("temperature", 160))
+    run = p.ui("toggle", 24, 24)
+    left.row(run)
+    clock = transport_sync(p, link, left)
+    p.connect(run, 0, clock)
+    left.row(
+        p.comment(
+            "3. Set bars, temperature and latency (ms early, for what plays the notes), edit "
+            "the primer notes in the message box, then click the button.",
+            WIDTH,
+        )
+    )
+    # No ranges or defaults here: they arrive from the server when a model is chosen.
+    bars = p.ui("number", 50, 22)
+    temperature = p.ui("flonum", 60, 22)
+    latency = p.ui("flonum", 60, 22)  # 0 ms unless typed (the server checks 0..1000)
+    left.row(bars, temperature, latency)
+    left.row(p.comment("bars", 62), p.comment("temperature", 140), p.comment("latency ms", 90))
     go = p.ui("button", 24, 24)
     left.row(go)
-    fan = p.obj("t b b")
-    clear = p.msg("clear")
-    reset = p.msg("0")
-    left.row(fan, clear, reset)
-    p.connect(go, 0, fan)
-    p.connect(fan, 1, clear)
-    p.connect(fan, 1, reset)
-    rid = request_id_block(p, left, fan, 0, "mt")
-    values = p.obj("pack s 4 1.")
+    rid = request_id_block(p, left, go, 0, "mt")
+    values = p.obj("pack s 4 1. 0.")
     left.row(values)
     p.connect(rid, 0, values)
     p.connect(bars, 0, values, 1)
     p.connect(temperature, 0, values, 2)
+    p.connect(latency, 0, values, 3)
     body = p.msg(
-        "$1 primer 60 100 0 1 62 90 1 0.5 64 90 1.5 0.5 65 100 2 1 67 90 3 1 "
-        "bars $2 temperature $3",
-        width=WIDTH,
+        f"$1 primer {PRIMER} bars $2 temperature $3 deliver timed latency_ms $4", width=WIDTH
     )
     left.row(body)
     p.connect(values, 0, body)
@@ -82,51 +95,55 @@ def continue_midi() -> Patcher:
     p.connect(body, 0, request)
     p.connect(request, 0, link.send)
     left.space()
-    model_menu(p, link, request, left, "continue", CONTINUE_MODEL)
+    model_menu(p, link, request, left, "continue", "continue_midi", CONTINUE_MODEL)
+    option_ranges(p, link, left, {"bars": bars, "temperature": temperature})
 
     right.row(
         p.comment(
-            "3. Notes arrive one by one: stored in the coll (double-click it to "
-            "see them) and played on the default MIDI output.",
+            "4. Notes arrive on the beat: /dawhost/noteon and /dawhost/noteoff go straight "
+            "to [noteout] (the default MIDI output). A cancel or a transport stop ends "
+            "sounding notes (/dawhost/allnotesoff sends All Notes Off).",
             WIDTH,
         )
     )
-    note = p.obj("zl slice 1")
-    play = p.obj("unpack s i i f f")
-    right.row(note, play)
-    p.connect(link.replies, link.outlet("/dawhost/note"), note)
-    p.connect(link.replies, link.outlet("/dawhost/note"), play)
-    order = p.obj("t b l")
-    make = p.obj("makenote 100 250")
-    right.row(order, make)
-    p.connect(note, 1, order)
-    p.connect(play, 2, make, 1)
-    p.connect(play, 1, make)
-    index = p.obj("i 0")
-    step = p.obj("+ 1")
+    on = p.obj("unpack s i i")
+    off = p.obj("unpack s i")
+    right.row(on, off)
+    p.connect(link.replies, link.outlet("/dawhost/noteon"), on)
+    p.connect(link.replies, link.outlet("/dawhost/noteoff"), off)
+    release = p.obj("t i b")
+    silent = p.msg("0")
+    right.row(release, silent)
+    p.connect(off, 1, release)
+    p.connect(release, 1, silent)
     out = p.obj("noteout")
-    right.row(index, step, out)
-    p.connect(order, 0, index)
-    p.connect(index, 0, step)
-    p.connect(step, 0, index, 1)
-    p.connect(reset, 0, index, 1)
-    p.connect(make, 1, out, 1)
-    p.connect(make, 0, out)
-    join = p.obj("zl join")
-    right.row(join)
-    p.connect(order, 1, join, 1)
-    p.connect(step, 0, join)
-    store = p.obj("coll dawhost.notes")
-    right.row(store)
-    p.connect(join, 0, store)
-    p.connect(clear, 0, store)
+    all_off = p.msg("0 123")
+    controls = p.obj("ctlout")
+    right.row(out, all_off, controls)
+    p.connect(on, 2, out, 1)
+    p.connect(on, 1, out)
+    p.connect(silent, 0, out, 1)
+    p.connect(release, 0, out)
+    p.connect(link.replies, link.outlet("/dawhost/allnotesoff"), all_off)
+    p.connect(all_off, 0, controls)
+    right.row(p.comment("Where the answer starts (id, notes placed, beat, bar:beat):", WIDTH))
+    scheduled = p.msg("", width=WIDTH)
+    right.row(scheduled)
+    p.connect(link.replies, link.outlet("/dawhost/scheduled"), scheduled, 1)
+    right.row(p.comment("Notes the model made too late to play (never played late):", WIDTH))
+    late = p.msg("", width=WIDTH)
+    right.row(late)
+    p.connect(link.replies, link.outlet("/dawhost/late"), late, 1)
     right.row(
         p.comment(
-            "Or let dawhost play them in time: its MIDI port `dawhost out` sends "
-            "the continuation on the beat (see the main README).",
+            "The continuation as a MIDI file (at the primer's tempo): drag the path into "
+            "Live or open it:",
             WIDTH,
         )
     )
+    output = p.msg("", width=WIDTH)
+    right.row(output)
+    p.connect(link.replies, link.outlet("/dawhost/output"), output, 1)
     right.space()
     current = status_block(p, link, right)
     p.connect(rid, 0, current, 1)

@@ -38,6 +38,7 @@ NEWOBJ_PORTS: dict[str, tuple[int, list[str]]] = {
     "coll": (1, ["", "", "", "bang"]),
     "makenote": (3, ["float", "float"]),
     "noteout": (3, []),
+    "ctlout": (3, []),
     "print": (1, []),
     "conformpath": (1, ["", ""]),
 }

@@ -1,4 +1,8 @@
-"""dawhost_render_audio.maxpat: render notes as audio; sing lyrics on a melody."""
+"""dawhost_render_audio.maxpat: render notes as audio with melnet (any render_audio model).
+
+`wav_patch` is shared with the sing patch: a request that answers with a WAV path, loaded into
+a [buffer~] and played, with the model menu and option ranges from the server.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from builder.blocks import (
     WIDTH,
     audio_player,
     link_block,
+    model_menu,
+    option_ranges,
     request_id_block,
     status_block,
     title,
@@ -15,90 +21,60 @@ from builder.blocks import (
 from builder.patcher import Flow, Patcher
 
 RENDER_MODEL = "melnet"
-SING_MODEL = "vocal-tts"
+ROUTES = [
+    "/dawhost/accepted",
+    "/dawhost/progress",
+    "/dawhost/output",
+    "/dawhost/done",
+    "/dawhost/error",
+    "/dawhost/models",
+    "/dawhost/option",
+    "/dawhost/reply",
+]
 
 
-def render_audio() -> Patcher:
-    p = Patcher("dawhost: render audio and vocal lines")
+def wav_patch(
+    name: str,
+    intro: str,
+    step: str,
+    model: str,
+    verb: str,
+    capability: str,
+    body: str,
+    buffer: str,
+    prefix: str,
+) -> Patcher:
+    """`body` is the request after the id, with `$2` for the bars number box."""
+    p = Patcher(f"dawhost: {name}")
     left, right = Flow(LEFT, 16, WIDTH), Flow(RIGHT, 16, WIDTH)
-    title(
-        p,
-        left,
-        "dawhost - render audio and vocal lines",
-        "Both requests answer with a WAV path: it is loaded into [buffer~ dawhost.render] "
-        "and played. Double-click the buffer~ to see the waveform.",
-    )
-    link = link_block(
-        p,
-        left,
-        [
-            "/dawhost/accepted",
-            "/dawhost/progress",
-            "/dawhost/output",
-            "/dawhost/done",
-            "/dawhost/error",
-        ],
-    )
-
-    left.row(
-        p.comment(
-            f"2a. Render notes as audio with {RENDER_MODEL}: set the bars, then click the button.",
-            WIDTH,
-        )
-    )
-    bars = p.ui("number", 50, 22, minimum=1, maximum=16)
-    load_bars = p.obj("loadmess 2")
+    title(p, left, f"dawhost - {name}", intro)
+    link = link_block(p, left, ROUTES)
+    left.row(p.comment(step, WIDTH))
+    bars = p.ui("number", 50, 22)  # range and default arrive from the server
     go = p.ui("button", 24, 24)
-    left.row(bars, load_bars, go)
-    p.connect(load_bars, 0, bars)
-    rid = request_id_block(p, left, go, 0, "render")
+    left.row(bars, go)
+    left.row(p.comment("bars", 62))
+    rid = request_id_block(p, left, go, 0, prefix)
     values = p.obj("pack s 2")
     left.row(values)
     p.connect(rid, 0, values)
     p.connect(bars, 0, values, 1)
-    body = p.msg(
-        "$1 notes 60 100 0 1 64 90 1 1 67 90 2 1 72 100 3 1 bars $2 instrument piano", width=WIDTH
-    )
-    left.row(body)
-    p.connect(values, 0, body)
-    request = p.obj(f"prepend /dawhost/{RENDER_MODEL}/render")
+    message = p.msg(f"$1 {body}", width=WIDTH)
+    left.row(message)
+    p.connect(values, 0, message)
+    request = p.obj(f"prepend /dawhost/{model}/{verb}")
     left.row(request)
-    p.connect(body, 0, request)
+    p.connect(message, 0, request)
     p.connect(request, 0, link.send)
     left.space()
-
-    left.row(
-        p.comment(
-            f"2b. Sing lyrics on a melody with {SING_MODEL}: edit the words and "
-            "notes, set the bars, click the button.",
-            WIDTH,
-        )
-    )
-    sing_bars = p.ui("number", 50, 22, minimum=1, maximum=32)
-    load_sing_bars = p.obj("loadmess 2")
-    sing = p.ui("button", 24, 24)
-    left.row(sing_bars, load_sing_bars, sing)
-    p.connect(load_sing_bars, 0, sing_bars)
-    sid = request_id_block(p, left, sing, 0, "sing")
-    sing_values = p.obj("pack s 2")
-    left.row(sing_values)
-    p.connect(sid, 0, sing_values)
-    p.connect(sing_bars, 0, sing_values, 1)
-    sing_body = p.msg(
-        '$1 lyrics "hello there my friend" notes 67 100 0 1 69 100 1 1 '
-        "71 100 2 1 72 100 3 2 bars $2 voice female",
-        width=WIDTH,
-    )
-    left.row(sing_body)
-    p.connect(sing_values, 0, sing_body)
-    sing_request = p.obj(f"prepend /dawhost/{SING_MODEL}/sing")
-    left.row(sing_request)
-    p.connect(sing_body, 0, sing_request)
-    p.connect(sing_request, 0, link.send)
+    model_menu(p, link, request, left, verb, capability, model)
+    option_ranges(p, link, left, {"bars": bars})
 
     right.row(
         p.comment(
-            "3. The result is loaded, then played: click start / stop to hear it again.", WIDTH
+            "The result is loaded, then played: click start / stop to hear it again. The "
+            "WAV's path is below: drag it into Live's arrangement.",
+            WIDTH,
         )
     )
     output = p.obj("zl slice 1")
@@ -108,7 +84,10 @@ def render_audio() -> Patcher:
     p.connect(link.replies, link.outlet("/dawhost/output"), output)
     p.connect(output, 1, kind)
     p.connect(kind, 0, path)
-    load, player = audio_player(p, right, "dawhost.render", "latest")
+    shown = p.msg("", width=WIDTH)
+    right.row(shown)
+    p.connect(path, 1, shown, 1)
+    load, player = audio_player(p, right, buffer, "latest")
     p.connect(path, 1, load)
     gain = p.obj("*~ 0.5")
     right.row(gain)
@@ -120,5 +99,20 @@ def render_audio() -> Patcher:
     right.space()
     current = status_block(p, link, right)
     p.connect(rid, 0, current, 1)
-    p.connect(sid, 0, current, 1)
     return p
+
+
+def render_audio() -> Patcher:
+    return wav_patch(
+        "render audio",
+        "Renders notes as audio (melnet, or any model that can render): the WAV path that "
+        "comes back is loaded into [buffer~ dawhost.render] and played. Double-click the "
+        "buffer~ to see the waveform.",
+        "2. Set the bars, edit the notes and instrument, then click the button.",
+        RENDER_MODEL,
+        "render",
+        "render_audio",
+        "notes 60 100 0 1 64 90 1 1 67 90 2 1 72 100 3 1 bars $2 instrument piano",
+        "dawhost.render",
+        "render",
+    )

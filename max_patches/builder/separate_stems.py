@@ -96,5 +96,5 @@ def separate_stems() -> Patcher:
         middle.space(6)
     middle.row(*gains)
     middle.row(dac)
-    model_menu(p, link, request, right, "separate", SEPARATE_MODEL)
+    model_menu(p, link, request, right, "separate", "separate_stems", SEPARATE_MODEL)
     return p

@@ -37,6 +37,7 @@ MAX_OBJECTS: dict[str, tuple[int, int] | None] = {
     "coll": (1, 4),
     "makenote": (3, 2),
     "noteout": (3, 0),
+    "ctlout": (3, 0),
     "print": (1, 0),
     "conformpath": (1, 2),
     "zl": (2, 2),
@@ -175,6 +176,9 @@ class Patch:
             for message in messages:
                 message.templates = templates
             return messages
+        if box["maxclass"] == "newobj" and box["text"].split()[0] == "sprintf":
+            # [sprintf /dawhost/%s/options]: an address made from the model menu's choice
+            return [SentMessage(box["id"], tokens(box["text"])[1], [])]
         raise CannotInfer(f"[{box.get('text', box['maxclass'])}] feeds udpsend directly")
 
     def _message_atoms(self, box: dict[str, Any]) -> list[list[Atom]]:
@@ -212,6 +216,10 @@ class Patch:
     def produced(self, box: dict[str, Any], outlet: int) -> list[list[Atom]]:
         """The messages (as atom lists) a box sends from one outlet."""
         maxclass = box["maxclass"]
+        if maxclass == "message" and not box["text"]:
+            # An empty box sends nothing until its right inlet sets it (the current request
+            # id, say): it sends what that inlet gets.
+            return [atoms for s, o in self.sources(box["id"], 1) for atoms in self.produced(s, o)]
         if maxclass == "message":
             return self._message_atoms(box)
         if maxclass == "number":
@@ -245,6 +253,8 @@ class Patch:
             raise CannotInfer(f"[{box['text']}] outlet {outlet} sends {kind}")
         if name == "change":
             return [self._inputs(box)]
+        if name == "i":
+            return [[Atom("i")]]
         if name in ("/", "*"):
             return [[Atom("f" if "." in args[0] else "i")]]
         if name == "unpack":

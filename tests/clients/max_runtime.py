@@ -54,6 +54,8 @@ class MessageBox(MaxObject):
         if inlet == 1 or message[:1] == ["set"]:
             self.content = message[1:] if message[:1] in (["set"], ["symbol"]) else message
             return
+        if not self.content:
+            return  # an empty message box sends nothing when clicked
         atoms = []
         for token in self.content:  # (the patches use no commas inside message boxes)
             match = re.fullmatch(r"\$(\d)", str(token))
@@ -67,11 +69,28 @@ class Number(MaxObject):
         self.value: float = 0
 
     def receive(self, inlet: int, message: Message) -> None:
+        head = message[0]
+        if head in ("min", "max"):  # range attributes; "" (unbounded) clears one
+            setattr(self, head, None if message[1] == "" else message[1])
+            return
         if message != BANG:
-            self.value = (int if self.box["maxclass"] in ("number", "toggle") else float)(
-                message[-1]
-            )
+            value = (int if self.box["maxclass"] in ("number", "toggle") else float)(message[-1])
+            self.value = self._clip(value)
+            if head == "set":  # shown, not sent on
+                return
         self.out(0, [self.value])
+
+    min: float | None = None
+    max: float | None = None
+
+    def _clip(self, value: float) -> float:
+        low = self.box.get("minimum", self.min) if self.min is None else self.min
+        high = self.box.get("maximum", self.max) if self.max is None else self.max
+        if low is not None:
+            value = max(value, type(value)(low))
+        if high is not None:
+            value = min(value, type(value)(high))
+        return value
 
 
 class Button(MaxObject):
@@ -369,6 +388,7 @@ CLASSES: dict[str, type[MaxObject]] = {
     "play~": Recorder,
     "coll": Recorder,
     "noteout": Recorder,
+    "ctlout": Recorder,
     "print": Recorder,
     "makenote": MakeNote,
     "transport": Transport,
@@ -423,11 +443,12 @@ class Runtime:
     def drop(self, box: MaxObject, path: str) -> None:
         box.out(0, [path])
 
-    def tick(self) -> None:
-        """One [metro] period."""
+    def tick(self, period: float | None = None) -> None:
+        """One period of every running [metro] (only those of `period` ms, if given)."""
         for metro in self.all("metro"):
             if isinstance(metro, Metro) and metro.running:
-                metro.out(0, BANG)
+                if period is None or metro.args[:1] == [period]:
+                    metro.out(0, BANG)
 
     def pump(self, until: Callable[[], bool], timeout: float = 10.0) -> None:
         """Feed replies from the server into the patch until `until()` holds."""

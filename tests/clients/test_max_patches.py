@@ -28,6 +28,7 @@ EXPECTED = {
     "dawhost_overview.maxpat",
     "dawhost_continue_midi.maxpat",
     "dawhost_render_audio.maxpat",
+    "dawhost_sing.maxpat",
     "dawhost_separate_stems.maxpat",
     "dawhost_transport.maxpat",
 }
@@ -119,10 +120,15 @@ def test_ports_are_the_server_defaults(path: Path) -> None:
     # The port registered with /dawhost/reply on load is the one [udpreceive] listens on.
     registrations = [m for m in patch.sent_messages() if m.address == "/dawhost/reply"]
     assert len(registrations) == 1 and [a.type for a in registrations[0].args] == ["i"]
-    (loader,) = [
-        b for b in patch.objects("loadmess") if b["id"] in _feeding(patch, "/dawhost/reply")
+    loaders = [
+        tokens(b["text"])[1:]
+        for b in patch.objects("loadmess")
+        if b["id"] in _feeding(patch, "/dawhost/reply")
     ]
-    assert tokens(loader["text"])[1:] == [str(defaults.reply_port)]
+    assert [str(defaults.reply_port)] in loaders
+    # ... and re-registered every few seconds, so a restarted server still answers.
+    metros = [b for b in patch.objects("metro") if b["id"] in _feeding(patch, "/dawhost/reply")]
+    assert [tokens(b["text"])[1:] for b in metros] == [["3000"]]
 
 
 def _feeding(patch: Patch, address: str) -> set[str]:
@@ -159,17 +165,49 @@ def test_every_sent_message_is_an_osc_address_with_known_argument_types(path: Pa
     assert spelled <= {m.box for m in sent}
 
 
-def test_the_transport_patch_sends_tempo_signature_position_play_and_stop() -> None:
+def test_the_transport_patch_reports_max_transport_in_one_sync_message() -> None:
     sent = Patch(PATCH_FOLDER / "dawhost_transport.maxpat").sent_messages()
     shapes = {m.address: "".join(a.type for a in m.args) for m in sent}
     assert shapes == {
         "/dawhost/reply": "i",
-        "/dawhost/transport/tempo": "f",
-        "/dawhost/transport/signature": "ii",
-        "/dawhost/transport/position": "f",
-        "/dawhost/transport/play": "",
-        "/dawhost/transport/stop": "",
+        "/dawhost/transport/sync": "ffiii",  # tempo, beat, state, numerator, denominator
+        "/dawhost/transport": "",
     }
+
+
+def test_no_option_range_or_model_list_is_copied_into_the_builder() -> None:
+    """Ranges come from /dawhost/<model>/options, model lists from /dawhost/models <cap>."""
+    for path in PATCHES:
+        patch = Patch(path)
+        for box in patch.boxes.values():
+            if box["maxclass"] in ("number", "flonum") and "minimum" in box:
+                assert box["id"] in _feeding_any(patch, ("/dawhost/reply", "/dawhost/models"))
+        menus = [b for b in patch.boxes.values() if b["maxclass"] == "umenu"]
+        for menu in menus:
+            assert len(menu.get("items", [])) <= 1  # the default only, until the server answers
+    capabilities = {
+        "dawhost_continue_midi.maxpat": "continue_midi",
+        "dawhost_render_audio.maxpat": "render_audio",
+        "dawhost_sing.maxpat": "sing",
+        "dawhost_separate_stems.maxpat": "separate_stems",
+    }
+    for name, capability in capabilities.items():
+        addresses = {m.address for m in Patch(PATCH_FOLDER / name).sent_messages()}
+        asks = [
+            m for m in Patch(PATCH_FOLDER / name).sent_messages() if m.address == "/dawhost/models"
+        ]
+        assert [[a.value for a in m.args] for m in asks] == [[capability]], name
+        assert "/dawhost/%s/options" in addresses, name
+
+
+def _feeding_any(patch: Patch, addresses: tuple[str, ...]) -> set[str]:
+    found: set[str] = set()
+    for address in addresses:
+        try:
+            found |= _feeding(patch, address)
+        except ValueError:
+            pass
+    return found
 
 
 @pytest.mark.parametrize("path", PATCHES, ids=ids)

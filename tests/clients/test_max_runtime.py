@@ -83,18 +83,42 @@ def write_wav(path: Path) -> None:
         out.writeframes((mix * 32767).astype("<i2").tobytes())
 
 
+def pick(runtime: Runtime, model_id: str, capability_models: set[str]) -> Menu:
+    """Wait for the model menu (filled once the server confirms the reply port), check it lists
+    only the models with the patch's capability, and pick `model_id` as a person would."""
+    (menu,) = runtime.all("umenu")
+    assert isinstance(menu, Menu)
+    runtime.pump(lambda: model_id in menu.items)
+    assert set(menu.items) <= capability_models, menu.items
+    menu.receive(0, ["symbol", model_id])
+    return menu
+
+
+def wait_for_ranges(runtime: Runtime, model_id: str) -> None:
+    """The option replies asked for when the model was picked have reached the patch."""
+    asked = ["/dawhost/" + model_id + "/options"]
+    assert asked in runtime.sent
+    (router,) = [o for o in runtime.all("route") if "/dawhost/option" in o.args]
+    seen: list[Any] = []
+    original = router.receive
+
+    def spy(inlet: int, message: list[Any]) -> None:
+        seen.append(message)
+        original(inlet, message)
+
+    router.receive = spy  # type: ignore[method-assign]
+    try:
+        runtime.pump(lambda: any(m[:2] == ["/dawhost/options", model_id] for m in seen))
+    finally:
+        router.receive = original  # type: ignore[method-assign]
+
+
 @pytest.mark.parametrize("opened", ["dawhost_separate_stems.maxpat"], indirect=True)
 def test_separate_patch_drops_a_file_and_loads_four_stem_buffers(
     opened: Runtime, dawhost_server: DawhostServer
 ) -> None:
-    (menu,) = opened.all("umenu")
-    assert isinstance(menu, Menu)
-    # Filled on open; the reply went to port 9001, so click /dawhost/models to refresh.
-    opened.click(opened.message("/dawhost/models"))
-    opened.pump(lambda: "fake-stems" in menu.items)
-    assert menu.selected == "separation"  # the built-in model is the default
-    menu.receive(0, ["symbol", "fake-stems"])  # a person picks the fake from the menu
-
+    # Only models that can separate are offered (not fake-echo, not melnet).
+    pick(opened, "fake-stems", {"fake-stems", "separation"})
     source = dawhost_server.work_dir / "max-drop.wav"
     write_wav(source)
     (drop,) = opened.all("dropfile")
@@ -119,14 +143,19 @@ def test_separate_patch_drops_a_file_and_loads_four_stem_buffers(
 
 
 @pytest.mark.parametrize("opened", ["dawhost_continue_midi.maxpat"], indirect=True)
-def test_continue_patch_shows_errors_then_collects_the_continuation(opened: Runtime) -> None:
-    (menu,) = opened.all("umenu")
-    assert isinstance(menu, Menu)
-    opened.click(opened.message("/dawhost/models"))
-    opened.pump(lambda: "fake-echo" in menu.items)
-    menu.receive(0, ["symbol", "fake-echo"])
+def test_continue_patch_plays_the_answer_on_max_transport_and_cancels(
+    opened: Runtime, dawhost_server: DawhostServer
+) -> None:
+    pick(opened, "fake-echo", {"fake-echo", "music-transformer"})
+    wait_for_ranges(opened, "fake-echo")
     (button,) = opened.all("button")
     errors = reply_display(opened, "/dawhost/error")
+    # The empty cancel box sends nothing (it used to send /dawhost/cancel none).
+    (cancel,) = [o for o in opened.all("prepend") if o.args == ["/dawhost/cancel"]]
+    (current,) = [o for o in opened.objects.values() if cancel in opened.fed_by(o, 0, inlet=0)]
+    before = len(opened.sent)
+    opened.click(current)
+    assert len(opened.sent) == before
 
     # The fake has no `bars` option: the server's error lands in the error box, by name.
     opened.click(button)
@@ -134,28 +163,60 @@ def test_continue_patch_shows_errors_then_collects_the_continuation(opened: Runt
     request_id, code, message, field = errors.content
     assert (request_id, code, field) == ("mt1", "unknown_option", "bars") and "bars" in message
 
-    # A person edits the request box to drop `bars` and sends again.
-    body = opened.message("$1 primer")
-    body.content = parse("$1 primer 60 100 0 1 64 90 1 1 temperature $3")
-    (temperature,) = opened.all("flonum")
-    assert isinstance(temperature, Number)
-    opened.type_number(temperature, 0.5)
-    done = reply_display(opened, "/dawhost/done")
-    opened.click(button)
-    opened.pump(lambda: bool(done.content))
-    assert opened.sent[-1][:2] == ["/dawhost/fake-echo/continue", "mt2"]
-    assert opened.sent[-1][-2:] == ["temperature", 0.5]
-    (coll,) = opened.all("coll")
-    assert isinstance(coll, Recorder)
-    assert coll.stored == {1: [60, 100, 0.0, 1.0], 2: [64, 90, 1.0, 1.0]}
-    (noteout,) = opened.all("noteout")
-    assert isinstance(noteout, Recorder)
-    assert [m for inlet, m in noteout.received if inlet == 0] == [[60], [64]]
-    (cancel,) = [o for o in opened.all("prepend") if o.args == ["/dawhost/cancel"]]
-    (current,) = [o for o in opened.objects.values() if cancel in opened.fed_by(o, 0, inlet=0)]
-    assert isinstance(current, MessageBox) and current.content == ["mt2"]  # click to cancel
-    opened.click(current)
-    assert opened.sent[-1] == ["/dawhost/cancel", "mt2"]
+    # Max's transport runs at 600 BPM, so the answer's bar line comes soon; the patch reports it.
+    (toggle,) = opened.all("toggle")
+    opened.clock.update(tempo=600.0, signature=(4, 4), ticks=0.0)
+    opened.type_number(toggle, 1)
+    opened.tick(250)
+    assert opened.sent[-1] == ["/dawhost/transport/sync", 600.0, 0.0, 1, 4, 4]
+    try:
+        # A person edits the request box to drop `bars` and sends a long note, then cancels.
+        body = opened.message("$1 primer")
+        body.content = parse("$1 primer 60 100 0 1 64 90 1 64 deliver timed latency_ms $4")
+        (temperature, latency) = [o for o in opened.all("flonum") if isinstance(o, Number)]
+        opened.type_number(latency, 5.0)
+        opened.click(button)
+        assert opened.sent[-1][:2] == ["/dawhost/fake-echo/continue", "mt2"]
+        assert opened.sent[-1][-4:] == ["deliver", "timed", "latency_ms", 5.0]
+        (noteout,) = opened.all("noteout")
+        assert isinstance(noteout, Recorder)
+        opened.pump(lambda: len([m for i, m in noteout.received if i == 0]) >= 3, timeout=15)
+        # 60 on, 60 off, 64 on: each pitch after its velocity (right to left), offs with 0.
+        assert noteout.received[:6] == [
+            (1, [100]),
+            (0, [60]),
+            (1, [0]),
+            (0, [60]),
+            (1, [90]),
+            (0, [64]),
+        ]
+        scheduled = reply_display(opened, "/dawhost/scheduled")
+        assert scheduled.content[0] == "mt2" and scheduled.content[2] % 4 == 0  # a bar line
+        assert isinstance(current, MessageBox) and current.content == ["mt2"]
+        opened.click(current)  # cancel: the sounding 64 ends, then All Notes Off
+        assert opened.sent[-1] == ["/dawhost/cancel", "mt2"]
+        (controls,) = opened.all("ctlout")
+        assert isinstance(controls, Recorder)
+        opened.pump(lambda: (0, [0, 123]) in controls.received)
+        assert (0, [64]) == noteout.received[-1] and (1, [0]) == noteout.received[-2]
+    finally:
+        opened.type_number(toggle, 0)
+        opened.tick(250)
+        for address, args in (("/dawhost/transport/tempo", [120.0]),):
+            opened.socket.sendto(encode_message(address, args), opened.server)
+
+
+@pytest.mark.parametrize("opened", ["dawhost_continue_midi.maxpat"], indirect=True)
+def test_the_patch_re_registers_its_reply_port_every_few_seconds(opened: Runtime) -> None:
+    (port,) = [m[1] for m in opened.sent if m[0] == "/dawhost/reply"][-1:]
+    # The server's confirmation of the port asks for the model list (no click needed).
+    (menu,) = opened.all("umenu")
+    assert isinstance(menu, Menu)
+    opened.pump(lambda: "fake-echo" in menu.items)
+    assert ["/dawhost/models", "continue_midi"] in opened.sent
+    before = len(opened.sent)
+    opened.tick(3000)  # a server that restarted since hears the port again
+    assert opened.sent[before:] == [["/dawhost/reply", port]]
 
 
 @pytest.mark.parametrize("opened", ["dawhost_transport.maxpat"], indirect=True)
@@ -168,29 +229,22 @@ def test_transport_patch_drives_the_server_clock(
     (toggle,) = opened.all("toggle")
     opened.clock.update(tempo=100.0, signature=(3, 4), ticks=960.0)
     try:
-        before = len(opened.sent)
         opened.type_number(toggle, 1)  # Max's transport starts
-        opened.tick()
-        # Max fires [transport]'s outlets right to left: the state change starts the sequence
-        # (position, signature, tempo, then play); the tempo outlet then follows on its own.
-        sent = [m[0] for m in opened.sent[before:]]
-        assert sent[:4] == [
-            "/dawhost/transport/position",
-            "/dawhost/transport/signature",
-            "/dawhost/transport/tempo",
-            "/dawhost/transport/play",
-        ]
-        assert opened.sent[before] == ["/dawhost/transport/position", 2.0]
+        opened.tick(250)
+        assert opened.sent[-1] == ["/dawhost/transport/sync", 100.0, 2.0, 1, 3, 4]
         opened.pump(lambda: server("playing") == [True], timeout=5)
         assert server("tempo") == [100.0] and server("signature") == [3, 4]
         assert 2.0 <= server("position")[0] < 4.0  # 960 ticks = beat 2, and it is running
+        echoed = reply_display(opened, "/dawhost/transport")
+        opened.pump(lambda: echoed.content[:4] == [100.0, 3, 4, 1])
 
         opened.clock["tempo"] = 90.0  # a tempo change while playing follows at the next poll
-        opened.tick()
-        assert opened.sent[-1] == ["/dawhost/transport/tempo", 90.0]
+        opened.tick(250)
+        assert opened.sent[-1][:2] == ["/dawhost/transport/sync", 90.0]
+        opened.pump(lambda: server("tempo") == [90.0], timeout=5)
         opened.type_number(toggle, 0)
-        opened.tick()
-        assert opened.sent[-1] == ["/dawhost/transport/stop"]
+        opened.tick(250)
+        assert opened.sent[-1][3] == 0
         opened.pump(lambda: server("playing") == [False], timeout=5)
     finally:
         resets: list[tuple[str, list[Any]]] = [
@@ -207,14 +261,17 @@ def test_transport_patch_drives_the_server_clock(
 def test_render_patch_loads_the_rendered_wav_into_its_buffer_and_plays_it(
     opened: Runtime,
 ) -> None:
-    # A person points the render section at another model by editing its two boxes.
-    (request,) = [o for o in opened.all("prepend") if o.args == ["/dawhost/melnet/render"]]
-    request.args = ["/dawhost/fake-sine/render"]
-    opened.message("$1 notes").content = parse("$1 notes 69 100 0 2 bars $2")
-    bars = next(
-        n for n in opened.all("number") if n.box["id"] not in _port_boxes(opened)
-    )  # the first bars box belongs to the render section
+    pick(
+        opened, "fake-sine", {"fake-sine", "fake-slow", "fake-failing", "melnet", "wavenet-texture"}
+    )
+    wait_for_ranges(opened, "fake-sine")
+    bars = next(n for n in opened.all("number") if n.box["id"] not in _port_boxes(opened))
+    assert isinstance(bars, Number) and bars.value == 1 and bars.max == 8  # fake-sine's schema
+    opened.type_number(bars, 30)  # clipped to the model's range, as Max's number box does
+    assert bars.value == 8
     opened.type_number(bars, 3)
+    # The request box names melnet's instrument: a person edits it for the fake.
+    opened.message("$1 notes").content = parse("$1 notes 69 100 0 2 bars $2")
     render_button = opened.all("button")[0]
     done = reply_display(opened, "/dawhost/done")
     opened.click(render_button)
@@ -227,3 +284,23 @@ def test_render_patch_loads_the_rendered_wav_into_its_buffer_and_plays_it(
     assert buffer.frames == 3 * 4 * 8000 // 2  # 3 bars of 4 beats at 120 BPM, 8 kHz
     (player,) = opened.all("play~")
     assert isinstance(player, Recorder) and (0, ["start"]) in player.received
+
+
+@pytest.mark.parametrize("opened", ["dawhost_sing.maxpat"], indirect=True)
+def test_sing_patch_sings_one_syllable_per_note(opened: Runtime) -> None:
+    pick(opened, "fake-singer", {"fake-singer", "vocal-tts"})
+    body = opened.message("$1 lyrics")
+    lyrics = body.content[body.content.index("lyrics") + 1]
+    notes = body.content[body.content.index("notes") + 1 : body.content.index("bars")]
+    assert len(notes) == 4 * 5 and lyrics == "hello there my friend"  # 5 syllables, 5 notes
+    # The fake hums a word per note, has no bars option and sings alto: a person edits it.
+    body.content = [a for a in body.content if a not in ("bars", "$2", "female")]
+    body.content[body.content.index("voice") + 1 :] = ["alto"]
+    done = reply_display(opened, "/dawhost/done")
+    errors = reply_display(opened, "/dawhost/error")
+    opened.click(opened.all("button")[0])
+    opened.pump(lambda: bool(done.content or errors.content))
+    assert errors.content == []
+    assert opened.sent[-1][:2] == ["/dawhost/fake-singer/sing", "sing1"]
+    (buffer,) = opened.all("buffer~")
+    assert isinstance(buffer, Buffer) and buffer.args == ["dawhost.sing"] and buffer.frames > 0
