@@ -13,11 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from host.errors import JobCancelled
 from host.options import Options
+from host.smf import Timeline
 from host.transport import TransportSnapshot
+
+OptionsT = TypeVar("OptionsT", bound=Options)
 
 
 def _ignore_progress(fraction: float, message: str) -> None:
@@ -25,20 +28,36 @@ def _ignore_progress(fraction: float, message: str) -> None:
 
 
 @dataclass
-class Job:
+class Job(Generic[OptionsT]):
+    """One request as its model sees it; `Job[MyOptions]` types `options` as the model's own."""
+
     request_id: str
     model_id: str
     verb: str
-    options: Options
+    options: OptionsT
     inputs: dict[str, Any]
     seed: int
     transport: TransportSnapshot
     folder: Path  # this job's own folder inside the work folder; write outputs here
     start_beat: float | None = None  # where the result should land, if the client said
+    # The tempo and time signature of each NOTES input that came as a MIDI file (the host
+    # read its notes): a file brings its own timeline, notes on the wire live on the transport's.
+    timelines: dict[str, Timeline] = field(default_factory=dict)
     _on_progress: Callable[[float, str], None] = field(default=_ignore_progress, repr=False)
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
     cancel_reason: str = ""
     started_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def tempo(self) -> float:
+        """The tempo to play at (BPM): the request's `tempo` option when the model has one and
+        it is set (not 0 or None), else the transport's."""
+        requested = getattr(self.options, "tempo", None)
+        return float(requested) if requested else self.transport.tempo
+
+    @property
+    def seconds_per_beat(self) -> float:
+        return 60.0 / self.tempo
 
     @property
     def cancelled(self) -> bool:

@@ -1,9 +1,9 @@
 """Runs one job to the end wherever the model lives (a thread, a worker process, a Ray actor).
 
-`run_job` loads the model if needed, drives `Model.run`, writes audio into the job's folder,
-checks what the model produced and reports everything as events through `emit`, which is
-called on the running thread. Every executor uses this, so every executor sends the same
-events and the same errors.
+`run_job` drives `Model.execute` (the host's input conversion and loading, then the model's
+`run`), writes audio into the job's folder, checks what the model produced and reports
+everything as events through `emit`, which is called on the running thread. Every executor
+uses this, so every executor sends the same events and the same errors.
 """
 
 from __future__ import annotations
@@ -58,9 +58,6 @@ def run_job(model: Model, job: Job, work: WorkFolder, emit: Emit) -> None:
     outputs = 0
     try:
         job.check_cancelled()
-        if not model.loaded:
-            job.progress(0.0, f"loading {model.model_id}")
-            model.ensure_loaded()
         provenance = Provenance(
             model.model_id,
             model.checkpoint_hash,
@@ -68,7 +65,7 @@ def run_job(model: Model, job: Job, work: WorkFolder, emit: Emit) -> None:
             job.seed,
             job.request_id,
         )
-        for output in model.run(job):
+        for output in model.execute(job):
             job.check_cancelled()
             finished = finalise(output, job, work, provenance)
             emit(OutputEvent(job.request_id, finished, outputs))

@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Literal, get_args
 
 import host
 from host import (
@@ -43,7 +43,7 @@ Style = Literal["any", "bach", "palestrina", "renaissance", "irish", "essen", "c
 Grid = Literal["off", "1/4", "1/8", "1/16", "1/8t", "1/16t"]
 GRID_BEATS = {"1/4": 1.0, "1/8": 0.5, "1/16": 0.25, "1/8t": 1 / 3, "1/16t": 1 / 6}
 MAX_PRIMER_BEATS = 2048.0
-assert set(STYLES) == set(Style.__args__)  # type: ignore[attr-defined]  # one list of styles
+assert set(STYLES) == set(get_args(Style))  # one list of styles
 
 
 def quantize_notes(notes: list[Note], grid: str) -> list[Note]:
@@ -69,7 +69,34 @@ def quantize_within(notes: list[Note], grid: str, end_beat: float) -> list[Note]
     ]
 
 
-class MusicTransformerModel(Model):
+class MusicTransformerOptions(host.Options):
+    bars: int = Field(4, ge=1, le=32, description="Length of the continuation in bars")
+    temperature: float = Field(
+        1.0, ge=0.1, le=2.0, description="Sampling temperature (lower: safer, repetitive)"
+    )
+    top_k: int = Field(
+        0, ge=0, le=200, description="Sample among the k likeliest events (0: no limit)"
+    )
+    top_p: float = Field(0.95, ge=0.1, le=1.0, description="Nucleus sampling mass (1.0: no limit)")
+    style: Style = Field("any", description="Style token: a composer or collection")
+    quantize: Grid = Field("off", description="Snap generated notes to this grid (beats)")
+    variations: int = Field(
+        1, ge=1, le=4, description="Continuations sampled in one batch (named notes-1..)"
+    )
+    well_formed: bool = Field(
+        True, description="Never sample an off for a silent pitch or a restrike (clean MIDI)"
+    )
+    chunk: Literal["note", "bar"] = Field(
+        "note", description="Send each note as it completes, or whole bars"
+    )
+    include_primer: bool = Field(
+        True,
+        description="The MIDI file output ('midi') holds the primer too, where it was; "
+        "the continuation follows it on the primer's timeline either way",
+    )
+
+
+class MusicTransformerModel(Model[MusicTransformerOptions]):
     model_id = "music-transformer"
     capabilities = frozenset({Capability.CONTINUE_MIDI})
     inputs = (
@@ -78,6 +105,7 @@ class MusicTransformerModel(Model):
             InputKind.NOTES,
             "The phrase to continue: notes in beats, or a MIDI file. Its last events are the "
             "model's context (longer primers are cut from the start).",
+            skip_drums=True,
         ),
     )
     causal = True
@@ -85,34 +113,7 @@ class MusicTransformerModel(Model):
         "Music Transformer (relative attention, KV-cached sampling) trained on the music21 "
         "corpus; continues a primer for N bars, streaming notes"
     )
-
-    class Options(host.Options):
-        bars: int = Field(4, ge=1, le=32, description="Length of the continuation in bars")
-        temperature: float = Field(
-            1.0, ge=0.1, le=2.0, description="Sampling temperature (lower: safer, repetitive)"
-        )
-        top_k: int = Field(
-            0, ge=0, le=200, description="Sample among the k likeliest events (0: no limit)"
-        )
-        top_p: float = Field(
-            0.95, ge=0.1, le=1.0, description="Nucleus sampling mass (1.0: no limit)"
-        )
-        style: Style = Field("any", description="Style token: a composer or collection")
-        quantize: Grid = Field("off", description="Snap generated notes to this grid (beats)")
-        variations: int = Field(
-            1, ge=1, le=4, description="Continuations sampled in one batch (named notes-1..)"
-        )
-        well_formed: bool = Field(
-            True, description="Never sample an off for a silent pitch or a restrike (clean MIDI)"
-        )
-        chunk: Literal["note", "bar"] = Field(
-            "note", description="Send each note as it completes, or whole bars"
-        )
-        include_primer: bool = Field(
-            True,
-            description="The MIDI file output ('midi') holds the primer too, where it was; "
-            "the continuation follows it on the primer's timeline either way",
-        )
+    default_checkpoint = Path(__file__).resolve().parent / "checkpoints" / "music_transformer.pt"
 
     def __init__(self) -> None:
         super().__init__()
@@ -121,36 +122,30 @@ class MusicTransformerModel(Model):
     def load(self) -> None:
         import torch
 
-        from plugins.music_transformer.checkpoint import DEFAULT_CHECKPOINT, load_weights
+        from plugins.music_transformer.checkpoint import load_weights
 
-        path = self.checkpoint or DEFAULT_CHECKPOINT
-        if not Path(path).is_file():
-            raise host.DawhostError(
-                host.ErrorCode.MODEL_ERROR,
-                f"checkpoint {path} not found; train with `dawhost train music-transformer`",
-            )
+        assert self.checkpoint_file is not None  # and it exists: ensure_loaded checked
         # One intra-op thread: sampling is a chain of small ops, where threading only costs.
         torch.set_num_threads(1)
-        self.network, _ = load_weights(Path(path))
+        self.network, _ = load_weights(self.checkpoint_file)
 
-    def run(self, job: host.Job) -> Iterator[NotesOutput | DataOutput | FileOutput]:
+    def run(
+        self, job: host.Job[MusicTransformerOptions]
+    ) -> Iterator[NotesOutput | DataOutput | FileOutput]:
         from plugins.music_transformer.generate import Continuation, SamplingSettings
 
-        options = cast(MusicTransformerModel.Options, job.options)
-        value = job.inputs.get("primer")
-        primer = self._primer(value)
+        options = job.options
+        primer = self._primer(job.inputs.get("primer"))
         # A MIDI file brings its own timeline (tempo, signature, bars from its start): the
         # answer starts on its first bar line after the primer, and its file keeps that time.
         # Notes sent over the wire live on the transport's, and the answer follows at once.
-        timeline = (
-            read_timeline(value)
-            if isinstance(value, Path)
-            else Timeline(job.transport.tempo, job.transport.numerator, job.transport.denominator)
+        from_file = job.timelines.get("primer")
+        timeline = from_file or Timeline(
+            job.transport.tempo, job.transport.numerator, job.transport.denominator
         )
-        self.ensure_loaded()
         seconds_per_beat = 60.0 / timeline.tempo
         primer_end = max(n.start + n.duration for n in primer)
-        start_beat = timeline.next_bar(primer_end) if isinstance(value, Path) else primer_end
+        start_beat = timeline.next_bar(primer_end) if from_file else primer_end
         origin = min(n.start for n in primer)
         timed = [
             TimedNote(
@@ -202,14 +197,9 @@ class MusicTransformerModel(Model):
             yield FileOutput(path, MIDI_MEDIA_TYPE, name=name.replace("notes", "midi"))
 
     @staticmethod
-    def _primer(value: object) -> list[Note]:
-        from plugins.midi_notes import read_midi_notes
-
-        if value is None:
+    def _primer(notes: object) -> list[Note]:
+        if notes is None:
             raise BadInput("primer", "is missing; send notes or a MIDI file path")
-        notes = (
-            read_midi_notes(value, "primer", skip_drums=True) if isinstance(value, Path) else value
-        )
         if not isinstance(notes, list) or not all(isinstance(n, Note) for n in notes):
             raise BadInput("primer", "must be a list of notes or a MIDI file path")
         if not notes:
@@ -232,14 +222,14 @@ class MusicTransformerModel(Model):
 
     def _sample(
         self,
-        job: host.Job,
+        job: host.Job[MusicTransformerOptions],
         continuation: Continuation,
         count: int,
         total_beats: float,
         beats_per_bar: float,
         seconds_per_beat: float,
     ) -> Iterator[NotesOutput]:
-        options = cast(MusicTransformerModel.Options, job.options)
+        options = job.options
         grid: str = options.quantize
         by_bar = options.chunk == "bar"
         end_seconds = total_beats * seconds_per_beat
@@ -292,12 +282,6 @@ class MusicTransformerModel(Model):
             last = i == count - 1
             if pending[i] or last:
                 yield NotesOutput(sorted(pending[i], key=_order), names[i], final=last)
-
-
-def read_timeline(path: Path) -> Timeline:
-    from plugins.midi_notes import read_midi_timeline
-
-    return read_midi_timeline(path)
 
 
 def rest_tokens(seconds: float) -> list[int]:
