@@ -179,10 +179,12 @@ class Model(ABC, Generic[OptionsT]):
                 job.inputs[spec.name] = read.notes
                 job.timelines[spec.name] = read.timeline
         if "tempo" in self.Options.model_fields and job.tempo < MIN_TEMPO:
+            tempo = next(o for o in option_specs(self.Options) if o.name == "tempo")
+            upper = f" to {tempo.maximum:g}" if tempo.maximum is not None else " or more"
             raise BadInput(
                 "tempo",
-                f"{job.tempo:g} BPM is too slow; send {MIN_TEMPO:g} or more "
-                "(or 0 for the transport's tempo)",
+                f"{job.tempo:g} BPM is too slow; send {MIN_TEMPO:g}{upper} "
+                "(or 0 for the transport tempo)",
             )
 
     @property

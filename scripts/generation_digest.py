@@ -49,6 +49,10 @@ def digest(events: list[object]) -> dict[str, object]:
                     f"{name}:{rate}:{audio.shape}:{hashlib.sha256(audio.tobytes()).hexdigest()}"
                 )
             text = ";".join(parts)
+        elif kind == "FileOutput":
+            text = (
+                f"{out.name}:{out.media_type}:" + hashlib.sha256(out.path.read_bytes()).hexdigest()
+            )
         else:
             text = json.dumps(out.data, sort_keys=True, default=str)
         outputs.append(f"{kind}:{hashlib.sha256(text.encode()).hexdigest()[:16]}")

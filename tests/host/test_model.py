@@ -83,7 +83,7 @@ def test_empty_files_drum_only_files_and_slow_tempos_are_refused_before_loading(
         list(model.execute(job(tmp_path, {"notes": empty})))
     with pytest.raises(BadInput, match="drum channel"):
         list(model.execute(job(tmp_path, {"notes": [], "drumless": drums})))
-    with pytest.raises(BadInput, match="10 BPM is too slow") as caught:
+    with pytest.raises(BadInput, match="10 BPM is too slow; send 20 to 300") as caught:
         list(model.execute(job(tmp_path, {"notes": []}, tempo=10.0)))
     assert caught.value.field == "tempo"
     assert model.loads == 0
