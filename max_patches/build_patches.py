@@ -7,6 +7,7 @@ patches share `builder/blocks.py`, and each patch has its own module in `builder
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,13 +16,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from
 
 from builder import (  # noqa: E402
     continue_midi,
+    devices,
     overview,
     render_audio,
     separate_stems,
     sing,
     transport,
 )
-from builder.patcher import Patcher, write  # noqa: E402
+from builder.patcher import PACKAGE, Patcher, write, write_device  # noqa: E402
 
 PATCHES: dict[str, Callable[[], Patcher]] = {
     "dawhost_overview.maxpat": overview.overview,
@@ -33,9 +35,31 @@ PATCHES: dict[str, Callable[[], Patcher]] = {
 }
 
 
+PACKAGE_INFO = {
+    "name": "dawhost",
+    "displayname": "dawhost",
+    "version": "0.1.0",
+    "author": "dawhost",
+    "description": "Patches and Max for Live devices that talk to a running dawhost server "
+    "(deep-learning music models) over OSC: continue a phrase in time, render, sing, separate "
+    "stems, follow the transport. Needs `dawhost serve`; uses only Max's built-in objects.",
+    "tags": ["OSC", "MIDI", "machine learning", "Max for Live"],
+    "website": "",
+    "extensible": 0,
+    "max_version_min": "8.0",
+    "os": {"macintosh": {"platform": ["ia64", "aarch64"]}, "windows": {"platform": ["x64"]}},
+    "homepatcher": "dawhost_overview.maxpat",
+}
+
+
 def main() -> None:
     for name, build in PATCHES.items():
         print(write(build(), name))
+    for name, (build_device, kind, width) in devices.DEVICES.items():
+        print(write_device(build_device(), name, kind, width))
+    info = PACKAGE / "package-info.json"
+    info.write_text(json.dumps(PACKAGE_INFO, indent=1) + "\n")
+    print(info)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ back with the type it came in)::
     /dawhost/ping [args...]        -> /dawhost/pong [args...]
     /dawhost/models [capability]   -> /dawhost/model <id> <json> per model (with the capability,
                                       e.g. separate_stems), then /dawhost/models <count> <id> ...
+                                      (/dawhost/models <capability> <count> <id> ... if filtered)
     /dawhost/<model-id>/options    -> /dawhost/option <model-id> <name> <type> <value> <min> <max>
                                       [<choice> ...] per option (min/max "" when unbounded), then
                                       /dawhost/options <model-id> <count>
@@ -305,7 +306,9 @@ class OscFrontend(host.Frontend):
             ("/dawhost/model", [info["id"], json.dumps(info, separators=(",", ":"))])
             for info in models
         ]
-        replies.append(("/dawhost/models", [len(models), *(info["id"] for info in models)]))
+        # A filtered list says which capability it answers, so one patch can ask for several.
+        tag = [] if wanted is None else [wanted.value]
+        replies.append(("/dawhost/models", [*tag, len(models), *(info["id"] for info in models)]))
         self.send_replies(replies, self.targets(addr))
 
     def _register_reply(self, args: tuple[Any, ...], addr: Address) -> None:

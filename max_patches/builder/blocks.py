@@ -151,9 +151,11 @@ def model_menu(
     # The server confirms every registration; the first confirmation (a new port) asks.
     p.connect(link.replies, link.outlet("/dawhost/reply"), first_answer)
     p.connect(first_answer, 0, ask)
+    mine = p.obj(f"route {capability}")  # the answer to this menu's question
     fill = p.obj("t b l b")
-    f.row(fill)
-    p.connect(link.replies, link.outlet("/dawhost/models"), fill)
+    f.row(mine, fill)
+    p.connect(link.replies, link.outlet("/dawhost/models"), mine)
+    p.connect(mine, 0, fill)
     ids = p.obj("zl slice 1")
     clear = p.msg("clear")
     f.row(ids, clear)

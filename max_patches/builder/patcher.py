@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import math
 import re
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent.parent  # max_patches/: the patches are written here
+HERE = Path(__file__).resolve().parent.parent  # max_patches/
+PACKAGE = HERE / "dawhost"  # a Max package: patchers/, devices/ (Max for Live), package-info.json
 SERVER_HOST = "127.0.0.1"
 SEND_PORT = 9000  # dawhost's default OSC port
 REPLY_PORT = 9001  # dawhost's default reply port
@@ -39,6 +41,14 @@ NEWOBJ_PORTS: dict[str, tuple[int, list[str]]] = {
     "makenote": (3, ["float", "float"]),
     "noteout": (3, []),
     "ctlout": (3, []),
+    "notein": (1, ["int", "int", "int"]),
+    "midiin": (1, ["int"]),
+    "midiout": (1, []),
+    "plugin~": (1, ["signal", "signal"]),
+    "plugout~": (2, []),
+    "f": (2, ["float"]),
+    "-": (2, ["float"]),
+    "==": (2, ["int"]),
     "print": (1, []),
     "conformpath": (1, ["", ""]),
 }
@@ -77,6 +87,8 @@ def newobj_ports(text: str) -> tuple[int, list[str]]:
         return max(1, specs), [""]
     if name == "zl":
         return 2, ["", ""]
+    if name == "gate":
+        return 2, [""] * int(args[0])
     return NEWOBJ_PORTS[name]
 
 
@@ -179,6 +191,12 @@ class Patcher:
             extra.setdefault("parameter_enable", 0)
         return self._add(maxclass, "", width, height, UI_PORTS[maxclass], **extra)
 
+    def present(self, box: Box, x: float, y: float, width: float | None = None) -> Box:
+        """Show `box` in presentation mode (a Max for Live device's strip) at x, y."""
+        box.extra["presentation"] = 1
+        box.extra["presentation_rect"] = [x, y, width or box.rect[2], box.rect[3]]
+        return box
+
     def connect(self, source: Box, outlet: int, destination: Box, inlet: int = 0) -> None:
         if not 0 <= outlet < len(source.outlets):
             raise ValueError(f"{source.text or source.maxclass} has no outlet {outlet}")
@@ -260,6 +278,54 @@ class Flow:
 
 
 def write(p: Patcher, name: str) -> Path:
-    path = HERE / name
+    path = PACKAGE / "patchers" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(p.json(), indent=1) + "\n")
+    return path
+
+
+# Max for Live device types: the 4 bytes after the container's version.
+MIDI_EFFECT, INSTRUMENT, AUDIO_EFFECT = b"mmmm", b"iiii", b"aaaa"
+
+
+def _chunk(tag: bytes, data: bytes) -> bytes:
+    return tag + struct.pack("<I", len(data)) + data
+
+
+def amxd_bytes(patcher: dict[str, Any], kind: bytes) -> bytes:
+    """A Max for Live device file: three little-endian chunks, `ampf` (the container's
+    version 4 and the device type), `meta` (one 32-bit word, 0 for an unfrozen device) and
+    `ptch` (the patcher's JSON text, NUL-terminated). Nothing else: an unfrozen device
+    carries no embedded files."""
+    if kind not in (MIDI_EFFECT, INSTRUMENT, AUDIO_EFFECT):
+        raise ValueError(f"unknown device type {kind!r}")
+    text = (json.dumps(patcher, indent=1) + "\n").encode("utf-8") + b"\x00"
+    head = b"ampf" + struct.pack("<I", 4) + kind
+    return head + _chunk(b"meta", struct.pack("<I", 0)) + _chunk(b"ptch", text)
+
+
+def read_amxd(data: bytes) -> tuple[bytes, dict[str, Any]]:
+    """(device type, patcher JSON) of a device written by `amxd_bytes`."""
+    if data[:4] != b"ampf" or struct.unpack_from("<I", data, 4)[0] != 4:
+        raise ValueError("not a Max for Live device (no ampf version 4 header)")
+    kind, offset = data[8:12], 12
+    chunks: dict[bytes, bytes] = {}
+    while offset < len(data):
+        tag, size = data[offset : offset + 4], struct.unpack_from("<I", data, offset + 4)[0]
+        chunks[tag] = data[offset + 8 : offset + 8 + size]
+        offset += 8 + size
+    text = chunks[b"ptch"]
+    if not text.endswith(b"\x00"):
+        raise ValueError("the ptch chunk is not NUL-terminated")
+    return kind, json.loads(text[:-1].decode("utf-8"))
+
+
+def write_device(p: Patcher, name: str, kind: bytes, width: float) -> Path:
+    """A .amxd in the package's devices/ folder, opening in presentation (the device strip
+    shows the boxes given a `presentation_rect`), `width` pixels wide."""
+    patcher = p.json()
+    patcher["patcher"].update(openinpresentation=1, devicewidth=float(width))
+    path = PACKAGE / "devices" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(amxd_bytes(patcher, kind))
     return path

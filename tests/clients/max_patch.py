@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PATCH_FOLDER = Path(__file__).resolve().parents[2] / "max_patches"
+PACKAGE_FOLDER = Path(__file__).resolve().parents[2] / "max_patches" / "dawhost"  # a Max package
+PATCH_FOLDER = PACKAGE_FOLDER / "patchers"
+DEVICE_FOLDER = PACKAGE_FOLDER / "devices"
+DEVICE_TYPES = {b"mmmm": "midi effect", b"iiii": "instrument", b"aaaa": "audio effect"}
 
 # Inlets and outlets per object in Max 8/9 (name -> (inlets, outlets)); None means "depends on
 # the arguments" and is worked out in `expected_ports`.
@@ -38,6 +41,15 @@ MAX_OBJECTS: dict[str, tuple[int, int] | None] = {
     "makenote": (3, 2),
     "noteout": (3, 0),
     "ctlout": (3, 0),
+    "notein": (1, 3),
+    "midiin": (1, 1),
+    "midiout": (1, 0),
+    "plugin~": (1, 2),
+    "plugout~": (2, 0),
+    "f": (2, 1),
+    "-": (2, 1),
+    "==": (2, 1),
+    "gate": None,
     "print": (1, 0),
     "conformpath": (1, 2),
     "zl": (2, 2),
@@ -63,7 +75,7 @@ MAX_UI: dict[str, tuple[int, int]] = {
     "ezdac~": (2, 0),
     "panel": (1, 0),
 }
-SIGNAL_INLETS = {"*~", "ezdac~"}  # objects the patches feed with audio signals
+SIGNAL_INLETS = {"*~", "ezdac~", "plugout~"}  # objects the patches feed with audio signals
 
 
 class CannotInfer(Exception):
@@ -88,6 +100,8 @@ def expected_ports(box: dict[str, Any]) -> tuple[int, int]:
         return 2, len(args) + 1
     if name in ("sel", "select"):
         return (2 if len(args) == 1 else 1), len(args) + 1
+    if name == "gate":
+        return 2, int(args[0]) if args else 1
     specs = len(re.findall(r"%[-+ #0-9.]*[a-z]", box["text"]))  # sprintf
     return max(1, specs), 1
 
@@ -126,10 +140,39 @@ class SentMessage:
     templates: list[str] = field(default_factory=list)  # "/dawhost/%s/continue" from a menu
 
 
+def read_device(data: bytes) -> tuple[str, dict[str, Any]]:
+    """(device type, patcher) of a .amxd, read chunk by chunk as Live does: `ampf` with
+    version 4 and the type, then `meta` and `ptch` (little-endian sizes), the patcher's JSON
+    NUL-terminated. Raises ValueError for anything else."""
+    if len(data) < 12 or data[:4] != b"ampf" or int.from_bytes(data[4:8], "little") != 4:
+        raise ValueError("no ampf header of version 4")
+    kind = DEVICE_TYPES.get(data[8:12])
+    if kind is None:
+        raise ValueError(f"unknown device type {data[8:12]!r}")
+    chunks, offset = {}, 12
+    while offset < len(data):
+        tag, size = (
+            data[offset : offset + 4],
+            int.from_bytes(data[offset + 4 : offset + 8], "little"),
+        )
+        if offset + 8 + size > len(data):
+            raise ValueError(f"chunk {tag!r} runs past the end of the file")
+        chunks[tag] = data[offset + 8 : offset + 8 + size]
+        offset += 8 + size
+    if set(chunks) != {b"meta", b"ptch"} or len(chunks[b"meta"]) != 4:
+        raise ValueError(f"expected a 4-byte meta and a ptch chunk, got {sorted(chunks)}")
+    if not chunks[b"ptch"].endswith(b"\x00"):
+        raise ValueError("ptch is not NUL-terminated")
+    return kind, json.loads(chunks[b"ptch"][:-1].decode("utf-8"))
+
+
 class Patch:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.data = json.loads(path.read_text())
+        if path.suffix == ".amxd":
+            self.device_type, self.data = read_device(path.read_bytes())
+        else:
+            self.device_type, self.data = "", json.loads(path.read_text())
         self.patcher = self.data["patcher"]
         self.boxes = {b["box"]["id"]: b["box"] for b in self.patcher["boxes"]}
         self.lines = [
@@ -255,6 +298,15 @@ class Patch:
             return [self._inputs(box)]
         if name == "i":
             return [[Atom("i")]]
+        if name == "zl" and args[:1] == ["group"]:
+            # What was played: pitch velocity start duration groups (one stands for them all)
+            return [[Atom("i"), Atom("i"), Atom("f"), Atom("f")]]
+        if name == "zl" and args[:1] == ["join"] and outlet == 0:
+            right = [a for s, o in self.sources(box["id"], 1) for a in self.produced(s, o)]
+            return [left + atoms for left in [self._inputs(box)] for atoms in right]
+        if name == "prepend":
+            prefix = [Atom(atom_type(t), literal(t)) for t in args]
+            return [prefix + atoms for atoms in [self._inputs(box)]]
         if name in ("/", "*"):
             return [[Atom("f" if "." in args[0] else "i")]]
         if name == "unpack":
@@ -272,4 +324,5 @@ class Patch:
 
 
 def all_patches() -> list[Path]:
-    return sorted(PATCH_FOLDER.glob("*.maxpat"))
+    """Every patch and Max for Live device of the package."""
+    return sorted(PATCH_FOLDER.glob("*.maxpat")) + sorted(DEVICE_FOLDER.glob("*.amxd"))

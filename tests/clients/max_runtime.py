@@ -137,11 +137,42 @@ class Int(MaxObject):
             self.out(0, [self.value])
 
 
+class Float(Int):
+    def receive(self, inlet: int, message: Message) -> None:
+        if message != BANG:
+            self.value = float(message[0])
+        if inlet == 0:
+            self.out(0, [self.value])
+
+
+class Gate(MaxObject):
+    """[gate N]: the left inlet picks the outlet (1..N, 0 closed) the right inlet's data takes."""
+
+    open = 0
+
+    def receive(self, inlet: int, message: Message) -> None:
+        if inlet == 0:
+            self.open = int(message[0])
+        elif self.open:
+            self.out(self.open - 1, message)
+
+
+class NoteIn(MaxObject):
+    """[notein] in a Max for Live MIDI effect: the track's notes (velocity 0: a note-off)."""
+
+    def play(self, pitch: int, velocity: int) -> None:
+        self.out(2, [1])
+        self.out(1, [velocity])
+        self.out(0, [pitch])
+
+
 class Arithmetic(MaxObject):
     OPERATIONS: dict[str, Callable[[Any, Any], Any]] = {
         "+": lambda a, b: a + b,
         "*": lambda a, b: a * b,
         "/": lambda a, b: a / b,
+        "-": lambda a, b: a - b,
+        "==": lambda a, b: int(a == b),
     }
 
     def receive(self, inlet: int, message: Message) -> None:
@@ -219,6 +250,16 @@ class Zl(MaxObject):
         elif mode == "iter":
             for atom in message:
                 self.out(0, [atom])
+        elif mode == "nth":
+            self.out(0, [message[self.args[1] - 1]])
+        elif mode == "group":
+            if message == ["zlclear"]:
+                self.stored = []
+            elif message == BANG:
+                if self.stored:
+                    self.out(0, self.stored)
+            else:
+                self.stored = (self.stored + message)[: self.args[1]]
 
 
 class Prepend(MaxObject):
@@ -317,6 +358,10 @@ class Recorder(MaxObject):
         if self.box.get("text", "").startswith("coll"):
             if message == ["clear"]:
                 self.stored = {}
+            elif len(message) == 1 and isinstance(message[0], int):  # look up an index
+                if message[0] in self.stored:
+                    self.out(1, [message[0]])
+                    self.out(0, self.stored[message[0]])
             else:
                 self.stored[message[0]] = message[1:]
 
@@ -389,6 +434,15 @@ CLASSES: dict[str, type[MaxObject]] = {
     "coll": Recorder,
     "noteout": Recorder,
     "ctlout": Recorder,
+    "notein": NoteIn,
+    "midiin": MaxObject,
+    "midiout": Recorder,
+    "plugin~": MaxObject,
+    "plugout~": Recorder,
+    "f": Float,
+    "-": Arithmetic,
+    "==": Arithmetic,
+    "gate": Gate,
     "print": Recorder,
     "makenote": MakeNote,
     "transport": Transport,

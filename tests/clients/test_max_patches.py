@@ -15,11 +15,13 @@ import pytest
 from host.config import ServerConfig
 from tests.clients.max_patch import (
     MAX_UI,
+    PACKAGE_FOLDER,
     PATCH_FOLDER,
     SIGNAL_INLETS,
     Patch,
     all_patches,
     expected_ports,
+    read_device,
     tokens,
 )
 
@@ -31,6 +33,9 @@ EXPECTED = {
     "dawhost_sing.maxpat",
     "dawhost_separate_stems.maxpat",
     "dawhost_transport.maxpat",
+    "dawhost Continue.amxd",
+    "dawhost Render.amxd",
+    "dawhost Separate.amxd",
 }
 
 
@@ -48,18 +53,20 @@ _no_cache = shutil.ignore_patterns("__pycache__")
 def test_committed_patches_are_what_the_generator_writes(tmp_path: Path) -> None:
     # The generator writes next to itself: run a copy in a scratch folder and compare.
     script = tmp_path / "build_patches.py"
-    script.write_text((PATCH_FOLDER / "build_patches.py").read_text())
-    shutil.copytree(PATCH_FOLDER / "builder", tmp_path / "builder", ignore=_no_cache)
+    builder = PACKAGE_FOLDER.parent / "builder"
+    script.write_text((PACKAGE_FOLDER.parent / "build_patches.py").read_text())
+    shutil.copytree(builder, tmp_path / "builder", ignore=_no_cache)
     subprocess.run([sys.executable, str(script)], check=True, capture_output=True)
-    for path in PATCHES:
-        assert json.loads((tmp_path / path.name).read_text()) == json.loads(path.read_text()), (
+    for path in [*PATCHES, PACKAGE_FOLDER / "package-info.json"]:
+        built = tmp_path / "dawhost" / path.relative_to(PACKAGE_FOLDER)
+        assert built.read_bytes() == path.read_bytes(), (
             f"{path.name} is stale: run python max_patches/build_patches.py"
         )
 
 
 @pytest.mark.parametrize("path", PATCHES, ids=ids)
 def test_patch_is_a_max_patcher(path: Path) -> None:
-    patcher = json.loads(path.read_text())["patcher"]
+    patcher = Patch(path).data["patcher"]
     assert patcher["fileversion"] == 1 and patcher["appversion"]["major"] >= 8
     assert patcher["classnamespace"] == "box" and len(patcher["rect"]) == 4
     seen = set()
@@ -222,3 +229,54 @@ def test_boxes_do_not_overlap(path: Path) -> None:
             if ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah:
                 clashes.append((a.get("text") or a["maxclass"], b.get("text") or b["maxclass"]))
     assert not clashes
+
+
+DEVICES = {
+    "dawhost Continue.amxd": "midi effect",
+    "dawhost Render.amxd": "instrument",
+    "dawhost Separate.amxd": "audio effect",
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEVICES))
+def test_devices_are_max_for_live_containers_of_their_type(name: str) -> None:
+    patch = Patch(PACKAGE_FOLDER / "devices" / name)
+    assert patch.device_type == DEVICES[name]
+    patcher = patch.data["patcher"]
+    assert patcher["openinpresentation"] == 1 and patcher["devicewidth"] > 0
+    shown = [b for b in patch.boxes.values() if b.get("presentation") == 1]
+    assert any(b["maxclass"] == "button" for b in shown)  # something to click in the strip
+    assert any(b["maxclass"] == "umenu" for b in shown)
+    for box in shown:
+        assert len(box["presentation_rect"]) == 4
+    names = {b["text"].split()[0] for b in patch.boxes.values() if b["maxclass"] == "newobj"}
+    if DEVICES[name] == "midi effect":
+        assert {"midiin", "midiout", "notein", "noteout"} <= names  # the track's MIDI passes
+    else:
+        assert "plugout~" in names  # what it plays reaches Live
+    if DEVICES[name] == "audio effect":
+        assert "plugin~" in names
+    # Buffers are per device instance (Live's --- prefix), so two devices do not share one.
+    for buffer in patch.objects("buffer~"):
+        assert tokens(buffer["text"])[1].startswith("---")
+
+
+def test_the_device_reader_refuses_what_is_not_a_device(tmp_path: Path) -> None:
+    good = (PACKAGE_FOLDER / "devices" / "dawhost Continue.amxd").read_bytes()
+    cases = {
+        b"ampx" + good[4:]: "ampf",
+        good[:8] + b"xxxx" + good[12:]: "device type",
+        good[:-1] + b" ": "NUL",
+        good[:40]: "past the end",
+    }
+    for data, problem in cases.items():
+        with pytest.raises(ValueError, match=problem):
+            read_device(data)
+
+
+def test_the_package_is_a_max_package() -> None:
+    info = json.loads((PACKAGE_FOLDER / "package-info.json").read_text())
+    assert info["name"] == PACKAGE_FOLDER.name == "dawhost"
+    assert {"displayname", "version", "author", "description"} <= set(info)
+    assert (PACKAGE_FOLDER / "patchers" / info["homepatcher"]).is_file()
+    assert {p.parent.name for p in PATCHES} == {"patchers", "devices"}

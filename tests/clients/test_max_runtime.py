@@ -21,6 +21,7 @@ from tests.clients.max_runtime import (
     Display,
     Menu,
     MessageBox,
+    NoteIn,
     Number,
     Recorder,
     Runtime,
@@ -304,3 +305,101 @@ def test_sing_patch_sings_one_syllable_per_note(opened: Runtime) -> None:
     assert opened.sent[-1][:2] == ["/dawhost/fake-singer/sing", "sing1"]
     (buffer,) = opened.all("buffer~")
     assert isinstance(buffer, Buffer) and buffer.args == ["dawhost.sing"] and buffer.frames > 0
+
+
+@pytest.mark.parametrize("opened", ["../devices/dawhost Continue.amxd"], indirect=True)
+def test_continue_device_records_the_track_and_answers_on_lives_grid(opened: Runtime) -> None:
+    pick(opened, "fake-echo", {"fake-echo", "music-transformer"})
+    wait_for_ranges(opened, "fake-echo")
+    # Live plays at 600 BPM (the device's [transport] is Live's): it reports it to dawhost.
+    opened.clock.update(state=1, tempo=600.0, signature=(4, 4), ticks=0.0)
+    opened.tick(250)
+    assert opened.sent[-1] == ["/dawhost/transport/sync", 600.0, 0.0, 1, 4, 4]
+    try:
+        (notes,) = opened.all("notein")
+        assert isinstance(notes, NoteIn)
+        for ticks, pitch, velocity in (
+            (960, 60, 100),
+            (1200, 60, 0),
+            (1200, 64, 90),
+            (1680, 64, 0),
+        ):
+            opened.clock["ticks"] = float(ticks)  # Live's position, 480 ticks a beat
+            notes.play(pitch, velocity)
+        # fake-echo has no bars option: a person drops it from the request box.
+        opened.message("$1 bars").content = parse("$1 deliver timed latency_ms $4")
+        continue_button = opened.all("button")[0]
+        opened.click(continue_button)
+        assert opened.sent[-1] == [
+            "/dawhost/fake-echo/continue",
+            "live1",
+            "deliver",
+            "timed",
+            "latency_ms",
+            0.0,
+            "primer",
+            60,
+            100,
+            2.0,
+            0.5,
+            64,
+            90,
+            2.5,
+            1.0,
+        ]
+        (noteout,) = opened.all("noteout")
+        assert isinstance(noteout, Recorder)
+        opened.pump(
+            lambda: [m for i, m in noteout.received if i == 0] == [[60], [60], [64], [64]],
+            timeout=15,
+        )
+        scheduled = reply_display(opened, "/dawhost/scheduled")
+        assert scheduled.content[0] == "live1" and scheduled.content[2] % 4 == 0
+        # The phrase was forgotten after sending: a second click sends no notes of its own.
+        (phrase,) = [o for o in opened.all("zl") if o.args[0] == "group"]
+        assert phrase.stored == []
+    finally:
+        opened.socket.sendto(encode_message("/dawhost/transport/stop", []), opened.server)
+        opened.socket.sendto(encode_message("/dawhost/transport/tempo", [120.0]), opened.server)
+
+
+@pytest.mark.parametrize("opened", ["../devices/dawhost Render.amxd"], indirect=True)
+def test_render_device_plays_the_wav_through_the_device_and_shows_its_path(
+    opened: Runtime,
+) -> None:
+    render_menu, sing_menu = opened.all("umenu")
+    assert isinstance(render_menu, Menu) and isinstance(sing_menu, Menu)
+    opened.pump(lambda: "fake-sine" in render_menu.items and "fake-singer" in sing_menu.items)
+    assert "fake-singer" not in render_menu.items and "fake-sine" not in sing_menu.items
+    render_menu.receive(0, ["symbol", "fake-sine"])
+    opened.message("$1 notes").content = parse("$1 notes 69 100 0 2 bars $2")
+    bars = [n for n in opened.all("number") if n.box["id"] not in _port_boxes(opened)][0]
+    wait_for_ranges(opened, "fake-sine")
+    opened.type_number(bars, 2)
+    done = reply_display(opened, "/dawhost/done")
+    opened.click(opened.all("button")[0])
+    opened.pump(lambda: bool(done.content))
+    (buffer,) = opened.all("buffer~")
+    assert isinstance(buffer, Buffer) and buffer.frames == 2 * 4 * 8000 // 2
+    (player,) = opened.all("play~")
+    assert isinstance(player, Recorder) and (0, ["start"]) in player.received
+    shown = [
+        o for o in opened.all("message") if isinstance(o, MessageBox) and o.content == [buffer.path]
+    ]
+    assert shown  # the path a person drags into the arrangement
+
+
+@pytest.mark.parametrize("opened", ["../devices/dawhost Separate.amxd"], indirect=True)
+def test_separate_device_offers_only_separating_models_and_loads_the_stems(
+    opened: Runtime, dawhost_server: DawhostServer
+) -> None:
+    pick(opened, "fake-stems", {"fake-stems", "separation"})
+    source = dawhost_server.work_dir / "device-drop.wav"
+    write_wav(source)
+    (drop,) = opened.all("dropfile")
+    opened.drop(drop, str(source))
+    done = reply_display(opened, "/dawhost/done")
+    opened.click(opened.all("button")[0])
+    opened.pump(lambda: bool(done.content))
+    buffers = [o for o in opened.all("buffer~") if isinstance(o, Buffer)]
+    assert len(buffers) == 4 and all(b.frames == 4000 for b in buffers)

@@ -27,8 +27,9 @@ def test_models_filtered_by_capability_and_a_bad_capability_named(tmp_path: Path
             return rendering, every, await client.expect("/dawhost/error")
 
     rendering, every, error = run(main())
-    assert "fake-sine" in rendering.args[1:] and "fake-echo" not in rendering.args[1:]
-    assert rendering.args[0] == len(rendering.args) - 1
+    assert rendering.args[0] == "render_audio"  # a filtered list says what it answers
+    assert "fake-sine" in rendering.args[2:] and "fake-echo" not in rendering.args[2:]
+    assert rendering.args[1] == len(rendering.args) - 2
     assert {"fake-sine", "fake-echo"} <= set(every.args[1:])
     assert error.args[1] == "bad_request" and "separate_stems" in error.args[2]
 

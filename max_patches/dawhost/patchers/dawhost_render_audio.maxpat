@@ -39,7 +39,7 @@
   "enablehscroll": 1,
   "enablevscroll": 1,
   "devicewidth": 0.0,
-  "description": "dawhost: continue a MIDI phrase in time",
+  "description": "dawhost: render audio",
   "digest": "",
   "tags": "dawhost",
   "style": "",
@@ -58,7 +58,7 @@
       460.0,
       24.0
      ],
-     "text": "dawhost - continue MIDI",
+     "text": "dawhost - render audio",
      "fontface": 1,
      "fontsize": 16.0
     }
@@ -75,7 +75,7 @@
       460.0,
       76.0
      ],
-     "text": "Sends a phrase (pitch velocity start_beat duration_beat per note); the continuation plays on Max's MIDI output on the next bar line of Max's transport, note by note, each sent by dawhost at its time (deliver timed). Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
+     "text": "Renders notes as audio (melnet, or any model that can render): the WAV path that comes back is loaded into [buffer~ dawhost.render] and played. Double-click the buffer~ to see the waveform. Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
      "linecount": 5
     }
    },
@@ -282,12 +282,12 @@
      "id": "obj-14",
      "maxclass": "newobj",
      "numinlets": 2,
-     "numoutlets": 14,
+     "numoutlets": 9,
      "patching_rect": [
       20.0,
       380.0,
       460.0,
-      67.0
+      52.0
      ],
      "outlettype": [
       "",
@@ -298,15 +298,10 @@
       "",
       "",
       "",
-      "",
-      "",
-      "",
-      "",
-      "",
       ""
      ],
-     "text": "route /dawhost/accepted /dawhost/progress /dawhost/noteon /dawhost/noteoff /dawhost/allnotesoff /dawhost/scheduled /dawhost/late /dawhost/output /dawhost/done /dawhost/error /dawhost/models /dawhost/option /dawhost/reply",
-     "linecount": 4
+     "text": "route /dawhost/accepted /dawhost/progress /dawhost/output /dawhost/done /dawhost/error /dawhost/models /dawhost/option /dawhost/reply",
+     "linecount": 3
     }
    },
    {
@@ -317,7 +312,7 @@
      "numoutlets": 0,
      "patching_rect": [
       272.0,
-      455.0,
+      440.0,
       151.0,
       22.0
      ],
@@ -332,7 +327,7 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      455.0,
+      440.0,
       240,
       34.0
      ],
@@ -348,192 +343,23 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      511.0,
+      496.0,
       460.0,
       34.0
      ],
-     "text": "2. Start Max's transport (this toggle, or Extras > Global Transport): dawhost follows its tempo, position and signature.",
+     "text": "2. Set the bars, edit the notes and instrument, then click the button.",
      "linecount": 2
     }
    },
    {
     "box": {
      "id": "obj-18",
-     "maxclass": "toggle",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      553.0,
-      24,
-      24
-     ],
-     "outlettype": [
-      "int"
-     ],
-     "parameter_enable": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-19",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      120.0,
-      585.0,
-      81.0,
-      22.0
-     ],
-     "outlettype": [
-      "bang"
-     ],
-     "text": "metro 250"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-20",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      585.0,
-      88.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "loadmess 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-21",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 9,
-     "patching_rect": [
-      20.0,
-      615.0,
-      300,
-      22.0
-     ],
-     "outlettype": [
-      "int",
-      "int",
-      "float",
-      "float",
-      "float",
-      "",
-      "int",
-      "float",
-      ""
-     ],
-     "text": "transport"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-22",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      645.0,
-      60.0,
-      22.0
-     ],
-     "outlettype": [
-      "float"
-     ],
-     "text": "/ 480."
-    }
-   },
-   {
-    "box": {
-     "id": "obj-23",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      92.0,
-      645.0,
-      88.0,
-      22.0
-     ],
-     "outlettype": [
-      "int",
-      "int"
-     ],
-     "text": "unpack i i"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-24",
-     "maxclass": "newobj",
-     "numinlets": 5,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      675.0,
-      116.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "pack f f i i i"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-25",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      705.0,
-      284.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "/dawhost/transport/sync $1 $2 $3 $4 $5"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-26",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      20.0,
-      749.0,
-      460.0,
-      48.0
-     ],
-     "text": "3. Set bars, temperature and latency (ms early, for what plays the notes), edit the primer notes in the message box, then click the button.",
-     "linecount": 3
-    }
-   },
-   {
-    "box": {
-     "id": "obj-27",
      "maxclass": "number",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      805.0,
+      538.0,
       50,
       22
      ],
@@ -546,96 +372,13 @@
    },
    {
     "box": {
-     "id": "obj-28",
-     "maxclass": "flonum",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      82.0,
-      805.0,
-      60,
-      22
-     ],
-     "outlettype": [
-      "",
-      "bang"
-     ],
-     "parameter_enable": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-29",
-     "maxclass": "flonum",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      154.0,
-      805.0,
-      60,
-      22
-     ],
-     "outlettype": [
-      "",
-      "bang"
-     ],
-     "parameter_enable": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-30",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      20.0,
-      835.0,
-      62,
-      20.0
-     ],
-     "text": "bars"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-31",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      94.0,
-      835.0,
-      140,
-      20.0
-     ],
-     "text": "temperature"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-32",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      246.0,
-      835.0,
-      90,
-      20.0
-     ],
-     "text": "latency ms"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-33",
+     "id": "obj-19",
      "maxclass": "button",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      20.0,
-      863.0,
+      82.0,
+      538.0,
       24,
       24
      ],
@@ -646,13 +389,28 @@
    },
    {
     "box": {
-     "id": "obj-34",
+     "id": "obj-20",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      570.0,
+      62,
+      20.0
+     ],
+     "text": "bars"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-21",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      895.0,
+      598.0,
       40.0,
       22.0
      ],
@@ -664,13 +422,13 @@
    },
    {
     "box": {
-     "id": "obj-35",
+     "id": "obj-22",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       72.0,
-      895.0,
+      598.0,
       40.0,
       22.0
      ],
@@ -682,120 +440,120 @@
    },
    {
     "box": {
-     "id": "obj-36",
+     "id": "obj-23",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      925.0,
-      158.0,
+      628.0,
+      186.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "sprintf symout mt%ld"
+     "text": "sprintf symout render%ld"
     }
    },
    {
     "box": {
-     "id": "obj-37",
+     "id": "obj-24",
      "maxclass": "newobj",
-     "numinlets": 4,
+     "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      955.0,
-      116.0,
+      658.0,
+      74.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "pack s 4 1. 0."
+     "text": "pack s 2"
     }
    },
    {
     "box": {
-     "id": "obj-38",
+     "id": "obj-25",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      985.0,
+      688.0,
       460.0,
       37.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "$1 primer 60 100 0 1 62 90 1 0.5 64 90 1.5 0.5 65 100 2 1 67 90 3 1 bars $2 temperature $3 deliver timed latency_ms $4",
+     "text": "$1 notes 60 100 0 1 64 90 1 1 67 90 2 1 72 100 3 1 bars $2 instrument piano",
      "linecount": 2
     }
    },
    {
     "box": {
-     "id": "obj-39",
+     "id": "obj-26",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      1030.0,
-      319.0,
+      733.0,
+      228.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "prepend /dawhost/music-transformer/continue"
+     "text": "prepend /dawhost/melnet/render"
     }
    },
    {
     "box": {
-     "id": "obj-40",
+     "id": "obj-27",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      1074.0,
+      777.0,
       460.0,
       48.0
      ],
-     "text": "Model: the menu lists the server's models that can continue (continue_midi), filled as soon as the server answers (click the message to refresh).",
+     "text": "Model: the menu lists the server's models that can render (render_audio), filled as soon as the server answers (click the message to refresh).",
      "linecount": 3
     }
    },
    {
     "box": {
-     "id": "obj-41",
+     "id": "obj-28",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      1130.0,
-      221.0,
+      833.0,
+      214.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "/dawhost/models continue_midi"
+     "text": "/dawhost/models render_audio"
     }
    },
    {
     "box": {
-     "id": "obj-42",
+     "id": "obj-29",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
-      253.0,
-      1130.0,
+      246.0,
+      833.0,
       74.0,
       22.0
      ],
@@ -809,13 +567,32 @@
    },
    {
     "box": {
-     "id": "obj-43",
+     "id": "obj-30",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      20.0,
+      863.0,
+      144.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "route render_audio"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-31",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
-      20.0,
-      1160.0,
+      176.0,
+      863.0,
       67.0,
       22.0
      ],
@@ -829,13 +606,13 @@
    },
    {
     "box": {
-     "id": "obj-44",
+     "id": "obj-32",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      1190.0,
+      893.0,
       88.0,
       22.0
      ],
@@ -848,13 +625,13 @@
    },
    {
     "box": {
-     "id": "obj-45",
+     "id": "obj-33",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       120.0,
-      1190.0,
+      893.0,
       53.0,
       22.0
      ],
@@ -866,13 +643,13 @@
    },
    {
     "box": {
-     "id": "obj-46",
+     "id": "obj-34",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      1220.0,
+      923.0,
       81.0,
       22.0
      ],
@@ -885,13 +662,13 @@
    },
    {
     "box": {
-     "id": "obj-47",
+     "id": "obj-35",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       113.0,
-      1220.0,
+      923.0,
       116.0,
       22.0
      ],
@@ -903,31 +680,31 @@
    },
    {
     "box": {
-     "id": "obj-48",
+     "id": "obj-36",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      1250.0,
-      186.0,
+      953.0,
+      109.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "symbol music-transformer"
+     "text": "symbol melnet"
     }
    },
    {
     "box": {
-     "id": "obj-49",
+     "id": "obj-37",
      "maxclass": "umenu",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
       20.0,
-      1280.0,
+      983.0,
       200,
       22
      ],
@@ -937,20 +714,20 @@
       ""
      ],
      "items": [
-      "music-transformer"
+      "melnet"
      ],
      "parameter_enable": 0
     }
    },
    {
     "box": {
-     "id": "obj-50",
+     "id": "obj-38",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      1310.0,
+      1013.0,
       53.0,
       22.0
      ],
@@ -963,31 +740,31 @@
    },
    {
     "box": {
-     "id": "obj-51",
+     "id": "obj-39",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      1340.0,
-      242.0,
+      1043.0,
+      228.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "sprintf set /dawhost/%s/continue"
+     "text": "sprintf set /dawhost/%s/render"
     }
    },
    {
     "box": {
-     "id": "obj-52",
+     "id": "obj-40",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      274.0,
-      1340.0,
+      260.0,
+      1043.0,
       207.0,
       22.0
      ],
@@ -999,28 +776,28 @@
    },
    {
     "box": {
-     "id": "obj-53",
+     "id": "obj-41",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      1384.0,
+      1087.0,
       460.0,
       20.0
      ],
-     "text": "Ranges and defaults of bars, temperature come from the server:"
+     "text": "Ranges and defaults of bars come from the server:"
     }
    },
    {
     "box": {
-     "id": "obj-54",
+     "id": "obj-42",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      1412.0,
+      1115.0,
       88.0,
       22.0
      ],
@@ -1033,33 +810,32 @@
    },
    {
     "box": {
-     "id": "obj-55",
+     "id": "obj-43",
      "maxclass": "newobj",
      "numinlets": 2,
-     "numoutlets": 3,
+     "numoutlets": 2,
      "patching_rect": [
       20.0,
-      1442.0,
-      172.0,
+      1145.0,
+      88.0,
       22.0
      ],
      "outlettype": [
       "",
-      "",
       ""
      ],
-     "text": "route bars temperature"
+     "text": "route bars"
     }
    },
    {
     "box": {
-     "id": "obj-56",
+     "id": "obj-44",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 4,
      "patching_rect": [
       20.0,
-      1472.0,
+      1175.0,
       116.0,
       22.0
      ],
@@ -1070,6 +846,222 @@
       "float"
      ],
      "text": "unpack s f f f"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-45",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      148.0,
+      1175.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "set $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-46",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      220.0,
+      1175.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "min $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-47",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      292.0,
+      1175.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "max $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-48",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      16,
+      460.0,
+      48.0
+     ],
+     "text": "The result is loaded, then played: click start / stop to hear it again. The WAV's path is below: drag it into Live's arrangement.",
+     "linecount": 3
+    }
+   },
+   {
+    "box": {
+     "id": "obj-49",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      72.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl slice 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-50",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      620.0,
+      72.0,
+      95.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "route audio"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-51",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 3,
+     "patching_rect": [
+      727.0,
+      72.0,
+      102.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "",
+      "float"
+     ],
+     "text": "unpack s s f"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-52",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      102.0,
+      460.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": ""
+    }
+   },
+   {
+    "box": {
+     "id": "obj-53",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      602.0,
+      132.0,
+      123.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "prepend replace"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-54",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      132.0,
+      70,
+      20.0
+     ],
+     "text": "latest"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-55",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      162.0,
+      172.0,
+      22.0
+     ],
+     "outlettype": [
+      "float",
+      "bang"
+     ],
+     "text": "buffer~ dawhost.render"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-56",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      192.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "start"
     }
    },
    {
@@ -1079,377 +1071,77 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      148.0,
-      1472.0,
-      60.0,
+      585.0,
+      192.0,
+      46.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "set $1"
+     "text": "stop"
     }
    },
    {
     "box": {
      "id": "obj-58",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
      "patching_rect": [
-      220.0,
-      1472.0,
-      60.0,
+      520.0,
+      222.0,
+      158.0,
       22.0
      ],
      "outlettype": [
-      ""
+      "signal",
+      "bang"
      ],
-     "text": "min $1"
+     "text": "play~ dawhost.render"
     }
    },
    {
     "box": {
      "id": "obj-59",
-     "maxclass": "message",
+     "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      292.0,
-      1472.0,
+      520.0,
+      252.0,
       60.0,
       22.0
      ],
      "outlettype": [
-      ""
+      "signal"
      ],
-     "text": "max $1"
+     "text": "*~ 0.5"
     }
    },
    {
     "box": {
      "id": "obj-60",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 4,
+     "maxclass": "ezdac~",
+     "numinlets": 2,
+     "numoutlets": 0,
      "patching_rect": [
-      20.0,
-      1502.0,
-      116.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      "float",
-      "float",
-      "float"
-     ],
-     "text": "unpack s f f f"
+      520.0,
+      282.0,
+      45,
+      45
+     ]
     }
    },
    {
     "box": {
      "id": "obj-61",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      148.0,
-      1502.0,
-      60.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "set $1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-62",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      220.0,
-      1502.0,
-      60.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "min $1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-63",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      292.0,
-      1502.0,
-      60.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "max $1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-64",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       520.0,
-      16,
-      460.0,
-      62.0
-     ],
-     "text": "4. Notes arrive on the beat: /dawhost/noteon and /dawhost/noteoff go straight to [noteout] (the default MIDI output). A cancel or a transport stop ends sounding notes (/dawhost/allnotesoff sends All Notes Off).",
-     "linecount": 4
-    }
-   },
-   {
-    "box": {
-     "id": "obj-65",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 3,
-     "patching_rect": [
-      520.0,
-      86.0,
-      102.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      "int",
-      "int"
-     ],
-     "text": "unpack s i i"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-66",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      634.0,
-      86.0,
-      88.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      "int"
-     ],
-     "text": "unpack s i"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-67",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520.0,
-      116.0,
-      53.0,
-      22.0
-     ],
-     "outlettype": [
-      "int",
-      "bang"
-     ],
-     "text": "t i b"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-68",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      585.0,
-      116.0,
-      40.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "0"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-69",
-     "maxclass": "newobj",
-     "numinlets": 3,
-     "numoutlets": 0,
-     "patching_rect": [
-      520.0,
-      146.0,
-      67.0,
-      22.0
-     ],
-     "text": "noteout"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-70",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      599.0,
-      146.0,
-      53.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "0 123"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-71",
-     "maxclass": "newobj",
-     "numinlets": 3,
-     "numoutlets": 0,
-     "patching_rect": [
-      664.0,
-      146.0,
-      60.0,
-      22.0
-     ],
-     "text": "ctlout"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-72",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      520.0,
-      176.0,
-      460.0,
-      20.0
-     ],
-     "text": "Where the answer starts (id, notes placed, beat, bar:beat):"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-73",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      520.0,
-      204.0,
-      460.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": ""
-    }
-   },
-   {
-    "box": {
-     "id": "obj-74",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      520.0,
-      234.0,
-      460.0,
-      20.0
-     ],
-     "text": "Notes the model made too late to play (never played late):"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-75",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      520.0,
-      262.0,
-      460.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": ""
-    }
-   },
-   {
-    "box": {
-     "id": "obj-76",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      520.0,
-      292.0,
-      460.0,
-      34.0
-     ],
-     "text": "The continuation as a MIDI file (at the primer's tempo): drag the path into Live or open it:",
-     "linecount": 2
-    }
-   },
-   {
-    "box": {
-     "id": "obj-77",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      520.0,
-      334.0,
-      460.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": ""
-    }
-   },
-   {
-    "box": {
-     "id": "obj-78",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      520.0,
-      378.0,
+      349.0,
       460.0,
       20.0
      ],
@@ -1458,13 +1150,13 @@
    },
    {
     "box": {
-     "id": "obj-79",
+     "id": "obj-62",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
       520.0,
-      406.0,
+      377.0,
       102.0,
       22.0
      ],
@@ -1478,13 +1170,13 @@
    },
    {
     "box": {
-     "id": "obj-80",
+     "id": "obj-63",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       634.0,
-      406.0,
+      377.0,
       60.0,
       22.0
      ],
@@ -1496,13 +1188,13 @@
    },
    {
     "box": {
-     "id": "obj-81",
+     "id": "obj-64",
      "maxclass": "slider",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       520.0,
-      436.0,
+      407.0,
       240,
       18
      ],
@@ -1517,13 +1209,13 @@
    },
    {
     "box": {
-     "id": "obj-82",
+     "id": "obj-65",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       772.0,
-      436.0,
+      407.0,
       200,
       22.0
      ],
@@ -1535,13 +1227,13 @@
    },
    {
     "box": {
-     "id": "obj-83",
+     "id": "obj-66",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       520.0,
-      466.0,
+      437.0,
       460.0,
       20.0
      ],
@@ -1550,13 +1242,13 @@
    },
    {
     "box": {
-     "id": "obj-84",
+     "id": "obj-67",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       520.0,
-      494.0,
+      465.0,
       460.0,
       22.0
      ],
@@ -1568,13 +1260,13 @@
    },
    {
     "box": {
-     "id": "obj-85",
+     "id": "obj-68",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       520.0,
-      524.0,
+      495.0,
       460.0,
       20.0
      ],
@@ -1583,13 +1275,13 @@
    },
    {
     "box": {
-     "id": "obj-86",
+     "id": "obj-69",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       520.0,
-      552.0,
+      523.0,
       460.0,
       22.0
      ],
@@ -1601,13 +1293,13 @@
    },
    {
     "box": {
-     "id": "obj-87",
+     "id": "obj-70",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       520.0,
-      582.0,
+      553.0,
       460.0,
       20.0
      ],
@@ -1616,13 +1308,13 @@
    },
    {
     "box": {
-     "id": "obj-88",
+     "id": "obj-71",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       520.0,
-      610.0,
+      581.0,
       120,
       22.0
      ],
@@ -1634,13 +1326,13 @@
    },
    {
     "box": {
-     "id": "obj-89",
+     "id": "obj-72",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       652.0,
-      610.0,
+      581.0,
       179.0,
       22.0
      ],
@@ -1788,7 +1480,7 @@
     "patchline": {
      "source": [
       "obj-14",
-      13
+      8
      ],
      "destination": [
       "obj-15",
@@ -1799,18 +1491,6 @@
    {
     "patchline": {
      "source": [
-      "obj-20",
-      0
-     ],
-     "destination": [
-      "obj-19",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
       "obj-19",
       0
      ],
@@ -1824,34 +1504,10 @@
     "patchline": {
      "source": [
       "obj-21",
-      7
+      0
      ],
      "destination": [
       "obj-22",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-21",
-      5
-     ],
-     "destination": [
-      "obj-23",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-21",
-      4
-     ],
-     "destination": [
-      "obj-24",
       0
      ]
     }
@@ -1863,55 +1519,19 @@
       0
      ],
      "destination": [
-      "obj-24",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
       "obj-21",
-      6
-     ],
-     "destination": [
-      "obj-24",
-      2
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-23",
-      0
-     ],
-     "destination": [
-      "obj-24",
-      3
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-23",
       1
-     ],
-     "destination": [
-      "obj-24",
-      4
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-24",
+      "obj-22",
       0
      ],
      "destination": [
-      "obj-25",
+      "obj-23",
       0
      ]
     }
@@ -1919,11 +1539,11 @@
    {
     "patchline": {
      "source": [
-      "obj-25",
+      "obj-23",
       0
      ],
      "destination": [
-      "obj-12",
+      "obj-24",
       0
      ]
     }
@@ -1935,43 +1555,7 @@
       0
      ],
      "destination": [
-      "obj-21",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-33",
-      0
-     ],
-     "destination": [
-      "obj-34",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-34",
-      0
-     ],
-     "destination": [
-      "obj-35",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-35",
-      0
-     ],
-     "destination": [
-      "obj-34",
+      "obj-24",
       1
      ]
     }
@@ -1979,11 +1563,11 @@
    {
     "patchline": {
      "source": [
-      "obj-35",
+      "obj-24",
       0
      ],
      "destination": [
-      "obj-36",
+      "obj-25",
       0
      ]
     }
@@ -1991,11 +1575,11 @@
    {
     "patchline": {
      "source": [
-      "obj-36",
+      "obj-25",
       0
      ],
      "destination": [
-      "obj-37",
+      "obj-26",
       0
      ]
     }
@@ -2003,12 +1587,12 @@
    {
     "patchline": {
      "source": [
-      "obj-27",
+      "obj-26",
       0
      ],
      "destination": [
-      "obj-37",
-      1
+      "obj-12",
+      0
      ]
     }
    },
@@ -2019,8 +1603,20 @@
       0
      ],
      "destination": [
-      "obj-37",
-      2
+      "obj-12",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      7
+     ],
+     "destination": [
+      "obj-29",
+      0
      ]
     }
    },
@@ -2031,559 +1627,7 @@
       0
      ],
      "destination": [
-      "obj-37",
-      3
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-37",
-      0
-     ],
-     "destination": [
-      "obj-38",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-38",
-      0
-     ],
-     "destination": [
-      "obj-39",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-39",
-      0
-     ],
-     "destination": [
-      "obj-12",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-41",
-      0
-     ],
-     "destination": [
-      "obj-12",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-14",
-      12
-     ],
-     "destination": [
-      "obj-42",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-42",
-      0
-     ],
-     "destination": [
-      "obj-41",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-14",
-      10
-     ],
-     "destination": [
-      "obj-43",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-43",
-      2
-     ],
-     "destination": [
-      "obj-45",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-43",
-      1
-     ],
-     "destination": [
-      "obj-44",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-44",
-      1
-     ],
-     "destination": [
-      "obj-46",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-46",
-      0
-     ],
-     "destination": [
-      "obj-47",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-43",
-      0
-     ],
-     "destination": [
-      "obj-48",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-45",
-      0
-     ],
-     "destination": [
-      "obj-49",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-47",
-      0
-     ],
-     "destination": [
-      "obj-49",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-48",
-      0
-     ],
-     "destination": [
-      "obj-49",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-49",
-      1
-     ],
-     "destination": [
-      "obj-50",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-50",
-      1
-     ],
-     "destination": [
-      "obj-51",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-50",
-      0
-     ],
-     "destination": [
-      "obj-52",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-51",
-      0
-     ],
-     "destination": [
-      "obj-39",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-52",
-      0
-     ],
-     "destination": [
-      "obj-12",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-14",
-      11
-     ],
-     "destination": [
-      "obj-54",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-54",
-      1
-     ],
-     "destination": [
-      "obj-55",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-55",
-      0
-     ],
-     "destination": [
-      "obj-56",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-56",
-      1
-     ],
-     "destination": [
-      "obj-57",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-56",
-      2
-     ],
-     "destination": [
-      "obj-58",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-56",
-      3
-     ],
-     "destination": [
-      "obj-59",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-57",
-      0
-     ],
-     "destination": [
-      "obj-27",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-58",
-      0
-     ],
-     "destination": [
-      "obj-27",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-59",
-      0
-     ],
-     "destination": [
-      "obj-27",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-55",
-      1
-     ],
-     "destination": [
-      "obj-60",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-60",
-      1
-     ],
-     "destination": [
-      "obj-61",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-60",
-      2
-     ],
-     "destination": [
-      "obj-62",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-60",
-      3
-     ],
-     "destination": [
-      "obj-63",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-61",
-      0
-     ],
-     "destination": [
       "obj-28",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-62",
-      0
-     ],
-     "destination": [
-      "obj-28",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-63",
-      0
-     ],
-     "destination": [
-      "obj-28",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-14",
-      2
-     ],
-     "destination": [
-      "obj-65",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-14",
-      3
-     ],
-     "destination": [
-      "obj-66",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-66",
-      1
-     ],
-     "destination": [
-      "obj-67",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-67",
-      1
-     ],
-     "destination": [
-      "obj-68",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-65",
-      2
-     ],
-     "destination": [
-      "obj-69",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-65",
-      1
-     ],
-     "destination": [
-      "obj-69",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-68",
-      0
-     ],
-     "destination": [
-      "obj-69",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-67",
-      0
-     ],
-     "destination": [
-      "obj-69",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-14",
-      4
-     ],
-     "destination": [
-      "obj-70",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-70",
-      0
-     ],
-     "destination": [
-      "obj-71",
       0
      ]
     }
@@ -2595,43 +1639,7 @@
       5
      ],
      "destination": [
-      "obj-73",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-14",
-      6
-     ],
-     "destination": [
-      "obj-75",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-14",
-      7
-     ],
-     "destination": [
-      "obj-77",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-14",
-      1
-     ],
-     "destination": [
-      "obj-79",
+      "obj-30",
       0
      ]
     }
@@ -2639,11 +1647,11 @@
    {
     "patchline": {
      "source": [
-      "obj-79",
-      1
+      "obj-30",
+      0
      ],
      "destination": [
-      "obj-80",
+      "obj-31",
       0
      ]
     }
@@ -2651,59 +1659,11 @@
    {
     "patchline": {
      "source": [
-      "obj-80",
-      0
-     ],
-     "destination": [
-      "obj-81",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-79",
+      "obj-31",
       2
      ],
      "destination": [
-      "obj-82",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-14",
-      9
-     ],
-     "destination": [
-      "obj-84",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-14",
-      8
-     ],
-     "destination": [
-      "obj-86",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-88",
-      0
-     ],
-     "destination": [
-      "obj-89",
+      "obj-33",
       0
      ]
     }
@@ -2711,11 +1671,71 @@
    {
     "patchline": {
      "source": [
-      "obj-89",
+      "obj-31",
+      1
+     ],
+     "destination": [
+      "obj-32",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-32",
+      1
+     ],
+     "destination": [
+      "obj-34",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-34",
       0
      ],
      "destination": [
-      "obj-12",
+      "obj-35",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-31",
+      0
+     ],
+     "destination": [
+      "obj-36",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-33",
+      0
+     ],
+     "destination": [
+      "obj-37",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-35",
+      0
+     ],
+     "destination": [
+      "obj-37",
       0
      ]
     }
@@ -2727,7 +1747,427 @@
       0
      ],
      "destination": [
-      "obj-88",
+      "obj-37",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-37",
+      1
+     ],
+     "destination": [
+      "obj-38",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-38",
+      1
+     ],
+     "destination": [
+      "obj-39",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-38",
+      0
+     ],
+     "destination": [
+      "obj-40",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-39",
+      0
+     ],
+     "destination": [
+      "obj-26",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-40",
+      0
+     ],
+     "destination": [
+      "obj-12",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      6
+     ],
+     "destination": [
+      "obj-42",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-42",
+      1
+     ],
+     "destination": [
+      "obj-43",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-43",
+      0
+     ],
+     "destination": [
+      "obj-44",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-44",
+      1
+     ],
+     "destination": [
+      "obj-45",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-44",
+      2
+     ],
+     "destination": [
+      "obj-46",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-44",
+      3
+     ],
+     "destination": [
+      "obj-47",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-45",
+      0
+     ],
+     "destination": [
+      "obj-18",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-46",
+      0
+     ],
+     "destination": [
+      "obj-18",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-47",
+      0
+     ],
+     "destination": [
+      "obj-18",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      2
+     ],
+     "destination": [
+      "obj-49",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-49",
+      1
+     ],
+     "destination": [
+      "obj-50",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-50",
+      0
+     ],
+     "destination": [
+      "obj-51",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-51",
+      1
+     ],
+     "destination": [
+      "obj-52",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-53",
+      0
+     ],
+     "destination": [
+      "obj-55",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-56",
+      0
+     ],
+     "destination": [
+      "obj-58",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-57",
+      0
+     ],
+     "destination": [
+      "obj-58",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-55",
+      1
+     ],
+     "destination": [
+      "obj-56",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-51",
+      1
+     ],
+     "destination": [
+      "obj-53",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-58",
+      0
+     ],
+     "destination": [
+      "obj-59",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-59",
+      0
+     ],
+     "destination": [
+      "obj-60",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-59",
+      0
+     ],
+     "destination": [
+      "obj-60",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      1
+     ],
+     "destination": [
+      "obj-62",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-62",
+      1
+     ],
+     "destination": [
+      "obj-63",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-63",
+      0
+     ],
+     "destination": [
+      "obj-64",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-62",
+      2
+     ],
+     "destination": [
+      "obj-65",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      4
+     ],
+     "destination": [
+      "obj-67",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      3
+     ],
+     "destination": [
+      "obj-69",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-71",
+      0
+     ],
+     "destination": [
+      "obj-72",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-72",
+      0
+     ],
+     "destination": [
+      "obj-12",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-23",
+      0
+     ],
+     "destination": [
+      "obj-71",
       1
      ]
     }

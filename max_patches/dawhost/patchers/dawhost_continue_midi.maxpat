@@ -12,7 +12,7 @@
   "rect": [
    60.0,
    60.0,
-   1341.0,
+   1020.0,
    1000.0
   ],
   "bglocked": 0,
@@ -39,7 +39,7 @@
   "enablehscroll": 1,
   "enablevscroll": 1,
   "devicewidth": 0.0,
-  "description": "dawhost: separate a file into four stems",
+  "description": "dawhost: continue a MIDI phrase in time",
   "digest": "",
   "tags": "dawhost",
   "style": "",
@@ -58,7 +58,7 @@
       460.0,
       24.0
      ],
-     "text": "dawhost - separate stems",
+     "text": "dawhost - continue MIDI",
      "fontface": 1,
      "fontsize": 16.0
     }
@@ -73,10 +73,10 @@
       20.0,
       48.0,
       460.0,
-      90.0
+      76.0
      ],
-     "text": "Drop an audio file on the box and click separate: vocals, drums, bass and other arrive as WAV paths and load into four buffer~ objects. The server reads only files in its work folder or in the folders listed as input_roots in its config: put your loops there. Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
-     "linecount": 6
+     "text": "Sends a phrase (pitch velocity start_beat duration_beat per note); the continuation plays on Max's MIDI output on the next bar line of Max's transport, note by note, each sent by dawhost at its time (deliver timed). Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
+     "linecount": 5
     }
    },
    {
@@ -87,7 +87,7 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      160.0,
+      146.0,
       460.0,
       76.0
      ],
@@ -103,7 +103,7 @@
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      244.0,
+      230.0,
       60,
       22
      ],
@@ -124,7 +124,7 @@
      "numoutlets": 1,
      "patching_rect": [
       92.0,
-      244.0,
+      230.0,
       109.0,
       22.0
      ],
@@ -142,7 +142,7 @@
      "numoutlets": 3,
      "patching_rect": [
       20.0,
-      274.0,
+      260.0,
       67.0,
       22.0
      ],
@@ -162,7 +162,7 @@
      "numoutlets": 1,
      "patching_rect": [
       120.0,
-      304.0,
+      290.0,
       88.0,
       22.0
      ],
@@ -180,7 +180,7 @@
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      304.0,
+      290.0,
       88.0,
       22.0
      ],
@@ -198,7 +198,7 @@
      "numoutlets": 1,
      "patching_rect": [
       220.0,
-      304.0,
+      290.0,
       40.0,
       22.0
      ],
@@ -216,7 +216,7 @@
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      334.0,
+      320.0,
       137.0,
       22.0
      ],
@@ -234,7 +234,7 @@
      "numoutlets": 1,
      "patching_rect": [
       169.0,
-      334.0,
+      320.0,
       67.0,
       22.0
      ],
@@ -252,7 +252,7 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      364.0,
+      350.0,
       172.0,
       22.0
      ],
@@ -267,7 +267,7 @@
      "numoutlets": 1,
      "patching_rect": [
       204.0,
-      364.0,
+      350.0,
       123.0,
       22.0
      ],
@@ -282,12 +282,12 @@
      "id": "obj-14",
      "maxclass": "newobj",
      "numinlets": 2,
-     "numoutlets": 8,
+     "numoutlets": 14,
      "patching_rect": [
       20.0,
-      394.0,
+      380.0,
       460.0,
-      37.0
+      67.0
      ],
      "outlettype": [
       "",
@@ -297,10 +297,16 @@
       "",
       "",
       "",
+      "",
+      "",
+      "",
+      "",
+      "",
+      "",
       ""
      ],
-     "text": "route /dawhost/accepted /dawhost/progress /dawhost/output /dawhost/done /dawhost/error /dawhost/models /dawhost/reply",
-     "linecount": 2
+     "text": "route /dawhost/accepted /dawhost/progress /dawhost/noteon /dawhost/noteoff /dawhost/allnotesoff /dawhost/scheduled /dawhost/late /dawhost/output /dawhost/done /dawhost/error /dawhost/models /dawhost/option /dawhost/reply",
+     "linecount": 4
     }
    },
    {
@@ -311,7 +317,7 @@
      "numoutlets": 0,
      "patching_rect": [
       272.0,
-      439.0,
+      455.0,
       151.0,
       22.0
      ],
@@ -326,7 +332,7 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      439.0,
+      455.0,
       240,
       34.0
      ],
@@ -342,93 +348,294 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      495.0,
+      511.0,
       460.0,
-      20.0
+      34.0
      ],
-     "text": "2. Drop a WAV/AIFF/FLAC file here:"
+     "text": "2. Start Max's transport (this toggle, or Extras > Global Transport): dawhost follows its tempo, position and signature.",
+     "linecount": 2
     }
    },
    {
     "box": {
      "id": "obj-18",
-     "maxclass": "dropfile",
+     "maxclass": "toggle",
      "numinlets": 1,
-     "numoutlets": 2,
+     "numoutlets": 1,
      "patching_rect": [
       20.0,
-      523.0,
-      240,
-      60
+      553.0,
+      24,
+      24
      ],
      "outlettype": [
-      "",
-      ""
+      "int"
      ],
-     "types": []
+     "parameter_enable": 0
     }
    },
    {
     "box": {
      "id": "obj-19",
      "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
+     "numinlets": 2,
+     "numoutlets": 1,
      "patching_rect": [
-      20.0,
-      591.0,
-      179.0,
+      120.0,
+      585.0,
+      81.0,
       22.0
      ],
      "outlettype": [
-      "",
-      ""
+      "bang"
      ],
-     "text": "conformpath native boot"
+     "text": "metro 250"
     }
    },
    {
     "box": {
      "id": "obj-20",
-     "maxclass": "message",
-     "numinlets": 2,
+     "maxclass": "newobj",
+     "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      621.0,
-      460.0,
+      585.0,
+      88.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": ""
+     "text": "loadmess 1"
     }
    },
    {
     "box": {
      "id": "obj-21",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 9,
      "patching_rect": [
       20.0,
-      651.0,
-      460.0,
-      20.0
+      615.0,
+      300,
+      22.0
      ],
-     "text": "3. Then click the button to separate:"
+     "outlettype": [
+      "int",
+      "int",
+      "float",
+      "float",
+      "float",
+      "",
+      "int",
+      "float",
+      ""
+     ],
+     "text": "transport"
     }
    },
    {
     "box": {
      "id": "obj-22",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      645.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      "float"
+     ],
+     "text": "/ 480."
+    }
+   },
+   {
+    "box": {
+     "id": "obj-23",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      92.0,
+      645.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "int",
+      "int"
+     ],
+     "text": "unpack i i"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-24",
+     "maxclass": "newobj",
+     "numinlets": 5,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      675.0,
+      116.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "pack f f i i i"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-25",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      705.0,
+      284.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "/dawhost/transport/sync $1 $2 $3 $4 $5"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-26",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      749.0,
+      460.0,
+      48.0
+     ],
+     "text": "3. Set bars, temperature and latency (ms early, for what plays the notes), edit the primer notes in the message box, then click the button.",
+     "linecount": 3
+    }
+   },
+   {
+    "box": {
+     "id": "obj-27",
+     "maxclass": "number",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      20.0,
+      805.0,
+      50,
+      22
+     ],
+     "outlettype": [
+      "",
+      "bang"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-28",
+     "maxclass": "flonum",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      82.0,
+      805.0,
+      60,
+      22
+     ],
+     "outlettype": [
+      "",
+      "bang"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-29",
+     "maxclass": "flonum",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      154.0,
+      805.0,
+      60,
+      22
+     ],
+     "outlettype": [
+      "",
+      "bang"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-30",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      835.0,
+      62,
+      20.0
+     ],
+     "text": "bars"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-31",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      94.0,
+      835.0,
+      140,
+      20.0
+     ],
+     "text": "temperature"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-32",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      246.0,
+      835.0,
+      90,
+      20.0
+     ],
+     "text": "latency ms"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-33",
      "maxclass": "button",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      679.0,
+      863.0,
       24,
       24
      ],
@@ -439,13 +646,13 @@
    },
    {
     "box": {
-     "id": "obj-23",
+     "id": "obj-34",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      711.0,
+      895.0,
       40.0,
       22.0
      ],
@@ -457,13 +664,13 @@
    },
    {
     "box": {
-     "id": "obj-24",
+     "id": "obj-35",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       72.0,
-      711.0,
+      895.0,
       40.0,
       22.0
      ],
@@ -475,85 +682,793 @@
    },
    {
     "box": {
-     "id": "obj-25",
+     "id": "obj-36",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      741.0,
-      179.0,
+      925.0,
+      158.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "sprintf symout stems%ld"
+     "text": "sprintf symout mt%ld"
     }
    },
    {
     "box": {
-     "id": "obj-26",
+     "id": "obj-37",
      "maxclass": "newobj",
-     "numinlets": 2,
+     "numinlets": 4,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      771.0,
-      74.0,
+      955.0,
+      116.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "pack s s"
+     "text": "pack s 4 1. 0."
     }
    },
    {
     "box": {
-     "id": "obj-27",
+     "id": "obj-38",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      801.0,
-      95.0,
-      22.0
+      985.0,
+      460.0,
+      37.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "$1 audio $2"
+     "text": "$1 primer 60 100 0 1 62 90 1 0.5 64 90 1.5 0.5 65 100 2 1 67 90 3 1 bars $2 temperature $3 deliver timed latency_ms $4",
+     "linecount": 2
     }
    },
    {
     "box": {
-     "id": "obj-28",
+     "id": "obj-39",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      831.0,
-      270.0,
+      1030.0,
+      319.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "prepend /dawhost/separation/separate"
+     "text": "prepend /dawhost/music-transformer/continue"
     }
    },
    {
     "box": {
-     "id": "obj-29",
+     "id": "obj-40",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      875.0,
+      1074.0,
+      460.0,
+      48.0
+     ],
+     "text": "Model: the menu lists the server's models that can continue (continue_midi), filled as soon as the server answers (click the message to refresh).",
+     "linecount": 3
+    }
+   },
+   {
+    "box": {
+     "id": "obj-41",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      1130.0,
+      221.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "/dawhost/models continue_midi"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-42",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 3,
+     "patching_rect": [
+      253.0,
+      1130.0,
+      74.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "int",
+      "int"
+     ],
+     "text": "change 0"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-43",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      20.0,
+      1160.0,
+      151.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "route continue_midi"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-44",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 3,
+     "patching_rect": [
+      183.0,
+      1160.0,
+      67.0,
+      22.0
+     ],
+     "outlettype": [
+      "bang",
+      "",
+      "bang"
+     ],
+     "text": "t b l b"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-45",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      20.0,
+      1190.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl slice 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-46",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      120.0,
+      1190.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "clear"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-47",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      20.0,
+      1220.0,
+      81.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl iter 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-48",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      113.0,
+      1220.0,
+      116.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "prepend append"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-49",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      1250.0,
+      186.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "symbol music-transformer"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-50",
+     "maxclass": "umenu",
+     "numinlets": 1,
+     "numoutlets": 3,
+     "patching_rect": [
+      20.0,
+      1280.0,
+      200,
+      22
+     ],
+     "outlettype": [
+      "int",
+      "",
+      ""
+     ],
+     "items": [
+      "music-transformer"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-51",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      20.0,
+      1310.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "t s s"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-52",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      1340.0,
+      242.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "sprintf set /dawhost/%s/continue"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-53",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      274.0,
+      1340.0,
+      207.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "sprintf /dawhost/%s/options"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-54",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      1384.0,
+      460.0,
+      20.0
+     ],
+     "text": "Ranges and defaults of bars, temperature come from the server:"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-55",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      20.0,
+      1412.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl slice 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-56",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 3,
+     "patching_rect": [
+      20.0,
+      1442.0,
+      172.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "",
+      ""
+     ],
+     "text": "route bars temperature"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-57",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 4,
+     "patching_rect": [
+      20.0,
+      1472.0,
+      116.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "float",
+      "float",
+      "float"
+     ],
+     "text": "unpack s f f f"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-58",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      148.0,
+      1472.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "set $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-59",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      220.0,
+      1472.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "min $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-60",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      292.0,
+      1472.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "max $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-61",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 4,
+     "patching_rect": [
+      20.0,
+      1502.0,
+      116.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "float",
+      "float",
+      "float"
+     ],
+     "text": "unpack s f f f"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-62",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      148.0,
+      1502.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "set $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-63",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      220.0,
+      1502.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "min $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-64",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      292.0,
+      1502.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "max $1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-65",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      16,
+      460.0,
+      62.0
+     ],
+     "text": "4. Notes arrive on the beat: /dawhost/noteon and /dawhost/noteoff go straight to [noteout] (the default MIDI output). A cancel or a transport stop ends sounding notes (/dawhost/allnotesoff sends All Notes Off).",
+     "linecount": 4
+    }
+   },
+   {
+    "box": {
+     "id": "obj-66",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 3,
+     "patching_rect": [
+      520.0,
+      86.0,
+      102.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "int",
+      "int"
+     ],
+     "text": "unpack s i i"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-67",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      634.0,
+      86.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "int"
+     ],
+     "text": "unpack s i"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-68",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      116.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      "int",
+      "bang"
+     ],
+     "text": "t i b"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-69",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      585.0,
+      116.0,
+      40.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "0"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-70",
+     "maxclass": "newobj",
+     "numinlets": 3,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      146.0,
+      67.0,
+      22.0
+     ],
+     "text": "noteout"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-71",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      599.0,
+      146.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "0 123"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-72",
+     "maxclass": "newobj",
+     "numinlets": 3,
+     "numoutlets": 0,
+     "patching_rect": [
+      664.0,
+      146.0,
+      60.0,
+      22.0
+     ],
+     "text": "ctlout"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-73",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      176.0,
+      460.0,
+      20.0
+     ],
+     "text": "Where the answer starts (id, notes placed, beat, bar:beat):"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-74",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      204.0,
+      460.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": ""
+    }
+   },
+   {
+    "box": {
+     "id": "obj-75",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      234.0,
+      460.0,
+      20.0
+     ],
+     "text": "Notes the model made too late to play (never played late):"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-76",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      262.0,
+      460.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": ""
+    }
+   },
+   {
+    "box": {
+     "id": "obj-77",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      292.0,
+      460.0,
+      34.0
+     ],
+     "text": "The continuation as a MIDI file (at the primer's tempo): drag the path into Live or open it:",
+     "linecount": 2
+    }
+   },
+   {
+    "box": {
+     "id": "obj-78",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      334.0,
+      460.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": ""
+    }
+   },
+   {
+    "box": {
+     "id": "obj-79",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      378.0,
       460.0,
       20.0
      ],
@@ -562,13 +1477,13 @@
    },
    {
     "box": {
-     "id": "obj-30",
+     "id": "obj-80",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
-      20.0,
-      903.0,
+      520.0,
+      406.0,
       102.0,
       22.0
      ],
@@ -582,13 +1497,13 @@
    },
    {
     "box": {
-     "id": "obj-31",
+     "id": "obj-81",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      134.0,
-      903.0,
+      634.0,
+      406.0,
       60.0,
       22.0
      ],
@@ -600,13 +1515,13 @@
    },
    {
     "box": {
-     "id": "obj-32",
+     "id": "obj-82",
      "maxclass": "slider",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      20.0,
-      933.0,
+      520.0,
+      436.0,
       240,
       18
      ],
@@ -621,13 +1536,13 @@
    },
    {
     "box": {
-     "id": "obj-33",
+     "id": "obj-83",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      272.0,
-      933.0,
+      772.0,
+      436.0,
       200,
       22.0
      ],
@@ -639,13 +1554,13 @@
    },
    {
     "box": {
-     "id": "obj-34",
+     "id": "obj-84",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20.0,
-      963.0,
+      520.0,
+      466.0,
       460.0,
       20.0
      ],
@@ -654,13 +1569,13 @@
    },
    {
     "box": {
-     "id": "obj-35",
+     "id": "obj-85",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20.0,
-      991.0,
+      520.0,
+      494.0,
       460.0,
       22.0
      ],
@@ -672,13 +1587,13 @@
    },
    {
     "box": {
-     "id": "obj-36",
+     "id": "obj-86",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20.0,
-      1021.0,
+      520.0,
+      524.0,
       460.0,
       20.0
      ],
@@ -687,13 +1602,13 @@
    },
    {
     "box": {
-     "id": "obj-37",
+     "id": "obj-87",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20.0,
-      1049.0,
+      520.0,
+      552.0,
       460.0,
       22.0
      ],
@@ -705,13 +1620,13 @@
    },
    {
     "box": {
-     "id": "obj-38",
+     "id": "obj-88",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      20.0,
-      1079.0,
+      520.0,
+      582.0,
       460.0,
       20.0
      ],
@@ -720,13 +1635,13 @@
    },
    {
     "box": {
-     "id": "obj-39",
+     "id": "obj-89",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      20.0,
-      1107.0,
+      520.0,
+      610.0,
       120,
       22.0
      ],
@@ -738,13 +1653,13 @@
    },
    {
     "box": {
-     "id": "obj-40",
+     "id": "obj-90",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      152.0,
-      1107.0,
+      652.0,
+      610.0,
       179.0,
       22.0
      ],
@@ -752,916 +1667,6 @@
       ""
      ],
      "text": "prepend /dawhost/cancel"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-41",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      520.0,
-      16,
-      300,
-      34.0
-     ],
-     "text": "4. Each stem loads into its buffer~ and plays; click start / stop.",
-     "linecount": 2
-    }
-   },
-   {
-    "box": {
-     "id": "obj-42",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      520.0,
-      58.0,
-      88.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "zl slice 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-43",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      620.0,
-      58.0,
-      88.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "route stem"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-44",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 5,
-     "patching_rect": [
-      520.0,
-      88.0,
-      221.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      "",
-      "",
-      "",
-      ""
-     ],
-     "text": "route vocals drums bass other"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-45",
-     "maxclass": "ezdac~",
-     "numinlets": 2,
-     "numoutlets": 0,
-     "patching_rect": [
-      520.0,
-      772.0,
-      45,
-      45
-     ]
-    }
-   },
-   {
-    "box": {
-     "id": "obj-46",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      520.0,
-      118.0,
-      88.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "zl slice 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-47",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      602.0,
-      148.0,
-      123.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend replace"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-48",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      520.0,
-      148.0,
-      70,
-      20.0
-     ],
-     "text": "vocals"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-49",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520.0,
-      178.0,
-      172.0,
-      22.0
-     ],
-     "outlettype": [
-      "float",
-      "bang"
-     ],
-     "text": "buffer~ dawhost.vocals"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-50",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      520.0,
-      208.0,
-      53.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "start"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-51",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      585.0,
-      208.0,
-      46.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "stop"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-52",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520.0,
-      238.0,
-      158.0,
-      22.0
-     ],
-     "outlettype": [
-      "signal",
-      "bang"
-     ],
-     "text": "play~ dawhost.vocals"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-53",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      520.0,
-      742.0,
-      60.0,
-      22.0
-     ],
-     "outlettype": [
-      "signal"
-     ],
-     "text": "*~ 0.5"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-54",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      520.0,
-      274.0,
-      88.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "zl slice 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-55",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      602.0,
-      304.0,
-      123.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend replace"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-56",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      520.0,
-      304.0,
-      70,
-      20.0
-     ],
-     "text": "drums"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-57",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520.0,
-      334.0,
-      165.0,
-      22.0
-     ],
-     "outlettype": [
-      "float",
-      "bang"
-     ],
-     "text": "buffer~ dawhost.drums"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-58",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      520.0,
-      364.0,
-      53.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "start"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-59",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      585.0,
-      364.0,
-      46.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "stop"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-60",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520.0,
-      394.0,
-      151.0,
-      22.0
-     ],
-     "outlettype": [
-      "signal",
-      "bang"
-     ],
-     "text": "play~ dawhost.drums"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-61",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      592.0,
-      742.0,
-      60.0,
-      22.0
-     ],
-     "outlettype": [
-      "signal"
-     ],
-     "text": "*~ 0.5"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-62",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      520.0,
-      430.0,
-      88.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "zl slice 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-63",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      602.0,
-      460.0,
-      123.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend replace"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-64",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      520.0,
-      460.0,
-      70,
-      20.0
-     ],
-     "text": "bass"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-65",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520.0,
-      490.0,
-      158.0,
-      22.0
-     ],
-     "outlettype": [
-      "float",
-      "bang"
-     ],
-     "text": "buffer~ dawhost.bass"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-66",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      520.0,
-      520.0,
-      53.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "start"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-67",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      585.0,
-      520.0,
-      46.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "stop"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-68",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520.0,
-      550.0,
-      144.0,
-      22.0
-     ],
-     "outlettype": [
-      "signal",
-      "bang"
-     ],
-     "text": "play~ dawhost.bass"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-69",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      664.0,
-      742.0,
-      60.0,
-      22.0
-     ],
-     "outlettype": [
-      "signal"
-     ],
-     "text": "*~ 0.5"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-70",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      520.0,
-      586.0,
-      88.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "zl slice 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-71",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      602.0,
-      616.0,
-      123.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend replace"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-72",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      520.0,
-      616.0,
-      70,
-      20.0
-     ],
-     "text": "other"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-73",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520.0,
-      646.0,
-      165.0,
-      22.0
-     ],
-     "outlettype": [
-      "float",
-      "bang"
-     ],
-     "text": "buffer~ dawhost.other"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-74",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      520.0,
-      676.0,
-      53.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "start"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-75",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      585.0,
-      676.0,
-      46.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "stop"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-76",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520.0,
-      706.0,
-      151.0,
-      22.0
-     ],
-     "outlettype": [
-      "signal",
-      "bang"
-     ],
-     "text": "play~ dawhost.other"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-77",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      736.0,
-      742.0,
-      60.0,
-      22.0
-     ],
-     "outlettype": [
-      "signal"
-     ],
-     "text": "*~ 0.5"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-78",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      840,
-      16,
-      300,
-      62.0
-     ],
-     "text": "Model: the menu lists the server's models that can separate (separate_stems), filled as soon as the server answers (click the message to refresh).",
-     "linecount": 4
-    }
-   },
-   {
-    "box": {
-     "id": "obj-79",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      840,
-      86.0,
-      228.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "/dawhost/models separate_stems"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-80",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 3,
-     "patching_rect": [
-      1080.0,
-      86.0,
-      74.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      "int",
-      "int"
-     ],
-     "text": "change 0"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-81",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 3,
-     "patching_rect": [
-      840,
-      116.0,
-      67.0,
-      22.0
-     ],
-     "outlettype": [
-      "bang",
-      "",
-      "bang"
-     ],
-     "text": "t b l b"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-82",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      840,
-      146.0,
-      88.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "zl slice 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-83",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      940.0,
-      146.0,
-      53.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "clear"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-84",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      840,
-      176.0,
-      81.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "zl iter 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-85",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      933.0,
-      176.0,
-      116.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend append"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-86",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      840,
-      206.0,
-      137.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "symbol separation"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-87",
-     "maxclass": "umenu",
-     "numinlets": 1,
-     "numoutlets": 3,
-     "patching_rect": [
-      840,
-      236.0,
-      200,
-      22
-     ],
-     "outlettype": [
-      "int",
-      "",
-      ""
-     ],
-     "items": [
-      "separation"
-     ],
-     "parameter_enable": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-88",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      840,
-      266.0,
-      53.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "t s s"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-89",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      840,
-      296.0,
-      242.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "sprintf set /dawhost/%s/separate"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-90",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      1094.0,
-      296.0,
-      207.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "sprintf /dawhost/%s/options"
     }
    }
   ],
@@ -1802,10 +1807,142 @@
     "patchline": {
      "source": [
       "obj-14",
-      7
+      13
      ],
      "destination": [
       "obj-15",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-20",
+      0
+     ],
+     "destination": [
+      "obj-19",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-19",
+      0
+     ],
+     "destination": [
+      "obj-21",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-21",
+      7
+     ],
+     "destination": [
+      "obj-22",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-21",
+      5
+     ],
+     "destination": [
+      "obj-23",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-21",
+      4
+     ],
+     "destination": [
+      "obj-24",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-22",
+      0
+     ],
+     "destination": [
+      "obj-24",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-21",
+      6
+     ],
+     "destination": [
+      "obj-24",
+      2
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-23",
+      0
+     ],
+     "destination": [
+      "obj-24",
+      3
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-23",
+      1
+     ],
+     "destination": [
+      "obj-24",
+      4
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-24",
+      0
+     ],
+     "destination": [
+      "obj-25",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-25",
+      0
+     ],
+     "destination": [
+      "obj-12",
       0
      ]
     }
@@ -1817,7 +1954,7 @@
       0
      ],
      "destination": [
-      "obj-19",
+      "obj-21",
       0
      ]
     }
@@ -1825,179 +1962,35 @@
    {
     "patchline": {
      "source": [
-      "obj-19",
-      0
-     ],
-     "destination": [
-      "obj-20",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-22",
-      0
-     ],
-     "destination": [
-      "obj-23",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-23",
-      0
-     ],
-     "destination": [
-      "obj-24",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-24",
-      0
-     ],
-     "destination": [
-      "obj-23",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-24",
-      0
-     ],
-     "destination": [
-      "obj-25",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-19",
-      0
-     ],
-     "destination": [
-      "obj-26",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-25",
-      0
-     ],
-     "destination": [
-      "obj-26",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-26",
-      0
-     ],
-     "destination": [
-      "obj-27",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-27",
-      0
-     ],
-     "destination": [
-      "obj-28",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-28",
-      0
-     ],
-     "destination": [
-      "obj-12",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-14",
-      1
-     ],
-     "destination": [
-      "obj-30",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-30",
-      1
-     ],
-     "destination": [
-      "obj-31",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-31",
-      0
-     ],
-     "destination": [
-      "obj-32",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-30",
-      2
-     ],
-     "destination": [
       "obj-33",
-      1
+      0
+     ],
+     "destination": [
+      "obj-34",
+      0
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-14",
-      4
+      "obj-34",
+      0
      ],
      "destination": [
       "obj-35",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-35",
+      0
+     ],
+     "destination": [
+      "obj-34",
       1
      ]
     }
@@ -2005,8 +1998,32 @@
    {
     "patchline": {
      "source": [
-      "obj-14",
-      3
+      "obj-35",
+      0
+     ],
+     "destination": [
+      "obj-36",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-36",
+      0
+     ],
+     "destination": [
+      "obj-37",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-27",
+      0
      ],
      "destination": [
       "obj-37",
@@ -2017,11 +2034,35 @@
    {
     "patchline": {
      "source": [
-      "obj-39",
+      "obj-28",
       0
      ],
      "destination": [
-      "obj-40",
+      "obj-37",
+      2
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-29",
+      0
+     ],
+     "destination": [
+      "obj-37",
+      3
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-37",
+      0
+     ],
+     "destination": [
+      "obj-38",
       0
      ]
     }
@@ -2029,7 +2070,19 @@
    {
     "patchline": {
      "source": [
-      "obj-40",
+      "obj-38",
+      0
+     ],
+     "destination": [
+      "obj-39",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-39",
       0
      ],
      "destination": [
@@ -2041,12 +2094,12 @@
    {
     "patchline": {
      "source": [
-      "obj-25",
+      "obj-41",
       0
      ],
      "destination": [
-      "obj-39",
-      1
+      "obj-12",
+      0
      ]
     }
    },
@@ -2054,10 +2107,58 @@
     "patchline": {
      "source": [
       "obj-14",
+      12
+     ],
+     "destination": [
+      "obj-42",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-42",
+      0
+     ],
+     "destination": [
+      "obj-41",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      10
+     ],
+     "destination": [
+      "obj-43",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-43",
+      0
+     ],
+     "destination": [
+      "obj-44",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-44",
       2
      ],
      "destination": [
-      "obj-42",
+      "obj-46",
       0
      ]
     }
@@ -2065,11 +2166,11 @@
    {
     "patchline": {
      "source": [
-      "obj-42",
+      "obj-44",
       1
      ],
      "destination": [
-      "obj-43",
+      "obj-45",
       0
      ]
     }
@@ -2077,23 +2178,11 @@
    {
     "patchline": {
      "source": [
-      "obj-43",
-      0
+      "obj-45",
+      1
      ],
      "destination": [
-      "obj-44",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-44",
-      0
-     ],
-     "destination": [
-      "obj-46",
+      "obj-47",
       0
      ]
     }
@@ -2105,6 +2194,18 @@
       0
      ],
      "destination": [
+      "obj-48",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-44",
+      0
+     ],
+     "destination": [
       "obj-49",
       0
      ]
@@ -2113,8 +2214,56 @@
    {
     "patchline": {
      "source": [
+      "obj-46",
+      0
+     ],
+     "destination": [
       "obj-50",
       0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-48",
+      0
+     ],
+     "destination": [
+      "obj-50",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-49",
+      0
+     ],
+     "destination": [
+      "obj-50",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-50",
+      1
+     ],
+     "destination": [
+      "obj-51",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-51",
+      1
      ],
      "destination": [
       "obj-52",
@@ -2129,31 +2278,7 @@
       0
      ],
      "destination": [
-      "obj-52",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-49",
-      1
-     ],
-     "destination": [
-      "obj-50",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-46",
-      0
-     ],
-     "destination": [
-      "obj-47",
+      "obj-53",
       0
      ]
     }
@@ -2165,7 +2290,7 @@
       0
      ],
      "destination": [
-      "obj-53",
+      "obj-39",
       0
      ]
     }
@@ -2177,7 +2302,7 @@
       0
      ],
      "destination": [
-      "obj-45",
+      "obj-12",
       0
      ]
     }
@@ -2185,23 +2310,11 @@
    {
     "patchline": {
      "source": [
-      "obj-53",
-      0
+      "obj-14",
+      11
      ],
      "destination": [
-      "obj-45",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-44",
-      1
-     ],
-     "destination": [
-      "obj-54",
+      "obj-55",
       0
      ]
     }
@@ -2210,6 +2323,18 @@
     "patchline": {
      "source": [
       "obj-55",
+      1
+     ],
+     "destination": [
+      "obj-56",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-56",
       0
      ],
      "destination": [
@@ -2221,11 +2346,47 @@
    {
     "patchline": {
      "source": [
+      "obj-57",
+      1
+     ],
+     "destination": [
+      "obj-58",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-57",
+      2
+     ],
+     "destination": [
+      "obj-59",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-57",
+      3
+     ],
+     "destination": [
+      "obj-60",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-58",
       0
      ],
      "destination": [
-      "obj-60",
+      "obj-27",
       0
      ]
     }
@@ -2237,31 +2398,7 @@
       0
      ],
      "destination": [
-      "obj-60",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-57",
-      1
-     ],
-     "destination": [
-      "obj-58",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-54",
-      0
-     ],
-     "destination": [
-      "obj-55",
+      "obj-27",
       0
      ]
     }
@@ -2273,7 +2410,7 @@
       0
      ],
      "destination": [
-      "obj-61",
+      "obj-27",
       0
      ]
     }
@@ -2281,94 +2418,34 @@
    {
     "patchline": {
      "source": [
-      "obj-61",
-      0
-     ],
-     "destination": [
-      "obj-45",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-61",
-      0
-     ],
-     "destination": [
-      "obj-45",
+      "obj-56",
       1
+     ],
+     "destination": [
+      "obj-61",
+      0
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-44",
+      "obj-61",
+      1
+     ],
+     "destination": [
+      "obj-62",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-61",
       2
      ],
      "destination": [
-      "obj-62",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-63",
-      0
-     ],
-     "destination": [
-      "obj-65",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-66",
-      0
-     ],
-     "destination": [
-      "obj-68",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-67",
-      0
-     ],
-     "destination": [
-      "obj-68",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-65",
-      1
-     ],
-     "destination": [
-      "obj-66",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-62",
-      0
-     ],
-     "destination": [
       "obj-63",
       0
      ]
@@ -2377,47 +2454,11 @@
    {
     "patchline": {
      "source": [
-      "obj-68",
-      0
-     ],
-     "destination": [
-      "obj-69",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-69",
-      0
-     ],
-     "destination": [
-      "obj-45",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-69",
-      0
-     ],
-     "destination": [
-      "obj-45",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-44",
+      "obj-61",
       3
      ],
      "destination": [
-      "obj-70",
+      "obj-64",
       0
      ]
     }
@@ -2425,283 +2466,7 @@
    {
     "patchline": {
      "source": [
-      "obj-71",
-      0
-     ],
-     "destination": [
-      "obj-73",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-74",
-      0
-     ],
-     "destination": [
-      "obj-76",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-75",
-      0
-     ],
-     "destination": [
-      "obj-76",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-73",
-      1
-     ],
-     "destination": [
-      "obj-74",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-70",
-      0
-     ],
-     "destination": [
-      "obj-71",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-76",
-      0
-     ],
-     "destination": [
-      "obj-77",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-77",
-      0
-     ],
-     "destination": [
-      "obj-45",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-77",
-      0
-     ],
-     "destination": [
-      "obj-45",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-79",
-      0
-     ],
-     "destination": [
-      "obj-12",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-14",
-      6
-     ],
-     "destination": [
-      "obj-80",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-80",
-      0
-     ],
-     "destination": [
-      "obj-79",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-14",
-      5
-     ],
-     "destination": [
-      "obj-81",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-81",
-      2
-     ],
-     "destination": [
-      "obj-83",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-81",
-      1
-     ],
-     "destination": [
-      "obj-82",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-82",
-      1
-     ],
-     "destination": [
-      "obj-84",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-84",
-      0
-     ],
-     "destination": [
-      "obj-85",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-81",
-      0
-     ],
-     "destination": [
-      "obj-86",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-83",
-      0
-     ],
-     "destination": [
-      "obj-87",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-85",
-      0
-     ],
-     "destination": [
-      "obj-87",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-86",
-      0
-     ],
-     "destination": [
-      "obj-87",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-87",
-      1
-     ],
-     "destination": [
-      "obj-88",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-88",
-      1
-     ],
-     "destination": [
-      "obj-89",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-88",
-      0
-     ],
-     "destination": [
-      "obj-90",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-89",
+      "obj-62",
       0
      ],
      "destination": [
@@ -2713,12 +2478,288 @@
    {
     "patchline": {
      "source": [
+      "obj-63",
+      0
+     ],
+     "destination": [
+      "obj-28",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-64",
+      0
+     ],
+     "destination": [
+      "obj-28",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      2
+     ],
+     "destination": [
+      "obj-66",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      3
+     ],
+     "destination": [
+      "obj-67",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-67",
+      1
+     ],
+     "destination": [
+      "obj-68",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-68",
+      1
+     ],
+     "destination": [
+      "obj-69",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-66",
+      2
+     ],
+     "destination": [
+      "obj-70",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-66",
+      1
+     ],
+     "destination": [
+      "obj-70",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-69",
+      0
+     ],
+     "destination": [
+      "obj-70",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-68",
+      0
+     ],
+     "destination": [
+      "obj-70",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      4
+     ],
+     "destination": [
+      "obj-71",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-71",
+      0
+     ],
+     "destination": [
+      "obj-72",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      5
+     ],
+     "destination": [
+      "obj-74",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      6
+     ],
+     "destination": [
+      "obj-76",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      7
+     ],
+     "destination": [
+      "obj-78",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      1
+     ],
+     "destination": [
+      "obj-80",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-80",
+      1
+     ],
+     "destination": [
+      "obj-81",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-81",
+      0
+     ],
+     "destination": [
+      "obj-82",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-80",
+      2
+     ],
+     "destination": [
+      "obj-83",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      9
+     ],
+     "destination": [
+      "obj-85",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      8
+     ],
+     "destination": [
+      "obj-87",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-89",
+      0
+     ],
+     "destination": [
+      "obj-90",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-90",
       0
      ],
      "destination": [
       "obj-12",
       0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-36",
+      0
+     ],
+     "destination": [
+      "obj-89",
+      1
      ]
     }
    }

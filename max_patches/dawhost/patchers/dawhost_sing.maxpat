@@ -39,7 +39,7 @@
   "enablehscroll": 1,
   "enablevscroll": 1,
   "devicewidth": 0.0,
-  "description": "dawhost: render audio",
+  "description": "dawhost: sing",
   "digest": "",
   "tags": "dawhost",
   "style": "",
@@ -58,7 +58,7 @@
       460.0,
       24.0
      ],
-     "text": "dawhost - render audio",
+     "text": "dawhost - sing",
      "fontface": 1,
      "fontsize": 16.0
     }
@@ -73,10 +73,10 @@
       20.0,
       48.0,
       460.0,
-      76.0
+      62.0
      ],
-     "text": "Renders notes as audio (melnet, or any model that can render): the WAV path that comes back is loaded into [buffer~ dawhost.render] and played. Double-click the buffer~ to see the waveform. Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
-     "linecount": 5
+     "text": "Sings the lyrics on the melody (one syllable per note): the WAV path that comes back is loaded into [buffer~ dawhost.sing] and played. Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
+     "linecount": 4
     }
    },
    {
@@ -87,7 +87,7 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      146.0,
+      132.0,
       460.0,
       76.0
      ],
@@ -103,7 +103,7 @@
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      230.0,
+      216.0,
       60,
       22
      ],
@@ -124,7 +124,7 @@
      "numoutlets": 1,
      "patching_rect": [
       92.0,
-      230.0,
+      216.0,
       109.0,
       22.0
      ],
@@ -142,7 +142,7 @@
      "numoutlets": 3,
      "patching_rect": [
       20.0,
-      260.0,
+      246.0,
       67.0,
       22.0
      ],
@@ -162,7 +162,7 @@
      "numoutlets": 1,
      "patching_rect": [
       120.0,
-      290.0,
+      276.0,
       88.0,
       22.0
      ],
@@ -180,7 +180,7 @@
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      290.0,
+      276.0,
       88.0,
       22.0
      ],
@@ -198,7 +198,7 @@
      "numoutlets": 1,
      "patching_rect": [
       220.0,
-      290.0,
+      276.0,
       40.0,
       22.0
      ],
@@ -216,7 +216,7 @@
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      320.0,
+      306.0,
       137.0,
       22.0
      ],
@@ -234,7 +234,7 @@
      "numoutlets": 1,
      "patching_rect": [
       169.0,
-      320.0,
+      306.0,
       67.0,
       22.0
      ],
@@ -252,7 +252,7 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      350.0,
+      336.0,
       172.0,
       22.0
      ],
@@ -267,7 +267,7 @@
      "numoutlets": 1,
      "patching_rect": [
       204.0,
-      350.0,
+      336.0,
       123.0,
       22.0
      ],
@@ -285,7 +285,7 @@
      "numoutlets": 9,
      "patching_rect": [
       20.0,
-      380.0,
+      366.0,
       460.0,
       52.0
      ],
@@ -312,7 +312,7 @@
      "numoutlets": 0,
      "patching_rect": [
       272.0,
-      440.0,
+      426.0,
       151.0,
       22.0
      ],
@@ -327,7 +327,7 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      440.0,
+      426.0,
       240,
       34.0
      ],
@@ -343,11 +343,11 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      496.0,
+      482.0,
       460.0,
       34.0
      ],
-     "text": "2. Set the bars, edit the notes and instrument, then click the button.",
+     "text": "2. Edit the lyrics and notes (a note per syllable), set the bars, click the button.",
      "linecount": 2
     }
    },
@@ -359,7 +359,7 @@
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      538.0,
+      524.0,
       50,
       22
      ],
@@ -378,7 +378,7 @@
      "numoutlets": 1,
      "patching_rect": [
       82.0,
-      538.0,
+      524.0,
       24,
       24
      ],
@@ -395,7 +395,7 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      570.0,
+      556.0,
       62,
       20.0
      ],
@@ -410,7 +410,7 @@
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      598.0,
+      584.0,
       40.0,
       22.0
      ],
@@ -428,7 +428,7 @@
      "numoutlets": 1,
      "patching_rect": [
       72.0,
-      598.0,
+      584.0,
       40.0,
       22.0
      ],
@@ -446,14 +446,14 @@
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      628.0,
-      186.0,
+      614.0,
+      172.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "sprintf symout render%ld"
+     "text": "sprintf symout sing%ld"
     }
    },
    {
@@ -464,7 +464,7 @@
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      658.0,
+      644.0,
       74.0,
       22.0
      ],
@@ -482,14 +482,14 @@
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      688.0,
+      674.0,
       460.0,
       37.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "$1 notes 60 100 0 1 64 90 1 1 67 90 2 1 72 100 3 1 bars $2 instrument piano",
+     "text": "$1 lyrics \"hello there my friend\" notes 67 100 0 1 69 100 1 1 71 100 2 1 72 100 3 1 74 100 4 2 bars $2 voice female",
      "linecount": 2
     }
    },
@@ -501,14 +501,14 @@
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      733.0,
-      228.0,
+      719.0,
+      235.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "prepend /dawhost/melnet/render"
+     "text": "prepend /dawhost/vocal-tts/sing"
     }
    },
    {
@@ -519,11 +519,11 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      777.0,
+      763.0,
       460.0,
       48.0
      ],
-     "text": "Model: the menu lists the server's models that can render (render_audio), filled as soon as the server answers (click the message to refresh).",
+     "text": "Model: the menu lists the server's models that can sing (sing), filled as soon as the server answers (click the message to refresh).",
      "linecount": 3
     }
    },
@@ -535,14 +535,14 @@
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      833.0,
-      214.0,
+      819.0,
+      158.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "/dawhost/models render_audio"
+     "text": "/dawhost/models sing"
     }
    },
    {
@@ -552,8 +552,8 @@
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
-      246.0,
-      833.0,
+      190.0,
+      819.0,
       74.0,
       22.0
      ],
@@ -569,11 +569,30 @@
     "box": {
      "id": "obj-30",
      "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      20.0,
+      849.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "route sing"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-31",
+     "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
-      20.0,
-      863.0,
+      120.0,
+      849.0,
       67.0,
       22.0
      ],
@@ -587,13 +606,13 @@
    },
    {
     "box": {
-     "id": "obj-31",
+     "id": "obj-32",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      893.0,
+      879.0,
       88.0,
       22.0
      ],
@@ -606,13 +625,13 @@
    },
    {
     "box": {
-     "id": "obj-32",
+     "id": "obj-33",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       120.0,
-      893.0,
+      879.0,
       53.0,
       22.0
      ],
@@ -624,13 +643,13 @@
    },
    {
     "box": {
-     "id": "obj-33",
+     "id": "obj-34",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      923.0,
+      909.0,
       81.0,
       22.0
      ],
@@ -643,13 +662,13 @@
    },
    {
     "box": {
-     "id": "obj-34",
+     "id": "obj-35",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       113.0,
-      923.0,
+      909.0,
       116.0,
       22.0
      ],
@@ -661,31 +680,31 @@
    },
    {
     "box": {
-     "id": "obj-35",
+     "id": "obj-36",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      953.0,
-      109.0,
+      939.0,
+      130.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "symbol melnet"
+     "text": "symbol vocal-tts"
     }
    },
    {
     "box": {
-     "id": "obj-36",
+     "id": "obj-37",
      "maxclass": "umenu",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
       20.0,
-      983.0,
+      969.0,
       200,
       22
      ],
@@ -695,20 +714,20 @@
       ""
      ],
      "items": [
-      "melnet"
+      "vocal-tts"
      ],
      "parameter_enable": 0
     }
    },
    {
     "box": {
-     "id": "obj-37",
+     "id": "obj-38",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      1013.0,
+      999.0,
       53.0,
       22.0
      ],
@@ -721,31 +740,31 @@
    },
    {
     "box": {
-     "id": "obj-38",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      1043.0,
-      228.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "sprintf set /dawhost/%s/render"
-    }
-   },
-   {
-    "box": {
      "id": "obj-39",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      260.0,
-      1043.0,
+      20.0,
+      1029.0,
+      214.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "sprintf set /dawhost/%s/sing"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-40",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      246.0,
+      1029.0,
       207.0,
       22.0
      ],
@@ -757,13 +776,13 @@
    },
    {
     "box": {
-     "id": "obj-40",
+     "id": "obj-41",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      1087.0,
+      1073.0,
       460.0,
       20.0
      ],
@@ -772,13 +791,13 @@
    },
    {
     "box": {
-     "id": "obj-41",
+     "id": "obj-42",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      1115.0,
+      1101.0,
       88.0,
       22.0
      ],
@@ -791,13 +810,13 @@
    },
    {
     "box": {
-     "id": "obj-42",
+     "id": "obj-43",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      1145.0,
+      1131.0,
       88.0,
       22.0
      ],
@@ -810,13 +829,13 @@
    },
    {
     "box": {
-     "id": "obj-43",
+     "id": "obj-44",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 4,
      "patching_rect": [
       20.0,
-      1175.0,
+      1161.0,
       116.0,
       22.0
      ],
@@ -831,13 +850,13 @@
    },
    {
     "box": {
-     "id": "obj-44",
+     "id": "obj-45",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       148.0,
-      1175.0,
+      1161.0,
       60.0,
       22.0
      ],
@@ -849,13 +868,13 @@
    },
    {
     "box": {
-     "id": "obj-45",
+     "id": "obj-46",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       220.0,
-      1175.0,
+      1161.0,
       60.0,
       22.0
      ],
@@ -867,13 +886,13 @@
    },
    {
     "box": {
-     "id": "obj-46",
+     "id": "obj-47",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       292.0,
-      1175.0,
+      1161.0,
       60.0,
       22.0
      ],
@@ -885,7 +904,7 @@
    },
    {
     "box": {
-     "id": "obj-47",
+     "id": "obj-48",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -901,7 +920,7 @@
    },
    {
     "box": {
-     "id": "obj-48",
+     "id": "obj-49",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
@@ -920,7 +939,7 @@
    },
    {
     "box": {
-     "id": "obj-49",
+     "id": "obj-50",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 2,
@@ -939,7 +958,7 @@
    },
    {
     "box": {
-     "id": "obj-50",
+     "id": "obj-51",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
@@ -959,7 +978,7 @@
    },
    {
     "box": {
-     "id": "obj-51",
+     "id": "obj-52",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -977,7 +996,7 @@
    },
    {
     "box": {
-     "id": "obj-52",
+     "id": "obj-53",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
@@ -995,7 +1014,7 @@
    },
    {
     "box": {
-     "id": "obj-53",
+     "id": "obj-54",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -1010,26 +1029,26 @@
    },
    {
     "box": {
-     "id": "obj-54",
+     "id": "obj-55",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
       520.0,
       162.0,
-      172.0,
+      158.0,
       22.0
      ],
      "outlettype": [
       "float",
       "bang"
      ],
-     "text": "buffer~ dawhost.render"
+     "text": "buffer~ dawhost.sing"
     }
    },
    {
     "box": {
-     "id": "obj-55",
+     "id": "obj-56",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -1047,7 +1066,7 @@
    },
    {
     "box": {
-     "id": "obj-56",
+     "id": "obj-57",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -1065,26 +1084,26 @@
    },
    {
     "box": {
-     "id": "obj-57",
+     "id": "obj-58",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
       520.0,
       222.0,
-      158.0,
+      144.0,
       22.0
      ],
      "outlettype": [
       "signal",
       "bang"
      ],
-     "text": "play~ dawhost.render"
+     "text": "play~ dawhost.sing"
     }
    },
    {
     "box": {
-     "id": "obj-58",
+     "id": "obj-59",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
@@ -1102,7 +1121,7 @@
    },
    {
     "box": {
-     "id": "obj-59",
+     "id": "obj-60",
      "maxclass": "ezdac~",
      "numinlets": 2,
      "numoutlets": 0,
@@ -1116,7 +1135,7 @@
    },
    {
     "box": {
-     "id": "obj-60",
+     "id": "obj-61",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -1131,7 +1150,7 @@
    },
    {
     "box": {
-     "id": "obj-61",
+     "id": "obj-62",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
@@ -1151,7 +1170,7 @@
    },
    {
     "box": {
-     "id": "obj-62",
+     "id": "obj-63",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
@@ -1169,7 +1188,7 @@
    },
    {
     "box": {
-     "id": "obj-63",
+     "id": "obj-64",
      "maxclass": "slider",
      "numinlets": 1,
      "numoutlets": 1,
@@ -1190,7 +1209,7 @@
    },
    {
     "box": {
-     "id": "obj-64",
+     "id": "obj-65",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -1208,7 +1227,7 @@
    },
    {
     "box": {
-     "id": "obj-65",
+     "id": "obj-66",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -1223,7 +1242,7 @@
    },
    {
     "box": {
-     "id": "obj-66",
+     "id": "obj-67",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -1241,7 +1260,7 @@
    },
    {
     "box": {
-     "id": "obj-67",
+     "id": "obj-68",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -1256,7 +1275,7 @@
    },
    {
     "box": {
-     "id": "obj-68",
+     "id": "obj-69",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -1274,7 +1293,7 @@
    },
    {
     "box": {
-     "id": "obj-69",
+     "id": "obj-70",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
@@ -1289,7 +1308,7 @@
    },
    {
     "box": {
-     "id": "obj-70",
+     "id": "obj-71",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
@@ -1307,7 +1326,7 @@
    },
    {
     "box": {
-     "id": "obj-71",
+     "id": "obj-72",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
@@ -1629,22 +1648,22 @@
     "patchline": {
      "source": [
       "obj-30",
+      0
+     ],
+     "destination": [
+      "obj-31",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-31",
       2
      ],
      "destination": [
-      "obj-32",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-30",
-      1
-     ],
-     "destination": [
-      "obj-31",
+      "obj-33",
       0
      ]
     }
@@ -1656,31 +1675,7 @@
       1
      ],
      "destination": [
-      "obj-33",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-33",
-      0
-     ],
-     "destination": [
-      "obj-34",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-30",
-      0
-     ],
-     "destination": [
-      "obj-35",
+      "obj-32",
       0
      ]
     }
@@ -1689,10 +1684,10 @@
     "patchline": {
      "source": [
       "obj-32",
-      0
+      1
      ],
      "destination": [
-      "obj-36",
+      "obj-34",
       0
      ]
     }
@@ -1704,7 +1699,7 @@
       0
      ],
      "destination": [
-      "obj-36",
+      "obj-35",
       0
      ]
     }
@@ -1712,7 +1707,7 @@
    {
     "patchline": {
      "source": [
-      "obj-35",
+      "obj-31",
       0
      ],
      "destination": [
@@ -1724,8 +1719,32 @@
    {
     "patchline": {
      "source": [
+      "obj-33",
+      0
+     ],
+     "destination": [
+      "obj-37",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-35",
+      0
+     ],
+     "destination": [
+      "obj-37",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-36",
-      1
+      0
      ],
      "destination": [
       "obj-37",
@@ -1748,8 +1767,8 @@
    {
     "patchline": {
      "source": [
-      "obj-37",
-      0
+      "obj-38",
+      1
      ],
      "destination": [
       "obj-39",
@@ -1761,6 +1780,18 @@
     "patchline": {
      "source": [
       "obj-38",
+      0
+     ],
+     "destination": [
+      "obj-40",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-39",
       0
      ],
      "destination": [
@@ -1772,7 +1803,7 @@
    {
     "patchline": {
      "source": [
-      "obj-39",
+      "obj-40",
       0
      ],
      "destination": [
@@ -1788,7 +1819,7 @@
       6
      ],
      "destination": [
-      "obj-41",
+      "obj-42",
       0
      ]
     }
@@ -1796,20 +1827,8 @@
    {
     "patchline": {
      "source": [
-      "obj-41",
+      "obj-42",
       1
-     ],
-     "destination": [
-      "obj-42",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-42",
-      0
      ],
      "destination": [
       "obj-43",
@@ -1821,7 +1840,7 @@
     "patchline": {
      "source": [
       "obj-43",
-      1
+      0
      ],
      "destination": [
       "obj-44",
@@ -1832,22 +1851,22 @@
    {
     "patchline": {
      "source": [
-      "obj-43",
+      "obj-44",
+      1
+     ],
+     "destination": [
+      "obj-45",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-44",
       2
      ],
      "destination": [
-      "obj-45",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-43",
-      3
-     ],
-     "destination": [
       "obj-46",
       0
      ]
@@ -1857,10 +1876,10 @@
     "patchline": {
      "source": [
       "obj-44",
-      0
+      3
      ],
      "destination": [
-      "obj-18",
+      "obj-47",
       0
      ]
     }
@@ -1881,6 +1900,18 @@
     "patchline": {
      "source": [
       "obj-46",
+      0
+     ],
+     "destination": [
+      "obj-18",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-47",
       0
      ],
      "destination": [
@@ -1896,7 +1927,7 @@
       2
      ],
      "destination": [
-      "obj-48",
+      "obj-49",
       0
      ]
     }
@@ -1904,20 +1935,8 @@
    {
     "patchline": {
      "source": [
-      "obj-48",
+      "obj-49",
       1
-     ],
-     "destination": [
-      "obj-49",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-49",
-      0
      ],
      "destination": [
       "obj-50",
@@ -1929,10 +1948,22 @@
     "patchline": {
      "source": [
       "obj-50",
-      1
+      0
      ],
      "destination": [
       "obj-51",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-51",
+      1
+     ],
+     "destination": [
+      "obj-52",
       1
      ]
     }
@@ -1940,23 +1971,11 @@
    {
     "patchline": {
      "source": [
-      "obj-52",
+      "obj-53",
       0
      ],
      "destination": [
-      "obj-54",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
       "obj-55",
-      0
-     ],
-     "destination": [
-      "obj-57",
       0
      ]
     }
@@ -1968,7 +1987,7 @@
       0
      ],
      "destination": [
-      "obj-57",
+      "obj-58",
       0
      ]
     }
@@ -1976,23 +1995,23 @@
    {
     "patchline": {
      "source": [
-      "obj-54",
-      1
+      "obj-57",
+      0
      ],
      "destination": [
+      "obj-58",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-55",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-50",
       1
      ],
      "destination": [
-      "obj-52",
+      "obj-56",
       0
      ]
     }
@@ -2000,23 +2019,11 @@
    {
     "patchline": {
      "source": [
-      "obj-57",
-      0
+      "obj-51",
+      1
      ],
      "destination": [
-      "obj-58",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-58",
-      0
-     ],
-     "destination": [
-      "obj-59",
+      "obj-53",
       0
      ]
     }
@@ -2029,6 +2036,30 @@
      ],
      "destination": [
       "obj-59",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-59",
+      0
+     ],
+     "destination": [
+      "obj-60",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-59",
+      0
+     ],
+     "destination": [
+      "obj-60",
       1
      ]
     }
@@ -2040,7 +2071,7 @@
       1
      ],
      "destination": [
-      "obj-61",
+      "obj-62",
       0
      ]
     }
@@ -2048,20 +2079,8 @@
    {
     "patchline": {
      "source": [
-      "obj-61",
+      "obj-62",
       1
-     ],
-     "destination": [
-      "obj-62",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-62",
-      0
      ],
      "destination": [
       "obj-63",
@@ -2072,11 +2091,23 @@
    {
     "patchline": {
      "source": [
-      "obj-61",
-      2
+      "obj-63",
+      0
      ],
      "destination": [
       "obj-64",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-62",
+      2
+     ],
+     "destination": [
+      "obj-65",
       1
      ]
     }
@@ -2088,7 +2119,7 @@
       4
      ],
      "destination": [
-      "obj-66",
+      "obj-67",
       1
      ]
     }
@@ -2100,7 +2131,7 @@
       3
      ],
      "destination": [
-      "obj-68",
+      "obj-69",
       1
      ]
     }
@@ -2108,11 +2139,11 @@
    {
     "patchline": {
      "source": [
-      "obj-70",
+      "obj-71",
       0
      ],
      "destination": [
-      "obj-71",
+      "obj-72",
       0
      ]
     }
@@ -2120,7 +2151,7 @@
    {
     "patchline": {
      "source": [
-      "obj-71",
+      "obj-72",
       0
      ],
      "destination": [
@@ -2136,7 +2167,7 @@
       0
      ],
      "destination": [
-      "obj-70",
+      "obj-71",
       1
      ]
     }

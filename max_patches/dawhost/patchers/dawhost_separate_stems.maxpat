@@ -12,7 +12,7 @@
   "rect": [
    60.0,
    60.0,
-   1020.0,
+   1341.0,
    1000.0
   ],
   "bglocked": 0,
@@ -39,7 +39,7 @@
   "enablehscroll": 1,
   "enablevscroll": 1,
   "devicewidth": 0.0,
-  "description": "dawhost: sing",
+  "description": "dawhost: separate a file into four stems",
   "digest": "",
   "tags": "dawhost",
   "style": "",
@@ -58,7 +58,7 @@
       460.0,
       24.0
      ],
-     "text": "dawhost - sing",
+     "text": "dawhost - separate stems",
      "fontface": 1,
      "fontsize": 16.0
     }
@@ -73,10 +73,10 @@
       20.0,
       48.0,
       460.0,
-      62.0
+      90.0
      ],
-     "text": "Sings the lyrics on the melody (one syllable per note): the WAV path that comes back is loaded into [buffer~ dawhost.sing] and played. Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
-     "linecount": 4
+     "text": "Drop an audio file on the box and click separate: vocals, drums, bass and other arrive as WAV paths and load into four buffer~ objects. The server reads only files in its work folder or in the folders listed as input_roots in its config: put your loops there. Lock the patch (Cmd-E / Ctrl-E) to click; unlock it to edit message boxes.",
+     "linecount": 6
     }
    },
    {
@@ -87,7 +87,7 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      132.0,
+      160.0,
       460.0,
       76.0
      ],
@@ -103,7 +103,7 @@
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      216.0,
+      244.0,
       60,
       22
      ],
@@ -124,7 +124,7 @@
      "numoutlets": 1,
      "patching_rect": [
       92.0,
-      216.0,
+      244.0,
       109.0,
       22.0
      ],
@@ -142,7 +142,7 @@
      "numoutlets": 3,
      "patching_rect": [
       20.0,
-      246.0,
+      274.0,
       67.0,
       22.0
      ],
@@ -162,7 +162,7 @@
      "numoutlets": 1,
      "patching_rect": [
       120.0,
-      276.0,
+      304.0,
       88.0,
       22.0
      ],
@@ -180,7 +180,7 @@
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      276.0,
+      304.0,
       88.0,
       22.0
      ],
@@ -198,7 +198,7 @@
      "numoutlets": 1,
      "patching_rect": [
       220.0,
-      276.0,
+      304.0,
       40.0,
       22.0
      ],
@@ -216,7 +216,7 @@
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      306.0,
+      334.0,
       137.0,
       22.0
      ],
@@ -234,7 +234,7 @@
      "numoutlets": 1,
      "patching_rect": [
       169.0,
-      306.0,
+      334.0,
       67.0,
       22.0
      ],
@@ -252,7 +252,7 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      336.0,
+      364.0,
       172.0,
       22.0
      ],
@@ -267,7 +267,7 @@
      "numoutlets": 1,
      "patching_rect": [
       204.0,
-      336.0,
+      364.0,
       123.0,
       22.0
      ],
@@ -282,12 +282,12 @@
      "id": "obj-14",
      "maxclass": "newobj",
      "numinlets": 2,
-     "numoutlets": 9,
+     "numoutlets": 8,
      "patching_rect": [
       20.0,
-      366.0,
+      394.0,
       460.0,
-      52.0
+      37.0
      ],
      "outlettype": [
       "",
@@ -297,11 +297,10 @@
       "",
       "",
       "",
-      "",
       ""
      ],
-     "text": "route /dawhost/accepted /dawhost/progress /dawhost/output /dawhost/done /dawhost/error /dawhost/models /dawhost/option /dawhost/reply",
-     "linecount": 3
+     "text": "route /dawhost/accepted /dawhost/progress /dawhost/output /dawhost/done /dawhost/error /dawhost/models /dawhost/reply",
+     "linecount": 2
     }
    },
    {
@@ -312,7 +311,7 @@
      "numoutlets": 0,
      "patching_rect": [
       272.0,
-      426.0,
+      439.0,
       151.0,
       22.0
      ],
@@ -327,7 +326,7 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      426.0,
+      439.0,
       240,
       34.0
      ],
@@ -343,629 +342,60 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      482.0,
+      495.0,
       460.0,
-      34.0
+      20.0
      ],
-     "text": "2. Edit the lyrics and notes (a note per syllable), set the bars, click the button.",
-     "linecount": 2
+     "text": "2. Drop a WAV/AIFF/FLAC file here:"
     }
    },
    {
     "box": {
      "id": "obj-18",
-     "maxclass": "number",
+     "maxclass": "dropfile",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
       20.0,
-      524.0,
-      50,
-      22
+      523.0,
+      240,
+      60
      ],
      "outlettype": [
       "",
-      "bang"
+      ""
      ],
-     "parameter_enable": 0
+     "types": []
     }
    },
    {
     "box": {
      "id": "obj-19",
-     "maxclass": "button",
+     "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 1,
+     "numoutlets": 2,
      "patching_rect": [
-      82.0,
-      524.0,
-      24,
-      24
+      20.0,
+      591.0,
+      179.0,
+      22.0
      ],
      "outlettype": [
-      "bang"
-     ]
+      "",
+      ""
+     ],
+     "text": "conformpath native boot"
     }
    },
    {
     "box": {
      "id": "obj-20",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      20.0,
-      556.0,
-      62,
-      20.0
-     ],
-     "text": "bars"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-21",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      584.0,
-      40.0,
-      22.0
-     ],
-     "outlettype": [
-      "int"
-     ],
-     "text": "i 0"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-22",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      72.0,
-      584.0,
-      40.0,
-      22.0
-     ],
-     "outlettype": [
-      "int"
-     ],
-     "text": "+ 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-23",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      614.0,
-      172.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "sprintf symout sing%ld"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-24",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      644.0,
-      74.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "pack s 2"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-25",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
-      674.0,
-      460.0,
-      37.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "$1 lyrics \"hello there my friend\" notes 67 100 0 1 69 100 1 1 71 100 2 1 72 100 3 1 74 100 4 2 bars $2 voice female",
-     "linecount": 2
-    }
-   },
-   {
-    "box": {
-     "id": "obj-26",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      719.0,
-      235.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend /dawhost/vocal-tts/sing"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-27",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      20.0,
-      763.0,
-      460.0,
-      48.0
-     ],
-     "text": "Model: the menu lists the server's models that can sing (sing), filled as soon as the server answers (click the message to refresh).",
-     "linecount": 3
-    }
-   },
-   {
-    "box": {
-     "id": "obj-28",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      819.0,
-      158.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "/dawhost/models sing"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-29",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 3,
-     "patching_rect": [
-      190.0,
-      819.0,
-      74.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      "int",
-      "int"
-     ],
-     "text": "change 0"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-30",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 3,
-     "patching_rect": [
-      20.0,
-      849.0,
-      67.0,
-      22.0
-     ],
-     "outlettype": [
-      "bang",
-      "",
-      "bang"
-     ],
-     "text": "t b l b"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-31",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      20.0,
-      879.0,
-      88.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "zl slice 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-32",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      120.0,
-      879.0,
-      53.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "clear"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-33",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      20.0,
-      909.0,
-      81.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "zl iter 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-34",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      113.0,
-      909.0,
-      116.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend append"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-35",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      939.0,
-      130.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "symbol vocal-tts"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-36",
-     "maxclass": "umenu",
-     "numinlets": 1,
-     "numoutlets": 3,
-     "patching_rect": [
-      20.0,
-      969.0,
-      200,
-      22
-     ],
-     "outlettype": [
-      "int",
-      "",
-      ""
-     ],
-     "items": [
-      "vocal-tts"
-     ],
-     "parameter_enable": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-37",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      20.0,
-      999.0,
-      53.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "t s s"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-38",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      20.0,
-      1029.0,
-      214.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "sprintf set /dawhost/%s/sing"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-39",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      246.0,
-      1029.0,
-      207.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "sprintf /dawhost/%s/options"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-40",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      20.0,
-      1073.0,
-      460.0,
-      20.0
-     ],
-     "text": "Ranges and defaults of bars come from the server:"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-41",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      20.0,
-      1101.0,
-      88.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "zl slice 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-42",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      20.0,
-      1131.0,
-      88.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "route bars"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-43",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 4,
-     "patching_rect": [
-      20.0,
-      1161.0,
-      116.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      "float",
-      "float",
-      "float"
-     ],
-     "text": "unpack s f f f"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-44",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      148.0,
-      1161.0,
-      60.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "set $1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-45",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      220.0,
-      1161.0,
-      60.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "min $1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-46",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      292.0,
-      1161.0,
-      60.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "max $1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-47",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      520.0,
-      16,
-      460.0,
-      48.0
-     ],
-     "text": "The result is loaded, then played: click start / stop to hear it again. The WAV's path is below: drag it into Live's arrangement.",
-     "linecount": 3
-    }
-   },
-   {
-    "box": {
-     "id": "obj-48",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      520.0,
-      72.0,
-      88.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "zl slice 1"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-49",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
-     "patching_rect": [
-      620.0,
-      72.0,
-      95.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "route audio"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-50",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 3,
-     "patching_rect": [
-      727.0,
-      72.0,
-      102.0,
-      22.0
-     ],
-     "outlettype": [
-      "",
-      "",
-      "float"
-     ],
-     "text": "unpack s s f"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-51",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      520.0,
-      102.0,
+      621.0,
       460.0,
       22.0
      ],
@@ -977,152 +407,153 @@
    },
    {
     "box": {
-     "id": "obj-52",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      602.0,
-      132.0,
-      123.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend replace"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-53",
+     "id": "obj-21",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      520.0,
-      132.0,
-      70,
+      20.0,
+      651.0,
+      460.0,
       20.0
      ],
-     "text": "latest"
+     "text": "3. Then click the button to separate:"
     }
    },
    {
     "box": {
-     "id": "obj-54",
-     "maxclass": "newobj",
+     "id": "obj-22",
+     "maxclass": "button",
      "numinlets": 1,
-     "numoutlets": 2,
+     "numoutlets": 1,
      "patching_rect": [
-      520.0,
-      162.0,
-      158.0,
-      22.0
+      20.0,
+      679.0,
+      24,
+      24
      ],
      "outlettype": [
-      "float",
       "bang"
-     ],
-     "text": "buffer~ dawhost.sing"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-55",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      520.0,
-      192.0,
-      53.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "start"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-56",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      585.0,
-      192.0,
-      46.0,
-      22.0
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "stop"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-57",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      520.0,
-      222.0,
-      144.0,
-      22.0
-     ],
-     "outlettype": [
-      "signal",
-      "bang"
-     ],
-     "text": "play~ dawhost.sing"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-58",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      520.0,
-      252.0,
-      60.0,
-      22.0
-     ],
-     "outlettype": [
-      "signal"
-     ],
-     "text": "*~ 0.5"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-59",
-     "maxclass": "ezdac~",
-     "numinlets": 2,
-     "numoutlets": 0,
-     "patching_rect": [
-      520.0,
-      282.0,
-      45,
-      45
      ]
     }
    },
    {
     "box": {
-     "id": "obj-60",
+     "id": "obj-23",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      711.0,
+      40.0,
+      22.0
+     ],
+     "outlettype": [
+      "int"
+     ],
+     "text": "i 0"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-24",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      72.0,
+      711.0,
+      40.0,
+      22.0
+     ],
+     "outlettype": [
+      "int"
+     ],
+     "text": "+ 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-25",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      741.0,
+      179.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "sprintf symout stems%ld"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-26",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      771.0,
+      74.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "pack s s"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-27",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      801.0,
+      95.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "$1 audio $2"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-28",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      831.0,
+      270.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "prepend /dawhost/separation/separate"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-29",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      520.0,
-      349.0,
+      20.0,
+      875.0,
       460.0,
       20.0
      ],
@@ -1131,13 +562,13 @@
    },
    {
     "box": {
-     "id": "obj-61",
+     "id": "obj-30",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
-      520.0,
-      377.0,
+      20.0,
+      903.0,
       102.0,
       22.0
      ],
@@ -1151,13 +582,13 @@
    },
    {
     "box": {
-     "id": "obj-62",
+     "id": "obj-31",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      634.0,
-      377.0,
+      134.0,
+      903.0,
       60.0,
       22.0
      ],
@@ -1169,13 +600,13 @@
    },
    {
     "box": {
-     "id": "obj-63",
+     "id": "obj-32",
      "maxclass": "slider",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      520.0,
-      407.0,
+      20.0,
+      933.0,
       240,
       18
      ],
@@ -1190,13 +621,13 @@
    },
    {
     "box": {
-     "id": "obj-64",
+     "id": "obj-33",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      772.0,
-      407.0,
+      272.0,
+      933.0,
       200,
       22.0
      ],
@@ -1208,13 +639,13 @@
    },
    {
     "box": {
-     "id": "obj-65",
+     "id": "obj-34",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      520.0,
-      437.0,
+      20.0,
+      963.0,
       460.0,
       20.0
      ],
@@ -1223,13 +654,13 @@
    },
    {
     "box": {
-     "id": "obj-66",
+     "id": "obj-35",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      520.0,
-      465.0,
+      20.0,
+      991.0,
       460.0,
       22.0
      ],
@@ -1241,13 +672,13 @@
    },
    {
     "box": {
-     "id": "obj-67",
+     "id": "obj-36",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      520.0,
-      495.0,
+      20.0,
+      1021.0,
       460.0,
       20.0
      ],
@@ -1256,13 +687,13 @@
    },
    {
     "box": {
-     "id": "obj-68",
+     "id": "obj-37",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      520.0,
-      523.0,
+      20.0,
+      1049.0,
       460.0,
       22.0
      ],
@@ -1274,13 +705,13 @@
    },
    {
     "box": {
-     "id": "obj-69",
+     "id": "obj-38",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      520.0,
-      553.0,
+      20.0,
+      1079.0,
       460.0,
       20.0
      ],
@@ -1289,13 +720,13 @@
    },
    {
     "box": {
-     "id": "obj-70",
+     "id": "obj-39",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      520.0,
-      581.0,
+      20.0,
+      1107.0,
       120,
       22.0
      ],
@@ -1307,13 +738,13 @@
    },
    {
     "box": {
-     "id": "obj-71",
+     "id": "obj-40",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      652.0,
-      581.0,
+      152.0,
+      1107.0,
       179.0,
       22.0
      ],
@@ -1321,6 +752,935 @@
       ""
      ],
      "text": "prepend /dawhost/cancel"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-41",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      16,
+      300,
+      34.0
+     ],
+     "text": "4. Each stem loads into its buffer~ and plays; click start / stop.",
+     "linecount": 2
+    }
+   },
+   {
+    "box": {
+     "id": "obj-42",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      58.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl slice 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-43",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      620.0,
+      58.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "route stem"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-44",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 5,
+     "patching_rect": [
+      520.0,
+      88.0,
+      221.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "",
+      "",
+      "",
+      ""
+     ],
+     "text": "route vocals drums bass other"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-45",
+     "maxclass": "ezdac~",
+     "numinlets": 2,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      772.0,
+      45,
+      45
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-46",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      118.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl slice 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-47",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      602.0,
+      148.0,
+      123.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "prepend replace"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-48",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      148.0,
+      70,
+      20.0
+     ],
+     "text": "vocals"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-49",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      178.0,
+      172.0,
+      22.0
+     ],
+     "outlettype": [
+      "float",
+      "bang"
+     ],
+     "text": "buffer~ dawhost.vocals"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-50",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      208.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "start"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-51",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      585.0,
+      208.0,
+      46.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "stop"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-52",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      238.0,
+      158.0,
+      22.0
+     ],
+     "outlettype": [
+      "signal",
+      "bang"
+     ],
+     "text": "play~ dawhost.vocals"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-53",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      742.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      "signal"
+     ],
+     "text": "*~ 0.5"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-54",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      274.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl slice 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-55",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      602.0,
+      304.0,
+      123.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "prepend replace"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-56",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      304.0,
+      70,
+      20.0
+     ],
+     "text": "drums"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-57",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      334.0,
+      165.0,
+      22.0
+     ],
+     "outlettype": [
+      "float",
+      "bang"
+     ],
+     "text": "buffer~ dawhost.drums"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-58",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      364.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "start"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-59",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      585.0,
+      364.0,
+      46.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "stop"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-60",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      394.0,
+      151.0,
+      22.0
+     ],
+     "outlettype": [
+      "signal",
+      "bang"
+     ],
+     "text": "play~ dawhost.drums"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-61",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      592.0,
+      742.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      "signal"
+     ],
+     "text": "*~ 0.5"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-62",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      430.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl slice 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-63",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      602.0,
+      460.0,
+      123.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "prepend replace"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-64",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      460.0,
+      70,
+      20.0
+     ],
+     "text": "bass"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-65",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      490.0,
+      158.0,
+      22.0
+     ],
+     "outlettype": [
+      "float",
+      "bang"
+     ],
+     "text": "buffer~ dawhost.bass"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-66",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      520.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "start"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-67",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      585.0,
+      520.0,
+      46.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "stop"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-68",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      550.0,
+      144.0,
+      22.0
+     ],
+     "outlettype": [
+      "signal",
+      "bang"
+     ],
+     "text": "play~ dawhost.bass"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-69",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      664.0,
+      742.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      "signal"
+     ],
+     "text": "*~ 0.5"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-70",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      586.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl slice 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-71",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      602.0,
+      616.0,
+      123.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "prepend replace"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-72",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      520.0,
+      616.0,
+      70,
+      20.0
+     ],
+     "text": "other"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-73",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      646.0,
+      165.0,
+      22.0
+     ],
+     "outlettype": [
+      "float",
+      "bang"
+     ],
+     "text": "buffer~ dawhost.other"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-74",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      520.0,
+      676.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "start"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-75",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      585.0,
+      676.0,
+      46.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "stop"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-76",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      520.0,
+      706.0,
+      151.0,
+      22.0
+     ],
+     "outlettype": [
+      "signal",
+      "bang"
+     ],
+     "text": "play~ dawhost.other"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-77",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      736.0,
+      742.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      "signal"
+     ],
+     "text": "*~ 0.5"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-78",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      840,
+      16,
+      300,
+      62.0
+     ],
+     "text": "Model: the menu lists the server's models that can separate (separate_stems), filled as soon as the server answers (click the message to refresh).",
+     "linecount": 4
+    }
+   },
+   {
+    "box": {
+     "id": "obj-79",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      840,
+      86.0,
+      228.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "/dawhost/models separate_stems"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-80",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 3,
+     "patching_rect": [
+      1080.0,
+      86.0,
+      74.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "int",
+      "int"
+     ],
+     "text": "change 0"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-81",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      840,
+      116.0,
+      158.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "route separate_stems"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-82",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 3,
+     "patching_rect": [
+      1010.0,
+      116.0,
+      67.0,
+      22.0
+     ],
+     "outlettype": [
+      "bang",
+      "",
+      "bang"
+     ],
+     "text": "t b l b"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-83",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      840,
+      146.0,
+      88.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl slice 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-84",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      940.0,
+      146.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "clear"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-85",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      840,
+      176.0,
+      81.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "zl iter 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-86",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      933.0,
+      176.0,
+      116.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "prepend append"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-87",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      840,
+      206.0,
+      137.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "symbol separation"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-88",
+     "maxclass": "umenu",
+     "numinlets": 1,
+     "numoutlets": 3,
+     "patching_rect": [
+      840,
+      236.0,
+      200,
+      22
+     ],
+     "outlettype": [
+      "int",
+      "",
+      ""
+     ],
+     "items": [
+      "separation"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-89",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      840,
+      266.0,
+      53.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      ""
+     ],
+     "text": "t s s"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-90",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      840,
+      296.0,
+      242.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "sprintf set /dawhost/%s/separate"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-91",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      1094.0,
+      296.0,
+      207.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "sprintf /dawhost/%s/options"
     }
    }
   ],
@@ -1461,10 +1821,22 @@
     "patchline": {
      "source": [
       "obj-14",
-      8
+      7
      ],
      "destination": [
       "obj-15",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-18",
+      0
+     ],
+     "destination": [
+      "obj-19",
       0
      ]
     }
@@ -1476,31 +1848,7 @@
       0
      ],
      "destination": [
-      "obj-21",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-21",
-      0
-     ],
-     "destination": [
-      "obj-22",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-22",
-      0
-     ],
-     "destination": [
-      "obj-21",
+      "obj-20",
       1
      ]
     }
@@ -1532,11 +1880,11 @@
    {
     "patchline": {
      "source": [
-      "obj-18",
+      "obj-24",
       0
      ],
      "destination": [
-      "obj-24",
+      "obj-23",
       1
      ]
     }
@@ -1556,6 +1904,18 @@
    {
     "patchline": {
      "source": [
+      "obj-19",
+      0
+     ],
+     "destination": [
+      "obj-26",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-25",
       0
      ],
@@ -1572,7 +1932,19 @@
       0
      ],
      "destination": [
-      "obj-12",
+      "obj-27",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-27",
+      0
+     ],
+     "destination": [
+      "obj-28",
       0
      ]
     }
@@ -1593,46 +1965,10 @@
     "patchline": {
      "source": [
       "obj-14",
-      7
-     ],
-     "destination": [
-      "obj-29",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-29",
-      0
-     ],
-     "destination": [
-      "obj-28",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-14",
-      5
+      1
      ],
      "destination": [
       "obj-30",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-30",
-      2
-     ],
-     "destination": [
-      "obj-32",
       0
      ]
     }
@@ -1653,22 +1989,10 @@
     "patchline": {
      "source": [
       "obj-31",
-      1
-     ],
-     "destination": [
-      "obj-33",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-33",
       0
      ],
      "destination": [
-      "obj-34",
+      "obj-32",
       0
      ]
     }
@@ -1677,107 +2001,11 @@
     "patchline": {
      "source": [
       "obj-30",
-      0
+      2
      ],
      "destination": [
-      "obj-35",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-32",
-      0
-     ],
-     "destination": [
-      "obj-36",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-34",
-      0
-     ],
-     "destination": [
-      "obj-36",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-35",
-      0
-     ],
-     "destination": [
-      "obj-36",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-36",
+      "obj-33",
       1
-     ],
-     "destination": [
-      "obj-37",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-37",
-      1
-     ],
-     "destination": [
-      "obj-38",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-37",
-      0
-     ],
-     "destination": [
-      "obj-39",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-38",
-      0
-     ],
-     "destination": [
-      "obj-26",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-39",
-      0
-     ],
-     "destination": [
-      "obj-12",
-      0
      ]
     }
    },
@@ -1785,70 +2013,94 @@
     "patchline": {
      "source": [
       "obj-14",
-      6
+      4
      ],
      "destination": [
-      "obj-41",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-41",
+      "obj-35",
       1
-     ],
-     "destination": [
-      "obj-42",
-      0
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-42",
-      0
-     ],
-     "destination": [
-      "obj-43",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-43",
-      1
-     ],
-     "destination": [
-      "obj-44",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-43",
-      2
-     ],
-     "destination": [
-      "obj-45",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-43",
+      "obj-14",
       3
      ],
      "destination": [
-      "obj-46",
+      "obj-37",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-39",
+      0
+     ],
+     "destination": [
+      "obj-40",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-40",
+      0
+     ],
+     "destination": [
+      "obj-12",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-25",
+      0
+     ],
+     "destination": [
+      "obj-39",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      2
+     ],
+     "destination": [
+      "obj-42",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-42",
+      1
+     ],
+     "destination": [
+      "obj-43",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-43",
+      0
+     ],
+     "destination": [
+      "obj-44",
       0
      ]
     }
@@ -1860,7 +2112,7 @@
       0
      ],
      "destination": [
-      "obj-18",
+      "obj-46",
       0
      ]
     }
@@ -1868,11 +2120,47 @@
    {
     "patchline": {
      "source": [
-      "obj-45",
+      "obj-47",
       0
      ],
      "destination": [
-      "obj-18",
+      "obj-49",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-50",
+      0
+     ],
+     "destination": [
+      "obj-52",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-51",
+      0
+     ],
+     "destination": [
+      "obj-52",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-49",
+      1
+     ],
+     "destination": [
+      "obj-50",
       0
      ]
     }
@@ -1884,7 +2172,7 @@
       0
      ],
      "destination": [
-      "obj-18",
+      "obj-47",
       0
      ]
     }
@@ -1892,167 +2180,203 @@
    {
     "patchline": {
      "source": [
-      "obj-14",
+      "obj-52",
+      0
+     ],
+     "destination": [
+      "obj-53",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-53",
+      0
+     ],
+     "destination": [
+      "obj-45",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-53",
+      0
+     ],
+     "destination": [
+      "obj-45",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-44",
+      1
+     ],
+     "destination": [
+      "obj-54",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-55",
+      0
+     ],
+     "destination": [
+      "obj-57",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-58",
+      0
+     ],
+     "destination": [
+      "obj-60",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-59",
+      0
+     ],
+     "destination": [
+      "obj-60",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-57",
+      1
+     ],
+     "destination": [
+      "obj-58",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-54",
+      0
+     ],
+     "destination": [
+      "obj-55",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-60",
+      0
+     ],
+     "destination": [
+      "obj-61",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-61",
+      0
+     ],
+     "destination": [
+      "obj-45",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-61",
+      0
+     ],
+     "destination": [
+      "obj-45",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-44",
       2
      ],
      "destination": [
-      "obj-48",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-48",
-      1
-     ],
-     "destination": [
-      "obj-49",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-49",
-      0
-     ],
-     "destination": [
-      "obj-50",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-50",
-      1
-     ],
-     "destination": [
-      "obj-51",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-52",
-      0
-     ],
-     "destination": [
-      "obj-54",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-55",
-      0
-     ],
-     "destination": [
-      "obj-57",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-56",
-      0
-     ],
-     "destination": [
-      "obj-57",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-54",
-      1
-     ],
-     "destination": [
-      "obj-55",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-50",
-      1
-     ],
-     "destination": [
-      "obj-52",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-57",
-      0
-     ],
-     "destination": [
-      "obj-58",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-58",
-      0
-     ],
-     "destination": [
-      "obj-59",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-58",
-      0
-     ],
-     "destination": [
-      "obj-59",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-14",
-      1
-     ],
-     "destination": [
-      "obj-61",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-61",
-      1
-     ],
-     "destination": [
       "obj-62",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-63",
+      0
+     ],
+     "destination": [
+      "obj-65",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-66",
+      0
+     ],
+     "destination": [
+      "obj-68",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-67",
+      0
+     ],
+     "destination": [
+      "obj-68",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-65",
+      1
+     ],
+     "destination": [
+      "obj-66",
       0
      ]
     }
@@ -2072,11 +2396,35 @@
    {
     "patchline": {
      "source": [
-      "obj-61",
-      2
+      "obj-68",
+      0
      ],
      "destination": [
-      "obj-64",
+      "obj-69",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-69",
+      0
+     ],
+     "destination": [
+      "obj-45",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-69",
+      0
+     ],
+     "destination": [
+      "obj-45",
       1
      ]
     }
@@ -2084,24 +2432,60 @@
    {
     "patchline": {
      "source": [
-      "obj-14",
-      4
-     ],
-     "destination": [
-      "obj-66",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-14",
+      "obj-44",
       3
      ],
      "destination": [
-      "obj-68",
+      "obj-70",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-71",
+      0
+     ],
+     "destination": [
+      "obj-73",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-74",
+      0
+     ],
+     "destination": [
+      "obj-76",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-75",
+      0
+     ],
+     "destination": [
+      "obj-76",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-73",
       1
+     ],
+     "destination": [
+      "obj-74",
+      0
      ]
     }
    },
@@ -2120,7 +2504,43 @@
    {
     "patchline": {
      "source": [
-      "obj-71",
+      "obj-76",
+      0
+     ],
+     "destination": [
+      "obj-77",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-77",
+      0
+     ],
+     "destination": [
+      "obj-45",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-77",
+      0
+     ],
+     "destination": [
+      "obj-45",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-79",
       0
      ],
      "destination": [
@@ -2132,12 +2552,204 @@
    {
     "patchline": {
      "source": [
-      "obj-23",
+      "obj-14",
+      6
+     ],
+     "destination": [
+      "obj-80",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-80",
       0
      ],
      "destination": [
-      "obj-70",
+      "obj-79",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-14",
+      5
+     ],
+     "destination": [
+      "obj-81",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-81",
+      0
+     ],
+     "destination": [
+      "obj-82",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-82",
+      2
+     ],
+     "destination": [
+      "obj-84",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-82",
       1
+     ],
+     "destination": [
+      "obj-83",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-83",
+      1
+     ],
+     "destination": [
+      "obj-85",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-85",
+      0
+     ],
+     "destination": [
+      "obj-86",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-82",
+      0
+     ],
+     "destination": [
+      "obj-87",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-84",
+      0
+     ],
+     "destination": [
+      "obj-88",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-86",
+      0
+     ],
+     "destination": [
+      "obj-88",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-87",
+      0
+     ],
+     "destination": [
+      "obj-88",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-88",
+      1
+     ],
+     "destination": [
+      "obj-89",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-89",
+      1
+     ],
+     "destination": [
+      "obj-90",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-89",
+      0
+     ],
+     "destination": [
+      "obj-91",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-90",
+      0
+     ],
+     "destination": [
+      "obj-28",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-91",
+      0
+     ],
+     "destination": [
+      "obj-12",
+      0
      ]
     }
    }
