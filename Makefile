@@ -28,7 +28,7 @@ bench: setup
 lint: setup
 	$(BIN)/ruff check host protocols plugins tests benchmarks max_patches
 	$(BIN)/ruff format --check host protocols plugins tests benchmarks max_patches
-	$(BIN)/mypy host protocols
+	$(BIN)/mypy host protocols plugins
 
 clean:
 	rm -rf $(VENV) .pytest_cache

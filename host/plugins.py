@@ -94,9 +94,6 @@ class PluginHost:
         """Register a plugin object directly (tests use this for fake models)."""
         self.pm.register(plugin, name=name)
 
-    def unregister(self, name: str) -> None:
-        self.pm.unregister(name=name)
-
     def _collect(self, hook_name: str) -> list[tuple[str, Any]]:
         """Call one hook per plugin, so a failing plugin is named and the others still count."""
         collected: list[tuple[str, Any]] = []

@@ -145,7 +145,6 @@ class Response:
         self.on_finished = on_finished
         self.anchor_beat: float | None = None  # transport beat of the continuation's beat 0
         self.anchor_time: float | None = None  # free-time start when the transport is stopped
-        self.intended_anchor: float | None = None  # the line chosen at the trigger
         self.triggered_at = 0.0
         self.first_note_at: float | None = None  # monotonic time of the first scheduled note
         self.first_output_at: float | None = None  # when the model's first notes arrived
@@ -168,7 +167,6 @@ class Response:
                 if start_beat is not None
                 else self.transport.next_boundary(self.unit_beats, after)
             )
-            self.intended_anchor = self.anchor_beat
         return self.anchor_beat
 
     def ask(self, model_id: str, primer_name: str, primer: list[Note], options: dict) -> None:

@@ -12,6 +12,7 @@ from host.tasks import TaskKind
 
 if TYPE_CHECKING:
     from plugins.melnet.network import MelNet
+    from plugins.melnet.render import Vocoder
     from plugins.melnet.vocoder import MelVocoder
     from plugins.wavenet.vocoder import WaveNetVocoder
 
@@ -19,7 +20,28 @@ MAX_NOTES = 4096  # a MIDI file is not bounded by the wire's note limit
 MAX_SECONDS = 32.0  # longest render accepted: sampling time grows linearly with length
 
 
-class MelNetRenderer(Model):
+class MelNetOptions(host.Options):
+    instrument: Literal["piano", "guitar", "strings", "flute"] = Field(
+        "piano", description="Instrument class to render (General MIDI sounds it learned)"
+    )
+    bars: int = Field(4, ge=1, le=16, description="Length of the render in bars")
+    tempo: float = Field(
+        0.0, ge=0.0, le=300.0, description="Tempo in BPM; 0 uses the transport's tempo"
+    )
+    temperature: float = Field(
+        0.6, ge=0.1, le=1.5, description="Sampling temperature; lower is cleaner"
+    )
+    vocoder: Literal["neural", "griffin-lim", "wavenet"] = Field(
+        "neural",
+        description="Spectrogram to audio: the trained neural vocoder, Griffin-Lim "
+        "(the baseline it is measured against), or the WaveNet (slower, sampled)",
+    )
+    wavenet_folds: int = Field(
+        32, ge=1, le=128, description="WaveNet vocoder: segments sampled side by side"
+    )
+
+
+class MelNetRenderer(Model[MelNetOptions]):
     """Renders notes as audio with a multiscale spectrogram model, N bars at the tempo."""
 
     model_id = "melnet"
@@ -37,26 +59,7 @@ class MelNetRenderer(Model):
         "MelNet-style multiscale spectrogram model conditioned on notes and an instrument "
         f"class; renders exactly `bars` bars at the tempo (at most {MAX_SECONDS:g} s)"
     )
-
-    class Options(host.Options):
-        instrument: Literal["piano", "guitar", "strings", "flute"] = Field(
-            "piano", description="Instrument class to render (General MIDI sounds it learned)"
-        )
-        bars: int = Field(4, ge=1, le=16, description="Length of the render in bars")
-        tempo: float = Field(
-            0.0, ge=0.0, le=300.0, description="Tempo in BPM; 0 uses the transport's tempo"
-        )
-        temperature: float = Field(
-            0.6, ge=0.1, le=1.5, description="Sampling temperature; lower is cleaner"
-        )
-        vocoder: Literal["neural", "griffin-lim", "wavenet"] = Field(
-            "neural",
-            description="Spectrogram to audio: the trained neural vocoder, Griffin-Lim "
-            "(the baseline it is measured against), or the WaveNet (slower, sampled)",
-        )
-        wavenet_folds: int = Field(
-            32, ge=1, le=128, description="WaveNet vocoder: segments sampled side by side"
-        )
+    default_checkpoint = Path(__file__).resolve().parent / "checkpoints" / "melnet.pt"
 
     def __init__(self) -> None:
         super().__init__()
@@ -66,15 +69,10 @@ class MelNetRenderer(Model):
         self.wavenet: WaveNetVocoder | None = None
 
     def load(self) -> None:
-        from plugins.melnet.train import DEFAULT_CHECKPOINT, load_checkpoint
+        from plugins.melnet.train import load_checkpoint
 
-        path = self.checkpoint or DEFAULT_CHECKPOINT
-        if not Path(path).is_file():
-            raise host.DawhostError(
-                host.ErrorCode.MODEL_ERROR,
-                f"melnet checkpoint {path} is missing; train one with `dawhost train melnet`",
-            )
-        self.network, _ = load_checkpoint(Path(path))
+        assert self.checkpoint_file is not None  # and it exists: ensure_loaded checked
+        self.network, _ = load_checkpoint(self.checkpoint_file)
         from plugins.melnet.vocoder import DEFAULT_VOCODER, load_vocoder
 
         # Without its checkpoint the neural vocoder is unavailable; Griffin-Lim still works.
@@ -87,7 +85,7 @@ class MelNetRenderer(Model):
             WaveNetVocoder.from_checkpoint("music", WAVENET) if WAVENET.is_file() else None
         )
 
-    def run(self, job: host.Job) -> Iterator[AudioOutput]:
+    def run(self, job: host.Job[MelNetOptions]) -> Iterator[AudioOutput]:
         from plugins.melnet.conditioning import INSTRUMENTS
         from plugins.melnet.render import (
             notes_to_rows,
@@ -96,27 +94,18 @@ class MelNetRenderer(Model):
             sample_count,
             seconds_of,
         )
-        from plugins.midi_notes import read_midi_notes
 
-        options = job.options
-        tempo = options.tempo or job.transport.tempo  # type: ignore[attr-defined]
-        if tempo < 20.0:
-            raise BadInput(
-                "tempo", f"{tempo:g} BPM is too slow; send 20 to 300 (or 0 for the transport tempo)"
-            )
+        options, tempo = job.options, job.tempo
         beats_per_bar = job.transport.beats_per_bar
-        seconds = seconds_of(options.bars, beats_per_bar, tempo)  # type: ignore[attr-defined]
+        seconds = seconds_of(options.bars, beats_per_bar, tempo)
         if seconds > MAX_SECONDS:
             raise BadInput(
                 "bars",
-                f"{options.bars} bars at {tempo:g} BPM last {seconds:.1f} s; "  # type: ignore[attr-defined]
+                f"{options.bars} bars at {tempo:g} BPM last {seconds:.1f} s; "
                 f"melnet renders at most {MAX_SECONDS:g} s: send fewer bars or a "
                 "faster tempo",
             )
-        value = job.inputs["notes"]
-        notes: list[Note] = (
-            read_midi_notes(value, "notes") if isinstance(value, Path) else list(value)
-        )
+        notes: list[Note] = list(job.inputs["notes"])
         rows = notes_to_rows(notes, 60.0 / tempo, seconds)
         if len(rows) > MAX_NOTES:
             raise BadInput(
@@ -128,26 +117,24 @@ class MelNetRenderer(Model):
             where = f" (the first starts at beat {first:g})" if first is not None else ""
             raise BadInput(
                 "notes",
-                f"has no note inside the {options.bars} bars requested"  # type: ignore[attr-defined]
-                f"{where}",
+                f"has no note inside the {options.bars} bars requested{where}",
             )
-        self.ensure_loaded()
         assert self.network is not None
-        neural = options.vocoder == "neural"  # type: ignore[attr-defined]
+        neural = options.vocoder == "neural"
         if neural and self.vocoder is None:
             raise host.DawhostError(
                 host.ErrorCode.MODEL_ERROR,
                 "the neural vocoder's checkpoint is missing; train it with `dawhost train "
                 "melnet-vocoder` or send vocoder griffin-lim",
             )
-        vocoder: MelVocoder | WaveNetVocoder | None = self.vocoder if neural else None
-        if options.vocoder == "wavenet":  # type: ignore[attr-defined]
+        vocoder: Vocoder | None = self.vocoder if neural else None
+        if options.vocoder == "wavenet":
             if self.wavenet is None:
                 raise host.DawhostError(
                     host.ErrorCode.MODEL_ERROR,
                     "the WaveNet checkpoint is missing; train it with `dawhost train wavenet`",
                 )
-            self.wavenet.folds = options.wavenet_folds  # type: ignore[attr-defined]
+            self.wavenet.folds = options.wavenet_folds
             self.wavenet.seed = job.seed
             vocoder = self.wavenet
         job.progress(0.0, "tier 1/3")
@@ -155,11 +142,11 @@ class MelNetRenderer(Model):
             self.network,
             rows,
             sample_count(seconds),
-            INSTRUMENTS.index(options.instrument),  # type: ignore[attr-defined]
-            options.temperature,  # type: ignore[attr-defined]
+            INSTRUMENTS.index(options.instrument),
+            options.temperature,
             job.seed,
             overall_progress(job.progress),
-            vocoder=vocoder,  # type: ignore[arg-type]
+            vocoder=vocoder,
         )
         yield AudioOutput(self.sample_rate, samples=audio, name="melnet")
 

@@ -7,7 +7,7 @@ vocoder -> exactly the requested number of samples.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
@@ -17,8 +17,12 @@ from plugins.melnet.conditioning import note_features
 from plugins.melnet.network import MelNet
 from plugins.melnet.sampling import Progress, sample_spectrogram
 
-if TYPE_CHECKING:
-    from plugins.melnet.vocoder import MelVocoder
+
+class Vocoder(Protocol):
+    """Spectrogram (frames, N_MELS) -> exactly `samples` samples: MelVocoder, WaveNetVocoder."""
+
+    def vocode(self, spec: np.ndarray, samples: int) -> np.ndarray: ...
+
 
 # How much of a render each stage takes, for one progress bar across tiers and the vocoder.
 STAGE_WEIGHTS = {1: 0.55, 2: 0.15, 3: 0.15, 4: 0.15}
@@ -59,7 +63,7 @@ def render(
     seed: int,
     progress: Progress | None = None,
     griffin_lim_iterations: int = 32,
-    vocoder: MelVocoder | None = None,
+    vocoder: Vocoder | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sample a spectrogram for note rows and vocode it (with `vocoder`, else Griffin-Lim);
     returns (spectrogram, audio) with audio exactly `samples` long."""
@@ -81,7 +85,7 @@ def render(
 def vocode(
     spec: np.ndarray,
     samples: int,
-    vocoder: MelVocoder | None = None,
+    vocoder: Vocoder | None = None,
     griffin_lim_iterations: int = 32,
     seed: int = 0,
 ) -> np.ndarray:

@@ -217,7 +217,7 @@ def renderer_versions() -> dict[str, object]:
             packages[name] = version(name)
         except PackageNotFoundError:
             packages[name] = None
-    soundfonts = {}
+    soundfonts: dict[str, int | None] = {}
     for name in (*TRAIN_SOUNDFONTS, HELD_OUT_SOUNDFONT):
         try:
             soundfonts[name] = soundfont_path(name).stat().st_size

@@ -17,7 +17,19 @@ if TYPE_CHECKING:
 MODEL_ID = "separation"
 
 
-class StemSeparator(Model):
+class StemSeparatorOptions(host.Options):
+    wiener: bool = Field(
+        False,
+        description="Refine the stems with a multichannel Wiener "
+        "filter (cleaner stereo, about 2x slower)",
+    )
+    trim_to_bars: bool = Field(
+        False,
+        description="Cut the stems to whole bars at the transport tempo and time signature",
+    )
+
+
+class StemSeparator(Model[StemSeparatorOptions]):
     """MMDenseLSTM masks on an 11.025 kHz STFT, applied at the input's own rate."""
 
     model_id = MODEL_ID
@@ -35,17 +47,7 @@ class StemSeparator(Model):
         "Splits audio into vocals, drums, bass and other (MMDenseLSTM, trained on multitracks "
         "rendered with FluidSynth); stems at the input's rate and length"
     )
-
-    class Options(host.Options):
-        wiener: bool = Field(
-            False,
-            description="Refine the stems with a multichannel Wiener "
-            "filter (cleaner stereo, about 2x slower)",
-        )
-        trim_to_bars: bool = Field(
-            False,
-            description="Cut the stems to whole bars at the transport tempo and time signature",
-        )
+    default_checkpoint = Path(__file__).resolve().parent / "checkpoints" / "separation.pt"
 
     def __init__(self) -> None:
         super().__init__()
@@ -55,30 +57,22 @@ class StemSeparator(Model):
     def load(self) -> None:
         import torch
 
-        from plugins.separation.checkpoint import DEFAULT_CHECKPOINT
         from plugins.separation.separate import Separator
 
-        path = Path(self.checkpoint or DEFAULT_CHECKPOINT)
-        if not path.is_file():
-            raise host.DawhostError(
-                host.ErrorCode.MODEL_ERROR,
-                f"separation checkpoint {path} is missing; train one with "
-                "`dawhost train separation`",
-            )
+        assert self.checkpoint_file is not None  # and it exists: ensure_loaded checked
         torch.set_num_threads(min(2, torch.get_num_threads()))
-        self.separator = Separator.from_checkpoint(path)
+        self.separator = Separator.from_checkpoint(self.checkpoint_file)
         self.wiener_separator = Separator(
             self.separator.network, wiener_iterations=1, refiner=self.separator.refiner
         )
 
-    def run(self, job: host.Job) -> Iterator[StemsOutput]:
+    def run(self, job: host.Job[StemSeparatorOptions]) -> Iterator[StemsOutput]:
         from plugins.separation.audio_io import check_audio
         from plugins.separation.stems import STEMS
 
         assert self.separator is not None and self.wiener_separator is not None
         info = check_audio(Path(job.inputs["audio"]))
         options = job.options
-        assert isinstance(options, StemSeparator.Options)
         length = info.frames
         if options.trim_to_bars:
             length = bars_length(info.frames, info.rate, job.transport)

@@ -52,7 +52,7 @@ from plugins.separation.build_data import DEFAULT_OUT
 from plugins.separation.checkpoint import load_with_refiner, save_checkpoint
 from plugins.separation.dataset import ExampleSampler, load_songs, mid_channel
 from plugins.separation.metrics import negative_sdr, sdr
-from plugins.separation.network import MMDenseNet, NetworkConfig
+from plugins.separation.network import MMDenseNet, NetworkConfig, channels_last
 from plugins.separation.spectral import internal_istft, internal_spectrum
 from plugins.separation.stems import INTERNAL_RATE, STEMS
 from plugins.separation.stereo import SPATIAL_CUES, RefinerConfig, StereoRefiner
@@ -227,7 +227,7 @@ def main(argv: Sequence[str] = ()) -> int:
     else:
         network = MMDenseNet(VARIANTS[args.variant])
     # Channels-last weights: oneDNN's convolutions run faster that way (as in separate.py).
-    network = network.to(memory_format=torch.channels_last)
+    network = channels_last(network)
     trained: torch.nn.Module = network if refiner is None else refiner
     groups = [{"params": list(trained.parameters()), "base_lr": args.lr}]
     if refiner is not None and args.network_lr:

@@ -23,7 +23,38 @@ SAMPLE_RATE = 16_000  # plugins.vocal_tts.audio.SAMPLE_RATE, kept here so listin
 _ESPEAK_LOCK = threading.Lock()
 
 
-class VocalLine(Model):
+class VocalLineOptions(host.Options):
+    bars: int = Field(4, ge=1, le=32, description="Length of the WAV in bars")
+    start_bar: int = Field(
+        1, ge=1, le=9999, description="Song bar the WAV starts at (notes are in song beats)"
+    )
+    tempo: float = Field(
+        0.0, ge=0.0, le=300.0, description="Tempo in BPM; 0 uses the transport's tempo"
+    )
+    voice: Literal["female", "male"] = Field("female", description="Which voice sings")
+    transpose: int = Field(
+        0, ge=-24, le=24, description="Semitones added to the melody (speak: to the voice)"
+    )
+    vibrato: float = Field(
+        0.0, ge=0.0, le=100.0, description="Vibrato depth in cents on held notes (sing)"
+    )
+    syllable_beats: float = Field(
+        0.5, ge=0.125, le=4.0, description="Beats per syllable when speaking without notes"
+    )
+    rate: int = Field(
+        170, ge=80, le=400, description="Speaking rate in words per minute (consonant length)"
+    )
+    vocoder: Literal["neural", "wavenet"] = Field(
+        "neural",
+        description="Mel to audio: the harmonic-plus-noise vocoder, or the WaveNet "
+        "(sampled, slower; see plugins/wavenet)",
+    )
+    wavenet_folds: int = Field(
+        32, ge=1, le=128, description="WaveNet vocoder: segments sampled side by side"
+    )
+
+
+class VocalLine(Model[VocalLineOptions]):
     """Sings lyrics on a melody, or speaks them on the beat grid, exactly `bars` bars long."""
 
     model_id = "vocal-tts"
@@ -46,36 +77,7 @@ class VocalLine(Model):
         "and harmonic-plus-noise neural vocoder; a WAV exactly `bars` bars long at the tempo "
         "plus syllable timings"
     )
-
-    class Options(host.Options):
-        bars: int = Field(4, ge=1, le=32, description="Length of the WAV in bars")
-        start_bar: int = Field(
-            1, ge=1, le=9999, description="Song bar the WAV starts at (notes are in song beats)"
-        )
-        tempo: float = Field(
-            0.0, ge=0.0, le=300.0, description="Tempo in BPM; 0 uses the transport's tempo"
-        )
-        voice: Literal["female", "male"] = Field("female", description="Which voice sings")
-        transpose: int = Field(
-            0, ge=-24, le=24, description="Semitones added to the melody (speak: to the voice)"
-        )
-        vibrato: float = Field(
-            0.0, ge=0.0, le=100.0, description="Vibrato depth in cents on held notes (sing)"
-        )
-        syllable_beats: float = Field(
-            0.5, ge=0.125, le=4.0, description="Beats per syllable when speaking without notes"
-        )
-        rate: int = Field(
-            170, ge=80, le=400, description="Speaking rate in words per minute (consonant length)"
-        )
-        vocoder: Literal["neural", "wavenet"] = Field(
-            "neural",
-            description="Mel to audio: the harmonic-plus-noise vocoder, or the WaveNet "
-            "(sampled, slower; see plugins/wavenet)",
-        )
-        wavenet_folds: int = Field(
-            32, ge=1, le=128, description="WaveNet vocoder: segments sampled side by side"
-        )
+    default_checkpoint = Path(__file__).resolve().parent / "checkpoints" / "vocal_tts.pt"
 
     def __init__(self) -> None:
         super().__init__()
@@ -83,15 +85,10 @@ class VocalLine(Model):
         self.wavenet: WaveNetVocoder | None = None
 
     def load(self) -> None:
-        from plugins.vocal_tts.checkpoint import DEFAULT_CHECKPOINT, load
+        from plugins.vocal_tts.checkpoint import load
 
-        path = Path(self.checkpoint or DEFAULT_CHECKPOINT)
-        if not path.is_file():
-            raise host.DawhostError(
-                host.ErrorCode.MODEL_ERROR,
-                f"vocal-tts checkpoint {path} is missing; train one with `dawhost train vocal-tts`",
-            )
-        self.bundle = load(path)
+        assert self.checkpoint_file is not None  # and it exists: ensure_loaded checked
+        self.bundle = load(self.checkpoint_file)
         from plugins.wavenet.checkpoint import DEFAULT_CHECKPOINT as WAVENET
         from plugins.wavenet.vocoder import WaveNetVocoder
 
@@ -99,25 +96,14 @@ class VocalLine(Model):
             WaveNetVocoder.from_checkpoint("vocal", WAVENET) if WAVENET.is_file() else None
         )
 
-    def run(self, job: host.Job) -> Iterator[AudioOutput | DataOutput]:
+    def run(self, job: host.Job[VocalLineOptions]) -> Iterator[AudioOutput | DataOutput]:
         import torch
 
-        from plugins.midi_notes import read_midi_notes
         from plugins.vocal_tts.synthesis import Request, prepare, render
 
-        options = job.options
-        tempo = options.tempo or job.transport.tempo  # type: ignore[attr-defined]
-        if tempo < 20.0:
-            raise host.BadInput(
-                "tempo", f"{tempo:g} BPM is too slow; send 20 to 300 (or 0 for the transport)"
-            )
+        options, tempo = job.options, job.tempo
         notes = job.inputs.get("notes")
-        if isinstance(notes, Path):
-            name = notes.name
-            notes = read_midi_notes(notes, "notes")
-            if not notes:
-                raise host.BadInput("notes", f"file {name} contains no notes")
-        elif notes is not None and not notes:
+        if notes is not None and not notes:
             raise host.BadInput("notes", "is an empty list; send notes or leave it out")
         mode: Literal["sing", "speak"] = "sing" if job.verb == "sing" else "speak"
         request = Request(
@@ -141,17 +127,15 @@ class VocalLine(Model):
         )
         job.progress(0.05, "phonemes and timing")
         prepared = prepare(request)
-        job.progress(0.3, "loading model")
-        self.ensure_loaded()
         assert self.bundle is not None
-        vocoder = options.vocoder  # type: ignore[attr-defined]
+        vocoder = options.vocoder
         if vocoder == "wavenet":
             if self.wavenet is None:
                 raise host.DawhostError(
                     host.ErrorCode.MODEL_ERROR,
                     "the WaveNet checkpoint is missing; train it with `dawhost train wavenet`",
                 )
-            self.wavenet.folds = options.wavenet_folds  # type: ignore[attr-defined]
+            self.wavenet.folds = options.wavenet_folds
         torch.manual_seed(job.seed)
         with _ESPEAK_LOCK:
             audio = render(self.bundle, prepared, vocoder, job.progress, job.seed, self.wavenet)
@@ -160,8 +144,8 @@ class VocalLine(Model):
         yield DataOutput(
             {
                 "tempo": tempo,
-                "start_bar": options.start_bar,  # type: ignore[attr-defined]
-                "bars": options.bars,  # type: ignore[attr-defined]
+                "start_bar": options.start_bar,
+                "bars": options.bars,
                 "beats_per_bar": job.transport.beats_per_bar,
                 "sample_rate": self.sample_rate,
                 "samples": len(audio),

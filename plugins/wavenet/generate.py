@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import cast
 
 import torch
+from torch import nn
 
 from plugins.wavenet.mulaw import CLASSES, decode
 from plugins.wavenet.network import WaveNet, frame_to_sample
@@ -75,11 +77,12 @@ class _CachedState:
         self.model = model
         self.residual = r
         w = model.inp.weight[:, 0]  # (R, 2): [applies to input t-1, input t]
-        self.inp_previous, self.inp_now, self.inp_bias = w[:, 0], w[:, 1], model.inp.bias
-        self.past_t = [conv.weight[:, :, 0].T.contiguous() for conv in model.dilated]
-        self.now_t = [conv.weight[:, :, 1].T.contiguous() for conv in model.dilated]
-        self.res_skip_t = [conv.weight[:, :, 0].T.contiguous() for conv in model.res_skip]
-        self.res_skip_bias = [conv.bias for conv in model.res_skip]
+        self.inp_previous, self.inp_now, self.inp_bias = w[:, 0], w[:, 1], _bias(model.inp)
+        dilated, res_skip = _convolutions(model.dilated), _convolutions(model.res_skip)
+        self.past_t = [conv.weight[:, :, 0].T.contiguous() for conv in dilated]
+        self.now_t = [conv.weight[:, :, 1].T.contiguous() for conv in dilated]
+        self.res_skip_t = [conv.weight[:, :, 0].T.contiguous() for conv in res_skip]
+        self.res_skip_bias = [_bias(conv) for conv in res_skip]
         self.dilations = model.config.dilations
         self.queues = [torch.zeros(rows, d, r, dtype=dtype) for d in self.dilations]
         self.last_input = torch.zeros(rows, dtype=dtype)
@@ -142,8 +145,17 @@ def cached_generate(
     return out
 
 
+def _convolutions(layers: nn.ModuleList) -> list[nn.Conv1d]:
+    return cast("list[nn.Conv1d]", list(layers))
+
+
+def _bias(conv: nn.Conv1d) -> torch.Tensor:
+    assert conv.bias is not None  # every WaveNet convolution has one
+    return conv.bias
+
+
 def _bias_row(model: WaveNet) -> torch.Tensor:
-    return torch.cat([conv.bias for conv in model.dilated])
+    return torch.cat([_bias(conv) for conv in _convolutions(model.dilated)])
 
 
 def fold_plan(samples: int, folds: int, overlap: int) -> tuple[int, int, int]:

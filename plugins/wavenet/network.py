@@ -15,6 +15,7 @@ The per-layer condition is computed at frame rate and linearly interpolated to s
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -57,11 +58,11 @@ class WaveNetConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, object]) -> WaveNetConfig:
+    def from_dict(cls, values: dict[str, Any]) -> WaveNetConfig:
         values = dict(values)
-        values["dilations"] = tuple(values["dilations"])  # type: ignore[arg-type]
-        values["front_ends"] = tuple(values["front_ends"])  # type: ignore[arg-type]
-        return cls(**values)  # type: ignore[arg-type]
+        values["dilations"] = tuple(values["dilations"])  # saved as lists
+        values["front_ends"] = tuple(values["front_ends"])
+        return cls(**values)
 
 
 class FrameConditioner(nn.Module):

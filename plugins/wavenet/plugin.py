@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import host
 from host import AudioOutput, BadInput, Capability, Field, Model
+from host.tasks import TaskKind
 
 if TYPE_CHECKING:
     from plugins.wavenet.vocoder import WaveNetVocoder
@@ -23,7 +24,20 @@ def samples_for(bars: int, beats_per_bar: float, tempo: float) -> int:
     return int(round(bars * beats_per_bar * 60.0 / tempo * SAMPLE_RATE))
 
 
-class WaveNetTexture(Model):
+class WaveNetTextureOptions(host.Options):
+    bars: int = Field(4, ge=1, le=16, description="Length of the audio in bars")
+    tempo: float = Field(
+        0.0, ge=0.0, le=300.0, description="Tempo in BPM; 0 uses the transport's tempo"
+    )
+    folds: int = Field(
+        32, ge=1, le=128, description="Segments sampled side by side: more is faster"
+    )
+    temperature: float = Field(
+        1.0, ge=0.5, le=1.5, description="Sampling temperature; lower is quieter and purer"
+    )
+
+
+class WaveNetTexture(Model[WaveNetTextureOptions]):
     """The WaveNet sampled without a condition: audio in the style of its training audio."""
 
     model_id = "wavenet-texture"
@@ -34,51 +48,31 @@ class WaveNetTexture(Model):
         "Unconditional WaveNet (mu-law softmax) trained on vocal-tts and melnet audio: "
         f"exactly `bars` bars of texture at the tempo (at most {MAX_SECONDS:g} s)"
     )
-
-    class Options(host.Options):
-        bars: int = Field(4, ge=1, le=16, description="Length of the audio in bars")
-        tempo: float = Field(
-            0.0, ge=0.0, le=300.0, description="Tempo in BPM; 0 uses the transport's tempo"
-        )
-        folds: int = Field(
-            32, ge=1, le=128, description="Segments sampled side by side: more is faster"
-        )
-        temperature: float = Field(
-            1.0, ge=0.5, le=1.5, description="Sampling temperature; lower is quieter and purer"
-        )
+    default_checkpoint = Path(__file__).resolve().parent / "checkpoints" / "wavenet.pt"
+    trained_by = "wavenet"
 
     def __init__(self) -> None:
         super().__init__()
         self.vocoder: WaveNetVocoder | None = None
 
     def load(self) -> None:
-        from plugins.wavenet.checkpoint import DEFAULT_CHECKPOINT
         from plugins.wavenet.vocoder import WaveNetVocoder
 
-        path = Path(self.checkpoint or DEFAULT_CHECKPOINT)
-        if not path.is_file():
-            raise host.DawhostError(
-                host.ErrorCode.MODEL_ERROR,
-                f"wavenet checkpoint {path} is missing; train one with `dawhost train wavenet`",
-            )
-        self.vocoder = WaveNetVocoder.from_checkpoint(None, path)
+        assert self.checkpoint_file is not None  # and it exists: ensure_loaded checked
+        self.vocoder = WaveNetVocoder.from_checkpoint(None, self.checkpoint_file)
 
-    def run(self, job: host.Job) -> Iterator[AudioOutput]:
-        options = job.options
-        tempo = options.tempo or job.transport.tempo  # type: ignore[attr-defined]
-        if tempo < 20.0:
-            raise BadInput("tempo", f"{tempo:g} BPM is too slow; send 20 to 300 (or 0)")
-        samples = samples_for(options.bars, job.transport.beats_per_bar, tempo)  # type: ignore[attr-defined]
+    def run(self, job: host.Job[WaveNetTextureOptions]) -> Iterator[AudioOutput]:
+        options, tempo = job.options, job.tempo
+        samples = samples_for(options.bars, job.transport.beats_per_bar, tempo)
         if samples > MAX_SECONDS * SAMPLE_RATE:
             raise BadInput(
                 "bars",
-                f"{options.bars} bars at {tempo:g} BPM last {samples / SAMPLE_RATE:.1f} s; "  # type: ignore[attr-defined]
+                f"{options.bars} bars at {tempo:g} BPM last {samples / SAMPLE_RATE:.1f} s; "
                 f"at most {MAX_SECONDS:g} s: send fewer bars or a faster tempo",
             )
-        self.ensure_loaded()
         assert self.vocoder is not None
-        self.vocoder.folds = options.folds  # type: ignore[attr-defined]
-        self.vocoder.temperature = options.temperature  # type: ignore[attr-defined]
+        self.vocoder.folds = options.folds
+        self.vocoder.temperature = options.temperature
         self.vocoder.seed = job.seed
         job.progress(0.0, "sampling")
         audio = self.vocoder.vocode(None, samples, lambda f: job.progress(0.98 * f, "sampling"))
@@ -86,7 +80,7 @@ class WaveNetTexture(Model):
         job.progress(1.0, "done")
 
 
-_TASKS = {
+_TASKS: dict[TaskKind, tuple[str, str]] = {
     "train": ("plugins.wavenet.train", "Build the audio (if missing) and train the WaveNet"),
     "eval": (
         "plugins.wavenet.evaluate",
@@ -113,4 +107,4 @@ def register_tasks() -> Iterator[host.Task]:
     data = host.DataNeed(_DATA / "music_test.npz", "plugins.wavenet.build_data", 3)
     for kind, (module, description) in _TASKS.items():
         need = data if kind == "eval" else None
-        yield host.Task.lazy(kind, "wavenet", description, module, need)  # type: ignore[arg-type]
+        yield host.Task.lazy(kind, "wavenet", description, module, need)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -43,10 +44,10 @@ class WaveNetVocoder:
 
     @classmethod
     def from_checkpoint(
-        cls, front_end: str | None, path: Path = DEFAULT_CHECKPOINT, **settings: float
+        cls, front_end: str | None, path: Path = DEFAULT_CHECKPOINT, **settings: Any
     ) -> WaveNetVocoder:
         model, _ = load(path)
-        return cls(model, front_end, **settings)  # type: ignore[arg-type]
+        return cls(model, front_end, **settings)
 
     @torch.inference_mode()
     def vocode(

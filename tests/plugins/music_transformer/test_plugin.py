@@ -205,10 +205,11 @@ def test_cancel_stops_generation(tmp_path: Path, tiny_checkpoint: Path) -> None:
 def _file_notes(path: Path) -> tuple[list[Note], object]:
     import mido
 
-    from plugins.midi_notes import read_midi_notes, read_midi_timeline
+    from host.smf_reader import read_smf
 
     assert mido.MidiFile(path).ticks_per_beat == 480
-    return read_midi_notes(path, "x"), read_midi_timeline(path)
+    read = read_smf(path, "x")
+    return read.notes, read.timeline
 
 
 def test_midi_file_output_keeps_the_primers_tempo_signature_and_timeline(
