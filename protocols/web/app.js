@@ -2,8 +2,15 @@
 // sends requests over the WebSocket and shows every job's progress, errors and results.
 
 import { Connection } from "./connection.js";
-import { element, inputControl, inputValue, optionControl, optionValue } from "./controls.js";
+import {
+  element, inputControl, inputValue, optionControl, optionValue, setOptionValue, useFileForInput,
+} from "./controls.js";
+import { installDropZone, targetFor } from "./dropzone.js";
 import { JobCard } from "./jobs.js";
+import { parseNotesText } from "./notes.js";
+import { MicRecorder } from "./recorder.js";
+import { audioContext } from "./synth.js";
+import { forgetOptions, loadOptions, saveOptions } from "./storage.js";
 import { TransportPanel } from "./transport.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -72,12 +79,66 @@ function selectModel(id) {
     textContent: v })));
   $("#verb-row").hidden = selected.verbs.length < 2;
   $("#inputs").replaceChildren(element("legend", { textContent: "Inputs" }),
-    ...selected.inputs.map((input) => inputControl(input, uploadFile)));
+    ...selected.inputs.map((input) => inputControl(input, uploadFile, () => new MicRecorder())));
   $("#inputs").hidden = selected.inputs.length === 0;
-  $("#options").replaceChildren(element("legend", { textContent: "Options" }),
-    ...selected.options.map(optionControl));
-  $("#options").hidden = selected.options.length === 0;
+  buildOptions();
   $("#form-error").hidden = true;
+}
+
+// The option controls, with the values this browser remembered for the model.
+function buildOptions() {
+  const reset = element("button", { type: "button", id: "reset-options",
+    textContent: "Reset to defaults", title: "forget the options remembered for this model" });
+  reset.addEventListener("click", () => {
+    forgetOptions(selected.id);
+    buildOptions();
+  });
+  $("#options").replaceChildren(element("legend", { textContent: "Options" }),
+    ...selected.options.map(optionControl), reset);
+  $("#options").hidden = selected.options.length === 0;
+  const remembered = loadOptions(selected.id);
+  let restored = 0;
+  for (const control of document.querySelectorAll("#options [data-option]")) {
+    const name = control.dataset.option;
+    if (name in remembered && setOptionValue(control, remembered[name])) restored += 1;
+    const remember = () => {
+      saveOptions(selected.id, touchedOptions());
+      reset.disabled = false;
+    };
+    control.addEventListener("input", remember);
+    control.addEventListener("change", remember);
+  }
+  $("#options").dataset.restored = String(restored);
+  reset.disabled = restored === 0;
+}
+
+function touchedOptions() {
+  const options = {};
+  for (const control of document.querySelectorAll("#options [data-option][data-touched]")) {
+    options[control.dataset.option] = optionValue(control);
+  }
+  return options;
+}
+
+// What the continuation follows, for drawing it beside the result: typed notes (the result
+// follows at once) or a MIDI file's notes (the result starts on the bar line after it).
+function primerFor(message, beatsPerBar) {
+  if (!selected.capabilities.includes("continue_midi")) return null;
+  const input = selected.inputs.find((i) => i.kind === "notes" || i.kind === "midi_file");
+  const control = input && document.querySelector(`#inputs [data-input="${input.name}"]`);
+  if (!control) return null;
+  let notes = [];
+  let fromFile = false;
+  if (control.dataset.primerNotes && message.inputs[input.name] === control.value.trim()) {
+    notes = JSON.parse(control.dataset.primerNotes);
+    fromFile = true;
+  } else if (Array.isArray(message.inputs[input.name])) {
+    notes = parseNotesText(control.value).notes ?? [];
+  }
+  if (!notes.length) return null;
+  const end = Math.max(...notes.map((n) => n[2] + n[3]));
+  const offset = fromFile ? Math.ceil(end / beatsPerBar - 1e-9) * beatsPerBar : end;
+  return { notes, offset };
 }
 
 function formError(text) {
@@ -100,10 +161,7 @@ function buildRequest() {
     if (result.error) return { error: result.error };
     if ("value" in result) inputs[control.dataset.input] = result.value;
   }
-  const options = {};
-  for (const control of document.querySelectorAll("#options [data-option][data-touched]")) {
-    options[control.dataset.option] = optionValue(control);
-  }
+  const options = touchedOptions();
   counter += 1;
   const message = { type: "generate", id: `web-${session}-${counter}`, model: selected.id,
     verb: $("#verb").value, options, inputs };
@@ -128,8 +186,8 @@ $("#request-form").addEventListener("submit", (event) => {
   const card = new JobCard({
     id: message.id, model: message.model, verb: message.verb,
     cancel: (id) => send({ type: "cancel", id }),
-    transport: () => ({ tempo: transport.state?.tempo ?? 120,
-      beatsPerBar: transport.beatsPerBar }),
+    transport,
+    primer: primerFor(message, transport.beatsPerBar),
   });
   jobs.set(message.id, card);
   $("#jobs").prepend(card.root);
@@ -171,4 +229,25 @@ connection.addEventListener("frame", ({ detail: { header, data } }) => {
 });
 
 connection.addEventListener("problem", ({ detail }) => showGlobalError(detail));
+
+installDropZone($("#drop-overlay"), () => {
+  const where = (kind) => {
+    const target = targetFor(kind, models, selected);
+    return target ? `${target.model.id} ${target.input.name}` : "nothing here takes it";
+  };
+  return `Drop: MIDI → ${where("midi")} · audio → ${where("audio")}`;
+}, (file, kind) => {
+  const target = kind && targetFor(kind, models, selected);
+  document.body.dataset.lastDrop = target ? `${target.model.id}:${target.input.name}` : "refused";
+  if (!target) {
+    showGlobalError(`${file.name}: drop a MIDI file (.mid) or an audio file (.wav, .flac, ...)`);
+    return;
+  }
+  if (target.model.id !== selected?.id) selectModel(target.model.id);
+  const control = document.querySelector(`#inputs [data-input="${target.input.name}"]`);
+  useFileForInput(control, file, uploadFile);
+});
 connection.open();
+
+// For the browser console (and the tests): the page's clock, audio and jobs.
+window.dawhost = { transport, audioContext, jobs, connection };

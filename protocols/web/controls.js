@@ -74,8 +74,23 @@ export function optionValue(control) {
   return control.value;
 }
 
-// `upload(file)` sends a chosen file to the server and resolves to its path there.
-export function inputControl(input, upload) {
+// Set a control to a value (a remembered option): its readout follows and it counts as touched.
+export function setOptionValue(control, value) {
+  if (control.type === "checkbox") control.checked = Boolean(value);
+  else control.value = String(value);
+  if (control.value === "" && control.type !== "checkbox") return false; // not among the choices
+  control.dataset.touched = "true";
+  const readout = control.parentElement?.querySelector("output");
+  if (readout) readout.textContent = control.value;
+  return true;
+}
+
+export const AUDIO_EXTENSIONS = /\.(wav|wave|flac|aif|aiff|ogg|mp3)$/i;
+export const MIDI_EXTENSIONS = /\.(mid|midi|smf)$/i;
+
+// `upload(file)` sends a chosen, dropped or recorded file to the server and resolves to its
+// path there; `record` makes a microphone recorder (audio inputs only).
+export function inputControl(input, upload, record) {
   const id = `input-${input.name}`;
   const title = `${input.name}${input.required ? "" : " (optional)"}`;
   const label = element("label", { htmlFor: id, textContent: title, title: input.description });
@@ -89,40 +104,107 @@ export function inputControl(input, upload) {
     control = element("textarea", { id, rows: 2, placeholder: input.description });
   } else {
     control = element("input", {
-      id, type: "text", placeholder: `path to a ${input.kind === "midi_file" ? "MIDI" : "audio"} `
-        + "file inside the server's work folder",
+      id, type: "text", placeholder: input.kind === "midi_file"
+        ? "path to a MIDI file on the server, or choose or drop one"
+        : "path to an audio file on the server, or choose, drop or record one",
     });
   }
   control.dataset.input = input.name;
   control.dataset.kind = input.kind;
   const parts = [label, control];
   if (upload && input.kind !== "text") {
-    parts.push(fileChooser(input, control, upload));
+    const actions = element("div", { className: "input-actions" },
+      [fileChooser(input, control, upload)]);
+    if (record && input.kind === "audio_file") {
+      actions.append(recordButton(input, control, upload, record));
+    }
+    actions.append(element("span", { className: "input-status" }));
+    parts.push(actions);
   }
   parts.push(element("small", { textContent: input.description }));
-  return element("div", { className: "control" }, parts);
+  return element("div", { className: "control", dataset: { inputRow: input.name } }, parts);
 }
 
-// A file picker that uploads the file and puts its server path into the input's text field.
+// Upload `file` for the input behind `control` and put its server path in the field; a MIDI
+// file's notes are kept on the control (drawn as the primer beside the continuation).
+export async function useFileForInput(control, file, upload) {
+  const status = control.parentElement?.querySelector(".input-status");
+  const say = (text) => { if (status) status.textContent = text; };
+  control.value = `uploading ${file.name}...`;
+  say("");
+  delete control.dataset.primerNotes;
+  try {
+    const bytes = await file.arrayBuffer();
+    if (control.dataset.kind !== "audio_file" && MIDI_EXTENSIONS.test(file.name)) {
+      try {
+        const { parseMidi } = await import("./midifile.js");
+        control.dataset.primerNotes = JSON.stringify(parseMidi(bytes).notes);
+      } catch (error) {
+        say(`(not drawn: ${error.message})`);
+      }
+    }
+    control.value = await upload(file);
+    control.removeAttribute("aria-invalid");
+    control.dataset.fileName = file.name;
+    say(`${file.name}, ${(file.size / 1024).toFixed(1)} kB`);
+  } catch (error) {
+    control.value = "";
+    control.setAttribute("aria-invalid", "true");
+    say(`upload failed: ${error.message}`);
+  }
+}
+
+// A file picker drawn as a button (a bare <input type=file> is clipped in a narrow column).
 function fileChooser(input, control, upload) {
   const accept = input.kind === "audio_file" ? "audio/*,.wav,.flac,.aif,.aiff,.ogg,.mp3"
     : ".mid,.midi";
-  const chooser = element("input", { type: "file", accept, title: `upload a file for ${input.name}` });
+  const chooser = element("input", { type: "file", accept, className: "visually-hidden",
+    title: `upload a file for ${input.name}` });
   chooser.dataset.uploadFor = input.name;
-  chooser.addEventListener("change", async () => {
+  chooser.addEventListener("change", () => {
     const file = chooser.files?.[0];
-    if (!file) return;
-    control.value = `uploading ${file.name}...`;
-    try {
-      control.value = await upload(file);
-      control.removeAttribute("aria-invalid");
-    } catch (error) {
-      control.value = "";
-      control.setAttribute("aria-invalid", "true");
-      control.title = `upload failed: ${error.message}`;
-    }
+    if (file) useFileForInput(control, file, upload);
   });
-  return chooser;
+  return element("label", { className: "file-button" }, [
+    input.kind === "audio_file" ? "Choose audio…" : "Choose MIDI…", chooser]);
+}
+
+function recordButton(input, control, upload, record) {
+  const button = element("button", { type: "button", className: "record",
+    textContent: "● Record" });
+  button.dataset.recordFor = input.name;
+  button.dataset.state = "idle";
+  let recorder = null;
+  let timer = null;
+  button.addEventListener("click", async () => {
+    if (!recorder) {
+      recorder = record();
+      try {
+        await recorder.start();
+      } catch (error) {
+        recorder = null;
+        control.setAttribute("aria-invalid", "true");
+        control.parentElement.querySelector(".input-status").textContent =
+          `microphone: ${error.message}`;
+        return;
+      }
+      button.dataset.state = "recording";
+      timer = setInterval(() => {
+        button.textContent = `■ Stop ${recorder.seconds.toFixed(1)} s`;
+        button.style.setProperty("--level", String(Math.min(1, recorder.level * 3)));
+      }, 100);
+      return;
+    }
+    clearInterval(timer);
+    const active = recorder;
+    recorder = null;
+    button.textContent = "● Record";
+    button.dataset.state = "idle";
+    const stamp = new Date().toISOString().replaceAll(/[:.]/g, "-").slice(0, 19);
+    await useFileForInput(control, await active.stop(`recording-${stamp}.wav`), upload);
+    button.dataset.recorded = control.value;
+  });
+  return button;
 }
 
 // The value to send for an input, or {error} naming the problem; undefined means "leave out".

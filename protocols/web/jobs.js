@@ -1,21 +1,26 @@
 // One card per request: progress bar, status, cancel, errors, and the results drawn as they
-// arrive (piano roll for notes, a waveform and a player per audio file or stem, downloads).
+// arrive: a card per stream of notes (one per variation) with its piano roll, player and MIDI
+// file; a waveform and player per audio file (a sung line's syllables drawn on it); the stems
+// as one synchronised mixer; data behind a "raw JSON" toggle.
 // The card's data attributes (state, fraction, note count) are the page's testable state.
 
 import { element } from "./controls.js";
-import { drawPianoRoll } from "./pianoroll.js";
-import { notesToMidi } from "./notes.js";
+import { NotesView } from "./notesview.js";
+import { StemMixer } from "./stems.js";
+import { drawSyllables } from "./syllables.js";
 import { drawWaveform } from "./waveform.js";
 import { parseWav } from "./wav.js";
 
-const STEM_COLOURS = { vocals: "#fc9867", drums: "#ff6188", bass: "#ab9df2", other: "#78dce8" };
-
 export class JobCard {
-  constructor({ id, model, verb, cancel, transport }) {
+  // `transport` is the page's TransportPanel; `primer` {notes, offset} what was sent to continue.
+  constructor({ id, model, verb, cancel, transport, primer = null }) {
     this.id = id;
     this.model = model;
-    this.notes = [];
-    this.transport = transport; // () => {tempo, beatsPerBar} when the notes are written out
+    this.transport = transport;
+    this.primer = primer;
+    this.variations = new Map(); // notes output name -> NotesView
+    this.mixer = null;
+    this.syllables = null;
     this.urls = [];
     this.progress = element("progress", { max: 1, value: 0 });
     this.percent = element("span", { className: "percent", textContent: "0%" });
@@ -24,6 +29,7 @@ export class JobCard {
       className: "cancel" });
     this.cancelButton.addEventListener("click", () => cancel(this.id));
     this.error = element("p", { className: "error", hidden: true, role: "alert" });
+    this.notesArea = element("div", { className: "variations" });
     this.results = element("div", { className: "results" });
     this.root = element("article", { className: "job", dataset: { id, model, state: "sent",
       fraction: "0" } }, [
@@ -33,8 +39,13 @@ export class JobCard {
       ]),
       element("div", { className: "bar" }, [this.progress, this.percent]),
       this.error,
+      this.notesArea,
       this.results,
     ]);
+  }
+
+  get notes() {
+    return [...this.variations.values()].flatMap((view) => view.notes);
   }
 
   setState(state, text = state) {
@@ -67,7 +78,7 @@ export class JobCard {
         this.setFraction(1);
         this.setState("done", `done in ${message.elapsed.toFixed(2)} s, ` +
           `${message.outputs} output${message.outputs === 1 ? "" : "s"}`);
-        if (this.notes.length) this.offerMidi();
+        this.variations.forEach((view) => view.finish());
         break;
       case "error":
         this.fail(message);
@@ -84,15 +95,32 @@ export class JobCard {
     this.error.dataset.code = message.code;
     this.error.textContent = `${message.code}: ${message.message}` +
       (message.field ? ` (field: ${message.field})` : "");
+    this.variations.forEach((view) => view.stop());
+    this.mixer?.stop();
+  }
+
+  variation(name) {
+    if (!this.variations.has(name)) {
+      const view = new NotesView({ name, index: this.variations.size, primer: this.primer,
+        transport: this.transport, filename: `${this.model}-${this.id}-${name}.mid` });
+      this.variations.set(name, view);
+      // notes, notes-1, notes-2 ... in order, whichever streams first
+      const views = [...this.variations.entries()].sort(([a], [b]) =>
+        a.localeCompare(b, undefined, { numeric: true })).map(([, v]) => v.root);
+      this.notesArea.replaceChildren(...views);
+    }
+    return this.variations.get(name);
   }
 
   output(message) {
     if (message.kind === "notes") {
-      this.notes.push(...message.notes);
-      this.drawNotes();
+      this.variation(message.name ?? "notes").add(message.notes);
+      this.root.dataset.noteCount = String(this.notes.length);
+    } else if (message.kind === "stems" && message.frames) {
+      this.mixer = new StemMixer(Object.keys(message.stems), this.transport);
+      this.results.append(this.mixer.root);
     } else if (message.kind === "data") {
-      this.results.append(element("pre", { className: "data",
-        textContent: JSON.stringify(message.data, null, 1) }));
+      this.data(message);
     } else if (!message.frames) {
       // Sent as paths only (too large, or the frames could not be read): show where it is.
       const paths = message.kind === "stems"
@@ -103,22 +131,25 @@ export class JobCard {
     }
   }
 
-  drawNotes() {
-    let canvas = this.results.querySelector("canvas.pianoroll");
-    if (!canvas) {
-      canvas = element("canvas", { className: "pianoroll", width: 640, height: 200 });
-      this.results.prepend(element("figure", {}, [canvas,
-        element("figcaption", { className: "note-count" })]));
+  // Data outputs fold away; a sung line's syllables are drawn on its waveform instead.
+  data(message) {
+    const text = JSON.stringify(message.data, null, 1);
+    const raw = element("details", { className: "raw", dataset: { name: message.name } }, [
+      element("summary", { textContent: `${message.name}: raw JSON (${text.length} bytes)` }),
+      element("pre", { className: "data", textContent: text }),
+    ]);
+    this.results.append(raw);
+    if (Array.isArray(message.data?.syllables)) {
+      this.syllables = message.data.syllables;
+      this.drawSyllablesOnWaveforms();
     }
-    drawPianoRoll(canvas, this.notes, this.transport().beatsPerBar);
-    this.results.querySelector(".note-count").textContent = `${this.notes.length} notes`;
   }
 
-  offerMidi() {
-    if (this.results.querySelector("a.download-midi")) return;
-    const bytes = notesToMidi(this.notes, this.transport().tempo);
-    this.results.append(this.downloadLink(new Blob([bytes], { type: "audio/midi" }),
-      `${this.model}-${this.id}.mid`, "Download MIDI", "download-midi"));
+  drawSyllablesOnWaveforms() {
+    for (const canvas of this.results.querySelectorAll("figure.file canvas.waveform")) {
+      if (canvas.dataset.syllables) continue;
+      drawSyllables(canvas, this.syllables, Number(canvas.dataset.seconds));
+    }
   }
 
   downloadLink(blob, filename, text, className) {
@@ -131,14 +162,27 @@ export class JobCard {
   file(header, data) {
     const base = header.path.split("/").pop();
     const blob = new Blob([data], { type: header.media_type });
+    const isWav = header.media_type.startsWith("audio/wav") || header.media_type === "audio/x-wav";
+    if (this.mixer?.accepts(header.name) && isWav) {
+      this.mixer.add(header.name, parseWav(data),
+        this.downloadLink(blob, base, "WAV", "download-wav"));
+      return;
+    }
+    const notesName = header.name.replace(/^midi/, "notes");
+    if (header.media_type === "audio/midi" && this.variations.has(notesName)) {
+      this.variations.get(notesName).modelFile(blob, `${this.model}-${this.id}-${base}`);
+      return;
+    }
     const figure = element("figure", { className: "file", dataset: { name: header.name,
       mediaType: header.media_type } });
-    if (header.media_type.startsWith("audio/wav") || header.media_type === "audio/x-wav") {
-      const canvas = element("canvas", { className: "waveform", width: 640, height: 96 });
+    if (isWav) {
+      const canvas = element("canvas", { className: "waveform", width: 720, height: 110 });
       canvas.dataset.name = header.name;
-      figure.append(element("figcaption", { textContent: header.name }), canvas);
+      const caption = element("figcaption", { textContent: header.name });
+      figure.append(caption, canvas);
       try {
-        drawWaveform(canvas, parseWav(data), STEM_COLOURS[header.name]);
+        drawWaveform(canvas, parseWav(data));
+        caption.textContent = `${header.name} · ${canvas.dataset.seconds} s · ${canvas.title}`;
       } catch (error) {
         figure.append(element("p", { className: "error", textContent: String(error) }));
       }
@@ -146,15 +190,19 @@ export class JobCard {
       this.urls.push(url);
       figure.append(element("audio", { controls: true, src: url, preload: "auto" }));
       figure.append(this.downloadLink(blob, base, `Download ${base}`, "download-wav"));
+      this.results.prepend(figure);
+      if (this.syllables) this.drawSyllablesOnWaveforms();
     } else {
       figure.append(element("figcaption", { textContent: header.name }),
         this.downloadLink(blob, base, `Download ${base}`, "download-file"));
+      this.results.append(figure);
     }
-    this.results.append(figure);
   }
 
   remove() {
     this.urls.forEach((url) => URL.revokeObjectURL(url));
+    this.variations.forEach((view) => view.stop());
+    this.mixer?.stop();
     this.root.remove();
   }
 }

@@ -25,6 +25,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # A fake microphone (a tone), granted without a prompt, and audio that may start without a
+    # click: the page's recorder and players run as they do for a person who allowed them.
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
 ]
 ARTIFACTS = Path(
     os.environ.get("DAWHOST_TEST_ARTIFACTS", PROJECT / "data" / "test-artifacts" / "clients")
@@ -97,6 +102,9 @@ def page(
     log.console.clear()
     log.errors.clear()
     tab.goto(dawhost_server.page_url)
+    # Tests share one tab: options one test set must not be remembered into the next.
+    if tab.evaluate("() => { const n = localStorage.length; localStorage.clear(); return n; }"):
+        tab.reload()
     tab.wait_for_selector("#connection[data-state=open]")
     tab.wait_for_selector("#models[data-count]")
     try:

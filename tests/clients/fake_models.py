@@ -13,8 +13,21 @@ from typing import Literal
 import numpy as np
 
 import host
-from host import AudioOutput, BadInput, Capability, Field, InputKind, InputSpec, Model
+from host import (
+    AudioOutput,
+    BadInput,
+    Capability,
+    DataOutput,
+    Field,
+    FileOutput,
+    InputKind,
+    InputSpec,
+    Model,
+    Note,
+    NotesOutput,
+)
 from host.outputs import StemsOutput
+from host.smf import MIDI_MEDIA_TYPE, write_smf
 from tests.fakes import EchoContinuer, FailingModel, SineRenderer, SlowModel
 
 STEM_NAMES = ("vocals", "drums", "bass", "other")
@@ -78,7 +91,7 @@ class HummingSinger(Model):
         voice: Literal["alto", "tenor"] = Field("alto", description="Voice register")
         vibrato: float = Field(0.0, ge=0.0, le=1.0, description="Vibrato depth in semitones")
 
-    def run(self, job: host.Job) -> Iterator[AudioOutput]:
+    def run(self, job: host.Job) -> Iterator[AudioOutput | DataOutput]:
         options: HummingSinger.Options = job.options  # type: ignore[assignment]
         words = str(job.inputs["lyrics"]).split()
         notes = job.inputs["notes"]
@@ -98,6 +111,86 @@ class HummingSinger(Model):
             audio[mask] = 0.5 * np.sin(phase)
         job.progress(1.0)
         yield AudioOutput(self.sample_rate, samples=audio.astype(np.float32), name="vocal")
+        # Each word's timing, shaped like vocal-tts's (the page draws them on the waveform).
+        syllables = [
+            {
+                "syllable": i,
+                "word": word,
+                "start_beat": note.start,
+                "end_beat": note.start + note.duration,
+                "start_seconds": note.start * spb,
+                "end_seconds": (note.start + note.duration) * spb,
+                "pitch": float(note.pitch),
+            }
+            for i, (word, note) in enumerate(zip(words, notes, strict=False))
+        ]
+        yield DataOutput({"tempo": 60 / spb, "syllables": syllables}, name="syllables")
+
+
+def midi_file_notes(path: object) -> list[Note]:
+    """The notes of a MIDI file, in beats."""
+    import mido
+
+    song = mido.MidiFile(str(path))
+    notes, sounding, now = [], {}, 0
+    for message in mido.merge_tracks(song.tracks):
+        now += message.time
+        if message.type == "note_on" and message.velocity > 0:
+            sounding[message.note] = (now, message.velocity)
+        elif message.type in ("note_on", "note_off") and message.note in sounding:
+            start, velocity = sounding.pop(message.note)
+            beat = song.ticks_per_beat
+            notes.append(Note(message.note, velocity, start / beat, (now - start) / beat))
+    if not notes:
+        raise BadInput("primer", f"{path} holds no notes")
+    return notes
+
+
+class Varier(Model):
+    """Continues a phrase `variations` times, each variation transposed up by its number, as
+    separate note streams (notes-1, notes-2, ...) and a MIDI file each (midi-1, ...), the way
+    music-transformer answers `variations`."""
+
+    model_id = "fake-variations"
+    capabilities = frozenset({Capability.CONTINUE_MIDI})
+    inputs = (InputSpec("primer", InputKind.NOTES, "notes to vary"),)
+    causal = True
+    description = "Repeats the primer once per variation, transposed (test model)"
+
+    class Options(host.Options):
+        variations: int = Field(3, ge=1, le=4, description="How many continuations")
+        gap: float = Field(0.0, ge=0.0, le=4.0, description="Beats of rest before each")
+
+    def run(self, job: host.Job) -> Iterator[NotesOutput | FileOutput]:
+        options: Varier.Options = job.options  # type: ignore[assignment]
+        primer = job.inputs["primer"]
+        if not isinstance(primer, list):  # a MIDI file's path
+            primer = midi_file_notes(primer)
+        first = min(n.start for n in primer)
+        count = options.variations
+        made: dict[str, list[Note]] = {}
+        for index, note in enumerate(sorted(primer, key=lambda n: n.start)):
+            job.progress((index + 1) / len(primer))
+            for v in range(1, count + 1):
+                name = "notes" if count == 1 else f"notes-{v}"
+                start = note.start - first + options.gap
+                moved = Note(note.pitch + v, note.velocity, start, note.duration)
+                made.setdefault(name, []).append(moved)
+                yield NotesOutput([moved], name, final=False)
+        for name, notes in made.items():
+            path = job.output_path(name.replace("notes", "midi"), ".mid")
+            write_smf(path, notes, job.transport.tempo)
+            yield FileOutput(path, MIDI_MEDIA_TYPE, name=name.replace("notes", "midi"))
+
+
+class QuietRenderer(SineRenderer):
+    """SineRenderer at -40 dBFS by default: how quiet real renders can be."""
+
+    model_id = "fake-quiet"
+
+    class Options(host.Options):
+        bars: int = Field(1, ge=1, le=8, description="Length in bars")
+        gain: float = Field(0.01, ge=0.0, le=1.0, description="Output gain")
 
 
 @host.hookimpl
@@ -108,3 +201,5 @@ def register_models() -> Iterator[Model]:
     yield FailingModel()
     yield BandSplitter()
     yield HummingSinger()
+    yield Varier()
+    yield QuietRenderer()

@@ -208,7 +208,26 @@ def test_separated_stems_each_get_a_waveform_and_a_player(
     peaks = {name: peak for name, _, peak in stems}
     assert peaks["vocals"] > 0.2 and peaks["other"] > 0.2
     assert peaks["drums"] < 0.05 and peaks["bass"] < 0.05
-    assert page.eval_on_selector_all(f"{card(page, job)} audio", "els => els.length") == 4
+
+    # One mixer plays them: every stem starts on the same AudioContext instant.
+    mixer = f"{card(page, job)} section.stems"
+    page.click(f"{mixer} button.play-stems")
+    page.wait_for_selector(f"{mixer}[data-playing=true]")
+    starts = page.eval_on_selector_all(f"{mixer} .stem", "els => els.map(e => e.dataset.startedAt)")
+    assert len(starts) == 4 and len(set(starts)) == 1 and float(starts[0]) > 0
+    # Solo drums: only drums audible; mute drums too: solo wins; unsolo: all but drums.
+    audible = f"""() => Array.from(document.querySelectorAll("{mixer} .stem"))
+        .filter(e => e.dataset.audible === "true").map(e => e.dataset.name)"""
+    page.click(f"{mixer} .stem[data-name=drums] button.solo")
+    assert page.evaluate(audible) == ["drums"]
+    page.click(f"{mixer} .stem[data-name=drums] button.mute")
+    assert page.evaluate(audible) == ["drums"]
+    page.click(f"{mixer} .stem[data-name=drums] button.solo")
+    assert page.evaluate(audible) == ["vocals", "bass", "other"]
+    page.click(f"{mixer} button.play-stems")
+    page.wait_for_selector(f"{mixer}[data-playing=false]")
+    links = page.eval_on_selector_all(f"{mixer} a.download-wav", "els => els.map(a => a.download)")
+    assert links == ["vocals.wav", "drums.wav", "bass.wav", "other.wav"]
 
 
 def test_a_file_chosen_in_the_page_is_uploaded_and_separated(
