@@ -53,9 +53,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-# Package scope, not session: Playwright's sync API keeps an event loop running on the main
-# thread while it is open, which would break every later test that calls asyncio.run().
-@pytest.fixture(scope="package")
+# Module scope, not package or session: Playwright's sync API keeps an event loop running on
+# the main thread while it is open, which breaks every later test calling asyncio.run() (the
+# Max example tests in this folder did, after the browser tests).
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="pip install playwright (the Python package only)"
@@ -78,9 +79,9 @@ class PageLog:
         self.errors: list[str] = []
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def shared_tab(browser: Any) -> Iterator[tuple[Any, PageLog]]:
-    # One tab for the whole folder, navigated afresh per test: a new context costs ~0.5-1.5 s.
+    # One tab per module, navigated afresh per test: a new context costs ~0.5-1.5 s.
     context = browser.new_context(viewport={"width": 1100, "height": 1300}, accept_downloads=True)
     tab = context.new_page()
     tab.set_default_timeout(10_000)
