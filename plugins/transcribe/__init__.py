@@ -1,0 +1,1 @@
+"""Audio to notes: a small CRNN of the Onsets-and-Frames / basic-pitch family."""

@@ -1,0 +1,32 @@
+"""Saving and loading the transcription network: config, weights, decoding thresholds and
+training facts in one torch file, written atomically (a crash mid-save keeps the old one)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from plugins.transcribe.network import NetConfig, TranscriptionNet
+
+DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "transcribe.pt"
+
+
+def save(path: Path, net: TranscriptionNet, extra: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"config": net.config.as_dict(), "state_dict": net.state_dict(), **extra}
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+
+
+def load(path: Path) -> tuple[TranscriptionNet, dict[str, Any]]:
+    payload = torch.load(path, map_location="cpu", weights_only=False)
+    config = dict(payload["config"])
+    config["dilations"] = tuple(config["dilations"])
+    net = TranscriptionNet(NetConfig(**config))
+    net.load_state_dict(payload["state_dict"])
+    net.eval()
+    return net, payload
