@@ -41,6 +41,7 @@ class Capability(enum.StrEnum):
     SEPARATE_STEMS = "separate_stems"
     SING = "sing"
     SPEAK = "speak"
+    TRANSCRIBE = "transcribe"
 
     @property
     def verb(self) -> str:
@@ -57,6 +58,7 @@ _VERBS = {
     Capability.SEPARATE_STEMS: "separate",
     Capability.SING: "sing",
     Capability.SPEAK: "speak",
+    Capability.TRANSCRIBE: "transcribe",
 }
 
 

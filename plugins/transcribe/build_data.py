@@ -64,9 +64,7 @@ class Renderer:
         return renderer.render(song)["other"]  # type: ignore[attr-defined]
 
 
-def make_clips(
-    split: str, count: int, seconds: float, pieces: list, seed: int
-) -> list[Clip]:
+def make_clips(split: str, count: int, seconds: float, pieces: list, seed: int) -> list[Clip]:
     """`count` clips for `split`, cycling through SOURCES; corpus clips only from pieces of
     the matching music-transformer split (test -> test, train -> train and valid)."""
     rng = np.random.default_rng(seed)
@@ -108,7 +106,11 @@ def write_train(clip: Clip, audio: np.ndarray, folder: Path, soundfont: str) -> 
     tmp = folder / f".{clip.name}.npz"
     with open(tmp, "wb") as f:
         np.savez(
-            f, audio=pcm, notes=clip.notes_seconds(), kind=clip.kind, program=clip.program,
+            f,
+            audio=pcm,
+            notes=clip.notes_seconds(),
+            kind=clip.kind,
+            program=clip.program,
             soundfont=soundfont,
         )
     tmp.rename(folder / f"{clip.name}.npz")
@@ -131,7 +133,10 @@ def build(out: Path, train: int, test: int, parse_seconds: float) -> None:
     pieces = corpus_pieces(COLLECTIONS, parse_seconds)
     print(f"parsed {len(pieces)} corpus pieces in {time.monotonic() - started:.0f} s", flush=True)
     renderer = Renderer()
-    for split, count, seconds, seed in (("test", test, TEST_SECONDS, 2), ("train", train, TRAIN_SECONDS, 1)):
+    for split, count, seconds, seed in (
+        ("test", test, TEST_SECONDS, 2),
+        ("train", train, TRAIN_SECONDS, 1),
+    ):
         folder = out / split
         folder.mkdir(parents=True, exist_ok=True)
         rng = np.random.default_rng(seed + 100)

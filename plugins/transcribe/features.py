@@ -81,10 +81,6 @@ class Frontend:
         return torch.log1p(100.0 * mapped)
 
 
-def frame_count(samples: int) -> int:
-    return samples // HOP + 1
-
-
 def note_labels(
     notes: np.ndarray, frames: int, offset_seconds: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -17,13 +17,51 @@ from plugins.separation.arrangement import Event
 
 # General MIDI programs (0-based) with the MIDI pitch their lines are centred on.
 MONO_PROGRAMS: dict[int, int] = {
-    0: 64, 4: 64, 11: 72, 19: 64, 24: 60, 25: 60, 32: 40, 33: 40, 40: 72, 41: 64, 42: 52,
-    52: 64, 53: 64, 56: 70, 57: 55, 60: 60, 64: 62, 65: 68, 66: 62, 68: 74, 70: 52, 71: 68,
-    73: 79, 74: 76, 80: 70, 81: 64, 85: 64,
+    0: 64,
+    4: 64,
+    11: 72,
+    19: 64,
+    24: 60,
+    25: 60,
+    32: 40,
+    33: 40,
+    40: 72,
+    41: 64,
+    42: 52,
+    52: 64,
+    53: 64,
+    56: 70,
+    57: 55,
+    60: 60,
+    64: 62,
+    65: 68,
+    66: 62,
+    68: 74,
+    70: 52,
+    71: 68,
+    73: 79,
+    74: 76,
+    80: 70,
+    81: 64,
+    85: 64,
 }  # pianos, vibes, organ, guitars, basses, strings, voices, brass, reeds, flutes, leads
 POLY_PROGRAMS: dict[int, int] = {
-    0: 60, 1: 60, 2: 60, 4: 60, 5: 60, 6: 62, 16: 60, 19: 58, 24: 57, 25: 57, 26: 57,
-    27: 57, 46: 60, 48: 60, 52: 60, 88: 60,
+    0: 60,
+    1: 60,
+    2: 60,
+    4: 60,
+    5: 60,
+    6: 62,
+    16: 60,
+    19: 58,
+    24: 57,
+    25: 57,
+    26: 57,
+    27: 57,
+    46: 60,
+    48: 60,
+    52: 60,
+    88: 60,
 }  # pianos, harpsichord, organs, guitars, harp, strings, choir, pad
 SCALES = ((0, 2, 4, 5, 7, 9, 11), (0, 2, 3, 5, 7, 8, 10), (0, 2, 3, 5, 7, 9, 10), (0, 2, 4, 7, 9))
 DURATIONS = np.array([0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0])
@@ -61,8 +99,9 @@ def corpus_pieces(
     """(piece id, notes (N,4) pitch/velocity/start/duration in beats, monophonic?) for up to
     the given number of files per music21 collection, stopping after `seconds_budget` of
     parsing (music21 is slow: ~0.5 s a chorale on a busy core)."""
-    from plugins.music_transformer.corpus import parse_file
     from music21 import corpus
+
+    from plugins.music_transformer.corpus import parse_file
 
     paths: dict[str, list] = {}
     for path in corpus.getCorePaths():
@@ -114,7 +153,11 @@ def _transpose(pitches: np.ndarray, centre: int, rng: np.random.Generator) -> in
 
 
 def corpus_clip(
-    name: str, notes: np.ndarray, mono: bool, seconds: float, rng: np.random.Generator,
+    name: str,
+    notes: np.ndarray,
+    mono: bool,
+    seconds: float,
+    rng: np.random.Generator,
     melody_only: bool = False,
 ) -> Clip | None:
     """A window of about `seconds` of a piece, or of its top line when `melody_only`."""
@@ -189,7 +232,9 @@ def generated_melody(name: str, seconds: float, rng: np.random.Generator) -> Cli
         events.append(Event(t, length, pitch, 0))
         t += duration
     velocities = _velocities(len(events), rng)
-    events = [Event(e.start, e.duration, e.pitch, int(v)) for e, v in zip(events, velocities, strict=True)]
+    events = [
+        Event(e.start, e.duration, e.pitch, int(v)) for e, v in zip(events, velocities, strict=True)
+    ]
     return Clip(name, "mono", program, tempo, events)
 
 
@@ -236,5 +281,7 @@ def generated_accompaniment(name: str, seconds: float, rng: np.random.Generator)
         ]
     events = [e for e in events if 21 <= e.pitch <= 108 and e.start < beats]
     velocities = _velocities(len(events), rng)
-    events = [Event(e.start, e.duration, e.pitch, int(v)) for e, v in zip(events, velocities, strict=True)]
+    events = [
+        Event(e.start, e.duration, e.pitch, int(v)) for e, v in zip(events, velocities, strict=True)
+    ]
     return Clip(name, "poly", program, tempo, _dedupe(events))

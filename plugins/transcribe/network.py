@@ -56,9 +56,15 @@ class TranscriptionNet(nn.Module):
             _conv(k, k, (1, config.octave_kernel)),
         )
         self.context = nn.ModuleList(_conv(k, k, (3, 3), d) for d in config.dilations)
-        self.onset_head = nn.Sequential(_conv(k, k // 2, (3, 3)), nn.Conv2d(k // 2, 1, (3, 3), padding=1))
-        self.velocity_head = nn.Sequential(_conv(k, k // 2, (3, 3)), nn.Conv2d(k // 2, 1, (3, 3), padding=1))
-        self.frame_head = nn.Sequential(_conv(k + 1, k // 2, (3, 3)), nn.Conv2d(k // 2, 1, (3, 3), padding=1))
+        self.onset_head = nn.Sequential(
+            _conv(k, k // 2, (3, 3)), nn.Conv2d(k // 2, 1, (3, 3), padding=1)
+        )
+        self.velocity_head = nn.Sequential(
+            _conv(k, k // 2, (3, 3)), nn.Conv2d(k // 2, 1, (3, 3), padding=1)
+        )
+        self.frame_head = nn.Sequential(
+            _conv(k + 1, k // 2, (3, 3)), nn.Conv2d(k // 2, 1, (3, 3), padding=1)
+        )
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x = self.to_keys(self.stem(features))  # (B, k, T, 88)
