@@ -6,6 +6,7 @@ do and which options it takes live in code, next to the model.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -31,7 +32,8 @@ class ServerConfig:
     link: bool = False  # Ableton Link multicasts on the network; opt in
     mdns: bool = False  # OSCQuery advertisement; opt in
     work_dir: Path = field(default_factory=lambda: Path("~/dawhost-work").expanduser())
-    input_roots: list[Path] = field(default_factory=list)
+    input_roots: list[Path] = field(default_factory=list)  # beyond loopback: where inputs may be
+    jobs_quota: int = 10 * 1024**3  # bytes jobs/ may hold; the oldest finished jobs go first
     workers: int = 2  # jobs at once with executor = "thread" (processes: one per replica)
     model_queue_limit: int = 4
     total_queue_limit: int = 16
@@ -41,6 +43,17 @@ class ServerConfig:
     manifest: Path = DEFAULT_MANIFEST
     engine: EngineSettings = field(default_factory=EngineSettings)  # the [engine] table
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)  # raw [osc], [midi] ...
+
+    @property
+    def loopback_only(self) -> bool:
+        """Bound to loopback: only this machine's programs (the user's own) can connect."""
+        name = self.bind.strip().lower()
+        if name == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(name.strip("[]")).is_loopback
+        except ValueError:
+            return False
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides: Any) -> ServerConfig:

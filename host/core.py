@@ -44,7 +44,9 @@ class Core:
         self.config = config
         self.manifest = manifest
         self.models: dict[str, Model] = dict(models or {})
-        self.work = WorkFolder(config.work_dir, config.input_roots)
+        self.work = WorkFolder.for_server(
+            config.work_dir, config.input_roots, config.loopback_only, config.jobs_quota
+        )
         self.transport = transport or Transport()
         self.scheduler = Scheduler(self.transport)
         self.engine = Engine(
@@ -104,9 +106,13 @@ class Core:
                     listener(request, event)
                 except Exception:
                     log.exception("event listener failed")
+            if event.type in ("done", "error") and folder is not None:  # jobs/ quota
+                self.work.jobs.job_ended(folder, (a.job.folder for a in self.engine.active_jobs()))
 
+        folder: Path | None = None
         try:
             model, job = self.build_job(request)
+            folder = job.folder
             self.engine.enqueue(model, job, request.client, deliver)
         except DawhostError as exc:
             deliver(Error.from_exception(request.request_id, exc))

@@ -24,6 +24,7 @@ from host.model import Model
 from host.notes import unplayable
 from host.outputs import AudioOutput, FileOutput, NotesOutput, Output, Provenance, StemsOutput
 from host.requests import Done, Error, Event, OutputEvent, Progress
+from host.safe_open import pinned_inputs
 from host.workfolder import WorkFolder
 
 log = logging.getLogger(__name__)
@@ -65,11 +66,18 @@ def run_job(model: Model, job: Job, work: WorkFolder, emit: Emit) -> None:
             job.seed,
             job.request_id,
         )
-        for output in model.execute(job):
-            job.check_cancelled()
-            finished = finalise(output, job, work, provenance)
-            emit(OutputEvent(job.request_id, finished, outputs))
-            outputs += 1
+        checked_inputs = job.inputs
+        # Input files are opened here without following links, and the model reads them
+        # through those descriptors: a folder swapped for a link after the check is refused.
+        with pinned_inputs(checked_inputs) as job.inputs:
+            try:
+                for output in model.execute(job):
+                    job.check_cancelled()
+                    finished = finalise(output, job, work, provenance)
+                    emit(OutputEvent(job.request_id, finished, outputs))
+                    outputs += 1
+            finally:
+                job.inputs = checked_inputs
         job.check_cancelled()
         elapsed = time.monotonic() - job.started_at
         emit(Progress(job.request_id, 1.0, "done"))

@@ -56,7 +56,8 @@ Replies, sent to the sender's address and to its reply port (registered, else th
 
 Request ids are unique per sending host (cancel works from any port on that host). The same
 packets also work as binary frames on the OSCQuery WebSocket, with replies on that socket.
-Settings: `[osc] receive_buffer` (bytes, default 16 MiB), `[oscquery] enabled` (default true).
+Settings: `[osc] receive_buffer` (bytes, default 16 MiB), `[osc] allow` (networks that may send
+when bound beyond loopback; see `protocols.osc_allow`), `[oscquery] enabled` (default true).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ from host.model import Capability
 from host.options import option_specs, validate_options
 from host.requests import Event
 from host.transport import TransportSnapshot
+from protocols.osc_allow import SourceFilter
 from protocols.osc_requests import OscReply, encode_event, error_reply, parse_request
 from protocols.osc_socket import RECEIVE_BUFFER_BYTES, open_udp_socket
 from protocols.osc_timed import TimedDeliveries, parse_delivery
@@ -104,6 +106,8 @@ class OscProtocol(asyncio.DatagramProtocol):
         self.frontend = frontend
 
     def datagram_received(self, data: bytes, addr: Address) -> None:
+        if not self.frontend.sources.allows(addr[0]):
+            return  # no reply: the source may be forged (see protocols.osc_allow)
         try:
             self.frontend.handle_datagram(data, addr[:2])
         except Exception:  # nothing a client sends may stop the server
@@ -135,6 +139,7 @@ class OscFrontend(host.Frontend):
         self.oscquery: Any = None
         self.timed: TimedDeliveries | None = None  # `deliver timed` requests
         self._log_limiter = LogLimiter(log)
+        self.sources = SourceFilter("127.0.0.1")
 
     @property
     def address(self) -> str:
@@ -146,6 +151,7 @@ class OscFrontend(host.Frontend):
         self.core = core
         self._loop = asyncio.get_running_loop()
         settings = core.config.sections.get("osc", {})
+        self.sources = SourceFilter(core.config.bind, settings.get("allow", []))
         wanted = self._receive_buffer_wanted or int(
             settings.get("receive_buffer", RECEIVE_BUFFER_BYTES)
         )
@@ -168,6 +174,9 @@ class OscFrontend(host.Frontend):
             except OSError as exc:  # OSC itself still serves; only discovery is missing
                 log.error("OSCQuery did not start on port %s: %s", core.config.oscquery_port, exc)
         log.info("OSC listening on %s (receive buffer %d bytes)", self.address, self.receive_buffer)
+        notice = self.sources.startup_message()
+        if notice is not None:
+            log.log(*notice)
 
     async def stop(self) -> None:
         if self.core is not None:

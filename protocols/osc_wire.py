@@ -18,7 +18,10 @@ from pythonosc.parsing import ntp
 
 IMMEDIATELY = 0.0  # timetag value meaning "now" (also used for plain messages)
 MAX_BUNDLE_DEPTH = 8
+MAX_ARRAY_DEPTH = 16  # deeper arrays cost recursion in every consumer (encoders, repr, logs)
 MAX_ARGUMENTS = 100_000
+MAX_ADDRESS_BYTES = 1024  # no dawhost address is longer; error messages quote the address
+MAX_PACKET_BYTES = 65_536  # one UDP datagram; WebSocket frames carrying OSC obey the same
 _NTP_DELTA = ntp._NTP_DELTA  # seconds from 1900-01-01 to 1970-01-01
 _BUNDLE_HEADER = b"#bundle\x00"
 
@@ -62,10 +65,16 @@ class _Reader:
             raise OscDecodeError(f"{what} at byte {end - len(raw)} is not UTF-8 text") from None
 
 
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def decode_packet(data: bytes) -> list[OscMessage]:
     """Every message in a datagram (a message or a possibly nested bundle), in packet order."""
     if not data:
         raise OscDecodeError("empty packet")
+    if len(data) > MAX_PACKET_BYTES:
+        raise OscDecodeError(f"packet of {len(data)} bytes; at most {MAX_PACKET_BYTES}")
     if len(data) % 4:
         raise OscDecodeError(f"packet size {len(data)} is not a multiple of 4 bytes")
     messages: list[OscMessage] = []
@@ -95,67 +104,94 @@ def _decode_element(data: bytes, timetag: float, depth: int, out: list[OscMessag
 
 
 def _decode_message(data: bytes, timetag: float) -> OscMessage:
+    end = data.find(b"\x00", 0, MAX_ADDRESS_BYTES + 1)
+    if end < 0 and len(data) > MAX_ADDRESS_BYTES:
+        raise OscDecodeError(
+            f"the address is longer than {MAX_ADDRESS_BYTES} bytes "
+            f"(it starts {data[:40].decode('utf-8', 'replace')!r})"
+        )
     reader = _Reader(data)
-    address = reader.string("the address")
+    address = _clip(reader.string("the address"), MAX_ADDRESS_BYTES)
     if reader.pos >= len(data):
         return OscMessage(address, (), "", timetag)  # OSC 1.0 allows a missing type tag string
     tags = reader.string("the type tag string")
     if not tags.startswith(","):
-        raise OscDecodeError(f"{address}: type tag string {tags!r} must start with ','")
+        raise OscDecodeError(
+            f"{_clip(address)}: type tag string {_clip(tags)!r} must start with ','"
+        )
     tags = tags[1:]
+    shown = _clip(tags)  # for error messages: a tag string can be as long as the packet
     if len(tags) > MAX_ARGUMENTS:
-        raise OscDecodeError(f"{address}: more than {MAX_ARGUMENTS} arguments")
+        raise OscDecodeError(f"{_clip(address)}: more than {MAX_ARGUMENTS} arguments")
     stack: list[list[Any]] = [[]]
+    where = _clip(address)
     for index, tag in enumerate(tags):
-        what = f"{address}: argument {index + 1} (type '{tag}')"
-        value: Any
-        if tag == "i":
-            (value,) = struct.unpack(">i", reader.take(4, what))
-        elif tag == "f":
-            (value,) = struct.unpack(">f", reader.take(4, what))
-        elif tag == "h":
-            (value,) = struct.unpack(">q", reader.take(8, what))
-        elif tag == "d":
-            (value,) = struct.unpack(">d", reader.take(8, what))
-        elif tag in "sS":
-            value = reader.string(what)
-        elif tag == "b":
-            (size,) = struct.unpack(">i", reader.take(4, what))
-            value = reader.take(size, what)
-            reader.take(-size % 4, what)
-        elif tag in "rm":
-            value = reader.take(4, what)
-        elif tag == "c":
-            (code,) = struct.unpack(">I", reader.take(4, what))
-            value = chr(code) if code < 0x110000 else "\ufffd"
-        elif tag == "t":
-            (raw,) = struct.unpack(">Q", reader.take(8, what))
-            value = IMMEDIATELY if raw == 1 else raw / 2**32 - _NTP_DELTA
-        elif tag == "T":
-            value = True
-        elif tag == "F":
-            value = False
-        elif tag in "NI":
-            value = None
-        elif tag == "[":
+        try:
+            value = _argument(reader, tag)
+        except OscDecodeError as exc:
+            raise OscDecodeError(f"{where}: argument {index + 1} (type {tag!r}): {exc}") from None
+        if value is _OPEN:
+            if len(stack) > MAX_ARRAY_DEPTH:
+                raise OscDecodeError(f"{where}: arrays nested deeper than {MAX_ARRAY_DEPTH}")
             stack.append([])
-            continue
-        elif tag == "]":
+        elif value is _CLOSE:
             if len(stack) < 2:
-                raise OscDecodeError(f"{address}: ']' without '[' in type tags ,{tags}")
+                raise OscDecodeError(f"{where}: ']' without '[' in type tags ,{shown}")
             closed = stack.pop()
             stack[-1].append(closed)
-            continue
+        elif value is _UNKNOWN:
+            raise OscDecodeError(f"{where}: unknown type tag {tag!r} in ,{shown}")
         else:
-            raise OscDecodeError(f"{address}: unknown type tag '{tag}' in ,{tags}")
-        stack[-1].append(value)
+            stack[-1].append(value)
     if len(stack) != 1:
-        raise OscDecodeError(f"{address}: '[' without ']' in type tags ,{tags}")
+        raise OscDecodeError(f"{where}: '[' without ']' in type tags ,{shown}")
     if reader.pos != len(data):
         raise OscDecodeError(
-            f"{address}: {len(data) - reader.pos} bytes left over after the arguments ,{tags}"
+            f"{where}: {len(data) - reader.pos} bytes left over after the arguments ,{shown}"
         )
     return OscMessage(address, tuple(stack[0]), tags, timetag)
+
+
+_OPEN, _CLOSE, _UNKNOWN = object(), object(), object()  # array markers, unknown tag
+
+
+def _argument(reader: _Reader, tag: str) -> Any:
+    """One argument's value (errors name the bytes; the caller adds which argument)."""
+    what = "the argument"
+    if tag == "i":
+        return struct.unpack(">i", reader.take(4, what))[0]
+    if tag == "f":
+        return struct.unpack(">f", reader.take(4, what))[0]
+    if tag == "h":
+        return struct.unpack(">q", reader.take(8, what))[0]
+    if tag == "d":
+        return struct.unpack(">d", reader.take(8, what))[0]
+    if tag in "sS":
+        return reader.string(what)
+    if tag == "b":
+        (size,) = struct.unpack(">i", reader.take(4, what))
+        value = reader.take(size, what)
+        reader.take(-size % 4, what)
+        return value
+    if tag in "rm":
+        return reader.take(4, what)
+    if tag == "c":
+        (code,) = struct.unpack(">I", reader.take(4, what))
+        return chr(code) if code < 0x110000 else "\ufffd"
+    if tag == "t":
+        (raw,) = struct.unpack(">Q", reader.take(8, what))
+        return IMMEDIATELY if raw == 1 else raw / 2**32 - _NTP_DELTA
+    if tag == "T":
+        return True
+    if tag == "F":
+        return False
+    if tag in "NI":
+        return None
+    if tag == "[":
+        return _OPEN
+    if tag == "]":
+        return _CLOSE
+    return _UNKNOWN
 
 
 def encode_message(address: str, args: Sequence[Any] = ()) -> bytes:

@@ -12,8 +12,11 @@ every job). Binary frames the client sends are OSC packets, handled exactly as o
 (requests included); their replies come back as binary frames on the same connection.
 Models added or removed at run time are announced to every connection as
 {"COMMAND": "PATH_ADDED" | "PATH_REMOVED", "DATA": "/dawhost/<model-id>"}.
-A WebSocket from a browser page of another site is refused (403) unless its Origin is listed
-in `[oscquery] origins`; clients that send no Origin are not affected.
+Access (see `protocols.access`): on a loopback bind the Host header must be a loopback name;
+off loopback every request, HTTP or WebSocket, needs the server's token. A WebSocket from a
+browser page of another site is refused (403) unless its Origin is listed in
+`[oscquery] origins`; clients that send no Origin are not affected. CORS answers name an
+allowed Origin, never `*`.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from host.model import Model
 from host.requests import Event, Progress
 from host.requests import Request as CoreRequest
 from host.transport import TransportSnapshot
-from protocols.http_gate import foreign_origin
+from protocols import access
 from protocols.osc_wire import encode_message
 from protocols.oscquery_tree import ATTRIBUTES, find, namespace
 from protocols.ratelimit import LogLimiter
@@ -70,16 +73,18 @@ EXTENSIONS = {
 MAX_LISTENS = 256  # paths one connection may listen to
 
 
-def json_response(status: HTTPStatus, body: Any) -> Response:
+def json_response(status: HTTPStatus, body: Any, cors_origin: str | None = None) -> Response:
     data = b"" if body is None else json.dumps(body).encode()
     headers = Headers(
         [
             ("Content-Type", "application/json"),
             ("Content-Length", str(len(data))),
             ("Connection", "close"),
-            ("Access-Control-Allow-Origin", "*"),
         ]
     )
+    if cors_origin is not None:  # an allowed page may read the namespace; never `*`
+        headers["Access-Control-Allow-Origin"] = cors_origin
+        headers["Vary"] = "Origin"
     return Response(status.value, status.phrase, headers, data)
 
 
@@ -97,7 +102,7 @@ class OscQueryServer:
         self._peers = 0
         self._mdns_start: asyncio.Task[None] | None = None
         self._log_limiter = LogLimiter(log)
-        self._origins = set(core.config.sections.get("oscquery", {}).get("origins", []))
+        self._policy = access.AccessPolicy.for_core(core, "oscquery")
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -158,14 +163,22 @@ class OscQueryServer:
         return namespace(self.core, self.osc, self.last_progress)
 
     def _http(self, connection: ServerConnection, request: Request) -> Response | None:
-        if "websocket" in [v.lower() for v in request.headers.get_all("Upgrade")]:
-            # A LISTEN connection can also send OSC requests: not from another site's page.
-            problem = foreign_origin(request, self._origins, "[oscquery] origins")
-            if problem:
-                log.warning("refused OSCQuery client %s: %s", connection.remote_address, problem)
-                return json_response(HTTPStatus.FORBIDDEN, {"error": problem})
+        # A LISTEN connection can also send OSC requests: not from another site's page.
+        upgrade = "websocket" in [v.lower() for v in request.headers.get_all("Upgrade")]
+        refusal = self._policy.check(request, upgrade=upgrade)
+        if refusal is not None:
+            self._log_limiter.warning(
+                "refused OSCQuery client %s: %s", connection.remote_address, refusal.reason
+            )
+            return json_response(refusal.status, {"error": refusal.reason})
+        if upgrade:
             return None
-        return self.answer(request.path)
+        response = self.answer(access.without_token(request.path))
+        cors = self._policy.cors_origin(request)
+        if cors is not None:
+            response.headers["Access-Control-Allow-Origin"] = cors
+            response.headers["Vary"] = "Origin"
+        return response
 
     def answer(self, target: str) -> Response:
         """The HTTP response for one GET target such as "/dawhost/transport?VALUE"."""

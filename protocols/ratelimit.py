@@ -1,11 +1,19 @@
-"""Log lines for bad client input, rate-limited: a fuzzer or a broken patch must not flood
-the log (or slow the loop down writing it), yet every problem is counted."""
+"""Log lines for bad client input, rate-limited and capped in size: a fuzzer or a broken patch
+must not flood the log (or slow the loop down writing it), yet every problem is counted."""
 
 from __future__ import annotations
 
 import logging
 import time
 from typing import Any
+
+MAX_LINE = 400  # characters of one logged line; client input can make messages of any size
+
+
+def capped(text: str, limit: int = MAX_LINE) -> str:
+    return (
+        text if len(text) <= limit else f"{text[:limit]}... [{len(text) - limit} more characters]"
+    )
 
 
 class LogLimiter:
@@ -26,6 +34,6 @@ class LogLimiter:
             self._window, self._count, self._suppressed = now, 0, 0
         if self._count < self.per_second:
             self._count += 1
-            self.logger.warning(message, *args)
+            self.logger.warning("%s", capped(message % args if args else message))
         else:
             self._suppressed += 1

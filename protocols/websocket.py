@@ -30,10 +30,12 @@ dropped for a client that reads too slowly, and a client that cannot keep up eve
 is disconnected (code 1013), so it never holds the others up. Closing a connection cancels its
 running requests.
 
-A browser's Origin must be the page's own or listed in `[websocket] origins`, on loopback too
-(any site open in the user's browser can reach 127.0.0.1); clients that send no Origin pass.
-Bound to anything but loopback, connections also need the token (`?token=...` in the URL, or
-`Authorization: Bearer ...`; set `[websocket] token`, else one is generated and logged).
+Who may connect is decided by `protocols.access`: on a loopback bind the Host header must be
+a loopback name (DNS rebinding guard); a browser's Origin must be the page's own or listed in
+`[websocket] origins`, on loopback too (any site open in the user's browser can reach
+127.0.0.1); clients that send no Origin pass. Bound to anything but loopback, connections also
+need the server's token (`?token=...` in the URL, or `Authorization: Bearer ...`; set
+`[server] token`, else one is generated into `<work>/.dawhost-token`).
 
 Plain HTTP GETs on the same port serve the browser controller from `protocols/web/`.
 
@@ -45,16 +47,12 @@ uploads_quota (bytes the uploads folder may hold, default 2 GiB; oldest uploads 
 from __future__ import annotations
 
 import asyncio
-import hmac
-import ipaddress
 import itertools
 import json
 import logging
-import secrets
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -66,11 +64,11 @@ from host.core import Core
 from host.errors import DawhostError, ErrorCode
 from host.requests import Event, OutputEvent, Progress, output_paths
 from host.transport import TransportSnapshot
-from protocols import ws_messages
-from protocols.http_gate import foreign_origin, single_header
+from protocols import access, ws_messages
+from protocols.http_gate import single_header
 from protocols.ratelimit import LogLimiter
 from protocols.static_files import WEB_ROOT, StaticFiles, text_response
-from protocols.ws_sender import BoundedSender
+from protocols.ws_sender import CLOSE_TIMEOUT, DEFAULT_QUEUE_BYTES, BoundedSender
 from protocols.ws_uploads import UPLOADS_QUOTA_BYTES, Upload
 
 log = logging.getLogger(__name__)
@@ -83,22 +81,20 @@ MAX_BINARY_BYTES = 32 * 1024 * 1024  # larger result files are sent as paths onl
 MAX_CLIENTS = 256
 
 
-def is_loopback(bind: str) -> bool:
-    if bind == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(bind).is_loopback
-    except ValueError:
-        return False
-
-
 class Client:
     """One connection: its id for the core, its send queue, its running requests."""
 
-    def __init__(self, name: str, connection: ServerConnection, queue_limit: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        connection: ServerConnection,
+        queue_limit: int,
+        queue_bytes: int = DEFAULT_QUEUE_BYTES,
+        close_timeout: float = CLOSE_TIMEOUT,
+    ) -> None:
         self.name = name
         self.connection = connection
-        self.sender = BoundedSender(connection, queue_limit)
+        self.sender = BoundedSender(connection, queue_limit, queue_bytes, close_timeout)
         self.running: set[str] = set()
         self.upload: Upload | None = None  # a file whose binary frames are arriving
         # (event, request id as the client sent it, whether to send result files as frames)
@@ -121,8 +117,10 @@ class WebSocketFrontend(host.Frontend):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._unsubscribe: Any = None
         self._static = StaticFiles(WEB_ROOT)
-        self._origins: set[str] = set()
+        self._policy: access.AccessPolicy | None = None
         self._queue_limit = 256
+        self._queue_bytes = DEFAULT_QUEUE_BYTES
+        self._close_timeout = CLOSE_TIMEOUT
         self._uploads_quota = UPLOADS_QUOTA_BYTES
         self._log_limiter = LogLimiter(log)
 
@@ -136,19 +134,12 @@ class WebSocketFrontend(host.Frontend):
         self._loop = asyncio.get_running_loop()
         settings = core.config.sections.get("websocket", {})
         self._static = StaticFiles(Path(settings.get("web_root", WEB_ROOT)))
-        self._origins = set(settings.get("origins", []))
+        self._policy = access.AccessPolicy.for_core(core, "websocket")
+        self.token = self._policy.token
         self._queue_limit = int(settings.get("send_queue", 256))
+        self._queue_bytes = int(settings.get("send_queue_bytes", DEFAULT_QUEUE_BYTES))
+        self._close_timeout = float(settings.get("close_timeout", CLOSE_TIMEOUT))
         self._uploads_quota = int(settings.get("uploads_quota", UPLOADS_QUOTA_BYTES))
-        if not is_loopback(core.config.bind):
-            self.token = settings.get("token") or secrets.token_urlsafe(18)
-            if not settings.get("token"):
-                log.warning(
-                    "WebSocket bound to %s: clients need the token; open "
-                    "http://<this-host>:%s/?token=%s",
-                    core.config.bind,
-                    core.config.ws_port,
-                    self.token,
-                )
         self._server = await serve(
             self._serve_client,
             core.config.bind,
@@ -182,38 +173,37 @@ class WebSocketFrontend(host.Frontend):
             upgrade = single_header(request, "Upgrade") or ""
         except ValueError as exc:
             return text_response(HTTPStatus.BAD_REQUEST, f"{exc}\n")
-        if upgrade.lower() != "websocket":
+        is_upgrade = upgrade.lower() == "websocket"
+        assert self._policy is not None
+        # The page's files are public (the page then connects with the token); the Host
+        # check still applies to them, so a rebinding site cannot read them either.
+        refusal = self._policy.check(request, need_token=is_upgrade, upgrade=is_upgrade)
+        if refusal is not None:
+            self._log_limiter.warning(
+                "refused %s from %s: %s",
+                "WebSocket client" if is_upgrade else "HTTP request",
+                connection.remote_address,
+                refusal.reason,
+            )
+            return text_response(refusal.status, refusal.reason + "\n")
+        if not is_upgrade:
             loop = asyncio.get_running_loop()  # file reads off the loop
             return await loop.run_in_executor(None, self._static.respond, request.path)
         if len(self.clients) >= MAX_CLIENTS:
             return text_response(
                 HTTPStatus.SERVICE_UNAVAILABLE, f"too many clients (at most {MAX_CLIENTS})\n"
             )
-        problem = self._refuse(request)
-        if problem:
-            log.warning("refused WebSocket client %s: %s", connection.remote_address, problem)
-            return text_response(HTTPStatus.FORBIDDEN, problem + "\n")
         return None
-
-    def _refuse(self, request: HttpRequest) -> str | None:
-        """Why a connection is refused, or None: a foreign page's Origin always; a missing
-        token when the server is bound to anything but loopback."""
-        if self.token is not None:
-            try:
-                auth = single_header(request, "Authorization") or ""
-            except ValueError as exc:
-                return str(exc)
-            query = parse_qs(urlsplit(request.path).query)
-            offered = (query.get("token") or [""])[0]
-            if auth.startswith("Bearer "):
-                offered = auth[len("Bearer ") :]
-            if not hmac.compare_digest(offered.encode(), self.token.encode()):
-                return "a valid token is required (?token=... or Authorization: Bearer ...)"
-        return foreign_origin(request, self._origins, "[websocket] origins")
 
     # --- WebSocket ---------------------------------------------------------------------------
     async def _serve_client(self, connection: ServerConnection) -> None:
-        client = Client(f"ws:{next(self._ids)}", connection, self._queue_limit)
+        client = Client(
+            f"ws:{next(self._ids)}",
+            connection,
+            self._queue_limit,
+            self._queue_bytes,
+            self._close_timeout,
+        )
         self.clients[connection] = client
         pump = asyncio.create_task(self._pump_events(client), name=f"{client.name}-events")
         try:
@@ -234,6 +224,8 @@ class WebSocketFrontend(host.Frontend):
     def handle(self, client: Client, frame: str | bytes) -> None:
         """Act on one client frame; every problem becomes an `error` message."""
         assert self.core is not None
+        if client.sender.closed:
+            return  # cut off for reading too slowly: its connection is closing, run nothing new
         message: dict[str, Any] = {}
         try:
             if isinstance(frame, bytes) and client.upload is not None:
@@ -322,10 +314,15 @@ class WebSocketFrontend(host.Frontend):
         want_binary = message.get("binary", True) is not False
         sent_id = message["id"]  # echoed with the type it came in (an int stays an int)
 
+        accepted = False  # this submission's own: a duplicate_id error must not forget the
+        # original request with the same id, which still runs and must be cancelled on close
+
         def sink(event: Event) -> None:
+            nonlocal accepted
             if event.type == "accepted":
+                accepted = True
                 client.running.add(request.request_id)
-            elif event.type in ("done", "error"):
+            elif event.type in ("done", "error") and accepted:
                 client.running.discard(request.request_id)
             client.events.put_nowait((event, sent_id, want_binary))
 

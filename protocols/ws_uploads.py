@@ -5,19 +5,22 @@ and then sends its bytes as binary frames (each within the message size limit) u
 have arrived; the server answers `{"type": "uploaded", "id": "u1", "path": ..., "size": N}`,
 and the path is then usable as an input of any request. The file appears atomically.
 
-The uploads folder is kept under a quota (2 GiB by default): before a new upload starts, the
-oldest finished uploads are deleted to make room, so no client can fill the disk.
+The uploads folder is kept under a quota (2 GiB by default): a new upload reserves its whole
+announced size before its first byte (so uploads arriving at the same time cannot together
+overshoot the quota), and the oldest finished uploads are deleted to make room. A finished
+upload never replaces an existing file: a name already taken gets `-2`, `-3`, ... appended.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from host.errors import DawhostError, ErrorCode
-from host.workfolder import WorkFolder
+from host.workfolder import WorkFolder, publish_new
 
 UPLOAD_SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".ogg", ".mp3", ".mid", ".midi")
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -56,15 +59,21 @@ class Upload:
         self.received = 0
         folder = work.root / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
-        if size > quota:
-            raise _bad(f"an upload of {size} bytes cannot fit the uploads quota of {quota}", "size")
-        make_room(folder, size, quota)
+        self._quota = work.uploads
+        self._ticket = self._quota.reserve(size, quota)
         stem, suffix = Path(name).stem, Path(name).suffix.lower()
-        self.path = work.confine(
-            folder / f"{_safe(client)}-{_safe(str(upload_id))}-{_safe(stem)}{suffix}"
-        )
-        self._partial = self.path.with_name(f".{self.path.name}.partial")
-        self._file = open(self._partial, "wb")  # noqa: SIM115 - closed in finish/abort
+        try:
+            self.path = work.confine(
+                folder / f"{_safe(client)}-{_safe(str(upload_id))}-{_safe(stem)}{suffix}"
+            )
+            fd, partial = tempfile.mkstemp(
+                dir=folder, prefix=f".{self.path.name}.", suffix=".partial"
+            )
+        except BaseException:
+            self._quota.release(self._ticket)
+            raise
+        self._partial = Path(partial)
+        self._file = os.fdopen(fd, "wb")
 
     def add(self, chunk: bytes) -> bool:
         """Append one frame; True once the announced size has arrived."""
@@ -78,29 +87,13 @@ class Upload:
 
     def finish(self) -> Path:
         self._file.close()
-        os.replace(self._partial, self.path)
+        try:
+            self.path = publish_new(self._partial, self.path)
+        finally:
+            self._quota.release(self._ticket)
         return self.path
 
     def abort(self) -> None:
         self._file.close()
         self._partial.unlink(missing_ok=True)
-
-
-def make_room(folder: Path, incoming: int, quota: int) -> None:
-    """Delete the oldest finished uploads until `incoming` more bytes fit within `quota`
-    (files still arriving are hidden `.partial` files and count, but are never deleted)."""
-    files = []
-    for path in folder.iterdir():
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            continue  # finished or aborted meanwhile
-        files.append((stat.st_mtime, stat.st_size, path))
-    used = sum(size for _, size, _ in files)
-    for _, size, path in sorted(files):
-        if used + incoming <= quota:
-            break
-        if path.name.startswith("."):
-            continue
-        path.unlink(missing_ok=True)
-        used -= size
+        self._quota.release(self._ticket)

@@ -264,7 +264,9 @@ def test_input_paths_are_confined(tmp_path: Path) -> None:
     work = tmp_path / "work"
 
     async def main() -> dict[str, Error]:
-        core = make_core(work, EchoContinuer())
+        # Beyond loopback only the work folder and input_roots are readable (no socket is
+        # opened here; on loopback absolute paths are allowed, see tests/abuse).
+        core = make_core(work, EchoContinuer(), bind="0.0.0.0")
         (work / "inside.txt").write_text("not midi")
         fe = MemoryFrontend(core)
         cases = {

@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 import host
 from host.smf import write_smf
 from host.transport import TransportSource
+from protocols import access
 from protocols.ws_messages import split_binary_frame
 from tests.fakes import SlowModel
 from tests.protocols.crash_check import no_handler_crashes  # noqa: F401
@@ -322,14 +323,15 @@ def test_a_slow_client_cannot_stall_the_others(
 
 
 async def served(address: str, **connect_args: Any) -> bool:
-    """True when a connection is accepted and answers a ping; False when refused with 403."""
+    """True when a connection is accepted and answers a ping; False when refused (401: no
+    valid token, 403: a foreign origin or Host)."""
     try:
         async with connect(address, **connect_args) as conn:
             await conn.send(json.dumps({"type": "ping"}))
             await next_json(conn, "pong")
             return True
     except InvalidStatus as exc:
-        assert exc.response.status_code == 403
+        assert exc.response.status_code in (401, 403)
         return False
 
 
@@ -345,11 +347,16 @@ async def served(address: str, **connect_args: Any) -> bool:
     ],
 )
 def test_token_and_origin_when_not_on_loopback(
-    tmp_path: Path, query: str, headers: dict[str, str], accepted: bool
+    tmp_path: Path,
+    query: str,
+    headers: dict[str, str],
+    accepted: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(access, "loopback_only", lambda bind: False)  # on 127.0.0.1 still
+
     async def main() -> bool:
         settings = {
-            "bind": "0.0.0.0",
             "sections": {"websocket": {"token": "s3cret", "origins": ["http://allowed.example"]}},
         }
         async with ws_server(tmp_path, **settings) as (_, ws):
@@ -402,11 +409,16 @@ def test_oversized_messages_close_only_that_connection(tmp_path: Path) -> None:
 
 
 def test_a_token_is_generated_when_bound_beyond_loopback_without_one(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(access, "loopback_only", lambda bind: False)  # on 127.0.0.1 still
+
     async def main() -> tuple[bool, bool]:
-        async with ws_server(tmp_path, bind="0.0.0.0") as (_, ws):
-            assert ws.token and ws.token in caplog.text
+        async with ws_server(tmp_path) as (core, ws):
+            token_file = core.work.root / access.TOKEN_FILE
+            assert ws.token and token_file.read_text().strip() == ws.token
+            assert token_file.stat().st_mode & 0o077 == 0  # only the user may read it
+            assert ws.token[:4] in caplog.text and ws.token not in caplog.text
             try:
                 async with connect(url(ws)):
                     without = True
