@@ -4,8 +4,10 @@ O_NOFOLLOW relative to its parent, so a folder swapped for a link to /etc betwee
 and the read fails here instead of being read through.
 
 `pinned_inputs` does this for a job right before its model runs and hands the model paths
-through the opened descriptors (`/proc/self/fd/N` on Linux), so nothing can be swapped
-between this check and the model's own open.
+through the opened folder's descriptor (`/proc/self/fd/N/loop.wav` on Linux): no folder on
+the way can be swapped after the check, and the file keeps its name in the model's messages.
+The file itself was opened with O_NOFOLLOW a moment before; replacing it by a link in that
+short window needs write access to its folder (the work folder or an input root).
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ _PATH = getattr(os, "O_PATH", os.O_RDONLY)  # a folder handle that needs no read
 def open_no_follow(path: Path, field: str = "input") -> int:
     """A read-only descriptor for `path`, refusing any symbolic link on the way. The caller
     closes it. Raises DawhostError (path_not_allowed) when a link is met."""
+    folder, fd = open_folder_and_file(path, field)
+    os.close(folder)
+    return fd
+
+
+def open_folder_and_file(path: Path, field: str = "input") -> tuple[int, int]:
+    """Descriptors for `path`'s folder and for the file itself, no link followed."""
     path = Path(path)
     if not path.is_absolute():
         raise ValueError(f"{path} is not absolute")
@@ -43,11 +52,13 @@ def open_no_follow(path: Path, field: str = "input") -> int:
             os.close(folder)
             folder = inner
         try:
-            return os.open(parts[-1], os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
+            fd = os.open(parts[-1], os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
         except OSError as exc:
             raise _changed(path, field, exc) from None
-    finally:
+    except BaseException:
         os.close(folder)
+        raise
+    return folder, fd
 
 
 def _changed(path: Path, field: str, exc: OSError) -> DawhostError:
@@ -63,48 +74,23 @@ def _changed(path: Path, field: str, exc: OSError) -> DawhostError:
     )
 
 
-class PinnedPath(type(Path())):  # type: ignore[misc]
-    """A path through an open descriptor (`/proc/self/fd/N`) that keeps the checked file's
-    name, so a model's messages still say "loop.wav", not "7"."""
-
-    shown_name = ""
-
-    @property
-    def name(self) -> str:
-        return self.shown_name or super().name
-
-    @property
-    def suffix(self) -> str:
-        return Path(self.shown_name).suffix if self.shown_name else super().suffix
-
-    @property
-    def stem(self) -> str:
-        return Path(self.shown_name).stem if self.shown_name else super().stem
-
-
-def _through(fd: int, original: Path) -> Path:
-    pinned = PinnedPath(_FD_FOLDER / str(fd))
-    pinned.shown_name = original.name
-    return pinned
-
-
 @contextlib.contextmanager
 def pinned_inputs(inputs: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The inputs with every file path opened safely and replaced by a path through its
-    descriptor (where the system has /proc/self/fd; elsewhere the checked path itself)."""
+    folder's descriptor (where the system has /proc/self/fd; elsewhere the checked path)."""
     opened: list[int] = []
     pinned = dict(inputs)
     try:
         for name, value in inputs.items():
             if isinstance(value, Path):
-                fd = open_no_follow(value, name)
-                opened.append(fd)
+                folder, fd = open_folder_and_file(value, name)
+                opened += [folder, fd]
                 if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or device would hang
                     raise DawhostError(
                         ErrorCode.BAD_INPUT, f"input {name!r}: {value} is not a file", name
                     )
                 if _FD_FOLDER.is_dir():
-                    pinned[name] = _through(fd, value)
+                    pinned[name] = _FD_FOLDER / str(folder) / value.name
         yield pinned
     finally:
         for fd in opened:

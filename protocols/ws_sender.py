@@ -43,6 +43,7 @@ class BoundedSender:
         self.dropped = 0
         self.closed = False
         self.queued_bytes = 0
+        self.peak_bytes = 0  # the most ever queued (a figure for tests and benchmarks)
         self._queue: asyncio.Queue[Message] = asyncio.Queue()
         self._closing: asyncio.Task[None] | None = None
         self._task = asyncio.create_task(self._run(), name="ws-sender")
@@ -62,6 +63,7 @@ class BoundedSender:
             self._overflow(count, size)
             return False
         self.queued_bytes += size
+        self.peak_bytes = max(self.peak_bytes, self.queued_bytes)
         self._queue.put_nowait(message)
         return True
 
