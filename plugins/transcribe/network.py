@@ -1,4 +1,4 @@
-"""The transcription network: a small fully convolutional CRNN-free net of the basic-pitch /
+"""The transcription network: a small fully convolutional net of the basic-pitch /
 Onsets-and-Frames family. Convolutions over (time, log-frequency) on the harmonic stack, a
 stride-3 step onto the 88 keys, dilated convolutions along time for context, and three heads:
 onset, frame (which also sees the onset head, as in Onsets and Frames) and velocity.

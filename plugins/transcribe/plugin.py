@@ -27,8 +27,35 @@ if TYPE_CHECKING:
 MODEL_ID = "transcribe"
 
 
-class NoteTranscriber(Model):
-    """Onset/frame/velocity CRNN on a harmonic-stacked log-frequency spectrogram at 16 kHz."""
+class TranscribeOptions(host.Options):
+    onset_threshold: float = Field(
+        0.0,
+        ge=0.0,
+        le=0.95,
+        description="How sure the onset head must be to start a note (0 = the value "
+        "tuned on validation; lower finds more notes, and more false ones)",
+    )
+    frame_threshold: float = Field(
+        0.0,
+        ge=0.0,
+        le=0.95,
+        description="How sure the frame head must be to hold a note (0 = tuned value)",
+    )
+    min_duration_ms: float = Field(
+        32.0, ge=0.0, le=1000.0, description="Drop notes shorter than this"
+    )
+    monophonic: bool = Field(
+        False, description="One note at a time (a voice or a hummed or whistled line)"
+    )
+    lowest_pitch: int = Field(21, ge=21, le=108, description="Drop notes below this key")
+    highest_pitch: int = Field(108, ge=21, le=108, description="Drop notes above this key")
+    quantize: Literal["off", "1/4", "1/8", "1/16", "1/32"] = Field(
+        "off", description="Snap starts and ends to this grid at the transport tempo"
+    )
+
+
+class NoteTranscriber(Model[TranscribeOptions]):
+    """Onset/frame/velocity CNN on a harmonic-stacked log-frequency spectrogram at 16 kHz."""
 
     model_id = MODEL_ID
     capabilities = frozenset({Capability.TRANSCRIBE})
@@ -46,31 +73,7 @@ class NoteTranscriber(Model):
         "transport tempo) and a MIDI file; voice and instruments, monophonic or polyphonic"
     )
 
-    class Options(host.Options):
-        onset_threshold: float = Field(
-            0.0,
-            ge=0.0,
-            le=0.95,
-            description="How sure the onset head must be to start a note (0 = the value "
-            "tuned on validation; lower finds more notes, and more false ones)",
-        )
-        frame_threshold: float = Field(
-            0.0,
-            ge=0.0,
-            le=0.95,
-            description="How sure the frame head must be to hold a note (0 = tuned value)",
-        )
-        min_duration_ms: float = Field(
-            32.0, ge=0.0, le=1000.0, description="Drop notes shorter than this"
-        )
-        monophonic: bool = Field(
-            False, description="One note at a time (a voice or a hummed or whistled line)"
-        )
-        lowest_pitch: int = Field(21, ge=21, le=108, description="Drop notes below this key")
-        highest_pitch: int = Field(108, ge=21, le=108, description="Drop notes above this key")
-        quantize: Literal["off", "1/4", "1/8", "1/16", "1/32"] = Field(
-            "off", description="Snap starts and ends to this grid at the transport tempo"
-        )
+    default_checkpoint = Path(__file__).resolve().parent / "checkpoints" / "transcribe.pt"
 
     def __init__(self) -> None:
         super().__init__()
@@ -79,26 +82,20 @@ class NoteTranscriber(Model):
     def load(self) -> None:
         import torch
 
-        from plugins.transcribe.checkpoint import DEFAULT_CHECKPOINT
         from plugins.transcribe.transcriber import Transcriber
 
-        path = Path(self.checkpoint or DEFAULT_CHECKPOINT)
-        if not path.is_file():
-            raise host.DawhostError(
-                host.ErrorCode.MODEL_ERROR,
-                f"transcribe checkpoint {path} is missing; train one with "
-                "`dawhost train transcribe`",
-            )
+        assert self.checkpoint_file is not None  # and it exists: ensure_loaded checked
         torch.set_num_threads(min(2, torch.get_num_threads()))
-        self.transcriber = Transcriber.from_checkpoint(path)
+        self.transcriber = Transcriber.from_checkpoint(self.checkpoint_file)
 
-    def run(self, job: host.Job) -> Iterator[NotesOutput | FileOutput | DataOutput]:
+    def run(
+        self, job: host.Job[TranscribeOptions]
+    ) -> Iterator[NotesOutput | FileOutput | DataOutput]:
         from host.smf import MIDI_MEDIA_TYPE, write_smf
         from plugins.transcribe.transcriber import keep_monophonic, read_mono
 
         assert self.transcriber is not None
         options = job.options
-        assert isinstance(options, NoteTranscriber.Options)
         if options.lowest_pitch > options.highest_pitch:
             raise host.BadInput(
                 "lowest_pitch",

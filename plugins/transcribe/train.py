@@ -123,9 +123,7 @@ def train(args: argparse.Namespace) -> dict[str, float]:
     if not val_clips or not train_clips:  # a tiny data set (tests): validate on seen clips
         train_clips, val_clips = all_clips, all_clips[:2]
     print(f"{len(train_clips)} train clips, {len(val_clips)} validation clips", flush=True)
-    config = NetConfig(
-        **({"stem_channels": 4, "key_channels": 8, "dilations": (1, 2)} if args.tiny else {})
-    )
+    config = NetConfig(4, 8, dilations=(1, 2)) if args.tiny else NetConfig()
     net = TranscriptionNet(config)
     print(f"{sum(p.numel() for p in net.parameters()):,} parameters", flush=True)
     frontend = Frontend()
