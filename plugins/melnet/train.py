@@ -1,7 +1,8 @@
 """Train a MelNet checkpoint on the rendered clips for a fixed wall-clock budget.
 
 `dawhost train melnet [--minutes M] [--tiers 3|1] [--hidden H] [--out PATH]`; a progress bar
-shows the time budget. Checkpoints hold the config and weights only (no data needed to load).
+shows the time budget, the checkpoint is written every --save-every minutes and at the end.
+Checkpoints hold the config and weights only (no data needed to load).
 """
 
 from __future__ import annotations
@@ -9,13 +10,12 @@ from __future__ import annotations
 import argparse
 import math
 import random
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
+from host.training import Budget, SaveClock, add_budget_arguments, cosine, save_atomic
 from plugins.melnet.dataset import DEFAULT_DATA, load_clips, random_batch
 from plugins.melnet.network import MelNet, ModelConfig
 
@@ -23,10 +23,7 @@ DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "melnet.pt"
 
 
 def save_checkpoint(model: MelNet, path: Path, **info: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save({"config": model.config.as_dict(), "state": model.state_dict(), "info": info}, tmp)
-    tmp.replace(path)
+    save_atomic(path, {"config": model.config.as_dict(), "state": model.state_dict(), "info": info})
 
 
 def load_checkpoint(path: Path) -> tuple[MelNet, dict[str, object]]:
@@ -41,14 +38,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dawhost train melnet", description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT)
-    parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--tiers", type=int, default=3, choices=(1, 3))
     parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--frames", type=int, default=96, help="crop length in frames")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--save-every", type=float, default=10.0, help="minutes")
+    add_budget_arguments(parser, minutes=60.0, save_every=10.0)
     parser.add_argument(
         "--snapshot-at",
         type=float,
@@ -64,21 +60,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     clips = load_clips(args.data, "train")
     model = MelNet(ModelConfig(hidden=args.hidden, tiers=args.tiers))
     optimiser = torch.optim.Adam(model.parameters(), lr=args.lr)
-    budget = args.minutes * 60.0
+    budget = Budget(args.minutes, args.max_steps)
     print(
         f"{len(clips)} training clips, {model.parameter_count()} parameters, "
         f"{args.minutes} min budget -> {args.out}",
         flush=True,
     )
 
-    started = last_save = time.monotonic()
+    clock = SaveClock(args.save_every)
     snapshot_done = args.snapshot_at <= 0
     step, smoothed = 0, float("nan")
-    bar = tqdm(total=int(budget), unit="s", mininterval=30, dynamic_ncols=True)
-    while (elapsed := time.monotonic() - started) < budget:
+    bar = budget.bar("melnet", mininterval=30, dynamic_ncols=True)
+    while not budget.spent(step):
+        elapsed = budget.elapsed
         # cosine decay over the wall-clock budget, so the run ends annealed whatever the speed
         for group in optimiser.param_groups:
-            group["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / budget)))
+            group["lr"] = args.lr * cosine(budget.fraction(step))
         batch = random_batch(clips, args.batch, args.frames, rng)
         losses = model.tier_nll(batch.spec, batch.bin_feats, batch.frame_feats, batch.instrument)
         loss = torch.stack(losses).sum() / batch.spec.numel()
@@ -89,20 +86,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         step += 1
         value = float(loss.detach())
         smoothed = value if math.isnan(smoothed) else 0.98 * smoothed + 0.02 * value
-        bar.update(int(time.monotonic() - started) - bar.n)
+        budget.advance(bar, step)
         bar.set_postfix(step=step, nll=f"{smoothed:.3f}", refresh=False)
         info = {"steps": step, "minutes": round(elapsed / 60, 1), "train_nll": round(smoothed, 4)}
         if not snapshot_done and elapsed >= args.snapshot_at * 60:
             save_checkpoint(model, args.out.with_name(args.out.stem + "-snapshot.pt"), **info)
             snapshot_done = True
-        if time.monotonic() - last_save >= args.save_every * 60:
+        if clock.due():
             save_checkpoint(model, args.out, **info)
             print(f"\nsaved step {step} nll {smoothed:.4f}", flush=True)
-            last_save = time.monotonic()
     bar.close()
-    save_checkpoint(
-        model, args.out, steps=step, minutes=round(args.minutes, 1), train_nll=round(smoothed, 4)
-    )
+    minutes = round(budget.elapsed / 60 if args.max_steps else args.minutes, 1)
+    save_checkpoint(model, args.out, steps=step, minutes=minutes, train_nll=round(smoothed, 4))
     print(f"done: {step} steps, smoothed train NLL {smoothed:.4f} nats/bin -> {args.out}")
     return 0
 

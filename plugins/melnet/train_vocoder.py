@@ -5,7 +5,7 @@ first run renders the training clips' notes again with the same FluidSynth setti
 `<data>/vocoder_audio/` (a cache; later runs reuse it). Then: random one-second crops, the
 spectrogram computed from each clip's audio exactly as the data builder did, and AdamW on the
 multi-resolution STFT loss plus a log-mel L1, with a cosine decay over the time budget. The
-checkpoint is written every two minutes, so a stopped run leaves a usable one.
+checkpoint is written every --save-every minutes (2), so a stopped run leaves a usable one.
 
     dawhost train melnet-vocoder --minutes 40 [--clips 400] [--start-from vocoder.pt]
 """
@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from host.training import Budget, SaveClock, add_budget_arguments, cosine
 from plugins.melnet.audio import HOP, N_FFT, log_mel, low_pass
 from plugins.melnet.dataset import DEFAULT_DATA
 from plugins.melnet.vocoder import (
@@ -39,7 +38,7 @@ from plugins.melnet.vocoder import (
 CROP_FRAMES = 64  # about one second
 BATCH = 8
 MARGIN = N_FFT // HOP // 2  # frames of context a crop's edge frames need (2)
-SAVE_SECONDS = 120.0
+SAVE_MINUTES = 2.0
 MEL_WEIGHT = 2.0  # log-mel L1 (nats) next to the STFT losses (about 1 at convergence)
 
 
@@ -99,9 +98,12 @@ def train(
     lr: float = 1e-3,
     start_from: Path | None = None,
     mel_weight: float = MEL_WEIGHT,
+    save_every: float = SAVE_MINUTES,
+    max_steps: int = 0,
 ) -> list[list[float]]:
-    """Train for `minutes` of wall time (from `start_from`'s weights if given); returns the
-    loss curve [(step, loss, seconds)]."""
+    """Train for `minutes` of wall time or `max_steps` steps, whichever ends first (from
+    `start_from`'s weights if given), saving every `save_every` minutes; returns the loss curve
+    [(step, loss, seconds)]."""
     rng = random.Random(seed)
     torch.manual_seed(seed)
     usable = [a for a in clips if a.size // HOP > CROP_FRAMES + 2 * MARGIN]
@@ -110,13 +112,13 @@ def train(
     )
     optimiser = torch.optim.AdamW(model.parameters(), lr=lr)
     curve: list[list[float]] = []
-    started = last_save = time.monotonic()
-    budget = minutes * 60.0
+    budget, clock = Budget(minutes, max_steps), SaveClock(save_every)
     step, running = 0, None
-    bar = tqdm(total=int(budget), unit="s", desc="vocoder", mininterval=20)
-    while (elapsed := time.monotonic() - started) < budget:
+    bar = budget.bar("vocoder", mininterval=20)
+    while not budget.spent(step):
+        elapsed = budget.elapsed
         for group in optimiser.param_groups:
-            group["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * elapsed / budget)))
+            group["lr"] = lr * cosine(budget.fraction(step), floor=0.05)
         mel, audio = random_crops(usable, rng)
         made = model(mel)
         loss = multi_resolution_stft_loss(made, audio)
@@ -131,12 +133,12 @@ def train(
         if step % 50 == 0:
             curve.append([step, round(running, 4), round(elapsed, 1)])
             bar.set_postfix(step=step, loss=f"{running:.3f}")
-            bar.update(int(elapsed) - bar.n)
-        if time.monotonic() - last_save > SAVE_SECONDS:
-            last_save = time.monotonic()
+            budget.advance(bar, step)
+        if clock.due():
             save_vocoder(out, model, {"step": step, "seconds": round(elapsed), "curve": curve})
     bar.close()
-    save_vocoder(out, model.eval(), {"step": step, "seconds": round(budget), "curve": curve})
+    seconds = budget.elapsed if max_steps else minutes * 60.0
+    save_vocoder(out, model.eval(), {"step": step, "seconds": round(seconds), "curve": curve})
     return curve
 
 
@@ -144,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dawhost train melnet-vocoder", description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=DEFAULT_VOCODER)
-    parser.add_argument("--minutes", type=float, default=30.0)
+    add_budget_arguments(parser, minutes=30.0, save_every=SAVE_MINUTES)
     parser.add_argument("--clips", type=int, default=400, help="training clips to use")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
@@ -166,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         lr=args.lr,
         start_from=args.start_from,
         mel_weight=args.mel_weight,
+        save_every=args.save_every,
+        max_steps=args.max_steps,
     )
     print(json.dumps({"out": str(args.out), "steps": curve[-1][0] if curve else 0}))
     return 0

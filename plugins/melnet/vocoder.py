@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from host.training import save_atomic
 from plugins.melnet.audio import (
     HOP,
     LOG_MEAN,
@@ -125,11 +126,7 @@ def mel_loss(estimate: torch.Tensor, mel: torch.Tensor) -> torch.Tensor:
 
 
 def save_vocoder(path: Path, model: MelVocoder, info: dict[str, object]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {"config": asdict(model.config), "model": model.state_dict(), "info": info}
-    temporary = path.with_name(path.name + ".part")
-    torch.save(state, temporary)
-    temporary.replace(path)
+    save_atomic(path, {"config": asdict(model.config), "model": model.state_dict(), "info": info})
 
 
 def load_vocoder(path: Path = DEFAULT_VOCODER) -> MelVocoder:

@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from host.training import save_atomic
 from plugins.music_transformer.events import STYLES, VOCAB_SIZE
 from plugins.music_transformer.model import ModelConfig, MusicTransformer
 
@@ -17,7 +18,6 @@ BASELINE_CHECKPOINT = PACKAGE / "checkpoints" / "absolute_baseline.pt"
 
 def save_weights(path: Path, model: MusicTransformer, info: dict[str, Any]) -> None:
     """Weights only (fp32), the config and training facts: what the plugin loads."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().clone() for k, v in model.state_dict().items() if k != "head.weight"}
     payload = {
         "config": model.config.as_dict(),
@@ -25,9 +25,7 @@ def save_weights(path: Path, model: MusicTransformer, info: dict[str, Any]) -> N
         "model": state,
         "info": info,
     }
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
+    save_atomic(path, payload)
 
 
 def load_weights(path: Path) -> tuple[MusicTransformer, dict[str, Any]]:

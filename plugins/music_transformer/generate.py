@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import torch
 
 from plugins.music_transformer.events import END, NOTE_OFF, NOTE_ON, PAD, STYLE, TIME_SHIFT
-from plugins.music_transformer.model import KVCache, MusicTransformer
+from plugins.music_transformer.incremental import KVCache, prefill, step
+from plugins.music_transformer.model import MusicTransformer
 
 # Never sampled: padding, style tokens (only ever the first token), and END (a continuation
 # runs for the requested length).
@@ -116,7 +117,7 @@ class Continuation:
             rows = [[self.style] + h[-tail:] for h in self.history]
         else:
             rows = [[self.style] + h for h in self.history]
-        return self.model.prefill(torch.tensor(rows, dtype=torch.long), self.cache)
+        return prefill(self.model, torch.tensor(rows, dtype=torch.long), self.cache)
 
     def stream(self) -> Iterator[list[int]]:
         """Yield the next token of every sequence, forever (the caller decides when to stop)."""
@@ -131,7 +132,7 @@ class Continuation:
                     self.restarts += 1
                     logits = self._prime()
                 else:
-                    logits = self.model.step(tokens, self.cache)
+                    logits = step(tokens, self.cache)
                 tokens = sample_next(logits, self.settings, self.generator, self.bias)
                 values = tokens.tolist()
             for row, token in enumerate(values):

@@ -1,4 +1,6 @@
-"""One token at a time: the key/value cache and the decoding step, laid out for a CPU.
+"""One token at a time: the key/value cache, `prefill` (a prefix in one pass, filling the cache)
+and `step` (one token per sequence), laid out for a CPU. The model (model.py) knows nothing of
+the cache; this module drives it.
 
 A step of the shipped model is about 1 M multiply-adds, a fraction of a millisecond of
 arithmetic; what costs is the number of PyTorch calls (each a few microseconds). So the step is
@@ -17,15 +19,16 @@ written as a flat list of calls on weights packed once per model (`pack_weights`
 
 from __future__ import annotations
 
+import functools
 import math
+import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import torch
 from torch import nn
 
-if TYPE_CHECKING:
-    from plugins.music_transformer.model import Block, ModelConfig, MusicTransformer
+from plugins.music_transformer.model import Block, ModelConfig, MusicTransformer
 
 SQRT_HALF = math.sqrt(0.5)
 
@@ -105,7 +108,7 @@ def pack_weights(model: MusicTransformer, batch: int) -> StepWeights:
 
 class KVCache:
     """Per-layer keys and values of everything seen so far, preallocated to max_len, plus the
-    weights packed for `step` (set by `MusicTransformer.prefill`)."""
+    weights packed for `step` (set by `prefill`)."""
 
     def __init__(self, config: ModelConfig, batch: int, device: torch.device | str = "cpu"):
         self.heads, self.head = config.n_heads, config.d_model // config.n_heads
@@ -143,7 +146,49 @@ class KVCache:
         self._values_by_head[layer].select(2, position).copy_(values)
 
 
-def step(weights: StepWeights, tokens: torch.Tensor, cache: KVCache) -> torch.Tensor:
+# Each model's packed weights, with the parameter versions they were packed from.
+_PACKED: weakref.WeakKeyDictionary[MusicTransformer, tuple[tuple[object, ...], StepWeights]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _step_weights(model: MusicTransformer, batch: int) -> StepWeights:
+    """The weights packed for `step`, repacked only when a parameter changed: training and
+    load_state_dict update parameters in place, which bumps their version counters."""
+    key = (batch, *((id(p), p._version) for p in model.parameters()))
+    packed = _PACKED.get(model)
+    if packed is None or packed[0] != key:
+        packed = _PACKED[model] = (key, pack_weights(model, batch))
+    return packed[1]
+
+
+def prefill(model: MusicTransformer, tokens: torch.Tensor, cache: KVCache) -> torch.Tensor:
+    """Run a whole prefix (batch, L) once, filling an empty cache; the last position's logits."""
+    if cache.length:
+        raise ValueError("prefill needs an empty cache")
+    length = tokens.shape[1]
+    mask = torch.full((length, length), float("-inf"), device=tokens.device).triu(1)
+    x = model.embed_tokens(tokens)
+    for layer, block in enumerate(cast("list[Block]", list(model.blocks))):
+        if model.config.relative:
+            cache.set_distances(layer, block.attention.rel)
+        x = block(x, mask, functools.partial(cache.store, layer))
+    cache.length = length
+    cache.weights = _step_weights(model, cache.batch)
+    return cast(torch.Tensor, model.head(model.norm(x[:, -1])))
+
+
+def step(tokens: torch.Tensor, cache: KVCache) -> torch.Tensor:
+    """Append one token per sequence (batch,) and return the next-token logits (batch, V),
+    with the weights the cache's prefill packed."""
+    if cache.length >= cache.max_len:
+        raise ValueError("KV cache is full; re-prime with a shorter prefix")
+    if cache.weights is None:
+        raise ValueError("step needs a cache filled by prefill")
+    return _advance(cache.weights, tokens, cache)
+
+
+def _advance(weights: StepWeights, tokens: torch.Tensor, cache: KVCache) -> torch.Tensor:
     """Append one token per sequence (batch,) at position cache.length; next-token logits."""
     position, window = cache.length, cache.max_len
     count = position + 1

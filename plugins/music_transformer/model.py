@@ -3,21 +3,24 @@
 Relative attention follows Huang et al. 2018: each layer and head learns one embedding per
 relative distance (`rel`, rows ordered from distance max_len-1 down to 0), and the "skewing"
 trick turns Q·Erᵀ (L x L) into position-aligned logits without building the L x L x D tensor.
-Generation is incremental (`incremental.py`): keys carry no positions in the relative model, so a
-new query only needs the last P+1 rows of `rel`, which line up with cached keys 0..P directly.
+Generation is incremental (`incremental.py`, which owns `prefill` and `step`): keys carry no
+positions in the relative model, so a new query only needs the last P+1 rows of `rel`, which
+line up with cached keys 0..P directly. This module knows nothing of the cache: a forward pass
+hands each layer's keys and values to an optional `KeySink`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from plugins.music_transformer.incremental import KVCache, StepWeights, pack_weights, step
+# Receives one layer's keys and values (batch, heads, L, head) during a forward pass.
+KeySink = Callable[[torch.Tensor, torch.Tensor], None]
 
 
 @dataclass(frozen=True)
@@ -63,14 +66,14 @@ class Attention(nn.Module):
         return qkv[0], qkv[1], qkv[2]
 
     def forward(
-        self, x: torch.Tensor, mask: torch.Tensor, cache: KVCache | None = None, layer: int = 0
+        self, x: torch.Tensor, mask: torch.Tensor, keys: KeySink | None = None
     ) -> torch.Tensor:
         """Full causal self-attention over x (batch, L, d); `mask` is (L, L) with -inf above.
-        With a cache, the keys and values are also stored in it (prefill)."""
+        The keys and values also go to `keys` when given (a KV cache's prefill)."""
         batch, length, d_model = x.shape
         q, k, v = self._split(x)
-        if cache is not None:
-            cache.store(layer, k, v)
+        if keys is not None:
+            keys(k, v)
         logits = q @ k.transpose(-1, -2)
         if self.relative:
             rel = self.rel[:, -length:, :]  # distances L-1 .. 0
@@ -95,9 +98,9 @@ class Block(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
 
     def forward(
-        self, x: torch.Tensor, mask: torch.Tensor, cache: KVCache | None = None, layer: int = 0
+        self, x: torch.Tensor, mask: torch.Tensor, keys: KeySink | None = None
     ) -> torch.Tensor:
-        x = x + self.dropout(self.attention(self.norm1(x), mask, cache, layer))
+        x = x + self.dropout(self.attention(self.norm1(x), mask, keys))
         return x + self.ff(self.norm2(x))
 
 
@@ -114,7 +117,6 @@ class MusicTransformer(nn.Module):
         self.head.weight = self.embed.weight  # tied: fewer parameters, trains faster here
         self.dropout = nn.Dropout(config.dropout)
         self.apply(self._init)
-        self._packed: tuple[tuple[object, ...], StepWeights] | None = None
 
     @staticmethod
     def _init(module: nn.Module) -> None:
@@ -123,7 +125,8 @@ class MusicTransformer(nn.Module):
         if isinstance(module, nn.Linear) and module.bias is not None:
             nn.init.zeros_(module.bias)
 
-    def _embed(self, tokens: torch.Tensor, offset: int) -> torch.Tensor:
+    def embed_tokens(self, tokens: torch.Tensor, offset: int = 0) -> torch.Tensor:
+        """Token embeddings times sqrt(d_model), plus positions from `offset` (absolute)."""
         x = self.embed(tokens) * math.sqrt(self.config.d_model)
         if not self.config.relative:
             positions = torch.arange(offset, offset + tokens.shape[1], device=tokens.device)
@@ -136,41 +139,10 @@ class MusicTransformer(nn.Module):
         if length > self.config.max_len:
             raise ValueError(f"sequence of {length} tokens exceeds max_len {self.config.max_len}")
         mask = torch.full((length, length), float("-inf"), device=tokens.device).triu(1)
-        x = self.dropout(self._embed(tokens, 0))
+        x = self.dropout(self.embed_tokens(tokens))
         for block in self.blocks:
             x = block(x, mask)
         return self.head(self.norm(x))
-
-    def prefill(self, tokens: torch.Tensor, cache: KVCache) -> torch.Tensor:
-        """Run a whole prefix once, filling an empty cache; returns the last position's logits."""
-        if cache.length:
-            raise ValueError("prefill needs an empty cache")
-        length = tokens.shape[1]
-        mask = torch.full((length, length), float("-inf"), device=tokens.device).triu(1)
-        x = self._embed(tokens, 0)
-        for layer, block in enumerate(self.blocks):
-            if self.config.relative:
-                cache.set_distances(layer, cast(Block, block).attention.rel)
-            x = block(x, mask, cache, layer)
-        cache.length = length
-        cache.weights = self._step_weights(cache.batch)
-        return self.head(self.norm(x[:, -1]))
-
-    def _step_weights(self, batch: int) -> StepWeights:
-        """The weights packed for `step`, repacked only when a parameter changed: training and
-        load_state_dict update parameters in place, which bumps their version counters."""
-        key = (batch, *((id(p), p._version) for p in self.parameters()))
-        if self._packed is None or self._packed[0] != key:
-            self._packed = (key, pack_weights(self, batch))
-        return self._packed[1]
-
-    def step(self, tokens: torch.Tensor, cache: KVCache) -> torch.Tensor:
-        """Append one token per sequence (batch,) and return the next-token logits (batch, V)."""
-        if cache.length >= cache.max_len:
-            raise ValueError("KV cache is full; re-prime with a shorter prefix")
-        if cache.weights is None:
-            raise ValueError("step needs a cache filled by prefill")
-        return step(cache.weights, tokens, cache)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -2,24 +2,24 @@
 same-size absolute-position baseline) on the corpus built by `corpus.py`.
 
 Resumable: the full state (weights, optimiser, sampler RNG, step, curves) is saved to
-`<run-dir>/state.pt` every --save-every steps and at the end; running the same command again
-continues from there. The small weights-only checkpoint the plugin loads goes to --out.
+`<run-dir>/state.pt` every --save-every minutes and at the end; running the same command again
+continues from there. --steps sets the run's length (and its learning-rate schedule);
+--minutes also stops it, saved, after that much time. The small weights-only checkpoint the
+plugin loads goes to --out.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
+from host.training import SAVE_EVERY_HELP, Budget, SaveClock, cosine, save_atomic, write_text_atomic
 from plugins.music_transformer.checkpoint import (
     BASELINE_CHECKPOINT,
     DEFAULT_CHECKPOINT,
@@ -55,8 +55,7 @@ def sequence_nll(model: MusicTransformer, windows: torch.Tensor, batch: int = 16
 def learning_rate(step: int, steps: int, peak: float, warmup: int) -> float:
     if step < warmup:
         return peak * (step + 1) / warmup
-    progress = (step - warmup) / max(1, steps - warmup)
-    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+    return peak * cosine((step - warmup) / max(1, steps - warmup), floor=0.1)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -79,7 +78,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--minutes", type=float, default=None, help="stop (and save) after this")
     parser.add_argument("--eval-every", type=int, default=50)
-    parser.add_argument("--save-every", type=int, default=25)
+    parser.add_argument("--save-every", type=float, default=2.0, help=SAVE_EVERY_HELP)
     return parser.parse_args(list(argv))
 
 
@@ -130,7 +129,8 @@ def main(argv: Sequence[str] = ()) -> int:
     )
 
     def save() -> None:
-        torch.save(
+        save_atomic(
+            state_path,
             {
                 "config": config.as_dict(),
                 "model": model.state_dict(),
@@ -141,7 +141,6 @@ def main(argv: Sequence[str] = ()) -> int:
                 "elapsed": elapsed,
                 "curves": curves,
             },
-            state_path,
         )
         info = {
             "kind": kind,
@@ -153,15 +152,13 @@ def main(argv: Sequence[str] = ()) -> int:
             "valid_nll": curves["valid"][-1][1] if curves["valid"] else None,
         }
         save_weights(out, model, info)
-        (run_dir / "curves.json").write_text(json.dumps(curves))
+        write_text_atomic(run_dir / "curves.json", json.dumps(curves))
 
-    started = time.monotonic() - elapsed
-    bar = tqdm(total=args.steps, initial=step, desc=kind, mininterval=20, dynamic_ncols=False)
+    budget = Budget(args.minutes, args.steps, elapsed)
+    clock = SaveClock(args.save_every)
+    bar = budget.bar(kind, step, mininterval=20, dynamic_ncols=False)
     running = None
-    while step < args.steps:
-        if args.minutes is not None and time.monotonic() - started > args.minutes * 60:
-            print(f"time limit reached at step {step}", flush=True)
-            break
+    while not budget.spent(step):
         model.train()
         for group in optimiser.param_groups:
             group["lr"] = learning_rate(step, args.steps, args.lr, args.warmup)
@@ -175,7 +172,7 @@ def main(argv: Sequence[str] = ()) -> int:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimiser.step()
         step += 1
-        elapsed = time.monotonic() - started
+        elapsed = budget.elapsed
         value = loss.item()
         running = value if running is None else 0.95 * running + 0.05 * value
         curves["train"].append([step, round(value, 4), round(elapsed, 1)])
@@ -185,9 +182,11 @@ def main(argv: Sequence[str] = ()) -> int:
             nll = sequence_nll(model, valid_windows)
             curves["valid"].append([step, round(nll, 4), round(elapsed, 1)])
             print(f"\nstep {step} valid nll {nll:.4f} ({elapsed / 60:.1f} min)", flush=True)
-        if step % args.save_every == 0:
+        if clock.due():
             save()
     bar.close()
+    if step < args.steps:
+        print(f"time limit reached at step {step}", flush=True)
     if not curves["valid"] or curves["valid"][-1][0] != step:
         nll = sequence_nll(model, valid_windows)
         curves["valid"].append([step, round(nll, 4), round(elapsed, 1)])

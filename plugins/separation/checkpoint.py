@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from host.training import save_atomic
 from plugins.separation.network import MMDenseNet, NetworkConfig
 from plugins.separation.stems import HOP, INTERNAL_RATE, N_FFT, STEMS
 from plugins.separation.stereo import RefinerConfig, StereoRefiner
@@ -25,7 +26,6 @@ def save_checkpoint(
     record: dict[str, Any],
     refiner: StereoRefiner | None = None,
 ) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload: dict[str, Any] = {
         "config": network.config.as_dict(),
         "state_dict": _weights(network),
@@ -37,9 +37,7 @@ def save_checkpoint(
             "config": refiner.config.as_dict(),
             "state_dict": _weights(refiner),
         }
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
+    save_atomic(path, payload)
 
 
 def load_checkpoint(path: Path) -> tuple[MMDenseNet, dict[str, Any]]:

@@ -19,7 +19,7 @@ the plugin README):
         --out stage5.pt  # both
     dawhost train separation --init stage5.pt --stereo --network-lr 1e-4 --lr 3e-4 \
         --remix 0.2 --sdr-weight 0.05 --sdr-segment 1 --frames 256 --batch 4 --minutes 58 \
-        --val-minutes 5 --val-seconds 12 --select framewise_mean --threads 2  # per second
+        --save-every 5 --val-seconds 12 --select framewise_mean --threads 2  # per second
 
 With --stereo the stereo refiner (stereo.py) learns, with the same loss taken per channel; the
 network stays fixed, or with --network-lr is fine-tuned together with it.
@@ -27,7 +27,8 @@ network stays fixed, or with --network-lr is fine-tuned together with it.
 Loss: L1 between masked mixture magnitudes and stem magnitudes at the internal rate, plus
 with --sdr-weight the negative SDR of the stems resynthesised with the mixture's phase. The
 learning rate follows a cosine over the time budget (not a step count: the machine is shared
-and steps/s vary). Validation SDR on the val songs picks the checkpoint that is kept.
+and steps/s vary). Validation SDR on the val songs, every --save-every minutes (6) and at the
+end, picks the checkpoint that is kept.
 
 The evaluation takes the median SDR over 1 s frames, so a quiet passage weighs as much as a
 loud one. `--sdr-segment 1` takes the SDR loss per second the same way, and (with --stereo)
@@ -41,13 +42,13 @@ import argparse
 import json
 import math
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from host.training import Budget, SaveClock, add_budget_arguments, cosine
 from plugins.separation.build_data import DEFAULT_OUT
 from plugins.separation.checkpoint import load_with_refiner, save_checkpoint
 from plugins.separation.dataset import ExampleSampler, load_songs, mid_channel
@@ -126,13 +127,18 @@ def loss_fn(
 
 
 def main(argv: Sequence[str] = ()) -> int:
-    from tqdm import tqdm
 
     parser = argparse.ArgumentParser(prog="dawhost train separation", description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--variant", choices=sorted(VARIANTS), default="mmdenselstm-wide")
-    parser.add_argument("--minutes", type=float, default=95.0)
-    parser.add_argument("--max-steps", type=int, default=0, help="stop after N steps (tests)")
+    add_budget_arguments(
+        parser,
+        minutes=95.0,
+        save_every=6.0,
+        save_help="minutes between validations (the best checkpoint is kept); "
+        "--val-minutes is its older name",
+        save_aliases=("--val-minutes",),
+    )
     parser.add_argument("--batch", type=int, default=6)
     parser.add_argument("--frames", type=int, default=64, help="STFT frames per example")
     parser.add_argument("--lr", type=float, default=3e-3)
@@ -157,7 +163,6 @@ def main(argv: Sequence[str] = ()) -> int:
         "as the test set is; 1: every stem from a different one)",
     )
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--val-minutes", type=float, default=6.0, help="validate this often")
     parser.add_argument(
         "--val-seconds", type=float, default=6.0, help="validate on this much of each val song"
     )
@@ -255,17 +260,16 @@ def main(argv: Sequence[str] = ()) -> int:
             return loss_fn(network, mix, targets, args.sdr_weight, sdr_segment)
         return stereo_loss(network, refiner, mix, targets, args.sdr_weight, sdr_segment)
 
-    budget = args.minutes * 60
-    start = last_val = time.monotonic()
+    budget, clock = Budget(args.minutes, args.max_steps), SaveClock(args.save_every)
     sampler: ExampleSampler | None = None
     best = -math.inf
     step = 0
     losses: list[float] = []
-    bar = tqdm(total=int(budget), unit="s", desc=f"training {args.variant}", file=sys.stderr)
+    bar = budget.bar(f"training {args.variant}", file=sys.stderr)
     with log_path.open("a") as log:
         while True:
-            elapsed = time.monotonic() - start
-            done = elapsed >= budget or (args.max_steps and step >= args.max_steps)
+            elapsed = budget.elapsed
+            done = budget.spent(step)
             if sampler is None or step % 300 == 0:  # pick up songs the builder added since
                 sampler = ExampleSampler(
                     load_songs(args.data / "train"),
@@ -274,8 +278,7 @@ def main(argv: Sequence[str] = ()) -> int:
                     remix=args.remix,
                     stereo=args.stereo,
                 )
-            if done or time.monotonic() - last_val > args.val_minutes * 60:
-                last_val = time.monotonic()
+            if done or clock.due():
                 scores = validate_now()
                 record = {
                     "step": step,
@@ -302,7 +305,7 @@ def main(argv: Sequence[str] = ()) -> int:
                 bar.write(f"step {step}: val SDR {scores}")
             if done:
                 break
-            decay = 0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / budget)))
+            decay = cosine(budget.fraction(step))
             for group in optimizer.param_groups:
                 group["lr"] = group["base_lr"] * decay
             mix, targets = sampler.batch(args.batch)
@@ -313,9 +316,8 @@ def main(argv: Sequence[str] = ()) -> int:
             optimizer.step()
             losses.append(loss.item())
             step += 1
-            bar.n = int(min(budget, time.monotonic() - start))
             bar.set_postfix(step=step, loss=f"{np.mean(losses[-50:]):.4f}", refresh=False)
-            bar.refresh()
+            budget.advance(bar, step)
     bar.close()
     print(f"best val SDR {best:.2f} dB; checkpoint {out}", file=sys.stderr)
     return 0

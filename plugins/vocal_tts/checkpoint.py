@@ -3,7 +3,6 @@ mel normalisation, in one file that needs no training data to load."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from host.training import save_atomic
 from plugins.vocal_tts.acoustic import AcousticConfig, AcousticModel
 from plugins.vocal_tts.phonemes import Vocabulary
 from plugins.vocal_tts.vocoder import HarmonicPlusNoise, VocoderConfig
@@ -30,7 +30,6 @@ class Bundle:
 
 def save(bundle: Bundle, path: Path) -> None:
     """Write atomically (a reader never sees half a file), weights in float16 halves size."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {
         "vocabulary": bundle.vocabulary.symbols[3:],
         "mel_mean": bundle.mel_mean.tolist(),
@@ -41,9 +40,7 @@ def save(bundle: Bundle, path: Path) -> None:
         "vocoder": {k: v.half() for k, v in bundle.vocoder.state_dict().items()},
         "stats": bundle.stats,
     }
-    temporary = path.with_suffix(".tmp")
-    torch.save(state, temporary)
-    os.replace(temporary, path)
+    save_atomic(path, state)
 
 
 def load(path: Path) -> Bundle:

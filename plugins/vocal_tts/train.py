@@ -3,8 +3,9 @@
 Steps alternate between the two networks. The vocoder first learns from the teacher's mels;
 after half the budget, half of its batches use the acoustic model's predicted mels instead, so
 it learns to vocode what it will actually be given. New data shards are picked up while the
-builder is still running. The checkpoint is written whenever validation improves.
-Usage: dawhost train vocal-tts [--minutes 60] [--data DIR] [--out FILE]
+builder is still running. Every --save-every minutes (5) the networks are validated and the
+checkpoint is written if validation improved.
+Usage: dawhost train vocal-tts [--minutes 60] [--save-every 5] [--data DIR] [--out FILE]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from host.training import Budget, SaveClock, add_budget_arguments, cosine
 from plugins.vocal_tts.acoustic import AcousticConfig, AcousticModel
 from plugins.vocal_tts.build_data import DATA_DIR
 from plugins.vocal_tts.checkpoint import DEFAULT_CHECKPOINT, Bundle, save
@@ -77,8 +79,16 @@ def wait_for_shards(folder: Path, minutes: float) -> list[Path]:
 
 
 def train(
-    data: Path, out: Path, minutes: float, seed: int, tiny: bool = False, save_every: float = 300.0
+    data: Path,
+    out: Path,
+    minutes: float,
+    seed: int,
+    tiny: bool = False,
+    save_every: float = 5.0,
+    max_steps: int = 0,
 ) -> dict[str, float]:
+    """Train for `minutes` (or `max_steps` steps), validating every `save_every` minutes and at
+    the end; returns the last validation."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     wait_for_shards(data / "train", 30)
@@ -108,18 +118,18 @@ def train(
     )
     acoustic_optimiser = torch.optim.AdamW(bundle.acoustic.parameters(), lr=1e-3)
     vocoder_optimiser = torch.optim.AdamW(bundle.vocoder.parameters(), lr=1e-3)
-    started = time.time()
-    budget = minutes * 60.0
+    budget, clock = Budget(minutes, max_steps), SaveClock(save_every)
     best = float("inf")
-    last_save, step = started, 0
+    step = 0
     history: list[dict[str, float]] = []
-    bar = tqdm(total=int(budget), unit="s", desc="vocal-tts")
-    while (elapsed := time.time() - started) < budget:
+    bar = budget.bar("vocal-tts")
+    while not budget.spent(step):
+        fraction = budget.fraction(step)
         step += 1
         # Cosine learning-rate decay over the time budget.
         for optimiser in (acoustic_optimiser, vocoder_optimiser):
             for group in optimiser.param_groups:
-                group["lr"] = 1e-3 * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * elapsed / budget)))
+                group["lr"] = 1e-3 * cosine(fraction, floor=0.1)
         picks = [corpus.items[i] for i in rng.integers(len(corpus.items), size=ACOUSTIC_BATCH)]
         batch = crop_batch(picks, rng, ACOUSTIC_FRAMES, mel_mean, mel_std)
         loss_a = acoustic_loss(bundle.acoustic, batch)
@@ -131,7 +141,7 @@ def train(
         picks = [corpus.items[i] for i in rng.integers(len(corpus.items), size=VOCODER_BATCH)]
         batch = crop_batch(picks, rng, VOCODER_FRAMES, mel_mean, mel_std)
         predicted = None
-        if elapsed > budget / 2 and rng.random() < 0.5:
+        if fraction > 0.5 and rng.random() < 0.5:
             with torch.no_grad():
                 predicted = bundle.acoustic(
                     batch["phonemes"], batch["durations"], batch["f0"], batch["speaker"]
@@ -147,13 +157,12 @@ def train(
             if added:
                 tqdm.write(f"step {step}: +{added} examples, {len(corpus.items)} in total")
         bar.set_postfix(step=step, mel_l1=f"{loss_a.item():.3f}", stft=f"{loss_v.item():.3f}")
-        bar.update(int(time.time() - started) - bar.n)
-        if time.time() - last_save > save_every or time.time() - started >= budget:
-            last_save = time.time()
+        budget.advance(bar, step)
+        if clock.due() or budget.spent(step):
             scores = validate(bundle, held_out.items)
             scores.update(
                 step=step,
-                minutes=round((time.time() - started) / 60, 1),
+                minutes=round(budget.elapsed / 60, 1),
                 examples=len(corpus.items),
             )
             history.append(scores)
@@ -174,14 +183,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Train vocal-tts (acoustic model + vocoder)")
     parser.add_argument("--data", type=Path, default=DATA_DIR)
     parser.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT)
-    parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--tiny", action="store_true", help="tiny networks (for tests)")
-    parser.add_argument("--save-every", type=float, default=300.0, help="seconds")
+    add_budget_arguments(
+        parser,
+        minutes=60.0,
+        save_every=5.0,
+        save_help="minutes between validations (the "
+        "checkpoint is written when validation improved)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    scores = train(args.data, args.out, args.minutes, args.seed, args.tiny, args.save_every)
+    scores = train(
+        args.data, args.out, args.minutes, args.seed, args.tiny, args.save_every, args.max_steps
+    )
     print(json.dumps(scores))
     return 0
 

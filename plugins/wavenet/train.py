@@ -3,9 +3,10 @@
 Each step takes random crops of voice and music clips, conditions them on one front-end's mels
 (alternating vocal-tts's and melnet's) and drops the condition for a fraction of the rows, so
 the same network learns p(x | mel) and p(x). The learning rate follows a cosine over the time
-budget; the checkpoint with the best validation NLL (conditional) is kept.
-Usage: dawhost train wavenet [--minutes 55] [--threads 1] [--out FILE] (builds the audio with
-plugins.wavenet.build_data first if data/wavenet has none)
+budget; every --save-every minutes (2.5) the model is validated and the checkpoint with the
+best validation NLL (conditional) is kept.
+Usage: dawhost train wavenet [--minutes 55] [--save-every 2.5] [--threads 1] [--out FILE]
+(builds the audio with plugins.wavenet.build_data first if data/wavenet has none)
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
+from host.training import Budget, SaveClock, add_budget_arguments, cosine
 from plugins.wavenet.checkpoint import DEFAULT_CHECKPOINT, save
 from plugins.wavenet.dataset import Clip, random_batch, read_clips
 from plugins.wavenet.mulaw import decode, encode
@@ -77,26 +77,23 @@ def train(
     validation: list[Clip] | None = None,
     out: Path | None = None,
     log: Path | None = None,
-    every: int = 100,
+    save_every: float = 2.5,
     quiet: bool = False,
 ) -> list[float]:
-    """Train in place for `steps` or `minutes`; returns the loss of each step."""
+    """Train in place for `steps` or `minutes` (whichever ends first), validating every
+    `save_every` minutes; returns the loss of each step."""
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    budget = (minutes or 0.0) * 60.0
-    started = time.time()
+    budget, clock = Budget(minutes, steps), SaveClock(save_every)
     losses: list[float] = []
     best = math.inf
-    bar = tqdm(total=steps or int(budget), unit="step" if steps else "s", disable=quiet)
-    step = 0
+    bar = budget.bar("wavenet", disable=quiet)
+    step = validated = 0
     names = list(FRONT_ENDS)
-    while (steps is not None and step < steps) or (
-        steps is None and time.time() - started < budget
-    ):
-        fraction = step / steps if steps else (time.time() - started) / budget
+    while not budget.spent(step):
         for group in optimiser.param_groups:
-            group["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, fraction))))
+            group["lr"] = lr * cosine(budget.fraction(step), floor=0.05)
         front_end = names[step % len(names)]
         data = random_batch(clips, batch, length, rng, front_end)
         drop = torch.from_numpy(rng.random(batch) < drop_condition)
@@ -107,21 +104,18 @@ def train(
         optimiser.step()
         losses.append(loss.item())
         step += 1
-        if steps:
-            bar.update(1)
-        else:
-            bar.n = int(time.time() - started)
-            bar.refresh()
+        budget.advance(bar, step)
         bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
-        if validation is not None and out is not None and step % every == 0:
+        if validation is not None and out is not None and clock.due():
             figures = evaluate_nll(model, validation, crops=8, length=length)
             score = figures["conditional_vocal"] + figures["conditional_music"]
             record = {
                 "step": step,
-                "seconds": round(time.time() - started, 1),
-                "train_loss": round(float(np.mean(losses[-every:])), 4),
+                "seconds": round(budget.elapsed, 1),
+                "train_loss": round(float(np.mean(losses[validated:])), 4),
                 **figures,
             }
+            validated = len(losses)
             if score < best:
                 best = score
                 save(model, out, {"step": step, **figures})
@@ -136,12 +130,16 @@ def train(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA_DIR)
-    parser.add_argument("--minutes", type=float, default=55.0)
+    add_budget_arguments(
+        parser,
+        minutes=55.0,
+        save_every=2.5,
+        save_help="minutes between validations (the best checkpoint is kept)",
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (shared CPU)")
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--length", type=int, default=4000, help="samples per crop")
     parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--every", type=int, default=100, help="steps between validations")
     parser.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT)
     parser.add_argument("--log", type=Path, default=None, help="JSON lines of validation")
     args = parser.parse_args(argv)
@@ -165,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     train(
         model,
         clips,
+        steps=args.max_steps or None,
         minutes=args.minutes,
         batch=args.batch,
         length=args.length,
@@ -172,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         validation=validation,
         out=args.out,
         log=args.log,
-        every=args.every,
+        save_every=args.save_every,
     )
     return 0
 

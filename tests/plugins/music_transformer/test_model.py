@@ -15,7 +15,8 @@ from plugins.music_transformer.generate import (
     recompute_stream,
     sample_next,
 )
-from plugins.music_transformer.model import KVCache, ModelConfig, MusicTransformer, skew
+from plugins.music_transformer.incremental import KVCache, prefill, step
+from plugins.music_transformer.model import ModelConfig, MusicTransformer, skew
 from tests.plugins.music_transformer.conftest import TINY
 
 
@@ -54,8 +55,8 @@ def test_kv_cache_gives_the_logits_of_a_full_recompute(relative: bool) -> None:
     with torch.inference_mode():
         full = model(tokens)
         cache = KVCache(config, 3)
-        logits = [model.prefill(tokens[:, :12], cache)]
-        logits += [model.step(tokens[:, i], cache) for i in range(12, 40)]
+        logits = [prefill(model, tokens[:, :12], cache)]
+        logits += [step(tokens[:, i], cache) for i in range(12, 40)]
     torch.testing.assert_close(torch.stack(logits[:-1], 1), full[:, 11:39], atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(logits[-1], model(tokens[:, :41])[:, -1], atol=1e-4, rtol=1e-4)
 
@@ -64,13 +65,13 @@ def test_a_cache_steps_with_the_weights_of_its_prefill_time(tiny_model: MusicTra
     """The step's packed weights are reused across caches, but never once a weight changed."""
     tokens = torch.randint(0, 356, (1, 10))
     with torch.inference_mode():
-        tiny_model.prefill(tokens[:, :5], KVCache(TINY, 1))  # packs the current weights
+        prefill(tiny_model, tokens[:, :5], KVCache(TINY, 1))  # packs the current weights
     with torch.no_grad():
         tiny_model.blocks[1].ff[0].weight.mul_(3.0)  # an optimiser step updates in place
     with torch.inference_mode():
         cache = KVCache(TINY, 1)
-        tiny_model.prefill(tokens[:, :5], cache)
-        stepped = tiny_model.step(tokens[:, 5], cache)
+        prefill(tiny_model, tokens[:, :5], cache)
+        stepped = step(tokens[:, 5], cache)
         torch.testing.assert_close(stepped, tiny_model(tokens[:, :6])[:, -1], atol=1e-4, rtol=1e-4)
 
 

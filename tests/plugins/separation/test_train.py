@@ -157,3 +157,22 @@ def test_remix_zero_keeps_whole_songs_and_remix_one_mixes_them() -> None:
     mixed, _ = ExampleSampler(songs, frames=8, remix=1.0, gain_db=0.0).batch(16)[1].max(-1)
     assert all(len(set(example.tolist())) == 1 for example in whole)
     assert any(len(set(example.tolist())) > 1 for example in mixed)
+
+
+def test_the_stereo_refiner_trains_on_top_of_a_network(tmp_path: Path) -> None:
+    """train_stereo's loss and validation through main: --init, --stereo, a few steps."""
+    from plugins.separation.checkpoint import load_with_refiner
+
+    root = tmp_path / "data"
+    for split, count in (("train", 3), ("val", 1)):
+        (root / split).mkdir(parents=True)
+        for i in range(count):
+            song = _song(i + (10 if split == "val" else 0))
+            np.save(root / split / f"song{i}.npy", np.stack([song, song * 0.6], axis=1))
+    first, stereo = tmp_path / "first.pt", tmp_path / "stereo.pt"
+    common = ["--data", str(root), "--max-steps", "2", "--frames", "16", "--batch", "2"]
+    assert main([*common, "--variant", "tiny", "--out", str(first)]) == 0
+    assert main([*common, "--init", str(first), "--stereo", "--out", str(stereo)]) == 0
+    _, refiner, record = load_with_refiner(stereo)
+    assert refiner is not None and record["stereo"] and record["step"] == 2
+    assert "framewise_mean" in record["val_sdr_db"]

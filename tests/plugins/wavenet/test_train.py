@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -41,3 +44,27 @@ def test_crops_carry_the_frames_around_them() -> None:
     # positions index the first frame of the crop: all within the frames handed over
     assert int(batch["positions"].min()) >= 0
     assert int(batch["positions"].max()) < batch["mel"].shape[1] * 256
+
+
+def test_validation_keeps_the_best_checkpoint_and_logs_it(
+    tiny_model: WaveNet, tmp_path: Path
+) -> None:
+    from plugins.wavenet.checkpoint import load
+
+    out, log = tmp_path / "wavenet.pt", tmp_path / "log.jsonl"
+    train(
+        tiny_model,
+        [_tone_clip()],
+        steps=3,
+        batch=2,
+        length=1000,
+        validation=[_tone_clip()],
+        out=out,
+        log=log,
+        save_every=0.0,
+        quiet=True,
+    )
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2, 3] and records[0]["saved"]
+    model, info = load(out)
+    assert info["step"] in (1, 2, 3) and model.config == tiny_model.config
