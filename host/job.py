@@ -56,10 +56,6 @@ class Job(Generic[OptionsT]):
         return float(requested) if requested else self.transport.tempo
 
     @property
-    def seconds_per_beat(self) -> float:
-        return 60.0 / self.tempo
-
-    @property
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
