@@ -39,11 +39,11 @@ if TYPE_CHECKING:
     from plugins.music_transformer.generate import Continuation
     from plugins.music_transformer.model import MusicTransformer
 
-Style = Literal["any", "bach", "palestrina", "renaissance", "irish", "essen", "classical"]
+Style = Literal["any", "auto", "bach", "palestrina", "renaissance", "irish", "essen", "classical"]
 Grid = Literal["off", "1/4", "1/8", "1/16", "1/8t", "1/16t"]
 GRID_BEATS = {"1/4": 1.0, "1/8": 0.5, "1/16": 0.25, "1/8t": 1 / 3, "1/16t": 1 / 6}
 MAX_PRIMER_BEATS = 2048.0
-assert set(STYLES) == set(get_args(Style))  # one list of styles
+assert set(STYLES) | {"auto"} == set(get_args(Style))  # one list of styles
 
 
 def quantize_notes(notes: list[Note], grid: str) -> list[Note]:
@@ -78,7 +78,11 @@ class MusicTransformerOptions(host.Options):
         0, ge=0, le=200, description="Sample among the k likeliest events (0: no limit)"
     )
     top_p: float = Field(0.95, ge=0.1, le=1.0, description="Nucleus sampling mass (1.0: no limit)")
-    style: Style = Field("any", description="Style token: a composer or collection")
+    style: Style = Field(
+        "any",
+        description="Style token: a composer or collection; auto = the style the network "
+        "finds likeliest for the primer (its probabilities come back as a 'style' output)",
+    )
     quantize: Grid = Field("off", description="Snap generated notes to this grid (beats)")
     variations: int = Field(
         1, ge=1, le=4, description="Continuations sampled in one batch (named notes-1..)"
@@ -159,7 +163,21 @@ class MusicTransformerModel(Model[MusicTransformerOptions]):
         # The rest up to the answer's first bar line, so the model hears that silence too.
         tokens = encode(timed) + rest_tokens((start_beat - primer_end) * seconds_per_beat)
         # The continuation's time 0 is the primer's end, which is where its events stop.
-        prefix = [style_token(options.style)] + tokens
+        style: str = options.style
+        if style == "auto":
+            from plugins.music_transformer.style_classifier import classify
+
+            assert self.network is not None
+            probabilities = classify(self.network, timed)
+            style = next(iter(probabilities))
+            yield DataOutput(
+                {
+                    "style": style,
+                    "probabilities": {k: round(v, 4) for k, v in probabilities.items()},
+                },
+                name="style",
+            )
+        prefix = [style_token(style)] + tokens
         settings = SamplingSettings(
             options.temperature,
             options.top_k,
