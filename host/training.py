@@ -31,13 +31,21 @@ def add_budget_arguments(
     save_every: float,
     save_help: str = SAVE_EVERY_HELP,
     save_aliases: tuple[str, ...] = (),
+    steps_aliases: tuple[str, ...] = (),
 ) -> None:
-    """--minutes (the time budget; None: no limit), --max-steps and --save-every (minutes;
-    `save_aliases` are older names for it that keep working)."""
+    """--minutes (the time budget; None: no limit), --max-steps and --save-every (minutes);
+    the aliases are older names for the last two that keep working."""
     parser.add_argument(
         "--minutes", type=float, default=minutes, help="wall-clock budget; stop (and save) then"
     )
-    parser.add_argument("--max-steps", type=int, default=0, help="stop after N steps (0: none)")
+    parser.add_argument(
+        "--max-steps",
+        *steps_aliases,
+        dest="max_steps",
+        type=int,
+        default=0,
+        help="stop after N steps (0: none)",
+    )
     parser.add_argument(
         "--save-every",
         *save_aliases,

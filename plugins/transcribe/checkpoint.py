@@ -3,23 +3,19 @@ training facts in one torch file, written atomically (a crash mid-save keeps the
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from host.training import save_atomic
 from plugins.transcribe.network import NetConfig, TranscriptionNet
 
 DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "transcribe.pt"
 
 
 def save(path: Path, net: TranscriptionNet, extra: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"config": net.config.as_dict(), "state_dict": net.state_dict(), **extra}
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    save_atomic(path, {"config": net.config.as_dict(), "state_dict": net.state_dict(), **extra})
 
 
 def load(path: Path) -> tuple[TranscriptionNet, dict[str, Any]]:

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import math
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
+from host.training import Budget, SaveClock, add_budget_arguments, cosine
 from plugins.transcribe.features import (
     FRAMES_PER_SECOND,
     HOP,
@@ -129,17 +128,20 @@ def train(args: argparse.Namespace) -> dict[str, float]:
     frontend = Frontend()
     optimiser = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     crop_frames = int(args.crop_seconds * FRAMES_PER_SECOND) + 1
-    started = time.monotonic()
-    last_save = started
+    # The learning rate follows the time budget even when --max-steps ends the run sooner.
+    budget, by_time, clock = (
+        Budget(args.minutes, args.max_steps),
+        Budget(args.minutes),
+        SaveClock(args.save_every),
+    )
     step = 0
     best: dict[str, float] = {"onset_f1": -1.0}
     losses: list[float] = []
-    deadline = started + args.minutes * 60
     while True:
-        done = time.monotonic() >= deadline or (args.steps and step >= args.steps)
-        if done or time.monotonic() - last_save >= args.save_minutes * 60:
+        done = budget.spent(step)
+        if done or clock.due():
             result = validate(net, frontend, val_clips)
-            minutes = (time.monotonic() - started) / 60
+            minutes = budget.elapsed / 60
             recent = float(np.mean(losses[-200:])) if losses else float("nan")
             print(f"step {step} ({minutes:.1f} min): loss {recent:.4f} val {result}", flush=True)
             if result["onset_f1"] >= best["onset_f1"]:
@@ -156,28 +158,13 @@ def train(args: argparse.Namespace) -> dict[str, float]:
                         "train_clips": len(train_clips),
                     },
                 )
-            last_save = time.monotonic()
             fresh = [c for c in load_clips(args.data / "train", known) if not is_validation(c[0])]
             if fresh:
                 train_clips += fresh
                 print(f"+{len(fresh)} new train clips ({len(train_clips)})", flush=True)
             if done:
                 break
-        lr = (
-            args.lr
-            * min(1.0, (step + 1) / 200)
-            * (
-                0.5
-                * (
-                    1
-                    + math.cos(
-                        math.pi * min(1.0, (time.monotonic() - started) / (args.minutes * 60))
-                    )
-                )
-                * 0.9
-                + 0.1
-            )
-        )
+        lr = args.lr * min(1.0, (step + 1) / 200) * cosine(by_time.fraction(step), floor=0.1)
         for group in optimiser.param_groups:
             group["lr"] = lr
         audio, onset, frame, velocity = (
@@ -203,7 +190,7 @@ def train(args: argparse.Namespace) -> dict[str, float]:
         losses.append(float(loss.detach()))
         step += 1
         if step % 50 == 0:
-            rate = step / (time.monotonic() - started)
+            rate = step / budget.elapsed
             print(
                 f"step {step}: loss {np.mean(losses[-50:]):.4f} lr {lr:.2e} ({rate:.2f} steps/s)",
                 flush=True,
@@ -217,9 +204,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT)
-    parser.add_argument("--minutes", type=float, default=60.0)
-    parser.add_argument("--steps", type=int, default=0, help="stop after N steps (0: time only)")
-    parser.add_argument("--save-minutes", type=float, default=4.0)
+    add_budget_arguments(
+        parser,
+        minutes=60.0,
+        save_every=4.0,
+        save_help="minutes between validations (the best checkpoint is kept); "
+        "--save-minutes is its older name",
+        save_aliases=("--save-minutes",),
+        steps_aliases=("--steps",),
+    )
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--crop-seconds", type=float, default=3.2)
     parser.add_argument("--lr", type=float, default=2e-3)

@@ -17,6 +17,7 @@ TRAINING_DEFAULTS = {
     "music-transformer": "plugins.music_transformer.checkpoint",
     "melnet": "plugins.melnet.train",
     "separation": "plugins.separation.checkpoint",
+    "transcribe": "plugins.transcribe.checkpoint",
     "vocal-tts": "plugins.vocal_tts.checkpoint",
     "wavenet-texture": "plugins.wavenet.checkpoint",
 }

@@ -13,6 +13,7 @@ TRAIN_SCRIPTS = [
     "plugins.melnet.train",
     "plugins.melnet.train_vocoder",
     "plugins.separation.train",
+    "plugins.transcribe.train",
     "plugins.vocal_tts.train",
     "plugins.wavenet.train",
 ]
