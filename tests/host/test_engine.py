@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -172,16 +173,36 @@ def test_cancel_stops_the_running_work(tmp_path: Path) -> None:
     assert steps_then == steps_later  # the loop stopped, not just the reply
 
 
+def settled_steps(slow: SlowModel, quiet: float = 0.2, limit: float = 5.0) -> int:
+    """The step count once it has not moved for `quiet` seconds (the worker saw the cancel)."""
+    deadline = time.monotonic() + limit
+    steps = slow.steps
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        if slow.steps == steps:
+            break
+        steps = slow.steps
+    return steps
+
+
 def test_timeout_stops_the_job(tmp_path: Path) -> None:
     slow = SlowModel()
 
     async def main() -> list:  # type: ignore[type-arg]
         core = make_core(tmp_path, slow, job_timeout=0.2)
-        events = await MemoryFrontend(core).request("fake-slow", "render", options={"seconds": 30})
-        await asyncio.sleep(0.1)
-        steps = slow.steps
-        await asyncio.sleep(0.2)
-        assert slow.steps == steps
+        frontend = MemoryFrontend(core)
+        # Warm the worker first: a worker still spawning when the timeout fires (a loaded
+        # machine) would start the job late, and this test would time the spawn, not the stop.
+        # (The timeout counts the spawn too, so the first quick jobs may time out.)
+        for _ in range(20):
+            warm = await frontend.request("fake-slow", "render", options={"seconds": 0})
+            if isinstance(warm[-1], Done):
+                break
+        assert isinstance(warm[-1], Done), warm[-1]
+        events = await frontend.request("fake-slow", "render", options={"seconds": 30})
+        steps = await asyncio.to_thread(settled_steps, slow)
+        await asyncio.sleep(0.3)
+        assert slow.steps == steps  # the loop stopped, not just the reply
         await core.shutdown()
         return events
 
