@@ -19,7 +19,9 @@ from host.executor import make_executor
 from host.job import Job
 from host.model import Capability, InputKind, Model
 from host.notes import parse_notes
-from host.options import validate_options
+from host.option_store import OptionStore
+from host.options import check_length, validate_options
+from host.request_parsing import parse_seed
 from host.requests import Error, Event, Request
 from host.scheduler import Scheduler
 from host.transport import Transport
@@ -56,18 +58,27 @@ class Core:
             job_timeout=config.job_timeout,
             grace_period=config.engine.grace_period,
         )
+        self.options = OptionStore()  # server-wide option defaults, shared by every wire
+        # What running front-ends offer each other by name (the OSC front-end offers its packet
+        # handler to OSCQuery's WebSocket), so no front-end imports another.
+        self.services: dict[str, object] = {}
         self._event_listeners: list[EventListener] = []
         self._model_listeners: list[ModelListener] = []
 
     # --- models ----------------------------------------------------------------------------
     def exposed_models(self, frontend: str) -> list[Model]:
         """Models a front-end should offer, per the manifest's `expose` lists."""
-        result = []
-        for model in self.models.values():
-            settings = self.manifest.models.get(model.model_id) if self.manifest else None
-            if settings is None or settings.expose is None or frontend in settings.expose:
-                result.append(model)
-        return result
+        return [model for model in self.models.values() if self.is_exposed(model, frontend)]
+
+    def is_exposed(self, model: Model, frontend: str) -> bool:
+        """Whether `frontend` may offer `model` ("" for in-process callers: always)."""
+        settings = self.manifest.models.get(model.model_id) if self.manifest else None
+        return (
+            not frontend
+            or settings is None
+            or settings.expose is None
+            or (frontend in settings.expose)
+        )
 
     def describe_models(self, frontend: str | None = None) -> list[dict[str, Any]]:
         models = self.exposed_models(frontend) if frontend else list(self.models.values())
@@ -82,6 +93,7 @@ class Core:
 
     def remove_model(self, model_id: str) -> None:
         if self.models.pop(model_id, None) is not None:
+            self.options.forget(model_id)
             for listener in list(self._model_listeners):
                 listener(model_id, None)
 
@@ -124,11 +136,12 @@ class Core:
         if not request.request_id:
             raise DawhostError(ErrorCode.BAD_REQUEST, "the request has no id; send one per request")
         model = self.models.get(request.model_id)
-        if model is None:
-            known = ", ".join(sorted(self.models)) or "none loaded"
+        if model is None or not self.is_exposed(model, request.frontend):
+            known = ", ".join(sorted(m.model_id for m in self.exposed_models(request.frontend)))
+            where = f" over {request.frontend}" if request.frontend and model else ""
             raise DawhostError(
                 ErrorCode.UNKNOWN_MODEL,
-                f"no model {request.model_id!r}; available: {known}",
+                f"no model {request.model_id!r}{where}; available: {known or 'none loaded'}",
                 field="model",
             )
         if Capability.from_verb(request.verb) not in model.capabilities:
@@ -139,12 +152,14 @@ class Core:
                 field="verb",
             )
         options = validate_options(
-            model.Options, {**model.default_options, **request.options}, model.model_id
+            model.Options, {**self.options.defaults(model), **request.options}, model.model_id
         )
-        inputs = self._check_inputs(model, request.inputs)
-        seed = request.seed if request.seed is not None else random.randrange(2**31)
-        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
-            raise DawhostError(ErrorCode.BAD_OPTION, f"seed {seed!r} must be an int >= 0", "seed")
+        transport = self.transport.snapshot()
+        check_length(options, transport.tempo, transport.beats_per_bar, model.model_id)
+        inputs = self._check_inputs(model, request.verb, request.inputs)
+        seed = parse_seed(request.seed)
+        if seed is None:
+            seed = random.randrange(2**31)
         job = Job(
             request_id=str(request.request_id),
             model_id=model.model_id,
@@ -152,13 +167,13 @@ class Core:
             options=options,
             inputs=inputs,
             seed=seed,
-            transport=self.transport.snapshot(),
+            transport=transport,
             folder=self.work.job_folder(request.client, str(request.request_id)),
             start_beat=request.start_beat,
         )
         return model, job
 
-    def _check_inputs(self, model: Model, values: dict[str, Any]) -> dict[str, Any]:
+    def _check_inputs(self, model: Model, verb: str, values: dict[str, Any]) -> dict[str, Any]:
         specs = {spec.name: spec for spec in model.inputs}
         for name in values:
             if name not in specs:
@@ -172,10 +187,11 @@ class Core:
         for name, spec in specs.items():
             value = values.get(name)
             if value is None or value == "" or value == []:
-                if spec.required:
+                if spec.is_required(verb):
+                    to = f" to {verb}" if not spec.required else ""
                     raise DawhostError(
                         ErrorCode.BAD_INPUT,
-                        f"model {model.model_id!r} needs input {name!r} ({spec.description})",
+                        f"model {model.model_id!r} needs input {name!r}{to} ({spec.description})",
                         field=name,
                     )
                 continue

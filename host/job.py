@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from host.errors import JobCancelled
-from host.options import Options
+from host.options import Options, resolved_tempo
 from host.smf import Timeline
 from host.transport import TransportSnapshot
 
@@ -51,9 +51,8 @@ class Job(Generic[OptionsT]):
     @property
     def tempo(self) -> float:
         """The tempo to play at (BPM): the request's `tempo` option when the model has one and
-        it is set (not 0 or None), else the transport's."""
-        requested = getattr(self.options, "tempo", None)
-        return float(requested) if requested else self.transport.tempo
+        it is set (not None), else the transport's."""
+        return resolved_tempo(self.options, self.transport.tempo)
 
     @property
     def cancelled(self) -> bool:

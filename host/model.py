@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from host.job import Job
 
 OptionsT = TypeVar("OptionsT", bound=Options)
-MIN_TEMPO = 20.0  # BPM; slower than this no model here keeps time (and lengths explode)
 
 
 class Capability(enum.StrEnum):
@@ -81,6 +80,10 @@ class InputSpec:
     # NOTES read from a MIDI file: leave out the drum channel (10), for models that play no
     # drums; a file of drums alone is then refused.
     skip_drums: bool = False
+    required_for: frozenset[str] = frozenset()  # verbs that need it even when not `required`
+
+    def is_required(self, verb: str) -> bool:
+        return self.required or verb in self.required_for
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +91,7 @@ class InputSpec:
             "kind": self.kind.value,
             "description": self.description,
             "required": self.required,
+            "required_for": sorted(self.required_for),
         }
 
 
@@ -170,8 +174,9 @@ class Model(ABC, Generic[OptionsT]):
 
     def prepare(self, job: Job[OptionsT]) -> None:
         """Read each NOTES input given as a MIDI file into notes (its tempo and signature
-        into `job.timelines`), and refuse a tempo no model keeps time at. Cheap, so a bad
-        request fails before any weights are read."""
+        into `job.timelines`). Cheap, so a bad file fails before any weights are read. (Option
+        values, the tempo and the `max_seconds` length were checked by the core, from the
+        schema, before the job was queued.)"""
         for spec in self.inputs:
             value = job.inputs.get(spec.name)
             if spec.kind is InputKind.NOTES and isinstance(value, Path):
@@ -180,14 +185,6 @@ class Model(ABC, Generic[OptionsT]):
                     raise BadInput(spec.name, f"file {value.name} contains no notes")
                 job.inputs[spec.name] = read.notes
                 job.timelines[spec.name] = read.timeline
-        if "tempo" in self.Options.model_fields and job.tempo < MIN_TEMPO:
-            tempo = next(o for o in option_specs(self.Options) if o.name == "tempo")
-            upper = f" to {tempo.maximum:g}" if tempo.maximum is not None else " or more"
-            raise BadInput(
-                "tempo",
-                f"{job.tempo:g} BPM is too slow; send {MIN_TEMPO:g}{upper} "
-                "(or 0 for the transport tempo)",
-            )
 
     @property
     def checkpoint_file(self) -> Path | None:

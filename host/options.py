@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import enum
 import functools
+import types
 import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import annotated_types
 import pydantic
@@ -19,7 +20,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from host.errors import DawhostError, ErrorCode
 
-__all__ = ["Field", "OptionSpec", "Options", "option_specs", "validate_options"]
+__all__ = [
+    "Field",
+    "OptionSpec",
+    "Options",
+    "check_length",
+    "option_specs",
+    "resolved_tempo",
+    "validate_options",
+]
+
+# What a client sends for "no value" of an optional option: JSON null, OSC nil, or, from Max
+# and the CLI where null cannot be typed, the word "none".
+NONE_WORDS = ("none", "None")
 
 
 class Options(BaseModel):
@@ -30,9 +43,17 @@ class Options(BaseModel):
         class Options(host.Options):
             temperature: float = Field(1.0, ge=0.1, le=2.0, description="Sampling temperature")
             bars: int = Field(4, ge=1, le=32, description="Length in bars")
+            tempo: float | None = Field(None, ge=20, le=300, description="BPM; none: transport")
+            max_seconds: ClassVar[float | None] = 32.0
+
+    An option typed `X | None` is optional: None (null, OSC nil, "none") means "not set", and
+    its range applies to the values that are set. A model whose `bars` at its `tempo` (the
+    option, else the transport's) may last at most some time declares it as `max_seconds`;
+    the core refuses longer requests before they are queued, so no plugin repeats the check.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    max_seconds: ClassVar[float | None] = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +67,7 @@ class OptionSpec:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[Any, ...] | None = None
+    optional: bool = False  # None is a value too: "not set" (the transport's tempo, say)
 
     @property
     def osc_type_tag(self) -> str:
@@ -73,13 +95,26 @@ class OptionSpec:
             "minimum": self.minimum,
             "maximum": self.maximum,
             "choices": list(self.choices) if self.choices else None,
+            "optional": self.optional,
         }
 
 
 _SCALAR_TYPES = {int: "int", float: "float", bool: "bool", str: "str"}
 
 
-def _describe_annotation(annotation: Any) -> tuple[str, tuple[Any, ...] | None]:
+def _describe_annotation(annotation: Any) -> tuple[str, tuple[Any, ...] | None, bool]:
+    """(type name, choices, optional) of one field's annotation."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(members) == 1 and len(typing.get_args(annotation)) == 2:
+            type_name, choices, _ = _describe_annotation(members[0])
+            return type_name, choices, True
+        raise TypeError(f"unsupported option type {annotation!r}; use X or X | None")
+    type_name, choices = _describe_required(annotation)
+    return type_name, choices, False
+
+
+def _describe_required(annotation: Any) -> tuple[str, tuple[Any, ...] | None]:
     if typing.get_origin(annotation) is typing.Literal:
         choices = typing.get_args(annotation)
         return _SCALAR_TYPES[type(choices[0])], choices
@@ -99,7 +134,7 @@ def option_specs(options_class: type[Options]) -> list[OptionSpec]:
 def _option_specs(options_class: type[Options]) -> tuple[OptionSpec, ...]:
     specs = []
     for name, field in options_class.model_fields.items():
-        type_name, choices = _describe_annotation(field.annotation)
+        type_name, choices, optional = _describe_annotation(field.annotation)
         minimum = maximum = None
         for constraint in field.metadata:
             if isinstance(constraint, annotated_types.Ge):
@@ -118,6 +153,7 @@ def _option_specs(options_class: type[Options]) -> tuple[OptionSpec, ...]:
                 minimum=minimum,
                 maximum=maximum,
                 choices=choices,
+                optional=optional,
             )
         )
     return tuple(specs)
@@ -125,7 +161,10 @@ def _option_specs(options_class: type[Options]) -> tuple[OptionSpec, ...]:
 
 def _coerce(spec: OptionSpec, value: Any) -> Any:
     """Accept what Max and browsers actually send: ints for floats, 0/1 for bools, numeric
-    strings from text fields. Anything else is left for pydantic to reject by name."""
+    strings from text fields, "none" for an optional option. Anything else is left for pydantic
+    to reject by name."""
+    if spec.optional and (value is None or value in NONE_WORDS):
+        return None
     if spec.type == "float" and isinstance(value, int) and not isinstance(value, bool):
         return float(value) if abs(value) < 1e300 else value  # pydantic names a huge int
     if spec.type == "int" and isinstance(value, float) and value.is_integer():
@@ -141,12 +180,13 @@ def _coerce(spec: OptionSpec, value: Any) -> Any:
 
 
 def _allowed(spec: OptionSpec) -> str:
+    unset = " (or none)" if spec.optional else ""
     if spec.choices:
-        return "one of " + ", ".join(repr(choice) for choice in spec.choices)
+        return "one of " + ", ".join(repr(choice) for choice in spec.choices) + unset
     if spec.minimum is not None and spec.maximum is not None:
         article = "an" if spec.type == "int" else "a"
-        return f"{article} {spec.type} from {spec.minimum} to {spec.maximum}"
-    return f"a {spec.type}"
+        return f"{article} {spec.type} from {spec.minimum:g} to {spec.maximum:g}{unset}"
+    return f"a {spec.type}{unset}"
 
 
 def validate_options(
@@ -177,3 +217,31 @@ def validate_options(
             f"option {name!r}{where} got {values.get(name)!r}; expected {allowed}",
             field=name,
         ) from None
+
+
+def resolved_tempo(options: Options, transport_tempo: float) -> float:
+    """The tempo a job renders at: its `tempo` option when set, else the transport's."""
+    tempo = getattr(options, "tempo", None)
+    return float(tempo) if tempo is not None else float(transport_tempo)
+
+
+def check_length(
+    options: Options, transport_tempo: float, beats_per_bar: float, model_id: str = ""
+) -> None:
+    """Refuse `bars` bars at the resolved tempo when they last longer than the schema's
+    declared `max_seconds` (a DawhostError naming `bars`)."""
+    limit = type(options).max_seconds
+    bars = getattr(options, "bars", None)
+    if limit is None or bars is None:
+        return
+    tempo = resolved_tempo(options, transport_tempo)
+    seconds = bars * beats_per_bar * 60.0 / tempo
+    if seconds > limit + 1e-9:
+        where = f"model {model_id!r} " if model_id else ""
+        most = int(limit * tempo / 60.0 / beats_per_bar)
+        raise DawhostError(
+            ErrorCode.BAD_OPTION,
+            f"{bars} bars at {tempo:g} BPM last {seconds:.1f} s; {where}renders at most "
+            f"{limit:g} s: at this tempo send at most {most} bars, or a faster tempo",
+            field="bars",
+        )

@@ -27,6 +27,7 @@ class Request:
     # How the front-end hands notes back (OSC: deliver asap|timed, latency_ms, align); the core
     # runs the model the same either way.
     delivery: dict[str, Any] = field(default_factory=dict)
+    frontend: str = ""  # the wire it came from, for the manifest's `expose` lists ("": any)
 
 
 @dataclass(frozen=True)

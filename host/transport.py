@@ -8,6 +8,7 @@ while a higher one has spoken recently.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import math
 import threading
@@ -262,3 +263,18 @@ def _check_tempo(bpm: float) -> float:
     ):
         raise ValueError(f"tempo must be {MIN_TEMPO:g} to {MAX_TEMPO:g} BPM, got {bpm!r}")
     return float(bpm)
+
+
+def subscribe_on_loop(
+    transport: Transport,
+    loop: asyncio.AbstractEventLoop,
+    listener: Callable[[TransportSnapshot], None],
+) -> Callable[[], None]:
+    """Subscribe `listener` to run on `loop`: transport changes arrive on whichever thread
+    made them (MIDI clock, Link, the scheduler), but front-ends send from their event loop."""
+
+    def hop(snapshot: TransportSnapshot) -> None:
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(listener, snapshot)
+
+    return transport.subscribe(hop)

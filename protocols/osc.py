@@ -55,9 +55,11 @@ Replies, sent to the sender's address and to its reply port (registered, else th
     /dawhost/transport ... (as above)  to registered reply ports whenever the transport changes
 
 Request ids are unique per sending host (cancel works from any port on that host). The same
-packets also work as binary frames on the OSCQuery WebSocket, with replies on that socket.
+packets also work as binary frames on the OSCQuery WebSocket (`protocols.oscquery`, a front-end
+of its own), with replies on that socket. Option defaults set here are the core's, so
+WebSocket and MIDI requests start from them too.
 Settings: `[osc] receive_buffer` (bytes, default 16 MiB), `[osc] allow` (networks that may send
-when bound beyond loopback; see `protocols.osc_allow`), `[oscquery] enabled` (default true).
+when bound beyond loopback; see `protocols.osc_allow`).
 """
 
 from __future__ import annotations
@@ -75,10 +77,11 @@ import host
 from host.core import Core
 from host.errors import DawhostError, ErrorCode
 from host.model import Capability
-from host.options import option_specs, validate_options
+from host.options import option_specs
 from host.requests import Event
-from host.transport import TransportSnapshot
+from host.transport import TransportSnapshot, subscribe_on_loop
 from protocols.osc_allow import SourceFilter
+from protocols.osc_endpoint import OSC_SERVICE
 from protocols.osc_requests import OscReply, encode_event, error_reply, parse_request
 from protocols.osc_socket import RECEIVE_BUFFER_BYTES, open_udp_socket
 from protocols.osc_timed import TimedDeliveries, parse_delivery
@@ -134,9 +137,6 @@ class OscFrontend(host.Frontend):
         self._streams: dict[str, Callable[[bytes], object]] = {}  # stream peer -> its sender
         self._pending: dict[int, Any] = {}  # held bundle messages: scheduler items, timer handles
         self._unsubscribe: list[Callable[[], None]] = []
-        self.option_values: dict[str, dict[str, Any]] = {}  # model id -> option -> value
-        self.option_listeners: list[Callable[[str, str, Any], None]] = []
-        self.oscquery: Any = None
         self.timed: TimedDeliveries | None = None  # `deliver timed` requests
         self._log_limiter = LogLimiter(log)
         self.sources = SourceFilter("127.0.0.1")
@@ -162,17 +162,11 @@ class OscFrontend(host.Frontend):
         )
         self._transport = transport
         self.port = sock.getsockname()[1]
-        self._unsubscribe.append(core.transport.subscribe(self._transport_changed))
+        self._unsubscribe.append(
+            subscribe_on_loop(core.transport, self._loop, self._broadcast_transport)
+        )
+        core.services[OSC_SERVICE] = self
         self.timed = TimedDeliveries(core, self._loop, self._streams, self.send_replies)
-        if core.config.sections.get("oscquery", {}).get("enabled", True):
-            from protocols.oscquery import OscQueryServer
-
-            oscquery = OscQueryServer(core, self)
-            try:
-                await oscquery.start()
-                self.oscquery = oscquery
-            except OSError as exc:  # OSC itself still serves; only discovery is missing
-                log.error("OSCQuery did not start on port %s: %s", core.config.oscquery_port, exc)
         log.info("OSC listening on %s (receive buffer %d bytes)", self.address, self.receive_buffer)
         notice = self.sources.startup_message()
         if notice is not None:
@@ -181,14 +175,14 @@ class OscFrontend(host.Frontend):
     async def stop(self) -> None:
         if self.core is not None:
             self._cancel_pending()
+            if self.core.services.get(OSC_SERVICE) is self:
+                del self.core.services[OSC_SERVICE]
         if self.timed is not None:
             self.timed.stop()
             self.timed = None
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
-        if self.oscquery is not None:
-            await self.oscquery.stop()
         if self._transport is not None:
             self._transport.close()
             self._transport = None
@@ -247,7 +241,9 @@ class OscFrontend(host.Frontend):
             )
         if len(parts) == 3 and parts[2] == "options" and head in offered:
             self.send_replies(
-                option_replies(self.core.models[head], self.option_values.get(head)),
+                option_replies(
+                    self.core.models[head], self.core.options.defaults(self.core.models[head])
+                ),
                 self.targets(addr),
             )
         elif len(parts) == 3 and head in offered:
@@ -284,12 +280,7 @@ class OscFrontend(host.Frontend):
                 field="verb",
             )
         reply_id, request = parse_request(
-            model,
-            verb,
-            args,
-            self.client_of(addr),
-            self.core.transport.beats_per_bar,
-            self.option_values.get(model_id),
+            model, verb, args, self.client_of(addr), self.core.transport.beats_per_bar
         )
         targets = self.targets(addr)
         delivery = parse_delivery(request.delivery, model_id)
@@ -353,17 +344,12 @@ class OscFrontend(host.Frontend):
             )
 
     def set_option(self, model_id: str, name: str, args: tuple[Any, ...]) -> None:
-        """Change this server's default value of one option for OSC requests."""
+        """Change this server's default value of one option (for requests from every wire).
+        An optional option is unset with OSC nil or the symbol `none`."""
         assert self.core is not None
-        model = self.core.models[model_id]
         if len(args) != 1:
             raise DawhostError(ErrorCode.BAD_OPTION, f"option {name!r} takes one value", name)
-        merged = {**self.option_values.get(model_id, {}), name: args[0]}
-        checked = validate_options(model.Options, {**model.default_options, **merged}, model_id)
-        value = getattr(checked, name)
-        self.option_values.setdefault(model_id, {})[name] = value
-        for listener in list(self.option_listeners):
-            listener(model_id, name, value)
+        self.core.options.set(self.core.models[model_id], name, args[0])
 
     # --- transport ---------------------------------------------------------------------------
     def _transport_command(self, path: list[str], args: tuple[Any, ...], addr: Address) -> None:
@@ -437,11 +423,6 @@ class OscFrontend(host.Frontend):
     def _snapshot(self) -> TransportSnapshot:
         assert self.core is not None
         return self.core.transport.snapshot()
-
-    def _transport_changed(self, snapshot: TransportSnapshot) -> None:
-        # Called on whichever thread changed the transport: hop to the loop to send.
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._broadcast_transport, snapshot)
 
     def _broadcast_transport(self, snapshot: TransportSnapshot) -> None:
         targets = {(h, p) for (h, _), p in self._reply_ports.items()}
@@ -534,16 +515,19 @@ def _capability_filter(args: tuple[Any, ...]) -> Capability | None:
         ) from None
 
 
-def option_replies(model: host.Model, values: dict[str, Any] | None) -> list[OscReply]:
+def option_replies(model: host.Model, current: dict[str, Any]) -> list[OscReply]:
     """`/dawhost/<model>/options` -> one `/dawhost/option <model> <name> <type> <value> <min>
-    <max> [<choice> ...]` per option (min/max "" when unbounded), then `/dawhost/options
-    <model> <count>`: the ranges a Max number box or menu needs, in atoms Max can route."""
-    current = {**model.default_options, **(values or {})}
+    <max> [<choice> ...]` per option (min/max "" when unbounded; value `none` when an optional
+    option is unset, which Max can send back), then `/dawhost/options <model> <count>`: the
+    ranges a Max number box or menu needs, in atoms Max can route. `current` is the core's
+    defaults for the model."""
     replies: list[OscReply] = []
     for spec in option_specs(model.Options):
         value = current.get(spec.name, spec.default)
         if isinstance(value, bool):
             value = int(value)
+        elif value is None:
+            value = "none"
         bounds = ["" if b is None else b for b in (spec.minimum, spec.maximum)]
         args = [model.model_id, spec.name, spec.type, value, *bounds, *(spec.choices or ())]
         replies.append(("/dawhost/option", args))
@@ -564,5 +548,5 @@ def _request_id_hint(message: OscMessage) -> Any:
 
 @host.hookimpl
 def register_frontends() -> Any:
-    """The OSC front-end (it also starts the OSCQuery server on `oscquery_port`)."""
+    """The OSC front-end (OSCQuery, its namespace, is `protocols.oscquery`)."""
     yield OscFrontend()

@@ -14,8 +14,8 @@ from host.errors import DawhostError, ErrorCode
 from host.model import InputKind, Model
 from host.options import option_specs
 from host.outputs import AudioOutput, DataOutput, FileOutput, NotesOutput, StemsOutput
+from host.request_parsing import parse_seed, parse_start
 from host.requests import Accepted, Done, Error, Event, OutputEvent, Progress, Request
-from host.transport import parse_position
 
 OscReply = tuple[str, list[Any]]  # (address, arguments)
 RequestId = str | int
@@ -56,7 +56,6 @@ def parse_request(
     args: Sequence[Any],
     client: str,
     beats_per_bar: float = 4.0,
-    defaults: dict[str, Any] | None = None,
 ) -> tuple[RequestId, Request]:
     """`<request-id> <key> <value> ...` -> (the id as sent, Request).
 
@@ -111,40 +110,22 @@ def parse_request(
         values[key] = args[index]
         index += 1
 
-    seed = values.pop("seed", None)
-    if seed is not None:
-        if isinstance(seed, float) and seed.is_integer():
-            seed = int(seed)
-        if not isinstance(seed, int) or isinstance(seed, bool):
-            raise DawhostError(ErrorCode.BAD_OPTION, f"seed {seed!r} must be an int >= 0", "seed")
+    seed = parse_seed(values.pop("seed", None))
     delivery = {k: values.pop(k) for k in DELIVERY_KEYS if k in values}
-    start = values.pop("start", None)
-    start_beat = parse_start(start, beats_per_bar) if start is not None else None
+    start_beat = parse_start(values.pop("start", None), beats_per_bar)
     request = Request(
         request_id=str(request_id),
         model_id=model.model_id,
         verb=verb,
-        options={**(defaults or {}), **{k: v for k, v in values.items() if k in options}},
+        options={k: v for k, v in values.items() if k in options},
         inputs={k: v for k, v in values.items() if k in inputs},
         seed=seed,
         start_beat=start_beat,
         client=client,
         delivery=delivery,
+        frontend="osc",
     )
     return request_id, request
-
-
-def parse_start(value: Any, beats_per_bar: float) -> float:
-    """`start` as a beat number or "bar:beat" text (bars and beats count from 1)."""
-    try:
-        return parse_position(value, beats_per_bar)
-    except ValueError:
-        pass
-    raise DawhostError(
-        ErrorCode.BAD_REQUEST,
-        f'start {value!r} must be a beat number >= 0 or "bar:beat" text such as "5:1"',
-        field="start",
-    )
 
 
 def encode_event(event: Event, reply_id: RequestId) -> list[OscReply]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from host.errors import DawhostError, ErrorCode
-from host.transport import Transport, TransportSnapshot, TransportSource, parse_position
+from host.request_parsing import apply_transport
+from host.transport import Transport, TransportSnapshot, TransportSource
 from protocols.osc_requests import OscReply
 
 _TRANSPORT_USAGE = {
@@ -29,45 +30,46 @@ def apply_transport_message(
 ) -> None:
     """Apply one transport message (any thread); `at` is the monotonic time it takes
     effect. Raises DawhostError naming the problem."""
-    source = TransportSource.NETWORK
+    if command == "sync" and len(args) in (3, 5) and all(_number(a) for a in args):
+        _apply_sync(transport, args, at)
+        return
+    changes = _changes(command, args)
+    if changes is None:
+        raise DawhostError(
+            ErrorCode.BAD_REQUEST,
+            _TRANSPORT_USAGE.get(
+                command,
+                f"unknown transport command {command!r}; use "
+                + ", ".join(f"/dawhost/transport/{c}" for c in _TRANSPORT_USAGE),
+            ),
+        )
+    apply_transport(transport, changes, at=at)
+
+
+def _changes(command: str, args: tuple[Any, ...]) -> dict[str, Any] | None:
+    """The shared transport fields an OSC command stands for, or None when its arguments
+    do not fit it (the usage text then says what does)."""
+    if command == "tempo" and len(args) == 1 and _number(args[0]):
+        return {"tempo": args[0]}
+    if command in ("play", "stop") and not args:
+        return {"playing": command == "play"}
+    if command == "position" and len(args) == 1 and (_number(args[0]) or isinstance(args[0], str)):
+        return {"position": args[0]}
+    if command == "signature" and len(args) == 2:
+        return {"signature": list(args)}
+    return None
+
+
+def _apply_sync(transport: Transport, args: tuple[Any, ...], at: float | None) -> None:
     try:
-        if command == "tempo" and len(args) == 1 and _number(args[0]):
-            accepted = transport.set_tempo(float(args[0]), source, at)
-        elif command == "play" and not args:
-            accepted = transport.play(source, at)
-        elif command == "stop" and not args:
-            accepted = transport.stop(source, at)
-        elif (
-            command == "position"
-            and len(args) == 1
-            and (_number(args[0]) or isinstance(args[0], str))
-        ):
-            beat = parse_position(args[0], transport.beats_per_bar)
-            accepted = transport.set_position(beat, source, at)
-        elif (
-            command == "signature"
-            and len(args) == 2
-            and all(isinstance(a, int) and not isinstance(a, bool) for a in args)
-        ):
-            accepted = transport.set_signature(args[0], args[1], source, at)
-        elif command == "sync" and len(args) in (3, 5) and all(_number(a) for a in args):
-            accepted = _sync(transport, args, at)
-        else:
-            raise DawhostError(
-                ErrorCode.BAD_REQUEST,
-                _TRANSPORT_USAGE.get(
-                    command,
-                    f"unknown transport command {command!r}; use "
-                    + ", ".join(f"/dawhost/transport/{c}" for c in _TRANSPORT_USAGE),
-                ),
-            )
+        accepted = _sync(transport, args, at)
     except ValueError as exc:
         raise DawhostError(ErrorCode.BAD_REQUEST, str(exc)) from None
     if not accepted:
         raise DawhostError(
             ErrorCode.BUSY,
-            "the transport follows MIDI clock or Link right "
-            "now; network transport messages are ignored until it stops",
+            "the transport follows MIDI clock or Link right now; network transport messages "
+            "are ignored until it stops",
         )
 
 

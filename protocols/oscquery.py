@@ -12,6 +12,9 @@ every job). Binary frames the client sends are OSC packets, handled exactly as o
 (requests included); their replies come back as binary frames on the same connection.
 Models added or removed at run time are announced to every connection as
 {"COMMAND": "PATH_ADDED" | "PATH_REMOVED", "DATA": "/dawhost/<model-id>"}.
+A front-end of its own beside OSC: it reads the core (models, option store, transport) and
+reaches the OSC front-end only through `protocols.osc_endpoint`. `[oscquery] enabled = false`
+turns it off.
 Access (see `protocols.access`): on a loopback bind the Host header must be a loopback name;
 off loopback every request, HTTP or WebSocket, needs the server's token. A WebSocket from a
 browser page of another site is refused (403) unless its Origin is listed in
@@ -25,7 +28,7 @@ import asyncio
 import json
 import logging
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -33,19 +36,18 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+import host
 from host.core import Core
 from host.model import Model
 from host.requests import Event, Progress
 from host.requests import Request as CoreRequest
-from host.transport import TransportSnapshot
+from host.transport import TransportSnapshot, subscribe_on_loop
 from protocols import access
+from protocols.osc_endpoint import OscEndpoint, osc_endpoint
 from protocols.osc_wire import encode_message
 from protocols.oscquery_tree import ATTRIBUTES, find, namespace
 from protocols.ratelimit import LogLimiter
 from protocols.ws_sender import BoundedSender
-
-if TYPE_CHECKING:
-    from protocols.osc import OscFrontend
 
 log = logging.getLogger(__name__)
 # The websockets library logs every connection and HTTP response at INFO: a browser page's
@@ -71,6 +73,7 @@ EXTENSIONS = {
     "OVERLOADS": False,
 }
 MAX_LISTENS = 256  # paths one connection may listen to
+OSCQUERY_SERVICE = "oscquery"
 
 
 def json_response(status: HTTPStatus, body: Any, cors_origin: str | None = None) -> Response:
@@ -88,10 +91,11 @@ def json_response(status: HTTPStatus, body: Any, cors_origin: str | None = None)
     return Response(status.value, status.phrase, headers, data)
 
 
-class OscQueryServer:
-    def __init__(self, core: Core, osc: OscFrontend) -> None:
-        self.core = core
-        self.osc = osc
+class OscQueryServer(host.Frontend):
+    name = "oscquery"
+
+    def __init__(self) -> None:
+        self._core: Core | None = None
         self.port = 0
         self.last_progress: list[Any] | None = None
         self._server: Server | None = None
@@ -102,11 +106,31 @@ class OscQueryServer:
         self._peers = 0
         self._mdns_start: asyncio.Task[None] | None = None
         self._log_limiter = LogLimiter(log)
-        self._policy = access.AccessPolicy.for_core(core, "oscquery")
+        self._policy: access.AccessPolicy | None = None  # set at start, from the config
 
-    async def start(self) -> None:
+    @property
+    def core(self) -> Core:
+        assert self._core is not None, "the OSCQuery server has not started"
+        return self._core
+
+    @property
+    def address(self) -> str:
+        return f"http://{self.core.config.bind}:{self.port}/" if self._server else "off"
+
+    @property
+    def osc(self) -> OscEndpoint | None:
+        """The OSC front-end this namespace describes (None when OSC is not serving)."""
+        return osc_endpoint(self.core)
+
+    async def start(self, core: Core) -> None:
+        self._core = core
+        settings = core.config.sections.get("oscquery", {})
+        if not settings.get("enabled", True):
+            log.info("OSCQuery is off ([oscquery] enabled = false)")
+            return
+        self._policy = access.AccessPolicy.for_core(core, "oscquery")
         self._loop = asyncio.get_running_loop()
-        config = self.core.config
+        config = core.config
         self._server = await serve(
             self._connection,
             config.bind,
@@ -117,27 +141,28 @@ class OscQueryServer:
             logger=logging.getLogger("protocols.oscquery.ws"),
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        core.services[OSCQUERY_SERVICE] = self  # for whoever wants the namespace's port
         self._unsubscribe += [
-            self.core.transport.subscribe(self._transport_changed),
-            self.core.on_event(self._job_event),
-            self.core.on_models_changed(self._models_changed),
+            subscribe_on_loop(core.transport, self._loop, self._publish_transport),
+            core.on_event(self._job_event),
+            core.on_models_changed(self._models_changed),
+            core.options.subscribe(self._option_changed),
         ]
-        self.osc.option_listeners.append(self._option_changed)
         if config.mdns:
             from protocols.mdns import Advertiser
 
-            self._mdns = Advertiser(config.bind, self.osc.port, self.port)
+            self._mdns = Advertiser(config.bind, self.osc_port(), self.port)
             # mDNS probes for name conflicts for about a second per service: in the
             # background, so the server is ready at once.
             self._mdns_start = asyncio.create_task(self._mdns.start(), name="mdns")
         log.info("OSCQuery on http://%s:%d/", config.bind, self.port)
 
     async def stop(self) -> None:
+        if self._core is not None and self._core.services.get(OSCQUERY_SERVICE) is self:
+            del self._core.services[OSCQUERY_SERVICE]
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
-        if self._option_changed in self.osc.option_listeners:
-            self.osc.option_listeners.remove(self._option_changed)
         if self._mdns is not None:
             if self._mdns_start is not None and not self._mdns_start.done():
                 self._mdns_start.cancel()
@@ -150,20 +175,26 @@ class OscQueryServer:
             await sender.aclose()
 
     # --- HTTP ------------------------------------------------------------------------------
+    def osc_port(self) -> int:
+        """Where OSC listens: the running front-end's port, else the configured one."""
+        osc = self.osc
+        return osc.port if osc is not None else self.core.config.osc_port
+
     def host_info(self) -> dict[str, Any]:
         return {
             "NAME": "dawhost",
             "OSC_IP": self.core.config.bind,
-            "OSC_PORT": self.osc.port,
+            "OSC_PORT": self.osc_port(),
             "OSC_TRANSPORT": "UDP",
             "EXTENSIONS": EXTENSIONS,
         }
 
     def tree(self) -> dict[str, Any]:
-        return namespace(self.core, self.osc, self.last_progress)
+        return namespace(self.core, self.last_progress)
 
     def _http(self, connection: ServerConnection, request: Request) -> Response | None:
         # A LISTEN connection can also send OSC requests: not from another site's page.
+        assert self._policy is not None, "the OSCQuery server has not started"
         upgrade = "websocket" in [v.lower() for v in request.headers.get_all("Upgrade")]
         refusal = self._policy.check(request, upgrade=upgrade)
         if refusal is not None:
@@ -209,11 +240,16 @@ class OscQueryServer:
         peer_name = f"oscquery-ws-{self._peers}"
         # Binary frames are OSC packets (the OSCQuery spec's way to write values over the
         # same socket); they go through the OSC front-end and its replies come back here.
-        peer = self.osc.attach_stream(peer_name, sender.send)
+        osc = self.osc
+        peer = osc.attach_stream(peer_name, sender.send) if osc is not None else None
         try:
             async for frame in connection:
                 if isinstance(frame, bytes):
-                    self.osc.handle_datagram(frame, peer)
+                    if osc is None or peer is None:
+                        refusal = "OSC is not serving here, so OSC packets cannot run"
+                        sender.send(json.dumps({"COMMAND": "ERROR", "DATA": refusal}))
+                    else:
+                        osc.handle_datagram(frame, peer)
                     continue
                 problem = self._command(frame, paths)
                 if problem:
@@ -224,7 +260,8 @@ class OscQueryServer:
         except ConnectionClosed:
             pass
         finally:
-            self.osc.detach_stream(peer_name)
+            if osc is not None:
+                osc.detach_stream(peer_name)
             self._listeners.pop(connection, None)
             await sender.aclose()
 
@@ -259,11 +296,6 @@ class OscQueryServer:
                 message = message or encode_message(path, args)
                 sender.send(message, droppable=True)
 
-    def _transport_changed(self, snapshot: TransportSnapshot) -> None:
-        # Transport listeners run on whichever thread changed it; hop to the loop.
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._publish_transport, snapshot)
-
     def _publish_transport(self, snap: TransportSnapshot) -> None:
         base = "/dawhost/transport"
         self.publish(f"{base}/tempo", [snap.tempo])
@@ -293,3 +325,9 @@ class OscQueryServer:
                 prefix = f"/dawhost/{model_id}/"
                 paths.difference_update({p for p in paths if p.startswith(prefix)})
             sender.send(text)
+
+
+@host.hookimpl
+def register_frontends() -> Any:
+    """OSCQuery: the OSC namespace over HTTP/WebSocket on `oscquery_port`."""
+    yield OscQueryServer()

@@ -7,15 +7,12 @@ one source of truth for bounds; VALUE is the server default OSC requests current
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from host.core import Core
-from host.model import Capability, Model
+from host.model import Capability, InputSpec, Model
 from host.options import OptionSpec, option_specs
 from host.transport import MAX_TEMPO, MIN_TEMPO
-
-if TYPE_CHECKING:
-    from protocols.osc import OscFrontend
 
 Node = dict[str, Any]
 NO_VALUE, READ, WRITE, READ_WRITE = 0, 1, 2, 3  # ACCESS values
@@ -69,9 +66,15 @@ def option_node(model: Model, spec: OptionSpec, value: Any) -> Node:
     if spec.type == "bool":
         type_tag = "T" if value else "F"
     ranged = option_range(spec)
+    description = spec.description or spec.name
+    if spec.optional:
+        description += " (send nil or the symbol none to unset)"
+    limit = model.Options.max_seconds
+    if spec.name == "bars" and limit is not None:
+        description += f"; at most {limit:g} s of audio at the tempo"
     return _node(
         f"/dawhost/{model.model_id}/options/{spec.name}",
-        spec.description or spec.name,
+        description,
         READ_WRITE,
         TYPE=type_tag,
         VALUE=[value],
@@ -81,19 +84,10 @@ def option_node(model: Model, spec: OptionSpec, value: Any) -> Node:
     )
 
 
-def model_node(model: Model, option_values: dict[str, Any]) -> Node:
+def model_node(model: Model, defaults: dict[str, Any]) -> Node:
+    """A model's node; `defaults` are the option values requests start from (the core's)."""
     base = f"/dawhost/{model.model_id}"
-    defaults = {
-        **{s.name: s.default for s in option_specs(model.Options)},
-        **model.default_options,
-        **option_values,
-    }
-    inputs = (
-        ", ".join(
-            f"{i.name} ({i.kind.value}{'' if i.required else ', optional'})" for i in model.inputs
-        )
-        or "none"
-    )
+    inputs = ", ".join(f"{i.name} ({i.kind.value}{_need(i)})" for i in model.inputs) or "none"
     verbs = [
         _node(
             f"{base}/{verb}",
@@ -186,12 +180,16 @@ def transport_node(core: Core) -> Node:
     )
 
 
-def namespace(core: Core, frontend: OscFrontend, last_progress: list[Any] | None) -> Node:
-    """The whole tree, rooted at "/"."""
-    models = [
-        model_node(m, frontend.option_values.get(m.model_id, {}))
-        for m in core.exposed_models(frontend.name)
-    ]
+def _need(spec: InputSpec) -> str:
+    if spec.required:
+        return ""
+    needed = f"; needed to {', '.join(sorted(spec.required_for))}" if spec.required_for else ""
+    return f", optional{needed}"
+
+
+def namespace(core: Core, last_progress: list[Any] | None) -> Node:
+    """The whole tree, rooted at "/": what the OSC front-end serves (its exposed models)."""
+    models = [model_node(m, core.options.defaults(m)) for m in core.exposed_models("osc")]
     dawhost = _container(
         "/dawhost",
         "dawhost: deep-learning music models",

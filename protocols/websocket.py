@@ -63,7 +63,7 @@ import host
 from host.core import Core
 from host.errors import DawhostError, ErrorCode
 from host.requests import Event, OutputEvent, Progress, output_paths
-from host.transport import TransportSnapshot
+from host.transport import TransportSnapshot, subscribe_on_loop
 from protocols import access, ws_messages
 from protocols.http_gate import single_header
 from protocols.ratelimit import LogLimiter
@@ -150,7 +150,7 @@ class WebSocketFrontend(host.Frontend):
             logger=logging.getLogger("protocols.websocket.ws"),
         )
         self.port = self._server.sockets[0].getsockname()[1]
-        self._unsubscribe = core.transport.subscribe(self._transport_changed)
+        self._unsubscribe = subscribe_on_loop(core.transport, self._loop, self._broadcast_transport)
         log.info(
             "WebSocket on %s (browser page at http://%s:%d/)",
             self.address,
@@ -348,9 +348,8 @@ class WebSocketFrontend(host.Frontend):
                 client.sender.send(frame)
 
     # --- transport broadcast -------------------------------------------------------------------
-    def _transport_changed(self, snapshot: TransportSnapshot) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._broadcast, transport_message(snapshot))
+    def _broadcast_transport(self, snapshot: TransportSnapshot) -> None:
+        self._broadcast(transport_message(snapshot))
 
     def _broadcast(self, body: dict[str, Any]) -> None:
         text = json.dumps(body)

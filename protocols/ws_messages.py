@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from host import request_parsing
 from host.core import Core
 from host.errors import DawhostError, ErrorCode
-from host.model import Capability
+from host.request_parsing import parse_seed, parse_start, resolve_verb
 from host.requests import Request
-from host.transport import TransportSource, parse_position
 from protocols.static_files import media_type
 
 MESSAGE_TYPES = ("describe", "generate", "cancel", "transport", "ping", "upload")
@@ -58,7 +58,8 @@ def request_id(message: Mapping[str, Any]) -> str:
 def generate_request(
     core: Core, message: Mapping[str, Any], client: str, frontend: str = "websocket"
 ) -> Request:
-    """A `generate` message as a core Request (the core validates options and inputs)."""
+    """A `generate` message as a core Request (the core checks the model, its exposure on
+    this wire, options and inputs)."""
     rid = request_id(message)
     unknown = set(message) - GENERATE_FIELDS
     if unknown:
@@ -71,97 +72,30 @@ def generate_request(
     if not isinstance(model_id, str) or not model_id:
         raise bad('"model" must name a model (send {"type": "describe"} to list them)', "model")
     model = core.models.get(model_id)
-    if model is None or model not in core.exposed_models(frontend):
-        known = ", ".join(m.model_id for m in core.exposed_models(frontend)) or "none loaded"
-        raise DawhostError(
-            ErrorCode.UNKNOWN_MODEL, f"no model {model_id!r}; available: {known}", "model"
-        )
-    verb = message.get("verb")
-    if verb is None:
-        if len(model.capabilities) != 1:
-            raise bad(
-                f'model {model_id!r} can {", ".join(model.verbs())}: say which in "verb"', "verb"
-            )
-        verb = next(iter(model.capabilities)).verb
-    if not isinstance(verb, str) or Capability.from_verb(verb) is None:
-        raise bad(
-            f"unknown verb {verb!r}; model {model_id!r} can: {', '.join(model.verbs())}", "verb"
-        )
+    # An unknown model is the core's error; the verb can only be resolved for a known one.
+    verb = resolve_verb(model, message.get("verb")) if model else str(message.get("verb"))
     options, inputs = message.get("options", {}), message.get("inputs", {})
     for name, value in (("options", options), ("inputs", inputs)):
         if not isinstance(value, dict):
             raise bad(f'"{name}" must be an object of name: value', name)
-    seed = message.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise DawhostError(ErrorCode.BAD_OPTION, f"seed {seed!r} must be an int >= 0", "seed")
     return Request(
-        rid,
-        model_id,
-        verb,
-        dict(options),
-        dict(inputs),
-        seed,
-        start_beat(message.get("start"), core.transport.beats_per_bar),
-        client,
+        request_id=rid,
+        model_id=model_id,
+        verb=verb,
+        options=dict(options),
+        inputs=dict(inputs),
+        seed=parse_seed(message.get("seed")),
+        start_beat=parse_start(message.get("start"), core.transport.beats_per_bar),
+        client=client,
+        frontend=frontend,
     )
-
-
-def start_beat(value: Any, beats_per_bar: float) -> float | None:
-    if value is None:
-        return None
-    try:
-        return parse_position(value, beats_per_bar)
-    except ValueError:
-        pass
-    raise bad(f'start {value!r} must be a beat number >= 0 or "bar:beat" text like "5:1"', "start")
 
 
 def apply_transport(core: Core, message: Mapping[str, Any]) -> bool:
     """Apply the fields of a `transport` message; False when none changed anything."""
-    transport, source = core.transport, TransportSource.NETWORK
-    known = {"type", "tempo", "playing", "position", "signature"}
-    unknown = set(message) - known
-    if unknown:
-        raise bad(
-            f"unknown transport field(s) {', '.join(sorted(unknown))}; use tempo, "
-            "playing, position, signature",
-            sorted(unknown)[0],
-        )
-    accepted = []
-    try:
-        if "signature" in message:
-            value = message["signature"]
-            if not (
-                isinstance(value, list)
-                and len(value) == 2
-                and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-            ):
-                raise bad('"signature" must be [numerator, denominator]', "signature")
-            accepted.append(transport.set_signature(value[0], value[1], source))
-        if "tempo" in message:
-            tempo = message["tempo"]
-            if isinstance(tempo, bool) or not isinstance(tempo, (int, float)):
-                raise bad('"tempo" must be a number of BPM', "tempo")
-            accepted.append(transport.set_tempo(float(tempo), source))
-        if "position" in message:
-            beat = start_beat(message["position"], transport.beats_per_bar)
-            if beat is None:
-                raise bad('"position" must be a beat number or "bar:beat" text', "position")
-            accepted.append(transport.set_position(beat, source))
-        if "playing" in message:
-            if not isinstance(message["playing"], bool):
-                raise bad('"playing" must be true or false', "playing")
-            change = transport.play if message["playing"] else transport.stop
-            accepted.append(change(source))
-    except ValueError as exc:
-        raise bad(str(exc)) from None
-    if accepted and not all(accepted):
-        raise DawhostError(
-            ErrorCode.BUSY,
-            "the transport follows MIDI clock or Link right now; "
-            "network transport changes are ignored until it stops",
-        )
-    return bool(accepted)
+    return request_parsing.apply_transport(
+        core.transport, {k: v for k, v in message.items() if k != "type"}
+    )
 
 
 def binary_frame(request_id: str | int, index: int, name: str, path: Path, data: bytes) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import host
 from host import AudioOutput, BadInput, Capability, Field, InputKind, InputSpec, Model, Note
@@ -25,9 +25,11 @@ class MelNetOptions(host.Options):
         "piano", description="Instrument class to render (General MIDI sounds it learned)"
     )
     bars: int = Field(4, ge=1, le=16, description="Length of the render in bars")
-    tempo: float = Field(
-        0.0, ge=0.0, le=300.0, description="Tempo in BPM; 0 uses the transport's tempo"
+    tempo: float | None = Field(
+        None, ge=20.0, le=300.0, description="Tempo in BPM; none uses the transport's tempo"
     )
+    # `bars` at the tempo may last at most this: the core refuses longer before queueing.
+    max_seconds: ClassVar[float | None] = MAX_SECONDS
     temperature: float = Field(
         0.6, ge=0.1, le=1.5, description="Sampling temperature; lower is cleaner"
     )
@@ -97,14 +99,7 @@ class MelNetRenderer(Model[MelNetOptions]):
 
         options, tempo = job.options, job.tempo
         beats_per_bar = job.transport.beats_per_bar
-        seconds = seconds_of(options.bars, beats_per_bar, tempo)
-        if seconds > MAX_SECONDS:
-            raise BadInput(
-                "bars",
-                f"{options.bars} bars at {tempo:g} BPM last {seconds:.1f} s; "
-                f"melnet renders at most {MAX_SECONDS:g} s: send fewer bars or a "
-                "faster tempo",
-            )
+        seconds = seconds_of(options.bars, beats_per_bar, tempo)  # <= max_seconds (the core)
         notes: list[Note] = list(job.inputs["notes"])
         rows = notes_to_rows(notes, 60.0 / tempo, seconds)
         if len(rows) > MAX_NOTES:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import host
 from host import AudioOutput, Capability, DataOutput, Field, InputKind, InputSpec, Model
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from plugins.wavenet.vocoder import WaveNetVocoder
 
 SAMPLE_RATE = 16_000  # plugins.vocal_tts.audio.SAMPLE_RATE, kept here so listing needs no torch
+MAX_SECONDS = 60.0  # plugins.vocal_tts.synthesis.MAX_SECONDS, likewise (a test holds them equal)
 
 
 # The espeak-ng front-end is one engine per process, whichever model instance calls it; the
@@ -25,11 +26,13 @@ _ESPEAK_LOCK = threading.Lock()
 
 class VocalLineOptions(host.Options):
     bars: int = Field(4, ge=1, le=32, description="Length of the WAV in bars")
+    # `bars` at the tempo may last at most this: the core refuses longer before queueing.
+    max_seconds: ClassVar[float | None] = MAX_SECONDS
     start_bar: int = Field(
         1, ge=1, le=9999, description="Song bar the WAV starts at (notes are in song beats)"
     )
-    tempo: float = Field(
-        0.0, ge=0.0, le=300.0, description="Tempo in BPM; 0 uses the transport's tempo"
+    tempo: float | None = Field(
+        None, ge=20.0, le=300.0, description="Tempo in BPM; none uses the transport's tempo"
     )
     voice: Literal["female", "male"] = Field("female", description="Which voice sings")
     transpose: int = Field(
@@ -68,6 +71,7 @@ class VocalLine(Model[VocalLineOptions]):
             "spare notes are a melisma on the last syllable. sing needs it; speak uses only "
             "its rhythm",
             required=False,
+            required_for=frozenset({"sing"}),
         ),
     )
     sample_rate = SAMPLE_RATE

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import host
-from host import AudioOutput, BadInput, Capability, Field, Model
+from host import AudioOutput, Capability, Field, Model
 from host.tasks import TaskKind
 
 if TYPE_CHECKING:
@@ -26,8 +26,10 @@ def samples_for(bars: int, beats_per_bar: float, tempo: float) -> int:
 
 class WaveNetTextureOptions(host.Options):
     bars: int = Field(4, ge=1, le=16, description="Length of the audio in bars")
-    tempo: float = Field(
-        0.0, ge=0.0, le=300.0, description="Tempo in BPM; 0 uses the transport's tempo"
+    # `bars` at the tempo may last at most this: the core refuses longer before queueing.
+    max_seconds: ClassVar[float | None] = MAX_SECONDS
+    tempo: float | None = Field(
+        None, ge=20.0, le=300.0, description="Tempo in BPM; none uses the transport's tempo"
     )
     folds: int = Field(
         32, ge=1, le=128, description="Segments sampled side by side: more is faster"
@@ -63,13 +65,7 @@ class WaveNetTexture(Model[WaveNetTextureOptions]):
 
     def run(self, job: host.Job[WaveNetTextureOptions]) -> Iterator[AudioOutput]:
         options, tempo = job.options, job.tempo
-        samples = samples_for(options.bars, job.transport.beats_per_bar, tempo)
-        if samples > MAX_SECONDS * SAMPLE_RATE:
-            raise BadInput(
-                "bars",
-                f"{options.bars} bars at {tempo:g} BPM last {samples / SAMPLE_RATE:.1f} s; "
-                f"at most {MAX_SECONDS:g} s: send fewer bars or a faster tempo",
-            )
+        samples = samples_for(options.bars, job.transport.beats_per_bar, tempo)  # max_seconds
         assert self.vocoder is not None
         self.vocoder.folds = options.folds
         self.vocoder.temperature = options.temperature

@@ -43,10 +43,10 @@ def test_dns_rebinding_is_refused_on_every_port(tmp_path: Path, host: str, accep
     async def main() -> list[int]:
         async with (
             ws_server(tmp_path / "ws", EchoContinuer()) as (_, ws),
-            osc_server(tmp_path / "osc", EchoContinuer()) as (_, osc),
+            osc_server(tmp_path / "osc", EchoContinuer()) as (osc_core, osc),
         ):
             statuses = []
-            for port in (ws.port, osc.oscquery.port):
+            for port in (ws.port, osc_core.services["oscquery"].port):
                 name = host.format(port=port)
                 origin = f"http://{name}"
                 statuses.append(await handshake_status(port, name, origin))  # WebSocket
@@ -73,11 +73,11 @@ def test_a_rebinding_page_is_told_why(tmp_path: Path) -> None:
 
 def test_oscquery_has_no_wildcard_cors(tmp_path: Path) -> None:
     async def main() -> list[dict[str, str]]:
-        async with osc_server(tmp_path, EchoContinuer()) as (_, osc):
-            port = osc.oscquery.port
+        async with osc_server(tmp_path, EchoContinuer()) as (core, osc):
+            port = core.services["oscquery"].port
             own = f"http://127.0.0.1:{port}"
             listed = "http://controller.example"
-            osc.oscquery._policy.origins.add(listed)
+            core.services["oscquery"]._policy.origins.add(listed)
             return [
                 (await request(port, "/", {}))[1],
                 (await request(port, "/", {"Origin": "http://evil.example"}))[1],
@@ -102,7 +102,7 @@ def test_off_loopback_oscquery_needs_the_token_for_http_and_websocket(
 
     async def main() -> dict[str, object]:
         async with osc_server(tmp_path, EchoContinuer()) as (core, osc):
-            port = osc.oscquery.port
+            port = core.services["oscquery"].port
             token = access.server_token(core)
             assert token is not None
             bearer = {"Authorization": f"Bearer {token}"}

@@ -30,6 +30,9 @@ module = "tests.clients.fake_models"
 [plugins.osc]
 module = "protocols.osc"
 
+[plugins.oscquery]
+module = "protocols.oscquery"
+
 [plugins.websocket]
 module = "protocols.websocket"
 """

@@ -11,6 +11,7 @@ from typing import Any
 from host.core import Core
 from protocols.osc import OscFrontend
 from protocols.osc_wire import OscMessage, decode_packet, encode_message
+from protocols.oscquery import OscQueryServer
 from tests.fakes import make_core
 
 
@@ -77,14 +78,17 @@ class OscClient:
 async def osc_server(
     tmp_path: Path, *models: Any, reply_port: int = 0, **settings: Any
 ) -> AsyncIterator[tuple[Core, OscFrontend]]:
-    """A core with the fake models and a started OSC front-end on free loopback ports."""
+    """A core with the fake models and started OSC and OSCQuery front-ends on free loopback
+    ports (the OSCQuery one is `core.services["oscquery"]`, absent when it is off)."""
     settings.setdefault("oscquery_port", 0)
     core = make_core(tmp_path, *models, osc_port=0, reply_port=reply_port or 9, **settings)
-    frontend = OscFrontend()
+    frontend, oscquery = OscFrontend(), OscQueryServer()
     await frontend.start(core)
+    await oscquery.start(core)
     try:
         yield core, frontend
     finally:
+        await oscquery.stop()
         await frontend.stop()
         await core.shutdown()
 

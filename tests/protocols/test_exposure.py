@@ -13,6 +13,7 @@ from websockets.asyncio.client import connect
 from host.config import Manifest, ModelSettings, ServerConfig
 from host.core import Core
 from protocols.osc import OscFrontend
+from protocols.oscquery import OscQueryServer
 from protocols.websocket import WebSocketFrontend
 from tests.fakes import EchoContinuer, SlowModel
 from tests.protocols.crash_check import no_handler_crashes  # noqa: F401
@@ -28,8 +29,9 @@ def test_expose_lists_limit_each_front_end(tmp_path: Path) -> None:
 
     async def main() -> dict[str, Any]:
         core = Core(config, models, manifest)
-        osc, ws = OscFrontend(), WebSocketFrontend()
+        osc, oscquery, ws = OscFrontend(), OscQueryServer(), WebSocketFrontend()
         await osc.start(core)
+        await oscquery.start(core)
         await ws.start(core)
         try:
             async with (
@@ -42,7 +44,7 @@ def test_expose_lists_limit_each_front_end(tmp_path: Path) -> None:
                 option_refused = (await client.expect("/dawhost/error")).args
                 client.send("/dawhost/models")
                 listed = (await client.expect("/dawhost/models")).args
-                tree_status = (await http_get(osc.oscquery.port, "/dawhost/fake-slow"))[0]
+                tree_status = (await http_get(oscquery.port, "/dawhost/fake-slow"))[0]
                 await conn.send(json.dumps({"type": "describe"}))
                 described = [m["id"] for m in (await next_json(conn, "models"))["models"]]
                 await conn.send(
@@ -66,6 +68,7 @@ def test_expose_lists_limit_each_front_end(tmp_path: Path) -> None:
             }
         finally:
             await ws.stop()
+            await oscquery.stop()
             await osc.stop()
             await core.shutdown()
 

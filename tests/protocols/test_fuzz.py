@@ -247,8 +247,8 @@ def test_oscquery_server_survives_random_requests(tmp_path: Path) -> None:
     alphabet = string.ascii_letters + string.digits + "/?%#.-_~"
 
     async def main() -> tuple[set[int], int, int]:
-        async with osc_server(tmp_path) as (_, osc):
-            port = osc.oscquery.port
+        async with osc_server(tmp_path) as (core, osc):
+            port = core.services["oscquery"].port
             statuses = set()
             for _ in range(300):
                 target = "/" + "".join(rng.choice(alphabet) for _ in range(rng.randrange(30)))

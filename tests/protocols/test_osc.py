@@ -10,14 +10,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import soundfile
 
 import host
 from host.outputs import Note
 from host.smf import write_smf
+from protocols.osc import OscFrontend
 from protocols.osc_wire import encode_bundle, encode_message
-from tests.fakes import SlowModel
+from protocols.oscquery import OscQueryServer
+from tests.fakes import SlowModel, make_core
 from tests.protocols.crash_check import no_handler_crashes  # noqa: F401
 from tests.protocols.osc_client import OscClient, osc_client, osc_server
 
@@ -399,25 +400,31 @@ def test_timetags_too_far_ahead_are_refused(tmp_path: Path) -> None:
     assert "3600" in error[2] or "ahead" in error[2]
 
 
-def test_osc_still_serves_when_the_oscquery_port_is_taken(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_osc_still_serves_when_the_oscquery_port_is_taken(tmp_path: Path) -> None:
+    """OSCQuery is a front-end of its own: its port being taken stops it, not OSC."""
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
     taken.listen()
 
-    async def main() -> tuple[Any, Any]:
-        async with (
-            osc_server(tmp_path, oscquery_port=taken.getsockname()[1]) as (_, osc),
-            osc_client(osc.port) as client,
-        ):
-            client.send("/dawhost/ping", 5)
-            return (await client.expect("/dawhost/pong")).args, osc.oscquery
+    async def main() -> tuple[Any, Exception | None]:
+        core = make_core(tmp_path, osc_port=0, reply_port=9, oscquery_port=taken.getsockname()[1])
+        osc, oscquery = OscFrontend(), OscQueryServer()
+        await osc.start(core)
+        failure: Exception | None = None
+        try:
+            await oscquery.start(core)
+        except OSError as exc:
+            failure = exc
+        try:
+            async with osc_client(osc.port) as client:
+                client.send("/dawhost/ping", 5)
+                return (await client.expect("/dawhost/pong")).args, failure
+        finally:
+            await osc.stop()
+            await core.shutdown()
 
     try:
-        pong, oscquery = run(main())
+        pong, failure = run(main())
     finally:
         taken.close()
-    assert pong == (5,) and oscquery is None
-    assert "OSCQuery did not start" in caplog.text
-    caplog.clear()  # that ERROR is the expected report, not a handler crash
+    assert pong == (5,) and isinstance(failure, OSError)

@@ -107,22 +107,13 @@ def test_flat_notes_run_until_the_next_key() -> None:
     assert (request.seed, request.start_beat) == (5, 6.0)
 
 
-def test_notes_as_a_path_or_an_array_and_option_defaults() -> None:
-    _, by_path = parse_request(
-        EchoContinuer(),
-        "continue",
-        ("a", "primer", "x.mid"),
-        "c",
-        defaults={"repeats": 3, "style": "x"},
-    )
-    assert by_path.inputs == {"primer": "x.mid"}
-    assert by_path.options == {"repeats": 3, "style": "x"}
+def test_notes_as_a_path_or_an_array() -> None:
+    """Option defaults are the core's (`Core.options`), not merged in by the OSC codec."""
+    _, by_path = parse_request(EchoContinuer(), "continue", ("a", "primer", "x.mid"), "c")
+    assert by_path.inputs == {"primer": "x.mid"} and by_path.options == {}
+    assert by_path.frontend == "osc"
     _, by_array = parse_request(
-        SineRenderer(),
-        "render",
-        ("b", "notes", [60, 100, 0, 1], "bars", 2),
-        "c",
-        defaults={"bars": 4},
+        SineRenderer(), "render", ("b", "notes", [60, 100, 0, 1], "bars", 2), "c"
     )
     assert by_array.inputs == {"notes": [60, 100, 0, 1]} and by_array.options == {"bars": 2}
 

@@ -45,7 +45,7 @@ def walk(node: dict[str, Any]) -> list[dict[str, Any]]:
 def test_namespace_describes_models_options_and_transport(tmp_path: Path) -> None:
     async def main() -> tuple[Any, ...]:
         async with osc_server(tmp_path) as (core, osc):
-            port = osc.oscquery.port
+            port = core.services["oscquery"].port
             core.transport.set_tempo(100.0)
             root = await http_get(port, "/")
             info = await http_get(port, "/?HOST_INFO")
@@ -74,8 +74,8 @@ def test_namespace_describes_models_options_and_transport(tmp_path: Path) -> Non
 
 def test_single_node_and_attribute_queries(tmp_path: Path) -> None:
     async def main() -> dict[str, Any]:
-        async with osc_server(tmp_path) as (_, osc):
-            port = osc.oscquery.port
+        async with osc_server(tmp_path) as (core, osc):
+            port = core.services["oscquery"].port
             targets = [
                 "/dawhost/transport/tempo",
                 "/dawhost/transport/tempo?VALUE",
@@ -101,7 +101,7 @@ def test_single_node_and_attribute_queries(tmp_path: Path) -> None:
 def test_listen_streams_transport_options_and_progress(tmp_path: Path) -> None:
     async def main() -> tuple[list[Any], Any]:
         async with osc_server(tmp_path) as (core, osc), osc_client(osc.port) as client:
-            async with connect(f"ws://127.0.0.1:{osc.oscquery.port}/") as ws:
+            async with connect(f"ws://127.0.0.1:{core.services['oscquery'].port}/") as ws:
                 for path in (
                     "/dawhost/transport/tempo",
                     "/dawhost/progress",
@@ -135,7 +135,7 @@ def test_listen_streams_transport_options_and_progress(tmp_path: Path) -> None:
 def test_models_added_and_removed_at_run_time_are_announced(tmp_path: Path) -> None:
     async def main() -> tuple[list[Any], int, int]:
         async with osc_server(tmp_path, EchoContinuer()) as (core, osc):
-            port = osc.oscquery.port
+            port = core.services["oscquery"].port
             async with connect(f"ws://127.0.0.1:{port}/") as ws:
                 core.add_model(SineRenderer())
                 added = json.loads(await ws.recv())
@@ -154,7 +154,7 @@ def test_models_added_and_removed_at_run_time_are_announced(tmp_path: Path) -> N
 def test_osc_packets_over_the_listen_socket_write_values_and_get_replies(tmp_path: Path) -> None:
     async def main() -> tuple[float, list[Any], list[Any]]:
         async with osc_server(tmp_path) as (core, osc):
-            async with connect(f"ws://127.0.0.1:{osc.oscquery.port}/") as ws:
+            async with connect(f"ws://127.0.0.1:{core.services['oscquery'].port}/") as ws:
                 await ws.send(json.dumps({"COMMAND": "LISTEN", "DATA": "/dawhost/transport/tempo"}))
                 await ws.send(encode_message("/dawhost/transport/tempo", [101.0]))
                 echoed = decode_packet(await ws.recv())  # the LISTEN stream reports it
@@ -192,7 +192,9 @@ def test_listen_sockets_from_other_sites_pages_are_refused(
         settings = {"sections": {"oscquery": {"origins": ["http://allowed.example"]}}}
         async with osc_server(tmp_path, **settings) as (core, osc):
             try:
-                async with connect(f"ws://127.0.0.1:{osc.oscquery.port}/", origin=origin) as ws:  # type: ignore[arg-type]
+                async with connect(
+                    f"ws://127.0.0.1:{core.services['oscquery'].port}/", origin=origin
+                ) as ws:  # type: ignore[arg-type]
                     await ws.send(encode_message("/dawhost/transport/tempo", [77.0]))
                     await ws.send(encode_message("/dawhost/ping", []))
                     await ws.recv()  # the pong: the tempo message was handled before it

@@ -24,6 +24,7 @@ def test_serve_starts_osc_oscquery_and_websocket_from_the_manifest(tmp_path: Pat
     manifest = tmp_path / "manifest.toml"
     manifest.write_text(
         '[plugins.osc]\nmodule = "protocols.osc"\n\n'
+        '[plugins.oscquery]\nmodule = "protocols.oscquery"\n\n'
         '[plugins.websocket]\nmodule = "protocols.websocket"\n\n'
         '[plugins.fakes]\nmodule = "tests.fakes"\n'
     )
@@ -49,7 +50,7 @@ def test_serve_starts_osc_oscquery_and_websocket_from_the_manifest(tmp_path: Pat
             client.send("/dawhost/fake-echo/continue", 1, "primer", 60, 100, 0, 1)
             replies = await client.until_end(1)
             tempo = json.loads(
-                (await http_get(osc.oscquery.port, "/dawhost/transport/tempo?VALUE"))[2]
+                (await http_get(frontends["oscquery"].port, "/dawhost/transport/tempo?VALUE"))[2]
             )
         stop.set()
         code = await asyncio.wait_for(server, 10)
@@ -83,7 +84,7 @@ def test_mdns_advertises_oscquery_and_osc_on_loopback(tmp_path: Path) -> None:
     from zeroconf.asyncio import AsyncZeroconf
 
     async def main() -> tuple[Any, Any, int, int]:
-        async with osc_server(tmp_path, mdns=True) as (_, osc):
+        async with osc_server(tmp_path, mdns=True) as (core, osc):
             browser = AsyncZeroconf(interfaces=["127.0.0.1"])
             try:
                 found = [
@@ -94,7 +95,7 @@ def test_mdns_advertises_oscquery_and_osc_on_loopback(tmp_path: Path) -> None:
                 await browser.async_close()
             return (
                 *[info and (info.port, info.parsed_addresses()) for info in found],
-                osc.oscquery.port,
+                core.services["oscquery"].port,
                 osc.port,
             )
 

@@ -134,7 +134,7 @@ def test_bad_inputs_are_named(tmp_path: Path, tiny_checkpoint: Path) -> None:
             tmp_path, tiny_checkpoint, tempo=60.0, inputs={"notes": NOTES}, options={"bars": 16}
         )
     )
-    assert too_long.code is ErrorCode.BAD_INPUT and too_long.field == "bars"
+    assert too_long.code is ErrorCode.BAD_OPTION and too_long.field == "bars"
     assert "64.0 s" in too_long.message and "32 s" in too_long.message
     swarm = [v for i in range(4100) for v in (60 + i % 12, 90, i * 0.0009, 0.05)]
     crowded = _error(
