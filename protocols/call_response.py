@@ -180,6 +180,7 @@ class Response:
             inputs={primer_name: [note.as_list() for note in primer]},
             start_beat=self.anchor_beat,
             client="midi",
+            frontend="midi",
         )
         self.core.submit(request, self.on_event)
 
