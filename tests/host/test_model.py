@@ -1,5 +1,4 @@
-"""The Model template: the host reads MIDI-file inputs into notes, resolves and checks the tempo,
-refuses a missing checkpoint with one message, and loads once, before the model's own `run`."""
+"""The Model template: the host reads MIDI-file inputs into notes, resolves the tempo, refuses a missing checkpoint with one message, and loads once, before the model's own `run`."""
 
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ from host.transport import Transport
 
 
 class TempoOptions(host.Options):
-    tempo: float = Field(0.0, ge=0.0, le=300.0, description="0: the transport's")
+    tempo: float | None = Field(None, ge=20.0, le=300.0, description="none: the transport's")
 
 
 class Recorder(Model[TempoOptions]):
@@ -41,7 +40,7 @@ class Recorder(Model[TempoOptions]):
         yield NotesOutput(job.inputs["notes"])
 
 
-def job(tmp_path: Path, inputs: dict[str, object], tempo: float = 0.0) -> Job[TempoOptions]:
+def job(tmp_path: Path, inputs: dict[str, object], tempo: float | None = None) -> Job[TempoOptions]:
     transport = Transport()
     transport.set_tempo(90.0)
     return Job(
@@ -69,7 +68,7 @@ def test_midi_files_arrive_as_notes_and_the_model_loads_once(tmp_path: Path) -> 
     assert model.loads == 1 and model.loaded
 
 
-def test_empty_files_drum_only_files_and_slow_tempos_are_refused_before_loading(
+def test_empty_files_and_drum_only_files_are_refused_before_loading(
     tmp_path: Path,
 ) -> None:
     empty, drums = tmp_path / "empty.mid", tmp_path / "drums.mid"
@@ -83,9 +82,7 @@ def test_empty_files_drum_only_files_and_slow_tempos_are_refused_before_loading(
         list(model.execute(job(tmp_path, {"notes": empty})))
     with pytest.raises(BadInput, match="drum channel"):
         list(model.execute(job(tmp_path, {"notes": [], "drumless": drums})))
-    with pytest.raises(BadInput, match="10 BPM is too slow; send 20 to 300") as caught:
-        list(model.execute(job(tmp_path, {"notes": []}, tempo=10.0)))
-    assert caught.value.field == "tempo"
+    # (Tempos outside the schema never get here: the core refuses them, tests/host/test_core.)
     assert model.loads == 0
 
 
