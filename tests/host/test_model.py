@@ -1,4 +1,5 @@
-"""The Model template: the host reads MIDI-file inputs into notes, resolves the tempo, refuses a missing checkpoint with one message, and loads once, before the model's own `run`."""
+"""The Model template: the host reads MIDI-file inputs into notes, resolves the tempo,
+refuses a missing checkpoint with one message, and loads once, before the model's own `run`."""
 
 from __future__ import annotations
 
