@@ -38,8 +38,11 @@ export function optionControl(option) {
     control = element("input", {
       id, type: "range", min: option.minimum, max: option.maximum, step: stepFor(option),
     });
-    control.value = String(option.default);
-    readout = element("output", { htmlFor: id, textContent: String(option.default) });
+    // An optional option left unset (tempo: the transport's) reads "none" until it is moved;
+    // untouched, it is not sent, so the server's default applies.
+    const unset = option.default === null;
+    control.value = unset ? String(option.minimum) : String(option.default);
+    readout = element("output", { htmlFor: id, textContent: unset ? "none" : String(option.default) });
     control.addEventListener("input", () => { readout.textContent = control.value; });
   } else if (option.type === "int" || option.type === "float") {
     control = element("input", {
