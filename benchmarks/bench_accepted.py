@@ -19,7 +19,7 @@ import torch
 
 import host
 from benchmarks.stats import summary_ms
-from host.memory import MemoryFrontend
+from host.memory import MemoryFrontend, collect
 from host.requests import Accepted
 from tests.fakes import EchoContinuer, make_core
 
@@ -53,15 +53,19 @@ async def measure(fe: MemoryFrontend) -> list[float]:
                 seen.append(time.perf_counter())
 
         start = time.perf_counter()
-        fe.submit(
+        _, events = fe.submit(
             "fake-echo",
             "continue",
             request_id=f"r{i}",
             on_event=on_event,
             inputs={"primer": PRIMER},
         )
+        if not seen:  # refused instead (a full queue, say): a broken benchmark, not a figure
+            raise RuntimeError(f"request r{i} was not accepted: {events.get_nowait()}")
         latencies.append(seen[0] - start)
-        await asyncio.sleep(0.002)  # let the echo job finish; keeps the queue below its limit
+        # Let the job finish before the next: jobs run in a worker process, slower than the
+        # submissions, and the queue must stay below its limit.
+        await collect(events, timeout=30.0)
     return latencies
 
 
