@@ -21,6 +21,7 @@ from host.options import OptionSpec, option_specs
 from host.outputs import AudioOutput, DataOutput, FileOutput, Note, NotesOutput, StemsOutput
 from host.requests import Done, Error, OutputEvent, Progress
 from host.smf import MIDI_MEDIA_TYPE, write_smf
+from host.transport import MAX_TEMPO, MIN_TEMPO
 
 NOTE_SUFFIXES = (".mid", ".midi", ".json")
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")  # what soundfile writes
@@ -85,6 +86,14 @@ def _parse_bool(text: str) -> bool:
 _OPTION_PARSERS: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str}
 
 
+def _or_none(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse_or_none(text: str) -> Any:
+        return None if text.lower() == "none" else parse(text)
+
+    parse_or_none.__name__ = parse.__name__  # argparse names the type in its errors
+    return parse_or_none
+
+
 def _add_option(parser: argparse.ArgumentParser, option: OptionSpec) -> None:
     flag = f"--{option.name.replace('_', '-')}"
     help_text = option.description or option.name
@@ -100,14 +109,18 @@ def _add_option(parser: argparse.ArgumentParser, option: OptionSpec) -> None:
         return
     bounds = ""
     if option.minimum is not None and option.maximum is not None and not option.choices:
-        bounds = f", {option.minimum}..{option.maximum}"
+        bounds = f", {option.minimum:g}..{option.maximum:g}{' or none' if option.optional else ''}"
+    parse = _OPTION_PARSERS.get(option.type, str)
+    if option.optional:  # `--tempo none`: unset, as leaving the flag out is
+        parse = _or_none(parse)
     parser.add_argument(
         flag,
         dest=f"option_{option.name}",
-        type=_OPTION_PARSERS.get(option.type, str),
+        type=parse,
         choices=option.choices,
         metavar=None if option.choices else option.type.upper(),
-        help=f"{help_text} (default {option.default!r}{bounds})",
+        help=f"{help_text} (default {'none' if option.default is None else repr(option.default)}"
+        f"{bounds})",
     )
 
 
@@ -208,9 +221,13 @@ def cmd_run(argv: Sequence[str], models: dict[str, Model]) -> int:
     config = ServerConfig.load(args.config, work_dir=args.work_dir)
     config.input_roots = [*config.input_roots, *roots]  # the shell user may read their files
     core = Core(config, {model_id: model})
-    tempo = getattr(args, "transport_tempo", None) or getattr(args, "option_tempo", None)
-    if tempo:  # also the transport's, so bars and beats are counted at that tempo
-        core.transport.set_tempo(tempo)
+    transport_tempo = getattr(args, "transport_tempo", None)
+    if transport_tempo:
+        core.transport.set_tempo(transport_tempo)
+    elif options.get("tempo") and MIN_TEMPO <= options["tempo"] <= MAX_TEMPO:
+        # The model's tempo is the transport's too, so bars and beats are counted at it; one
+        # outside the schema is left for the core to refuse with the schema's range.
+        core.transport.set_tempo(options["tempo"])
     return asyncio.run(_run_once(core, model_id, args, inputs, options))
 
 

@@ -73,6 +73,17 @@ def test_boolean_options_are_flags_with_a_no_form() -> None:
     assert "--no-wiener" in parser.format_help()
 
 
+def test_an_optional_option_takes_none_and_says_so() -> None:
+    class WithTempo(SineRenderer):
+        class Options(host.Options):
+            tempo: float | None = host.Field(None, ge=20.0, le=300.0, description="BPM")
+
+    parser = run_parser(WithTempo())
+    assert parser.parse_args(["--tempo", "none", "--out", "x.wav"]).option_tempo is None
+    assert parser.parse_args(["--tempo", "96", "--out", "x.wav"]).option_tempo == 96.0
+    assert "default none, 20..300 or none" in " ".join(parser.format_help().split())
+
+
 def test_a_missing_input_file_is_named(tmp_path: Path, env: dict[str, str]) -> None:
     with pytest.raises(CliError, match=r"not found: phrase\.mid \(--primer\)"):
         cli_input("primer", InputKind.NOTES, "phrase.mid")
