@@ -395,3 +395,36 @@ def test_the_page_oscquery_and_dawhost_models_show_the_same_ranges(
                 ), (model_id, option["name"])
             compared += 1
     assert compared >= 20
+
+
+def test_music_transformer_variations_in_the_page(page: Any) -> None:
+    """The real model (its shipped checkpoint, in a worker): a MIDI primer, two variations of
+    one bar, each its own card, drawn after the primer, with the model's own MIDI file."""
+    choose(page, "music-transformer")
+    page.set_input_files("[data-upload-for=primer]", str(EXAMPLES / "primer.mid"))
+    page.wait_for_function(
+        'document.querySelector("[data-input=primer]").value.endsWith("primer.mid")'
+    )
+    set_control(page, "[data-option=variations]", 2)
+    set_control(page, "[data-option=bars]", 1)
+    page.fill("#seed", "7")
+    job = send(page)
+    wait_state(page, job, "done", timeout=90_000)
+    cards = f"{card(page, job)} .variation"
+    page.wait_for_function(
+        f"""document.querySelectorAll("{cards} a.download-midi[data-source=model]")
+        .length === 2"""
+    )
+    assert page.eval_on_selector_all(cards, "els => els.map(e => e.dataset.name)") == [
+        "notes-1",
+        "notes-2",
+    ]
+    for name in ("notes-1", "notes-2"):
+        roll = f"{cards}[data-name='{name}'] canvas.pianoroll"
+        assert page.get_attribute(roll, "data-primer-count") == "12"
+        assert int(page.get_attribute(roll, "data-note-count")) > 0
+        _, data, _ = link_bytes(page, f"{cards}[data-name='{name}'] a.download-midi")
+        ons = midi_ons(data)
+        # The file holds the primer where it was (bars 1-2), then the bar asked for.
+        assert ons[:2] == [(48, 0.0), (72, 0.0)] and max(b for _, b in ons) < 12
+    assert_drawn(page, f"{cards} canvas.pianoroll")
