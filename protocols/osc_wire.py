@@ -8,6 +8,8 @@ directions are done here (tests check the bytes against python-osc's builder).
 
 from __future__ import annotations
 
+import functools
+import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -125,11 +127,28 @@ def _decode_message(data: bytes, timetag: float) -> OscMessage:
         raise OscDecodeError(f"{_clip(address)}: more than {MAX_ARGUMENTS} arguments")
     stack: list[list[Any]] = [[]]
     where = _clip(address)
-    for index, tag in enumerate(tags):
+    index = 0
+    while index < len(tags):
+        tag = tags[index]
+        if tag in _FIXED:  # a run of numbers (a note list): one struct call for all of it
+            run = _FIXED_RUN.match(tags, index)
+            assert run is not None
+            layout = _run_struct(run.group())
+            end = reader.pos + layout.size
+            if end > len(data):
+                raise OscDecodeError(
+                    f"{where}: packet ends inside arguments {index + 1} to {run.end()} "
+                    f"(byte {reader.pos} of {len(data)})"
+                )
+            stack[-1].extend(layout.unpack_from(data, reader.pos))
+            reader.pos = end
+            index = run.end()
+            continue
         try:
             value = _argument(reader, tag)
         except OscDecodeError as exc:
             raise OscDecodeError(f"{where}: argument {index + 1} (type {tag!r}): {exc}") from None
+        index += 1
         if value is _OPEN:
             if len(stack) > MAX_ARRAY_DEPTH:
                 raise OscDecodeError(f"{where}: arrays nested deeper than {MAX_ARRAY_DEPTH}")
@@ -153,6 +172,28 @@ def _decode_message(data: bytes, timetag: float) -> OscMessage:
 
 
 _OPEN, _CLOSE, _UNKNOWN = object(), object(), object()  # array markers, unknown tag
+_FIXED = frozenset("ifhd")
+_FIXED_RUN = re.compile("[ifhd]+")
+_STRUCT_CODES = str.maketrans({"h": "q"})
+_RUN_LENGTHS = re.compile(r"(.)\1*")  # "iiiif" -> "4i1f": a small layout for a long run
+
+
+def _run_struct(run: str) -> struct.Struct:
+    """The struct for a run of number tags; short runs (every real message) are cached, long
+    ones built each time, so odd packets cannot fill memory with cached layouts."""
+    if len(run) <= 64:
+        return _cached_struct(run)
+    return struct.Struct(
+        ">"
+        + _RUN_LENGTHS.sub(
+            lambda m: f"{len(m.group())}{m.group()[0]}", run.translate(_STRUCT_CODES)
+        )
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_struct(run: str) -> struct.Struct:
+    return struct.Struct(">" + run.translate(_STRUCT_CODES))
 
 
 def _argument(reader: _Reader, tag: str) -> Any:
@@ -198,10 +239,29 @@ def encode_message(address: str, args: Sequence[Any] = ()) -> bytes:
     """One OSC message. ints become 'i' (or 'h' beyond 32 bits), floats 'f', str 's',
     bool 'T'/'F', None 'N', bytes 'b', lists OSC arrays; the bytes are the same as
     python-osc's `OscMessageBuilder` makes, built without its parse-back of every message."""
+    numbers = _number_tags(args)
+    if numbers is not None:  # note lists, pongs: one struct call instead of one per argument
+        layout = _run_struct(numbers) if numbers else None
+        body = layout.pack(*args) if layout else b""
+        return b"".join([_osc_string(address), _osc_string("," + numbers), body])
     tags = [","]
-    body: list[bytes] = []
-    _encode_args(args, tags, body)
-    return b"".join([_osc_string(address), _osc_string("".join(tags)), *body])
+    parts: list[bytes] = []
+    _encode_args(args, tags, parts)
+    return b"".join([_osc_string(address), _osc_string("".join(tags)), *parts])
+
+
+def _number_tags(args: Sequence[Any]) -> str | None:
+    """'i'/'f' per argument when every one is a 32-bit int or a float, else None."""
+    tags = []
+    for arg in args:
+        kind = type(arg)
+        if kind is int and -(2**31) <= arg < 2**31:
+            tags.append("i")
+        elif kind is float:
+            tags.append("f")
+        else:
+            return None
+    return "".join(tags)
 
 
 def _osc_string(text: str) -> bytes:
