@@ -57,8 +57,9 @@ def test_oscquery_websocket_fuzz(tmp_path: Path) -> None:
     rng = random.Random(21)
 
     async def main() -> tuple[int, Any]:
-        async with osc_server(tmp_path, EchoContinuer()) as (_, osc):
-            async with connect(f"ws://127.0.0.1:{osc.oscquery.port}/", max_size=None) as ws:
+        async with osc_server(tmp_path, EchoContinuer()) as (core, _):
+            port = core.services["oscquery"].port
+            async with connect(f"ws://127.0.0.1:{port}/", max_size=None) as ws:
                 sent = 0
                 while sent < 200:
                     frame = hostile(rng)
