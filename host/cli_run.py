@@ -48,7 +48,7 @@ def models_listing(models: dict[str, Model]) -> str:
 def produces(model: Model, verb: str) -> str:
     """ "notes", "audio" or "stems": what a verb of this model gives back."""
     capability = Capability.from_verb(verb)
-    if capability is Capability.CONTINUE_MIDI:
+    if capability in (Capability.CONTINUE_MIDI, Capability.TRANSCRIBE):
         return "notes"
     if capability is Capability.SEPARATE_STEMS:
         return "stems"

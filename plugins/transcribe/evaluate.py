@@ -80,7 +80,9 @@ def group_of(labels: dict) -> str:  # type: ignore[type-arg]
     return "sung" if labels["kind"] == "sung" else labels["kind"]
 
 
-def evaluate(data: Path, checkpoint: Path, limit: int | None, baseline: bool) -> dict:  # type: ignore[type-arg]
+def evaluate(
+    data: Path, checkpoint: Path, limit: int | None, baseline: bool, baseline_every: int = 1
+) -> dict:  # type: ignore[type-arg]
     from plugins.transcribe.baseline import pyin_notes
     from plugins.transcribe.transcriber import Transcriber, read_mono
 
@@ -90,7 +92,8 @@ def evaluate(data: Path, checkpoint: Path, limit: int | None, baseline: bool) ->
         raise SystemExit(f"no test clips in {data / 'test'}; run plugins.transcribe.build_data")
     scores: dict[str, dict[str, dict[str, list[float]]]] = {}
     seconds = {"audio": 0.0, "model": 0.0, "baseline": 0.0}
-    for path in clips:
+    baseline_audio = 0.0
+    for index, path in enumerate(clips):
         labels = json.loads(path.read_text())
         reference = np.array(labels["notes"], float).reshape(-1, 4)
         audio = read_mono(path.with_suffix(".wav"))
@@ -102,10 +105,14 @@ def evaluate(data: Path, checkpoint: Path, limit: int | None, baseline: bool) ->
         estimate = transcriber.transcribe(audio)
         seconds["model"] += time.perf_counter() - started
         methods["model"] = (estimate, notes_to_f0(rows(estimate), times))
-        if baseline:
+        with_baseline = baseline and index % baseline_every == 0
+        if with_baseline and baseline_every > 1:  # the model on exactly the baseline's clips
+            methods["model_on_pyin_clips"] = methods["model"]
+        if with_baseline:
             started = time.perf_counter()
             base_notes, base_times, base_f0 = pyin_notes(audio)
             seconds["baseline"] += time.perf_counter() - started
+            baseline_audio += len(audio) / SAMPLE_RATE
             methods["pyin"] = (base_notes, np.interp(times, base_times, base_f0, left=0, right=0))
         for method, (notes, f0) in methods.items():
             entry = note_scores(reference, notes)
@@ -128,19 +135,26 @@ def evaluate(data: Path, checkpoint: Path, limit: int | None, baseline: bool) ->
         "audio_seconds": round(seconds["audio"], 1),
         "soundfont": "TimGM6mb.sf2 (held out) and vocal-tts for sung",
         "results": summary,
-        "rtf": {
-            m: round(seconds[m] / seconds["audio"], 4) for m in ("model", "baseline") if seconds[m]
-        },
+        "baseline_every": baseline_every,
+        "rtf": {"model": round(seconds["model"] / seconds["audio"], 4)},
     }
+    if baseline_audio:
+        report["rtf"]["baseline"] = round(seconds["baseline"] / baseline_audio, 4)
     mono = summary["model"].get("mono", {}).get("onset_f1")
     base = summary.get("pyin", {}).get("mono", {}).get("onset_f1")
+    paired: float | None = (
+        summary.get("model_on_pyin_clips", summary["model"]).get("mono", {}).get("onset_f1")
+    )
     if mono is not None:
         report["goal_mono_onset_f1"] = {
             "value": mono,
             "goal": GOAL_MONO_F1,
             "met": bool(mono >= GOAL_MONO_F1),
             "baseline": base,
-            "margin_goal_met": None if base is None else bool(mono >= base + GOAL_MARGIN),
+            "model_on_baseline_clips": paired,
+            "margin_goal_met": None
+            if base is None or paired is None
+            else bool(paired >= base + GOAL_MARGIN),
         }
     return report
 
@@ -152,12 +166,21 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
     parser.add_argument("--limit", type=int, default=None, help="score only the first N clips")
     parser.add_argument("--no-baseline", action="store_true", help="skip pyin (it is slow)")
+    parser.add_argument(
+        "--baseline-every",
+        type=int,
+        default=1,
+        help="run pyin on every Nth clip only (it is ~10x slower than the model); the model's "
+        "figures on those same clips are reported as model_on_pyin_clips",
+    )
     parser.add_argument("--report", type=Path, help="also write the JSON here")
     args = parser.parse_args(list(argv))
     import torch
 
     torch.set_num_threads(1)
-    report = evaluate(args.data, args.checkpoint, args.limit, not args.no_baseline)
+    report = evaluate(
+        args.data, args.checkpoint, args.limit, not args.no_baseline, args.baseline_every
+    )
     text = json.dumps(report, indent=2)
     print(text)
     if args.report:

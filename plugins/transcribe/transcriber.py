@@ -18,6 +18,9 @@ MAX_SECONDS = 20 * 60.0
 MIN_RATE, MAX_RATE = 8_000, 192_000
 CHUNK_FRAMES = 1875  # 30 s of frames per network call: bounded memory on long files
 CONTEXT_FRAMES = 64  # ~1 s each side, more than the network's receptive field (~40 frames)
+# Silence put before the audio: a note that starts on the file's first sample otherwise has
+# no "before" (the STFT's reflection padding makes frame 0 look like a held note).
+LEAD_FRAMES = 16
 
 
 def read_mono(path: Path, field: str = "audio") -> np.ndarray:
@@ -82,6 +85,7 @@ class Transcriber:
         """Onset, frame and velocity (frames, 88) in 0..1 for mono audio at SAMPLE_RATE."""
         import torch
 
+        audio = np.concatenate([np.zeros(LEAD_FRAMES * HOP, np.float32), audio])
         frames = len(audio) // HOP + 1
         outputs = [np.zeros((frames, 88), np.float32) for _ in range(3)]
         chunks = max(1, math.ceil(frames / CHUNK_FRAMES))
@@ -99,7 +103,7 @@ class Transcriber:
                     out[first:last] = result.numpy()[first - lo : last - lo]
                 if progress is not None:
                     progress((index + 1) / chunks)
-        return outputs[0], outputs[1], outputs[2]
+        return outputs[0][LEAD_FRAMES:], outputs[1][LEAD_FRAMES:], outputs[2][LEAD_FRAMES:]
 
     def transcribe(
         self,
