@@ -38,6 +38,11 @@ class MelNetOptions(host.Options):
         description="Spectrogram to audio: the trained neural vocoder, Griffin-Lim "
         "(the baseline it is measured against), or the WaveNet (slower, sampled)",
     )
+    normalize: bool = Field(
+        True,
+        description="Scale the render so its true peak is -1 dBFS (silence is never raised); "
+        "off keeps the model's raw level",
+    )
     wavenet_folds: int = Field(
         32, ge=1, le=128, description="WaveNet vocoder: segments sampled side by side"
     )
@@ -142,6 +147,7 @@ class MelNetRenderer(Model[MelNetOptions]):
             job.seed,
             overall_progress(job.progress),
             vocoder=vocoder,
+            normalize=options.normalize,
         )
         yield AudioOutput(self.sample_rate, samples=audio, name="melnet")
 

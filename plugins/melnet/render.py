@@ -14,6 +14,7 @@ import numpy as np
 from host.outputs import Note
 from plugins.melnet.audio import SAMPLE_RATE, frames_for, griffin_lim, mel_to_linear
 from plugins.melnet.conditioning import note_features
+from plugins.melnet.loudness import limit_peak, normalise
 from plugins.melnet.network import MelNet
 from plugins.melnet.sampling import Progress, sample_spectrogram
 
@@ -64,9 +65,11 @@ def render(
     progress: Progress | None = None,
     griffin_lim_iterations: int = 32,
     vocoder: Vocoder | None = None,
+    normalize: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sample a spectrogram for note rows and vocode it (with `vocoder`, else Griffin-Lim);
-    returns (spectrogram, audio) with audio exactly `samples` long."""
+    returns (spectrogram, audio) with audio exactly `samples` long, its true peak at -1 dBFS
+    with `normalize` (loudness.py), else only kept from clipping."""
     bin_feats, frame_feats = note_features(rows, frames_for(samples))
     spec = sample_spectrogram(
         model, bin_feats, frame_feats, instrument, temperature, seed, progress
@@ -74,9 +77,7 @@ def render(
     if progress is not None:
         progress(4, 0.0)
     audio = vocode(spec, samples, vocoder, griffin_lim_iterations, seed)
-    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-    if peak > 0.99:  # never hand a DAW a clipped file
-        audio *= 0.99 / peak
+    audio = normalise(audio) if normalize else limit_peak(audio)
     if progress is not None:
         progress(4, 1.0)
     return spec, audio
