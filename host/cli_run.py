@@ -75,14 +75,6 @@ def check_out(out: Path, kind: str, model_id: str) -> None:
         )
 
 
-def _parse_bool(text: str) -> bool:
-    if text.lower() in ("1", "true", "yes", "on"):
-        return True
-    if text.lower() in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-
-
 _OPTION_PARSERS: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str}
 
 
