@@ -48,7 +48,9 @@ class TranscribeOptions(host.Options):
         False, description="One note at a time (a voice or a hummed or whistled line)"
     )
     lowest_pitch: int = Field(21, ge=21, le=108, description="Drop notes below this key")
-    highest_pitch: int = Field(108, ge=21, le=108, description="Drop notes above this key")
+    highest_pitch: int = Field(
+        108, ge=21, le=108, description="Drop notes above this key (crossed bounds are swapped)"
+    )
     quantize: Literal["off", "1/4", "1/8", "1/16", "1/32"] = Field(
         "off", description="Snap starts and ends to this grid at the transport tempo"
     )
@@ -96,11 +98,8 @@ class NoteTranscriber(Model[TranscribeOptions]):
 
         assert self.transcriber is not None
         options = job.options
-        if options.lowest_pitch > options.highest_pitch:
-            raise host.BadInput(
-                "lowest_pitch",
-                f"is {options.lowest_pitch}, above highest_pitch ({options.highest_pitch})",
-            )
+        # Every value the schema offers is accepted: crossed bounds are read in order.
+        low, high = sorted((options.lowest_pitch, options.highest_pitch))
         audio = read_mono(Path(job.inputs["audio"]))
         job.progress(0.05, "read audio")
         found = self.transcriber.transcribe(
@@ -112,7 +111,7 @@ class NoteTranscriber(Model[TranscribeOptions]):
         found = [
             n
             for n in found
-            if options.lowest_pitch <= n.pitch <= options.highest_pitch
+            if low <= n.pitch <= high
             and (n.offset - n.onset) * 1000 >= options.min_duration_ms - 1e-6
         ]
         if options.monophonic:
