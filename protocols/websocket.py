@@ -39,9 +39,11 @@ need the server's token (`?token=...` in the URL, or `Authorization: Bearer ...`
 
 Plain HTTP GETs on the same port serve the browser controller from `protocols/web/`.
 
-Settings (`[websocket]` table): token, origins (list), web_root (folder), send_queue
-(messages per client, default 256), max_message (bytes a client may send, default 1 MiB),
-uploads_quota (bytes the uploads folder may hold, default 2 GiB; oldest uploads go first).
+Settings (`[websocket]` table): token (older name of `[server] token`), origins (list),
+web_root (folder), send_queue (messages per client, default 256), send_queue_bytes (bytes per
+client, default 48 MiB), close_timeout (seconds a too-slow client gets to take the close
+frame, default 2), max_message (bytes a client may send, default 1 MiB), uploads_quota (bytes
+the uploads folder may hold, default 2 GiB; oldest uploads go first).
 """
 
 from __future__ import annotations
