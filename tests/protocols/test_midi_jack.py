@@ -450,7 +450,7 @@ def test_existing_ports_are_opened_by_name(jack: str, tmp_path: Path) -> None:
             for message in ([0x90, 65, 90], [0x80, 65, 0], [0xB0, TRIGGER_CC, 127]):
                 await asyncio.sleep(0.1)
                 keyboard.send_message(message)
-            for _ in range(200):
+            for _ in range(3000):  # up to 30 s: the echo job's worker may be slow to spawn
                 await asyncio.sleep(0.01)
                 while (item := synth.get_message()) is not None:
                     received.append(item[0])
