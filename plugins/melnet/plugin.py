@@ -136,6 +136,7 @@ class MelNetRenderer(Model[MelNetOptions]):
                 )
             self.wavenet.folds = options.wavenet_folds
             self.wavenet.seed = job.seed
+            self.wavenet.progress = lambda f: overall_progress(job.progress)(4, f)  # the vocoder
             vocoder = self.wavenet
         job.progress(0.0, "tier 1/3")
         _, audio = render(

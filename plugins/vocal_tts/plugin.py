@@ -140,6 +140,8 @@ class VocalLine(Model[VocalLineOptions]):
                     "the WaveNet checkpoint is missing; train it with `dawhost train wavenet`",
                 )
             self.wavenet.folds = options.wavenet_folds
+            # render reports 0.7 before vocoding and the plugin 0.95 after: sampling fills it.
+            self.wavenet.progress = lambda f: job.progress(0.7 + 0.25 * f, "wavenet vocoder")
         torch.manual_seed(job.seed)
         with _ESPEAK_LOCK:
             audio = render(self.bundle, prepared, vocoder, job.progress, job.seed, self.wavenet)

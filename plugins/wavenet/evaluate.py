@@ -11,8 +11,11 @@ it): each test clip -> its front-end's log-mel -> each vocoder -> scored against
 Figures: log-spectral distance (dB, melnet's metric), multi-resolution STFT distance (melnet's),
 level error (dB). Also the quality cost of folding (the same clips at several fold counts) and
 the NLL per sample, conditional against unconditional, on fixed test crops.
-Also the WaveNet's LSD at several sampling temperatures.
+Also the WaveNet's LSD at several sampling temperatures, and speech intelligibility: the
+closed-vocabulary WER (vocal-tts's pocketsphinx recogniser) of held-out sentences through each
+vocoder, by copy synthesis and through vocal-tts's acoustic model (intelligibility.py).
 Usage: dawhost eval wavenet --json [--clips 6] [--seconds 4] [--folds 32] [--temperature 0.7]
+    [--sentences 24] [--voice female]
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import torch
 
 from plugins.wavenet.checkpoint import DEFAULT_CHECKPOINT, load
 from plugins.wavenet.dataset import Clip, read_clips
+from plugins.wavenet.intelligibility import closed_vocabulary_wer, vocal_tts_renderer
 from plugins.wavenet.train import DATA_DIR, evaluate_nll
 from plugins.wavenet.vocoder import DEFAULT_FOLDS, DEFAULT_TEMPERATURE, WaveNetVocoder
 
@@ -214,6 +218,17 @@ def _cut(clips: list[Clip], seconds: float) -> list[Clip]:
     return out
 
 
+def spoken_wer(count: int, voice: str, wavenet: WaveNetVocoder) -> dict[str, Any]:
+    """Closed-vocabulary WER on the first `count` vocal-tts test sentences (held out of the
+    WaveNet's training and vocal-tts's), every vocoder on the same sentences."""
+    from plugins.vocal_tts.corpus import sentences, split
+
+    held_out = split(sentences())["test"][:count]
+    return closed_vocabulary_wer(
+        held_out, voice, voice_vocoders(wavenet), vocal_tts_renderer(wavenet)
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print JSON (the only output)")
@@ -225,12 +240,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fold-study", default="1,8,32,64", help="fold counts to compare")
     parser.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE)
     parser.add_argument("--temperatures", default="1.0,0.85,0.7,0.55", help="for the sweep")
+    parser.add_argument(
+        "--sentences", type=int, default=24, help="held-out sentences for the WER (0: none)"
+    )
+    parser.add_argument("--voice", default="female", choices=("female", "male"))
+    parser.add_argument(
+        "--wer-only", action="store_true", help="only the WER section (no clips, no NLL)"
+    )
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     model, info = load(args.checkpoint)
     wavenet = WaveNetVocoder(model, "music", folds=args.folds, temperature=args.temperature)
     started = time.time()
+    if args.wer_only:
+        wavenet.front_end = "vocal"
+        wer = spoken_wer(args.sentences, args.voice, wavenet)
+        wer_report: dict[str, Any] = {
+            "checkpoint": {"path": str(args.checkpoint), **info},
+            "spoken_wer": wer,
+        }
+        wer_report["wavenet_folds"], wer_report["wavenet_temperature"] = (
+            args.folds,
+            args.temperature,
+        )
+        wer_report["seconds"] = round(time.time() - started, 1)
+        print(json.dumps(wer_report, indent=2 if not args.json else None))
+        return 0
     music = read_clips(args.data / "music_test.npz")
     voice = read_clips(args.data / "voice_test.npz")
     sung = _cut([c for c in voice if c.name.startswith("sung:")][: args.clips], args.seconds)
@@ -249,6 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     voices = voice_vocoders(wavenet)
     report["sung"] = copy_synthesis(sung, voices, sung=True)
     report["spoken"] = copy_synthesis(spoken, voices)
+    if args.sentences:
+        report["spoken_wer"] = spoken_wer(args.sentences, args.voice, wavenet)
     study = [int(f) for f in args.fold_study.split(",") if f]
     report["folding_sung"] = folding_cost(model, sung[:2], study, "vocal", args.temperature)
     report["temperature_sweep"] = temperature_sweep(

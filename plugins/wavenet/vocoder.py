@@ -41,6 +41,10 @@ class WaveNetVocoder:
         self.overlap = overlap
         self.temperature = temperature
         self.seed = seed
+        # Called with the sampled fraction (0..1) when `vocode` is given none: how a plugin whose
+        # renderer calls `vocode(spec, samples)` (melnet, vocal-tts) keeps its job's progress
+        # moving, and its cancel working, through the slow WaveNet stage.
+        self.progress: Callable[[float], None] | None = None
 
     @classmethod
     def from_checkpoint(
@@ -80,7 +84,7 @@ class WaveNetVocoder:
                 self.overlap,
                 self.temperature,
                 generator,
-                progress,
+                progress or self.progress,
             )
         finally:
             torch.set_num_threads(threads)
