@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from host.errors import DawhostError, ErrorCode
 from host.model import Model
 from host.options import validate_options
 
@@ -33,9 +32,7 @@ class OptionStore:
     def set(self, model: Model, name: str, value: Any) -> Any:
         """Check and store one default; returns the value as the schema typed it."""
         merged = {**self.defaults(model), name: value}
-        checked = validate_options(model.Options, merged, model.model_id)
-        if name not in type(checked).model_fields:  # pragma: no cover - validate refuses first
-            raise DawhostError(ErrorCode.UNKNOWN_OPTION, f"unknown option {name!r}", name)
+        checked = validate_options(model.Options, merged, model.model_id)  # names a bad one
         typed = getattr(checked, name)
         self._values.setdefault(model.model_id, {})[name] = typed
         for listener in list(self._listeners):
