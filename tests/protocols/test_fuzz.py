@@ -15,6 +15,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from benchmarks.fuzz_osc import mutate  # the long fuzz run's mutator, one copy
 from protocols.osc_wire import OscDecodeError, decode_packet, encode_bundle, encode_message
 from tests.fakes import EchoContinuer, SineRenderer
 from tests.protocols.crash_check import no_handler_crashes  # noqa: F401
@@ -37,28 +38,6 @@ SEED_MESSAGES = [
         [encode_message("/dawhost/transport/play", []), encode_message("/dawhost/ping", [3])]
     ),
 ]
-TAG_CHARS = "ifsbhdtTFNIcrm[],xyz"
-
-
-def mutate(rng: random.Random, data: bytes) -> bytes:
-    out = bytearray(data)
-    for _ in range(rng.randint(1, 4)):
-        choice = rng.random()
-        if choice < 0.3 and out:
-            out[rng.randrange(len(out))] = rng.randrange(256)
-        elif choice < 0.45:
-            out = out[: rng.randrange(len(out) + 1)]
-        elif choice < 0.6:
-            position = rng.randrange(len(out) + 1)
-            out[position:position] = rng.randbytes(rng.choice([1, 3, 4, 8]))
-        elif choice < 0.8 and b"," in out:
-            comma = out.index(b",")  # rewrite the type tags
-            end = out.find(b"\x00", comma)
-            for i in range(comma + 1, end if end > 0 else len(out)):
-                out[i] = ord(rng.choice(TAG_CHARS))
-        else:
-            out += rng.randbytes(rng.randrange(1, 64))
-    return bytes(out)
 
 
 def random_datagram(rng: random.Random) -> bytes:
