@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from host.chain import ChainRun, has_steps
 from host.config import Manifest, ServerConfig
 from host.engine import Engine, Sink
 from host.errors import DawhostError, ErrorCode
@@ -109,7 +110,8 @@ class Core:
     # --- requests --------------------------------------------------------------------------
     def submit(self, request: Request, sink: Sink) -> None:
         """Validate and queue a request; every outcome, errors included, goes to `sink`.
-        Call on the event loop thread. Never raises for bad client input."""
+        Call on the event loop thread. Never raises for bad client input. A request with a
+        `Step` as an input runs as a chain (`host.chain`), reported as one request."""
 
         def deliver(event: Event) -> None:
             sink(event)
@@ -118,10 +120,21 @@ class Core:
                     listener(request, event)
                 except Exception:
                     log.exception("event listener failed")
+
+        self.run_part(request, deliver)
+
+    def run_part(self, request: Request, sink: Sink) -> None:
+        """`submit` without the event listeners: what a chain runs each of its parts with."""
+        if has_steps(request):
+            ChainRun(self, request, sink).start()
+            return
+        folder: Path | None = None
+
+        def deliver(event: Event) -> None:
+            sink(event)
             if event.type in ("done", "error") and folder is not None:  # jobs/ quota
                 self.work.jobs.job_ended(folder, (a.job.folder for a in self.engine.active_jobs()))
 
-        folder: Path | None = None
         try:
             model, job = self.build_job(request)
             folder = job.folder
@@ -132,7 +145,11 @@ class Core:
     def cancel(self, client: str, request_id: str) -> bool:
         return self.engine.cancel(client, str(request_id))
 
-    def build_job(self, request: Request) -> tuple[Model, Job]:
+    def build_job(
+        self, request: Request, chained: frozenset[str] = frozenset()
+    ) -> tuple[Model, Job]:
+        """Check a request against its model and make its job. `chained` names inputs another
+        model makes first (a chain's steps): they are checked by `host.chain`, not here."""
         if not request.request_id:
             raise DawhostError(ErrorCode.BAD_REQUEST, "the request has no id; send one per request")
         model = self.models.get(request.model_id)
@@ -156,7 +173,7 @@ class Core:
         )
         transport = self.transport.snapshot()
         check_length(options, transport.tempo, transport.beats_per_bar, model.model_id)
-        inputs = self._check_inputs(model, request.verb, request.inputs)
+        inputs = self._check_inputs(model, request.verb, request.inputs, chained)
         seed = parse_seed(request.seed)
         if seed is None:
             seed = random.randrange(2**31)
@@ -173,7 +190,9 @@ class Core:
         )
         return model, job
 
-    def _check_inputs(self, model: Model, verb: str, values: dict[str, Any]) -> dict[str, Any]:
+    def _check_inputs(
+        self, model: Model, verb: str, values: dict[str, Any], chained: frozenset[str]
+    ) -> dict[str, Any]:
         specs = {spec.name: spec for spec in model.inputs}
         for name in values:
             if name not in specs:
@@ -186,6 +205,8 @@ class Core:
         checked: dict[str, Any] = {}
         for name, spec in specs.items():
             value = values.get(name)
+            if name in chained:
+                continue
             if value is None or value == "" or value == []:
                 if spec.is_required(verb):
                     to = f" to {verb}" if not spec.required else ""

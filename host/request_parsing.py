@@ -13,6 +13,7 @@ from typing import Any
 
 from host.errors import DawhostError, ErrorCode
 from host.model import Capability, Model
+from host.requests import Step
 from host.transport import Transport, TransportSource, parse_position
 
 MAX_SEED = 2**63  # what OSC's int64 and JSON integers carry back unchanged
@@ -64,6 +65,49 @@ def resolve_verb(model: Model, verb: Any) -> str:
             field="verb",
         )
     return verb
+
+
+STEP_FIELDS = ("from", "verb", "options", "inputs")
+
+
+def parse_steps(inputs: Mapping[str, Any], where: str = "inputs", depth: int = 0) -> dict[str, Any]:
+    """JSON inputs with chain steps read: an input whose value is an object
+    `{"from": model, "verb"?, "options"?, "inputs"?}` is made by that model first (see
+    `host.chain`); other values pass through for the core to check."""
+    parsed: dict[str, Any] = {}
+    for name, value in inputs.items():
+        if not isinstance(value, Mapping):
+            parsed[name] = value
+            continue
+        field = f"{where}.{name}"
+        unknown = sorted(set(value) - set(STEP_FIELDS))
+        model = value.get("from")
+        if unknown or not isinstance(model, str) or not model:
+            problem = f"unknown field(s) {', '.join(unknown)}" if unknown else 'no "from" model'
+            raise DawhostError(
+                ErrorCode.BAD_REQUEST,
+                f'{field} is an object, so it is made by another model first: {{"from": '
+                f'"<model>", "options": {{...}}, "inputs": {{...}}}} ({problem})',
+                field,
+            )
+        verb, options, step_inputs = (
+            value.get("verb"),
+            value.get("options", {}),
+            value.get("inputs", {}),
+        )
+        if verb is not None and not isinstance(verb, str):
+            raise DawhostError(ErrorCode.BAD_REQUEST, f"{field}.verb must be a verb", field)
+        for key, part in (("options", options), ("inputs", step_inputs)):
+            if not isinstance(part, Mapping):
+                raise DawhostError(
+                    ErrorCode.BAD_REQUEST, f"{field}.{key} must be an object of name: value", field
+                )
+        if depth >= 4:  # host.chain refuses deep chains with a clear word; stop recursing here
+            raise DawhostError(ErrorCode.BAD_REQUEST, f"{field}: chains nest too deep", field)
+        parsed[name] = Step(
+            model, verb, dict(options), parse_steps(step_inputs, f"{field}.inputs", depth + 1)
+        )
+    return parsed
 
 
 def apply_transport(

@@ -31,6 +31,18 @@ class Request:
 
 
 @dataclass(frozen=True)
+class Step:
+    """An input another model makes first, in the same request (a chain): a `continue` whose
+    primer is what `transcribe` heard in a recording. The step's own inputs may be steps too.
+    `verb` None: the step model's only verb. See `host.chain`."""
+
+    model_id: str
+    verb: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Accepted:
     request_id: str
     model_id: str

@@ -14,6 +14,10 @@ back with the type it came in)::
             /dawhost/fake-echo/continue 7 primer 60 100 0 1 64 90 1 1 repeats 2
         or one string (a .mid path inside the work folder) or one OSC array.
         Audio, MIDI and text inputs take one string (a path, or the text; quote it in Max).
+        `<input>_from <model-id>` makes that input with another model first, in the same
+        request (a chain, `host.chain`); the step takes the keys the addressed model does not,
+        or `<step-model>.<key>`:
+            /dawhost/music-transformer/continue 7 primer_from transcribe audio /tmp/hum.wav bars 4
     /dawhost/<model-id>/options/<name> <value>          set this server's default for an option
                                                         (what OSCQuery clients' sliders write)
     /dawhost/cancel <id>
@@ -280,7 +284,12 @@ class OscFrontend(host.Frontend):
                 field="verb",
             )
         reply_id, request = parse_request(
-            model, verb, args, self.client_of(addr), self.core.transport.beats_per_bar
+            model,
+            verb,
+            args,
+            self.client_of(addr),
+            self.core.transport.beats_per_bar,
+            {m.model_id: m for m in self._exposed()},
         )
         targets = self.targets(addr)
         delivery = parse_delivery(request.delivery, model_id)

@@ -8,6 +8,8 @@ Client -> server (JSON text; every message has a "type")::
      "options": {"repeats": 2}, "inputs": {"primer": [[60, 100, 0, 1], ...]},
      "seed": 7, "start": "5:1", "binary": true}            verb may be left out when the model
                                                            has one; start is a beat or "bar:beat"
+    an input may be {"from": "transcribe", "options": {...}, "inputs": {"audio": path}}: that
+     model makes it first, in the same request (a chain, see host.chain)
     {"type": "cancel", "id": "r1"}
     {"type": "transport", "tempo": 96, "playing": true, "position": "1:1", "signature": [3, 4]}
                                                            any subset; {} asks for the state

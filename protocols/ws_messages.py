@@ -15,7 +15,7 @@ from typing import Any
 from host import request_parsing
 from host.core import Core
 from host.errors import DawhostError, ErrorCode
-from host.request_parsing import parse_seed, parse_start, resolve_verb
+from host.request_parsing import parse_seed, parse_start, parse_steps, resolve_verb
 from host.requests import Request
 from protocols.static_files import media_type
 
@@ -83,7 +83,7 @@ def generate_request(
         model_id=model_id,
         verb=verb,
         options=dict(options),
-        inputs=dict(inputs),
+        inputs=parse_steps(inputs),
         seed=parse_seed(message.get("seed")),
         start_beat=parse_start(message.get("start"), core.transport.beats_per_bar),
         client=client,

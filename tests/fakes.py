@@ -126,6 +126,62 @@ class SlowModel(Model):
         yield host.AudioOutput(self.sample_rate, samples=np.zeros(80, dtype=np.float32))
 
 
+class FakeTranscriber(Model):
+    """Transcribes a recording one beat at a time: each beat of audio louder than `threshold`
+    (RMS) becomes one note at its strongest frequency. Sine tones come back exactly; `seconds`
+    makes it slow (progress every 5 ms) for cancel tests."""
+
+    model_id = "fake-transcribe"
+    capabilities = frozenset({Capability.TRANSCRIBE})
+    inputs = (InputSpec("audio", InputKind.AUDIO_FILE, "a recording"),)
+
+    class Options(host.Options):
+        threshold: float = Field(0.01, ge=0.0, le=1.0, description="RMS a beat needs")
+        seconds: float = Field(0.0, ge=0.0, le=60.0, description="Extra time to take")
+
+    def run(self, job: host.Job) -> Iterator[host.NotesOutput | host.FileOutput]:
+        import soundfile
+
+        from host.smf import MIDI_MEDIA_TYPE, write_smf
+
+        audio, rate = soundfile.read(str(job.inputs["audio"]), always_2d=True)
+        mono = audio.mean(axis=1)
+        deadline = time.monotonic() + job.options.seconds
+        while time.monotonic() < deadline:
+            job.progress(0.5 * (1 - (deadline - time.monotonic()) / job.options.seconds), "wait")
+            time.sleep(0.005)
+        beat = int(rate * job.transport.seconds_per_beat)
+        notes = []
+        for index in range(len(mono) // beat):
+            part = mono[index * beat : (index + 1) * beat]
+            job.progress(0.5 + 0.5 * index * beat / len(mono), "listening")
+            if float(np.sqrt(np.mean(part**2))) <= job.options.threshold:
+                continue
+            spectrum = np.abs(np.fft.rfft(part))
+            freq = float(np.argmax(spectrum)) * rate / len(part)
+            pitch = int(round(69 + 12 * np.log2(max(freq, 1.0) / 440.0)))
+            notes.append(Note(min(127, max(0, pitch)), 100, float(index), 1.0))
+        yield NotesOutput(notes)
+        path = job.output_path("transcription", ".mid")
+        write_smf(path, notes, job.transport.tempo, 4, 4)
+        yield host.FileOutput(path, MIDI_MEDIA_TYPE, name="midi")
+
+
+def write_tones(path: Path, pitches: list[int | None], tempo: float = 120.0) -> Path:
+    """A WAV of one sine tone per beat at `tempo` (None: a silent beat), at 8 kHz."""
+    import soundfile
+
+    rate = 8000
+    beat = int(rate * 60.0 / tempo)
+    t = np.arange(beat) / rate
+    parts = [
+        np.zeros(beat) if p is None else 0.5 * np.sin(2 * np.pi * 440 * 2 ** ((p - 69) / 12) * t)
+        for p in pitches
+    ]
+    soundfile.write(str(path), np.concatenate(parts).astype(np.float32), rate)
+    return path
+
+
 class FailingModel(Model):
     model_id = "fake-failing"
     capabilities = frozenset({Capability.RENDER_AUDIO})

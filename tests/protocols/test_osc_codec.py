@@ -182,3 +182,55 @@ def test_values_osc_cannot_carry_are_refused() -> None:
     for bad in ([b""], [1e300], [object()], [2**70]):
         with pytest.raises((ValueError, OverflowError, TypeError, struct.error)):
             encode_message("/x", bad)
+
+
+def test_a_chain_step_takes_the_keys_the_addressed_model_does_not() -> None:
+    from host.requests import Step
+    from tests.fakes import FakeTranscriber
+
+    models = {m.model_id: m for m in (EchoContinuer(), FakeTranscriber(), SineRenderer())}
+    args = (7, "repeats", 2, "primer_from", "fake-transcribe", "audio", "/tmp/hum.wav")
+    args += ("fake-transcribe.threshold", 0.2, "seconds", 1, "seed", 5)
+    _, request = parse_request(models["fake-echo"], "continue", args, "c", models=models)
+    assert request.options == {"repeats": 2} and request.seed == 5
+    step = Step(
+        "fake-transcribe", None, {"threshold": 0.2, "seconds": 1}, {"audio": "/tmp/hum.wav"}
+    )
+    assert request.inputs == {"primer": step}
+    # a step can itself take notes, and its verb can be named
+    args = (8, "notes_from", "fake-echo", "primer", 60, 100, 0, 1, "fake-echo.verb", "continue")
+    _, request = parse_request(models["fake-sine"], "render", args, "c", models=models)
+    assert request.inputs == {
+        "notes": Step("fake-echo", "continue", {}, {"primer": [60, 100, 0, 1]})
+    }
+
+
+@pytest.mark.parametrize(
+    "args,code,field,text",
+    [
+        ((1, "primer_from", "nope"), ErrorCode.UNKNOWN_MODEL, "primer_from", "no such model"),
+        ((1, "audio", "/x.wav"), ErrorCode.UNKNOWN_OPTION, "audio", "<input>_from <model>"),
+        (
+            (1, "primer_from", "fake-transcribe", "primer", 60, 100, 0, 1),
+            ErrorCode.BAD_REQUEST,
+            "primer",
+            "also made by primer_from",
+        ),
+        (
+            (1, "primer_from", "fake-transcribe", "bogus", 1),
+            ErrorCode.UNKNOWN_OPTION,
+            "bogus",
+            "fake-transcribe (making 'primer'): audio, seconds, threshold",
+        ),
+    ],
+)
+def test_chain_argument_errors(
+    args: tuple[object, ...], code: ErrorCode, field: str, text: str
+) -> None:
+    from tests.fakes import FakeTranscriber
+
+    models = {m.model_id: m for m in (EchoContinuer(), FakeTranscriber())}
+    with pytest.raises(DawhostError) as refused:
+        parse_request(models["fake-echo"], "continue", args, "c", models=models)
+    assert refused.value.code is code and refused.value.field == field
+    assert text in refused.value.message
