@@ -3,7 +3,8 @@
 # sequencer, FluidSynth and soundfonts for training data, espeak-ng and sox for speech,
 # chromium for browser tests). Installs as root; otherwise says what is missing.
 set -e
-PACKAGES="jackd2 fluidsynth timgm6mb-soundfont fluid-soundfont-gm musescore-general-soundfont-small espeak-ng sox libsndfile1 chromium"
+PACKAGES="jackd2 fluidsynth timgm6mb-soundfont fluid-soundfont-gm musescore-general-soundfont-small \
+musescore-general-soundfont csound-soundfont opl3-soundfont hydrogen-drumkits espeak-ng sox libsndfile1 chromium"
 missing=""
 for pkg in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"

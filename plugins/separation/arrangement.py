@@ -258,14 +258,18 @@ def _comping(voices: list[list[Event]], beats: float, rng: np.random.Generator) 
     return out
 
 
-def drum_pattern(beats: float, beats_per_bar: float, rng: np.random.Generator) -> list[Event]:
-    """A drum-kit groove at the song's tempo with crashes on phrase starts and tom fills."""
+def drum_pattern(
+    beats: float, beats_per_bar: float, rng: np.random.Generator, style: str | None = None
+) -> list[Event]:
+    """A drum-kit groove at the song's tempo with crashes on phrase starts and tom fills: the
+    given `style`, or one drawn to fit the bar (the chorales' songs draw it)."""
     triple = abs(beats_per_bar - 3.0) < 1e-6
-    style = (
-        "waltz"
-        if triple and rng.random() < 0.7
-        else str(rng.choice(["rock", "sixteenth", "halftime", "ride", "four_floor"]))
-    )
+    if style is None:
+        style = (
+            "waltz"
+            if triple and rng.random() < 0.7
+            else str(rng.choice(["rock", "sixteenth", "halftime", "ride", "four_floor"]))
+        )
     hits: list[tuple[float, int, int]] = []  # (beat in bar, key, velocity)
     bar_len = beats_per_bar
     if style == "waltz":

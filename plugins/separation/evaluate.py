@@ -2,9 +2,13 @@
 ideal ratio mask (upper bound) and HPSS (baseline), all measured in the same run.
 
     dawhost eval separation --json [--checkpoint PATH ...] [--wiener] [--limit N]
+    dawhost eval separation --json --data data/separation-styles \
+        --split test_style --split test_soundfont          # the generalisation splits
 
 Prints one JSON object. Per method and stem: the median over tracks of each track's median
-SDR over 1 s frames (SiSEC style); also split by soundfont (held out vs seen in training).
+SDR over 1 s frames (SiSEC style); per split (`--split`, folders under `--data`), and the
+chorale `test` split also by soundfont (held out vs seen in training). `goals.splits` gives,
+per split, the first model's gap to the oracle IRM and its "other" SDR.
 """
 
 from __future__ import annotations
@@ -65,23 +69,29 @@ def main(argv: Sequence[str] = ()) -> int:
         "--limit", type=int, default=0, help="score N tracks, half on the held-out soundfont"
     )
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--split",
+        action="append",
+        help="test split folder(s) under --data, each reported on its own (default: test; "
+        "build_styles makes test_style and test_soundfont)",
+    )
     args = parser.parse_args(list(argv))
     import torch
 
     torch.set_num_threads(args.threads)
-    folders = sorted(p for p in (args.data / "test").glob("*") if (p / "mixture.wav").is_file())
-    if args.limit:  # alternate held-out and seen soundfonts so a subset keeps both
-        held = [f for f in folders if HELD_OUT_SOUNDFONT[:-4] in f.name]
-        seen = [f for f in folders if HELD_OUT_SOUNDFONT[:-4] not in f.name]
-        mixed = [f for pair in zip(held, seen, strict=False) for f in pair]
-        folders = sorted(mixed[: args.limit])
-    if not folders:
-        print(
-            f"no test songs in {args.data / 'test'}; run python -m "
-            "plugins.separation.build_data first",
-            file=sys.stderr,
-        )
-        return 2
+    splits: dict[str, list[Path]] = {}
+    for split in args.split or ["test"]:
+        found = _split_folders(args.data / split, args.limit)
+        if not found:
+            print(
+                f"no test songs in {args.data / split}; run python -m "
+                f"plugins.separation.{'build_data' if split == 'test' else 'build_styles'} "
+                "first",
+                file=sys.stderr,
+            )
+            return 2
+        splits[split] = found
+    folders = [f for found in splits.values() for f in found]
     methods: dict[str, Method] = {}
     records: dict[str, object] = {}
     for i, path in enumerate(args.checkpoint or [DEFAULT_CHECKPOINT]):
@@ -109,11 +119,15 @@ def main(argv: Sequence[str] = ()) -> int:
     methods["oracle_internal_stereo_mask"] = _oracle_internal_stereo
     methods["hpss"] = _hpss
 
-    groups = {
-        "all": folders,
-        "held_out_soundfont": [f for f in folders if HELD_OUT_SOUNDFONT[:-4] in f.name],
-        "training_soundfonts": [f for f in folders if HELD_OUT_SOUNDFONT[:-4] not in f.name],
-    }
+    groups: dict[str, list[Path]] = {"all": folders}
+    if "test" in splits:
+        chorales = splits["test"]
+        groups["held_out_soundfont"] = [f for f in chorales if HELD_OUT_SOUNDFONT[:-4] in f.name]
+        groups["training_soundfonts"] = [
+            f for f in chorales if HELD_OUT_SOUNDFONT[:-4] not in f.name
+        ]
+    if len(splits) > 1 or "test" not in splits:
+        groups.update(splits)
     by_track: dict[str, dict[str, dict[str, float | None]]] = {}
     seconds = {m: 0.0 for m in methods}
     audio_seconds = 0.0
@@ -159,7 +173,8 @@ def main(argv: Sequence[str] = ()) -> int:
             "seconds": round(audio_seconds, 1),
             "rate_hz": _rate_of(folders),
             "held_out_soundfont": HELD_OUT_SOUNDFONT,
-            "held_out_soundfont_tracks": len(groups["held_out_soundfont"]),
+            "held_out_soundfont_tracks": len(groups.get("held_out_soundfont", [])),
+            "splits": {split: len(found) for split, found in splits.items()},
             "split_file": str(SPLIT_FILE.name),
             # packages and soundfonts the songs were rendered with (figures from different
             # builds of the same seeds differ a little)
@@ -184,12 +199,43 @@ def main(argv: Sequence[str] = ()) -> int:
             "drums_3db_above_hpss": bool(
                 overall[main_method]["drums"] - overall["hpss"]["drums"] >= 3.0
             ),
+            "splits": {
+                split: _split_goals(summary.get(split, overall), main_method) for split in splits
+            },
         },
         "seconds_per_audio_second": {m: round(s / audio_seconds, 4) for m, s in seconds.items()},
         "per_track": by_track,
     }
     print(json.dumps(report, indent=1))
     return 0
+
+
+def _split_folders(folder: Path, limit: int) -> list[Path]:
+    """The split's song folders; with `limit`, N of them, alternating held-out and seen
+    soundfonts (in the chorale split) so a subset keeps both."""
+    folders = sorted(p for p in folder.glob("*") if (p / "mixture.wav").is_file())
+    if limit:
+        held = [f for f in folders if HELD_OUT_SOUNDFONT[:-4] in f.name]
+        seen = [f for f in folders if HELD_OUT_SOUNDFONT[:-4] not in f.name]
+        if held and seen:
+            folders = sorted([f for pair in zip(held, seen, strict=False) for f in pair][:limit])
+        else:
+            folders = folders[:limit]
+    return folders
+
+
+def _split_goals(scores: dict[str, dict[str, float]], model: str) -> dict[str, object]:
+    """Issue 26's goals on one split: within 2.5 dB of the oracle IRM, "other" >= 4 dB."""
+    gap = round(scores["oracle_irm"]["mean"] - scores[model]["mean"], 2)
+    other = scores[model].get("other")
+    return {
+        "model_mean_db": scores[model]["mean"],
+        "oracle_irm_mean_db": scores["oracle_irm"]["mean"],
+        "gap_to_oracle_irm_db": gap,
+        "within_2_5db_of_oracle": bool(gap <= 2.5),
+        "other_db": other,
+        "other_at_least_4db": bool(other is not None and other >= 4.0),
+    }
 
 
 def _build_record(data: Path) -> object:

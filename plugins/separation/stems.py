@@ -30,6 +30,9 @@ def soundfont_path(name: str) -> Path:
         "FluidR3_GM.sf2": "fluid-soundfont-gm",
         "MuseScore_General_Lite.sf3": "musescore-general-soundfont-small",
         "TimGM6mb.sf2": "timgm6mb-soundfont",
+        "MuseScore_General_Full.sf3": "musescore-general-soundfont",
+        "sf_GMbank.sf2": "csound-soundfont",
+        "OPL-3_FM_128M.sf2": "opl3-soundfont",
     }
     raise FileNotFoundError(
         f"soundfont {name} not found; install the Debian package "

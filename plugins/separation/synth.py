@@ -59,11 +59,7 @@ class SoundfontRenderer:
         finally:
             synth.delete()
         for stem, gain_db in song.gains_db.items():
-            # Programs differ by 20 dB in loudness; level every stem to -20 dBFS RMS first so
-            # the song's gains, not the soundfont, decide the balance.
-            rms = float(np.sqrt(np.mean(stems[stem] ** 2)))
-            gain = 0.0 if math.isinf(gain_db) or rms < 1e-6 else 0.1 / rms * 10 ** (gain_db / 20)
-            stems[stem] *= gain
+            stems[stem] = level(stems[stem], gain_db)
         return stems
 
     def _render_part(
@@ -104,6 +100,15 @@ class SoundfontRenderer:
         synth.get_samples(int(FLUSH_SECONDS * self.rate))
         audio = np.concatenate(chunks) if chunks else np.zeros((0, 2), np.float32)
         return audio[:frames]
+
+
+def level(audio: np.ndarray, gain_db: float) -> np.ndarray:
+    """`audio` at -20 dBFS RMS plus `gain_db` (silence for -inf or a silent stem). Programs
+    differ by 20 dB in loudness; levelling every stem first lets the song's gains, not the
+    soundfont, decide the balance."""
+    rms = float(np.sqrt(np.mean(audio**2)))
+    gain = 0.0 if math.isinf(gain_db) or rms < 1e-6 else 0.1 / rms * 10 ** (gain_db / 20)
+    return audio * np.float32(gain)
 
 
 def _advance(synth: Any, part: Part, channel: int, now: int, count: int, rate: int) -> np.ndarray:

@@ -65,3 +65,25 @@ def test_report_scores_every_method_on_the_same_tracks(
         overall["oracle_irm"]["mean"] - overall["tiny"]["mean"], abs=0.02
     )
     assert set(report["per_track"]) == {f"a__{HELD_OUT_SOUNDFONT[:-4]}", "b__FluidR3_GM"}
+
+
+def test_generalisation_splits_are_reported_separately(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _track(tmp_path / "test_style" / "test_style000__jazz__FluidR3_GM", 2)
+    _track(tmp_path / "test_soundfont" / "test_soundfont000__pop__TimGM6mb", 3)
+    argv = ["--json", "--data", str(tmp_path), "--checkpoint", str(tiny_checkpoint)]
+    argv += ["--threads", "1", "--split", "test_style", "--split", "test_soundfont"]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["sdr_db"]) == {"all", "test_style", "test_soundfont"}
+    assert report["test_set"]["splits"] == {"test_style": 1, "test_soundfont": 1}
+    for split in ("test_style", "test_soundfont"):
+        goals = report["goals"]["splits"][split]
+        scores = report["sdr_db"][split]
+        assert goals["gap_to_oracle_irm_db"] == pytest.approx(
+            scores["oracle_irm"]["mean"] - scores["tiny"]["mean"], abs=0.02
+        )
+        assert goals["within_2_5db_of_oracle"] is False  # an untrained network
+        assert goals["other_db"] == scores["tiny"]["other"]
+    assert main([*argv[:-1], "test_missing"]) == 2  # a split that was never built
