@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from host import Note
+from host.progress import track
 from plugins.melnet.audio import SAMPLE_RATE, frames_for
 from plugins.melnet.build_data import fluidsynth_render
 from plugins.melnet.conditioning import INSTRUMENTS, note_features
@@ -81,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     used = next(iter(vocoders))
     renders, cpu, tiers = [], [], []
     vocoder_seconds: dict[str, list[float]] = {name: [] for name in vocoders}
-    for repeat in range(args.repeats):
+    for repeat in track(range(args.repeats), "melnet bench: renders", unit="render"):
         marks: dict[int, float] = {}
 
         def mark(tier: int, fraction: float, marks: dict[int, float] = marks) -> None:
@@ -120,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stage = np.median(np.asarray(tiers), axis=0)
 
     fluid = []
-    for _ in range(args.repeats):
+    for _ in track(range(args.repeats), "melnet bench: FluidSynth baseline", unit="render"):
         started = time.perf_counter()
         fluidsynth_render(rows, "piano", seconds)
         fluid.append(time.perf_counter() - started)

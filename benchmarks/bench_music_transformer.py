@@ -30,6 +30,7 @@ import torch
 from benchmarks.echo import InstantEcho, core_for
 from host import Note
 from host.memory import MemoryFrontend
+from host.progress import Stage
 from host.requests import OutputEvent
 from plugins.music_transformer.checkpoint import DEFAULT_CHECKPOINT, load_weights
 from plugins.music_transformer.events import TimedNote, encode, style_token
@@ -146,17 +147,24 @@ def main(argv: Sequence[str] = ()) -> int:
     prefix = [style_token("bach")] + primer_tokens
     window = model.config.max_len
 
+    stage = Stage("music-transformer bench", 6, unit="measurement")
     with torch.inference_mode():
         cached, cached_cpu = events_per_second_cached(model, prefix, args.events, 1)
+        stage.advance()
         # The recompute baseline: context = the last window-1 events, full at once here.
         recompute, recompute_cpu = events_per_second_recompute(model, prefix, args.recompute_events)
+        stage.advance()
         batched, _ = events_per_second_cached(model, prefix, args.events // 4, 4)
+        stage.advance()
         first, first_cpu = first_event_ms(model, notes, args.repeats)
+        stage.advance()
 
     plugin_model = MusicTransformerModel()
     plugin_model.checkpoint = args.checkpoint
     through_core = asyncio.run(_first_note_through_core(plugin_model, notes, args.repeats))
+    stage.advance()
     echo_core = asyncio.run(_first_note_through_core(InstantEcho(), notes, args.repeats))
+    stage.advance()
 
     report = {
         "model": {

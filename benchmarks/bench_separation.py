@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from host.progress import Stage
+
 RATE = 44_100
 
 
@@ -129,25 +131,27 @@ def main(argv: Sequence[str] = ()) -> int:
         print(json.dumps(child(mode, track, checkpoint, int(threads))))
         return 0
 
+    lengths = [x for x in args.lengths.split(",") if x]
+    run = Stage("separation bench", 4 + 2 * len(lengths) + 1, unit="run").counting(measure)
     with tempfile.TemporaryDirectory() as folder:
         track = Path(folder) / "track.wav"
         synth_track(track, args.seconds)
         speed = {
-            m: measure(m, track, args.checkpoint, args.threads)
+            m: run(m, track, args.checkpoint, args.threads)
             for m in ("stream", "stream_mid_masks", "stream_wiener", "hpss")
         }
         memory = []
-        for length in (float(x) for x in args.lengths.split(",") if x):
+        for length in (float(x) for x in lengths):
             short = Path(folder) / f"track{length:g}.wav"
             synth_track(short, length, seed=1)
             row: dict[str, float] = {"track_seconds": length}
             for mode in ("stream", "in_memory"):
                 row[f"{mode}_peak_rss_mb"] = round(
-                    measure(mode, short, args.checkpoint, args.threads)["peak_rss_mb"], 1
+                    run(mode, short, args.checkpoint, args.threads)["peak_rss_mb"], 1
                 )
             memory.append(row)
             short.unlink()
-        idle = measure("idle", track, args.checkpoint, args.threads)
+        idle = run("idle", track, args.checkpoint, args.threads)
     stream_rtf = speed["stream"]["seconds"] / args.seconds
     report = {
         "benchmark": "separation",

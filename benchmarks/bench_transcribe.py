@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from host.progress import Stage
+
 RATE = 44_100
 GOAL_RTF = 0.05
 
@@ -82,14 +84,15 @@ def main(argv: Sequence[str] = ()) -> int:
     from plugins.transcribe.transcriber import Transcriber, read_mono
 
     model = Transcriber.from_checkpoint(args.checkpoint)
+    measure = Stage("transcribe bench", 3, unit="measurement").counting(timed)
     with tempfile.TemporaryDirectory() as folder:
         track = Path(folder) / "track.wav"
         used = make_track(track, args.seconds, args.data)
         model.transcribe(read_mono(track)[: SAMPLE_RATE * 5])  # warm-up (allocator, kernels)
-        audio, read_wall, read_cpu = timed(lambda: read_mono(track))
-        notes, model_wall, model_cpu = timed(lambda: model.transcribe(audio))
+        audio, read_wall, read_cpu = measure(lambda: read_mono(track))
+        notes, model_wall, model_cpu = measure(lambda: model.transcribe(audio))
         excerpt = audio[: int(args.baseline_seconds * SAMPLE_RATE)]
-        _, base_wall, base_cpu = timed(lambda: pyin_notes(excerpt))
+        _, base_wall, base_cpu = measure(lambda: pyin_notes(excerpt))
     seconds = len(audio) / SAMPLE_RATE
     excerpt_seconds = len(excerpt) / SAMPLE_RATE
     rtf = (read_wall + model_wall) / seconds

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from host import Note
+from host.progress import Stage
 from plugins.vocal_tts.audio import HOP, SAMPLE_RATE
 from plugins.vocal_tts.checkpoint import DEFAULT_CHECKPOINT, load
 from plugins.vocal_tts.espeak import speak
@@ -101,11 +102,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _, sp, ap = world_analysis(ready.utterance.audio[: frames * HOP], frames)
         return resynthesise(ready.plan, ready.f0, sp, ap)
 
-    total = timed(lambda: render(bundle, prepare(request)), args.repeats)
+    measure = Stage("vocal-tts bench", 7, unit="measurement").counting(timed)
+    total = measure(lambda: render(bundle, prepare(request)), args.repeats)
     total_cpu = CPU_SECONDS[-1]
-    griffin = timed(lambda: render(bundle, prepare(request), "griffin-lim"), args.repeats)
-    world = timed(teacher, args.repeats)
-    espeak_only = timed(lambda: speak(LYRICS), args.repeats)
+    griffin = measure(lambda: render(bundle, prepare(request), "griffin-lim"), args.repeats)
+    world = measure(teacher, args.repeats)
+    espeak_only = measure(lambda: speak(LYRICS), args.repeats)
     espeak_seconds = len(speak(LYRICS).audio) / SAMPLE_RATE
     report = {
         "benchmark": "vocal-tts 8-bar sung line",
@@ -119,9 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             # CPU time over audio time: what the RTF would be with the cores to ourselves
             # (summed over threads, so it can exceed the wall figure).
             "cpu_real_time_factor": round(total_cpu / seconds, 4),
-            "front_end_seconds": round(timed(lambda: prepare(request), args.repeats), 3),
-            "acoustic_seconds": round(timed(acoustic, args.repeats), 3),
-            "vocoder_seconds": round(timed(vocoder, args.repeats), 3),
+            "front_end_seconds": round(measure(lambda: prepare(request), args.repeats), 3),
+            "acoustic_seconds": round(measure(acoustic, args.repeats), 3),
+            "vocoder_seconds": round(measure(vocoder, args.repeats), 3),
         },
         "baselines": {
             "griffin_lim_32_iterations": {

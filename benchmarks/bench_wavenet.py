@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.bench_vocal_tts import LYRICS, TEMPO, eight_bar_melody
+from host.progress import Stage
 from plugins.wavenet.checkpoint import DEFAULT_CHECKPOINT, load
 from plugins.wavenet.generate import cached_generate, folded_generate, naive_generate
 
@@ -75,12 +76,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "layers": len(model.config.dilations),
     }
     generator = torch.Generator().manual_seed(0)
+    folds_list = [int(f) for f in args.folds.split(",")]
+    wall = Stage("wavenet bench", 4 + len(folds_list), unit="measurement").counting(_wall)
     cached_generate(model, condition, 160, 500, torch.rand(4, 500))  # warm-up: first calls
     n = args.naive_samples
-    naive = _wall(lambda: naive_generate(model, condition, 160, n, torch.rand(1, n)))
+    naive = wall(lambda: naive_generate(model, condition, 160, n, torch.rand(1, n)))
     report["naive"] = {"timed_samples": n, "real_time_factor": round(naive / n * SAMPLE_RATE, 2)}
     c = args.cached_samples
-    cached = _wall(lambda: cached_generate(model, condition, 160, c, torch.rand(1, c)))
+    cached = wall(lambda: cached_generate(model, condition, 160, c, torch.rand(1, c)))
     cached_rtf = cached / c * SAMPLE_RATE
     report["cached"] = {
         "timed_samples": c,
@@ -88,20 +91,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "speedup_vs_naive": round(naive / n / (cached / c), 1),
     }
     folded: dict[str, object] = {}
-    for folds in (int(f) for f in args.folds.split(",")):
-        wall = _wall(
+    for folds in folds_list:
+        taken = wall(
             lambda f=folds: folded_generate(model, condition, 160, samples, f, generator=generator)
         )
         folded[str(folds)] = {
-            "real_time_factor": round(wall / seconds, 3),
-            "speedup_vs_cached": round(cached_rtf / (wall / seconds), 1),
+            "real_time_factor": round(taken / seconds, 3),
+            "speedup_vs_cached": round(cached_rtf / (taken / seconds), 1),
         }
     report["cached_folded"] = folded
 
     wavenet = WaveNetVocoder(model, "vocal")
     torch.set_num_threads(args.threads)
-    line_wavenet = _wall(lambda: render(bundle, prepared, "wavenet", seed=0, wavenet=wavenet))
-    line_default = _wall(lambda: render(bundle, prepared, "neural", seed=0))
+    line_wavenet = wall(lambda: render(bundle, prepared, "wavenet", seed=0, wavenet=wavenet))
+    line_default = wall(lambda: render(bundle, prepared, "neural", seed=0))
     report["vocal_tts_line"] = {
         "wavenet_folds": wavenet.folds,
         "wavenet_real_time_factor": round(line_wavenet / seconds, 3),

@@ -1,5 +1,7 @@
 """`dawhost train|eval|bench <name>`: plugin tasks. A task whose data is built on this machine
-says so before it starts (what, how long to build) and builds it with `--build-data`."""
+says so before it starts (what, how long to build) and builds it with `--build-data`.
+Progress goes to stderr (host.progress: a bar on a terminal, plain lines in a log), the report
+to stdout; `--quiet` leaves stderr to warnings and errors."""
 
 from __future__ import annotations
 
@@ -7,9 +9,11 @@ import sys
 import time
 from collections.abc import Sequence
 
+from host import progress
 from host.tasks import Task
 
 BUILD_FLAG = "--build-data"
+QUIET_FLAG = "--quiet"
 
 
 def task_listing(kind: str, tasks: list[Task]) -> str:
@@ -28,7 +32,9 @@ def task_listing(kind: str, tasks: list[Task]) -> str:
 def cmd_task(kind: str, argv: Sequence[str], tasks: list[Task]) -> int:
     tasks = [t for t in tasks if t.kind == kind]
     if not argv or argv[0].startswith("-"):
-        print(f"usage: dawhost {kind} <name> [{BUILD_FLAG}] [args...]", file=sys.stderr)
+        print(
+            f"usage: dawhost {kind} <name> [{BUILD_FLAG}] [{QUIET_FLAG}] [args...]", file=sys.stderr
+        )
         print(task_listing(kind, tasks), file=sys.stderr)
         return 2
     name, rest = argv[0], list(argv[1:])
@@ -38,7 +44,10 @@ def cmd_task(kind: str, argv: Sequence[str], tasks: list[Task]) -> int:
         print(task_listing(kind, tasks), file=sys.stderr)
         return 2
     build = BUILD_FLAG in rest
-    rest = [a for a in rest if a != BUILD_FLAG]
+    quiet = QUIET_FLAG in rest
+    rest = [a for a in rest if a not in (BUILD_FLAG, QUIET_FLAG)]
+    if quiet:
+        progress.set_mode("off")
     wants_help = any(a in ("-h", "--help") for a in rest)
     need = task.data
     if need is not None and not need.is_built() and not wants_help:
@@ -62,6 +71,14 @@ def cmd_task(kind: str, argv: Sequence[str], tasks: list[Task]) -> int:
             print(f"error: the data build failed (exit status {status})", file=sys.stderr)
             return status or 1
         print(f"data built in {(time.monotonic() - started) / 60:.1f} minutes", file=sys.stderr)
-    if not wants_help:
-        print(f"dawhost {kind} {name}: {task.description}", file=sys.stderr)
-    return task.main(rest)
+    if wants_help or quiet:
+        return task.main(rest)
+    print(f"dawhost {kind} {name}: {task.description}", file=sys.stderr)
+    started = time.monotonic()
+    status = task.main(rest)
+    print(
+        f"dawhost {kind} {name}: finished in {time.monotonic() - started:.0f} s"
+        + (f" (exit status {status})" if status else ""),
+        file=sys.stderr,
+    )
+    return status

@@ -254,9 +254,22 @@ def _echo_task(argv):  # type: ignore[no-untyped-def]
     return 0
 
 
+def _counting_task(argv):  # type: ignore[no-untyped-def]
+    """`dawhost eval fake --steps N`: N steps through host.progress, then a JSON report."""
+    import json
+
+    from host.progress import track
+
+    steps = int(argv[argv.index("--steps") + 1]) if "--steps" in argv else 3
+    done = sum(1 for _ in track(range(steps), "fake: steps", unit="step"))
+    print(json.dumps({"task": "fake", "steps": done}))
+    return 0
+
+
 @host.hookimpl
 def register_tasks() -> Iterator[host.Task]:
     yield host.Task("bench", "fake", "Prints its arguments as JSON", _echo_task)
+    yield host.Task("eval", "fake", "Counts steps with a progress bar", _counting_task)
 
 
 def run_requests(

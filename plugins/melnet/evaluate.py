@@ -29,6 +29,7 @@ import numpy as np
 import soundfile
 import torch
 
+from host.progress import track
 from plugins.melnet.audio import SAMPLE_RATE, log_mel, low_pass
 from plugins.melnet.conditioning import INSTRUMENTS
 from plugins.melnet.dataset import DEFAULT_DATA, Clip, fixed_crops, load_clips, make_batch
@@ -53,7 +54,7 @@ BAND_LIMITED_CLIPS = 24  # test clips low-passed for band_limited_figures
 
 @torch.no_grad()
 def test_nll(
-    model: MelNet, clips: list[Clip], frames: int = 128, per_clip: int = 2
+    model: MelNet, clips: list[Clip], frames: int = 128, per_clip: int = 2, label: str = "model"
 ) -> dict[str, object]:
     """NLL per bin over fixed crops (the first `per_clip` of each test clip), overall and per
     tier."""
@@ -61,7 +62,7 @@ def test_nll(
     tiers = model.config.tiers
     totals = np.zeros(tiers)
     tier_bins = np.zeros(tiers)
-    for start in range(0, len(crops), 16):
+    for start in track(range(0, len(crops), 16), f"melnet: test NLL, {label}", unit="batch"):
         batch = make_batch(crops[start : start + 16], frames)
         losses = model.tier_nll(batch.spec, batch.bin_feats, batch.frame_feats, batch.instrument)
         totals += [float(loss) for loss in losses]
@@ -110,12 +111,12 @@ def _vocoders(vocoder: MelVocoder | None) -> dict[str, MelVocoder | None]:
 
 
 def _vocode_each(
-    vocoders: dict[str, MelVocoder | None], references: Iterable[np.ndarray]
+    vocoders: dict[str, MelVocoder | None], references: Iterable[np.ndarray], label: str = "clips"
 ) -> dict[str, dict[str, list[float]]]:
     """Each reference -> its log-mel spectrogram -> each vocoder: scores per vocoder, per figure
     (also the output's level against the reference's, in dB, and the seconds taken)."""
     scores: dict[str, dict[str, list[float]]] = {name: {} for name in vocoders}
-    for index, reference in enumerate(references):
+    for index, reference in enumerate(track(references, f"melnet: vocoders on {label}")):
         spec = log_mel(reference)
         for name, chosen in vocoders.items():
             started = time.perf_counter()
@@ -151,7 +152,7 @@ def vocoder_figures(vocoder: MelVocoder | None, clips: list[Clip], data: Path) -
     against the reference: how much of the gap to FluidSynth is the vocoder's alone."""
     references = [reference_audio(data, clip.name) for clip in clips]
     audio_seconds = sum(r.size for r in references) / SAMPLE_RATE
-    scores = _vocode_each(_vocoders(vocoder), references)
+    scores = _vocode_each(_vocoders(vocoder), references, "test clips")
     figures: dict[str, object] = {"clips": len(clips), "audio_seconds": round(audio_seconds, 1)}
     figures.update({name: _means(values, audio_seconds) for name, values in scores.items()})
     if vocoder is not None:
@@ -182,7 +183,7 @@ def band_limited_figures(
     figures: dict[str, object] = {"tones_hz": list(TONES_HZ), "low_pass_hz": LOW_PASS_HZ}
     for kind, references in inputs.items():
         audio_seconds = sum(r.size for r in references) / SAMPLE_RATE
-        scores = _vocode_each(_vocoders(vocoder), references)
+        scores = _vocode_each(_vocoders(vocoder), references, kind.replace("_", " "))
         per_vocoder: dict[str, dict[str, object]] = {
             name: {**_means(values, audio_seconds)} for name, values in scores.items()
         }
@@ -209,7 +210,7 @@ def audio_figures(
         for key, value in {**audio_scores(reference, audio), "seconds": seconds_taken}.items():
             scores.setdefault(key, []).append(value)
 
-    for index, clip in enumerate(clips):
+    for index, clip in enumerate(track(clips, "melnet: renders", unit="clip")):
         reference = reference_audio(data, clip.name)
         samples = min(reference.size, round(seconds * SAMPLE_RATE))
         reference = reference[:samples]
@@ -290,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         model, info = load_checkpoint(path)
         nll[name] = {
-            **test_nll(model, clips, per_clip=args.crops_per_clip),
+            **test_nll(model, clips, per_clip=args.crops_per_clip, label=name),
             "parameters": model.parameter_count(),
             "training": info,
         }

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from host.progress import Stage, track
 from plugins.music_transformer.checkpoint import (
     BASELINE_CHECKPOINT,
     DEFAULT_CHECKPOINT,
@@ -73,11 +74,15 @@ def histogram_overlap(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def continuation_stats(
-    model: MusicTransformer, pieces: Sequence[Piece], seed: int, settings: SamplingSettings
+    model: MusicTransformer,
+    pieces: Sequence[Piece],
+    seed: int,
+    settings: SamplingSettings,
+    label: str = "continuations",
 ) -> dict[str, float]:
     overlaps, primer_overlaps, density_ratios, well_formed, closed, ons = [], [], [], 0, 0, 0
     used = 0
-    for index, piece in enumerate(pieces):
+    for index, piece in enumerate(track(pieces, f"music-transformer: {label}", unit="piece")):
         seconds_per_beat = 60.0 / piece.bpm
         notes = piece_notes(piece)
         cut = PRIMER_BEATS * seconds_per_beat
@@ -152,13 +157,16 @@ def main(argv: Sequence[str] = ()) -> int:
     valid_windows = evaluation_windows(valid, length, limit=args.max_windows)
     targets = int((test_windows[:, 1:] != PAD).sum())
 
-    nll_relative = sequence_nll(relative, test_windows)
-    nll_absolute = sequence_nll(absolute, test_windows)
+    with Stage("music-transformer: test NLL", 2, unit="model") as stage:
+        nll_relative = sequence_nll(relative, test_windows)
+        stage.advance()
+        nll_absolute = sequence_nll(absolute, test_windows)
+        stage.advance()
 
     train_sequences = [[style_token(p.style)] + piece_tokens(p) for p in train]
     ngram_valid, ngram_test = {}, {}
     ngram = NGramModel(6, VOCAB_SIZE).fit(train_sequences)
-    for order in range(2, 7):
+    for order in track(range(2, 7), "music-transformer: n-gram orders", unit="order"):
         ngram_valid[order] = round(ngram.nll(_rows(valid_windows), order=order), 4)
         ngram_test[order] = round(ngram.nll(_rows(test_windows), order=order), 4)
     best_order = min(ngram_valid, key=ngram_valid.__getitem__)
@@ -190,11 +198,13 @@ def main(argv: Sequence[str] = ()) -> int:
                 "primer_beats": PRIMER_BEATS,
                 "continuation_beats": CONTINUATION_BEATS,
             },
-            "relative": continuation_stats(relative, held_out, args.seed, settings),
-            "absolute_baseline": continuation_stats(absolute, held_out, args.seed, settings),
+            "relative": continuation_stats(relative, held_out, args.seed, settings, "relative"),
+            "absolute_baseline": continuation_stats(
+                absolute, held_out, args.seed, settings, "absolute baseline"
+            ),
             # what the plugin does by default: the same sampling with the note-state mask
             "relative_with_well_formed_mask": continuation_stats(
-                relative, held_out, args.seed, replace(settings, well_formed=True)
+                relative, held_out, args.seed, replace(settings, well_formed=True), "masked"
             ),
         },
         "models": {

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+from host.progress import note, track
 from plugins.separation.baselines import hpss, oracle_internal_mask, oracle_irm
 from plugins.separation.build_data import DEFAULT_OUT, SPLIT_FILE
 from plugins.separation.checkpoint import DEFAULT_CHECKPOINT, load_with_refiner
@@ -131,7 +132,7 @@ def main(argv: Sequence[str] = ()) -> int:
     by_track: dict[str, dict[str, dict[str, float | None]]] = {}
     seconds = {m: 0.0 for m in methods}
     audio_seconds = 0.0
-    for folder in folders:
+    for folder in track(folders, "separation: test songs", unit="song"):
         mixture, stems, rate = load_track(folder)
         audio_seconds += mixture.shape[0] / rate
         by_track[folder.name] = {}
@@ -144,13 +145,12 @@ def main(argv: Sequence[str] = ()) -> int:
                 value = framewise_sdr(stems[i], estimates[i], rate)
                 track_scores[stem] = None if value is None else round(value, 2)
             by_track[folder.name][method] = track_scores
-        print(
+        note(
             f"{folder.name}: "
             + ", ".join(
                 f"{m} {np.mean([v for v in t.values() if v is not None]):.1f}"
                 for m, t in by_track[folder.name].items()
-            ),
-            file=sys.stderr,
+            )
         )
 
     def group_scores(names: list[Path]) -> dict[str, dict[str, float]]:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from host.progress import track
 from plugins.transcribe.build_data import DEFAULT_OUT
 from plugins.transcribe.checkpoint import DEFAULT_CHECKPOINT
 from plugins.transcribe.decode import SecondsNote
@@ -93,7 +94,7 @@ def evaluate(
     scores: dict[str, dict[str, dict[str, list[float]]]] = {}
     seconds = {"audio": 0.0, "model": 0.0, "baseline": 0.0}
     baseline_audio = 0.0
-    for index, path in enumerate(clips):
+    for index, path in enumerate(track(clips, "transcribe: test clips", unit="clip")):
         labels = json.loads(path.read_text())
         reference = np.array(labels["notes"], float).reshape(-1, 4)
         audio = read_mono(path.with_suffix(".wav"))

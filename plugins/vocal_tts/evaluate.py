@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from host import Note
+from host.progress import track
 from plugins.vocal_tts.audio import HOP, SAMPLE_RATE, log_mel
 from plugins.vocal_tts.checkpoint import DEFAULT_CHECKPOINT, Bundle, load
 from plugins.vocal_tts.corpus import sentences, split
@@ -101,7 +102,7 @@ def intelligibility(bundle: Bundle, texts: Sequence[str], voice: str) -> dict[st
     words = 0
     examples = []
     mel_distance: dict[str, list[float]] = {}
-    for text in texts:
+    for text in track(texts, "vocal-tts: intelligibility", unit="sentence"):
         prepared = spoken_prepared(text, voice)
         assert prepared.utterance is not None
         outputs = {
@@ -170,7 +171,7 @@ def singing(bundle: Bundle, texts: Sequence[str], voice: str, seed: int) -> dict
     detected = dict.fromkeys(onset, 0)
     cents: dict[str, list[float]] = {name: [] for name in onset}
     requested = 0
-    for text in texts:
+    for text in track(texts, "vocal-tts: singing", unit="line"):
         count = len(syllables(speak(text, VOICES[voice]).phones, text))
         notes = melody_for(count, rng)
         beats = notes[-1].start + notes[-1].duration + 1.0

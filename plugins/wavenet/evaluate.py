@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from host.progress import Stage, track
 from plugins.wavenet.checkpoint import DEFAULT_CHECKPOINT, load
 from plugins.wavenet.dataset import Clip, read_clips
 from plugins.wavenet.intelligibility import closed_vocabulary_wer, vocal_tts_renderer
@@ -124,21 +125,24 @@ def voice_vocoders(wavenet: WaveNetVocoder) -> dict[str, Vocoder]:
 
 
 def copy_synthesis(
-    clips: list[Clip], vocoders: dict[str, Vocoder], sung: bool = False
+    clips: list[Clip], vocoders: dict[str, Vocoder], sung: bool = False, label: str = "clips"
 ) -> dict[str, Any]:
     """Every clip through every vocoder: mean figures, pitch error (sung), real-time factor."""
     per: dict[str, dict[str, list[float]]] = {name: {} for name in vocoders}
     cents: dict[str, list[float]] = {name: [] for name in vocoders}
     seconds = dict.fromkeys(vocoders, 0.0)
+    stage = Stage(f"wavenet: {label} copy synthesis", len(clips) * len(vocoders), "vocoding")
     for index, clip in enumerate(clips):
         for name, vocoder in vocoders.items():
             started = time.perf_counter()
             audio = vocoder(clip, index)
             seconds[name] += time.perf_counter() - started
+            stage.advance()
             for key, value in scores(clip.audio, audio).items():
                 per[name].setdefault(key, []).append(float(value))
             if sung and clip.f0 is not None:
                 cents[name].extend(pitch_errors_cents(audio, clip.f0).tolist())
+    stage.close()
     audio_seconds = sum(c.audio.size for c in clips) / SAMPLE_RATE
     report: dict[str, Any] = {"clips": len(clips), "audio_seconds": round(audio_seconds, 1)}
     for name in vocoders:
@@ -157,7 +161,7 @@ def folding_cost(
 ) -> dict[str, Any]:
     """The same clips vocoded at each fold count: what cutting into segments costs."""
     report: dict[str, Any] = {"clips": len(clips), "front_end": front_end}
-    for count in folds:
+    for count in track(folds, "wavenet: fold study", unit="fold count"):
         vocoder = WaveNetVocoder(model, front_end, folds=count, temperature=temperature)
         figures: dict[str, list[float]] = {}
         started = time.perf_counter()
@@ -188,7 +192,7 @@ def temperature_sweep(
 ) -> dict[str, Any]:
     """Mean LSD of the WaveNet at each sampling temperature (voice and music clips)."""
     report: dict[str, Any] = {"music_clips": len(music), "sung_clips": len(sung)}
-    for temperature in temperatures:
+    for temperature in track(temperatures, "wavenet: temperature sweep", unit="temperature"):
         row = {}
         for front_end, clips in (("music", music), ("vocal", sung)):
             vocoder = WaveNetVocoder(model, front_end, temperature=temperature)
@@ -279,12 +283,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "wavenet_folds": args.folds,
         "wavenet_temperature": args.temperature,
         "nll_nats_per_sample": evaluate_nll(model, music + voice, crops=32, length=4000),
-        "music": copy_synthesis(music_cut, music_vocoders(wavenet)),
+        "music": copy_synthesis(music_cut, music_vocoders(wavenet), label="music"),
     }
     wavenet.front_end = "vocal"
     voices = voice_vocoders(wavenet)
-    report["sung"] = copy_synthesis(sung, voices, sung=True)
-    report["spoken"] = copy_synthesis(spoken, voices)
+    report["sung"] = copy_synthesis(sung, voices, sung=True, label="sung")
+    report["spoken"] = copy_synthesis(spoken, voices, label="spoken")
     if args.sentences:
         report["spoken_wer"] = spoken_wer(args.sentences, args.voice, wavenet)
     study = [int(f) for f in args.fold_study.split(",") if f]

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from host.progress import track
 from plugins.wavenet.dataset import Clip
 from plugins.wavenet.vocoder import WaveNetVocoder
 
@@ -57,7 +58,7 @@ def closed_vocabulary_wer(
     seconds: dict[str, float] = {}
     words, audio_seconds = 0, 0.0
     examples = []
-    for index, text in enumerate(texts):
+    for index, text in enumerate(track(texts, "wavenet: spoken WER", unit="sentence")):
         clip, prepared = spoken_clip(text, voice)
         audio_seconds += clip.audio.size / 16_000
         heard = {}
