@@ -6,6 +6,7 @@
 
 import { element } from "./controls.js";
 import { NotesView } from "./notesview.js";
+import { RenderPlayer } from "./renderplayer.js";
 import { StemMixer } from "./stems.js";
 import { drawSyllables } from "./syllables.js";
 import { drawWaveform } from "./waveform.js";
@@ -22,6 +23,7 @@ export class JobCard {
     this.mixer = null;
     this.syllables = null;
     this.urls = [];
+    this.players = []; // RenderPlayer per audio file
     this.progress = element("progress", { max: 1, value: 0 });
     this.percent = element("span", { className: "percent", textContent: "0%" });
     this.status = element("span", { className: "status", textContent: "sent" });
@@ -97,6 +99,7 @@ export class JobCard {
       (message.field ? ` (field: ${message.field})` : "");
     this.variations.forEach((view) => view.stop());
     this.mixer?.stop();
+    this.players.forEach((player) => player.stop());
   }
 
   variation(name) {
@@ -179,16 +182,19 @@ export class JobCard {
       const canvas = element("canvas", { className: "waveform", width: 720, height: 110 });
       canvas.dataset.name = header.name;
       const caption = element("figcaption", { textContent: header.name });
-      figure.append(caption, canvas);
+      const box = element("div", { className: "wave-box" }, [canvas]);
+      figure.append(caption, box);
       try {
-        drawWaveform(canvas, parseWav(data));
+        const wav = parseWav(data);
+        drawWaveform(canvas, wav);
         caption.textContent = `${header.name} · ${canvas.dataset.seconds} s · ${canvas.title}`;
+        const player = new RenderPlayer(wav, this.transport); // on the transport's bar line
+        this.players.push(player);
+        box.append(player.playhead);
+        figure.append(player.root);
       } catch (error) {
         figure.append(element("p", { className: "error", textContent: String(error) }));
       }
-      const url = URL.createObjectURL(blob);
-      this.urls.push(url);
-      figure.append(element("audio", { controls: true, src: url, preload: "auto" }));
       figure.append(this.downloadLink(blob, base, `Download ${base}`, "download-wav"));
       this.results.prepend(figure);
       if (this.syllables) this.drawSyllablesOnWaveforms();
@@ -203,6 +209,7 @@ export class JobCard {
     this.urls.forEach((url) => URL.revokeObjectURL(url));
     this.variations.forEach((view) => view.stop());
     this.mixer?.stop();
+    this.players.forEach((player) => player.stop());
     this.root.remove();
   }
 }

@@ -1,11 +1,12 @@
 // One card per stream of notes (one per variation): its own piano roll with the primer drawn
-// before it, a play button (WebAudio synth, on the page transport's next bar while it plays)
+// before it, a play button (WebAudio synth on the page's transport: its next bar, its tempo)
 // and a MIDI download: the model's own file once it arrives, until then one made from the notes.
 
 import { element } from "./controls.js";
 import { notesToMidi } from "./notes.js";
 import { drawPianoRoll } from "./pianoroll.js";
-import { audioContext, playNotes, startTime } from "./synth.js";
+import { NotePlayer } from "./scheduler.js";
+import { audioContext } from "./synth.js";
 
 const COLOURS = ["#78dce8", "#a9dc76", "#fc9867", "#ab9df2", "#ff6188"];
 
@@ -72,24 +73,18 @@ export class NotesView {
     this.link.hidden = false;
   }
 
+  // Plays the primer and the continuation on the page's transport (scheduler.js): from its
+  // next bar line while it plays, following its tempo; at once while it is stopped.
   play() {
-    const context = audioContext();
-    const tempo = this.transport.state?.tempo ?? 120;
     const placed = this.notes.map(([p, v, s, d]) => [p, v, s + this.offset, d]);
-    const when = startTime(context, this.transport);
-    this.playback = playNotes(context, [...this.primer, ...placed], tempo, when);
+    this.playback = new NotePlayer(audioContext(), this.transport, [...this.primer, ...placed],
+      () => this.stopped());
     this.root.dataset.playing = "true";
-    this.root.dataset.startedAt = String(when);
+    this.root.dataset.startedAt = String(this.playback.startedAt);
     this.playButton.textContent = "■ Stop";
-    const secondsPerBeat = 60 / tempo;
     const tick = () => {
       if (!this.playback) return;
-      const now = context.currentTime;
-      if (now >= this.playback.end) {
-        this.stop();
-        return;
-      }
-      const beat = Math.max(0, (now - when) / secondsPerBeat);
+      const beat = Math.max(0, this.playback.beat());
       this.root.dataset.playhead = beat.toFixed(3);
       this.draw(beat);
       requestAnimationFrame(tick);
@@ -98,7 +93,10 @@ export class NotesView {
   }
 
   stop() {
-    this.playback?.stop();
+    this.playback?.stop(); // calls stopped()
+  }
+
+  stopped() {
     this.playback = null;
     this.root.dataset.playing = "false";
     this.playButton.textContent = "▶ Play";

@@ -25,9 +25,11 @@ export class TransportPanel {
         signature: [Number.parseInt(this.field("transport-numerator").value, 10),
           Number.parseInt(this.field("transport-denominator").value, 10)],
       };
+      // A move only when one is typed: setting the tempo while playing must not jump back.
       if (position !== "") {
         message.position = /^[\d.]+$/.test(position) ? Number(position) : position;
       }
+      this.field("transport-position-input").value = "";
       this.send(message);
     });
     setInterval(() => this.render(), 50);

@@ -220,7 +220,7 @@ def test_playback_starts_on_the_page_transports_next_bar_line(page: Any) -> None
         landing = beat + beats_to_start
         allowance = took * 120 / 60 + 0.01
         assert abs(landing - round(landing / 4) * 4) < allowance, (beat, beats_to_start, took)
-        assert 0 < beats_to_start <= 4.01
+        assert 0 < beats_to_start <= 4.05  # a bar line under 10 ms away is too close: the next
     finally:
         page.click("#transport-stop")
 
