@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from host.core import Core
 from host.outputs import Note, NotesOutput
@@ -171,13 +172,20 @@ class Response:
 
     def ask(self, model_id: str, primer_name: str, primer: list[Note], options: dict) -> None:
         """Send the request; call on the event loop."""
+        self.send(model_id, "continue", options, {primer_name: [n.as_list() for n in primer]})
+
+    def send(
+        self, model_id: str, verb: str, options: dict[str, Any], inputs: dict[str, Any]
+    ) -> None:
+        """Ask any notes-making request (a continuation, a transcription, a chain) and play
+        its notes from the next line; call on the event loop."""
         self.begin()
         request = Request(
             request_id=self.request_id,
             model_id=model_id,
-            verb="continue",
+            verb=verb,
             options=options,
-            inputs={primer_name: [note.as_list() for note in primer]},
+            inputs=inputs,
             start_beat=self.anchor_beat,
             client="midi",
             frontend="midi",

@@ -22,10 +22,13 @@ import mido
 
 import host
 from host.core import Core
+from host.model import Capability
+from host.options import option_specs
+from host.requests import Step
 from host.transport import TransportSnapshot
 from protocols.call_response import FreeBeats, PhraseRecorder, Response
 from protocols.midi_clock import ClockFollower
-from protocols.midi_control import ModelControls, primer_input
+from protocols.midi_control import ModelControls, audio_input, primer_input, transcriber
 from protocols.midi_input import InputPump
 from protocols.midi_output import NoteSender
 from protocols.midi_ports import MidiPorts, MidiUnavailable, open_ports
@@ -209,6 +212,9 @@ class MidiFrontend(host.Frontend):
         elif control == self.settings.trigger_cc:
             if pressed:
                 self.trigger(channel)
+        elif control in (self.settings.transcribe_cc, self.settings.transcribe_continue_cc):
+            if pressed:
+                self.transcribe(channel, then_continue=control != self.settings.transcribe_cc)
         elif control in (ALL_SOUND_OFF, ALL_NOTES_OFF):
             self.recorder.release_all(channel, when)
         else:
@@ -248,6 +254,55 @@ class MidiFrontend(host.Frontend):
         name = primer_input(model)
         assert name is not None
         response.ask(model.model_id, name, primer, self.controls.options())
+        return response
+
+    def transcribe(self, channel: int, then_continue: bool = False) -> Response | None:
+        """Transcribe the last `transcribe_bars` bars of `[midi] transcribe_audio` and play the
+        notes from the next line on `channel`; with `then_continue`, continue them with the
+        current model in the same request (a chain) and play the continuation instead."""
+        assert self.core is not None and self.controls is not None
+        if self.sender is None:
+            return None
+        audio = self.settings.transcribe_audio
+        model = transcriber(self.core)
+        problem = (
+            "set [midi] transcribe_audio to the audio file to listen to"
+            if not audio
+            else "no transcribe model is loaded"
+            if model is None
+            else ""
+        )
+        continuer = self.controls.current() if then_continue else None
+        if then_continue and continuer is None:
+            problem = problem or "no continue_midi model is loaded"
+        if problem:
+            log.warning("MIDI transcribe CC ignored: %s", problem)
+            return None
+        assert model is not None
+        options: dict[str, Any] = {}
+        if any(spec.name == "last_bars" for spec in option_specs(model.Options)):
+            options["last_bars"] = self.settings.transcribe_bars
+        heard = {audio_input(model) or "audio": audio}
+        old = self.responses.pop(channel, None)
+        if old is not None:
+            old.cancel()
+        response = Response(
+            self.core,
+            self.sender,
+            channel,
+            unit_beats=self.core.transport.beats_per_bar if self.settings.align == "bar" else 1.0,
+            lead_beats=self.settings.lead_beats,
+            lead_seconds=self.latency_seconds,
+            on_finished=self._finished,
+        )
+        self.responses[channel] = response
+        if continuer is not None:
+            primer = primer_input(continuer)
+            assert primer is not None
+            step = Step(model.model_id, None, options, heard)
+            response.send(continuer.model_id, "continue", self.controls.options(), {primer: step})
+        else:
+            response.send(model.model_id, Capability.TRANSCRIBE.verb, options, heard)
         return response
 
     def panic(self) -> None:

@@ -86,7 +86,7 @@ class ModelControls:
                 cc: specs[name] for cc, name in self.settings.options_cc.items() if name in specs
             }
         scalable = [spec for spec in specs.values() if _scalable(spec)]
-        reserved = {self.settings.trigger_cc, self.settings.panic_cc}
+        reserved = self.settings.reserved_ccs
         numbers = [n for n in range(self.settings.first_option_cc, 128) if n not in reserved]
         return dict(zip(numbers, scalable, strict=False))
 
@@ -105,6 +105,28 @@ class ModelControls:
     def options(self) -> dict[str, Any]:
         """Option values set by CC for the current model (the core adds defaults)."""
         return dict(self._values.get(self.model_id or "", {}))
+
+
+def transcriber(core: Core) -> Model | None:
+    """The model CC 14/15 transcribe with: `transcribe` if exposed on MIDI, else the first
+    transcribe model (in id order) that takes an audio file."""
+    models = sorted(
+        (
+            model
+            for model in core.exposed_models("midi")
+            if Capability.TRANSCRIBE in model.capabilities and audio_input(model)
+        ),
+        key=lambda model: (model.model_id != "transcribe", model.model_id),
+    )
+    return models[0] if models else None
+
+
+def audio_input(model: Model) -> str | None:
+    """The name of the model's audio-file input, if it has one."""
+    for spec in model.inputs:
+        if spec.kind is InputKind.AUDIO_FILE:
+            return spec.name
+    return None
 
 
 def primer_input(model: Model) -> str | None:

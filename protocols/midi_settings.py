@@ -15,6 +15,10 @@ Example::
     panic_cc = 21         # CC that cancels everything and silences the output (-1 = off)
     first_option_cc = 22  # the model's options map onto CCs from here, in declaration order
     options_cc = {}       # or explicitly: { 74 = "temperature", 75 = "bars" }
+    transcribe_audio = "" # the audio file CC 14/15 transcribe (absolute, or in the work folder)
+    transcribe_bars = 2   # how many bars, from the file's end, they transcribe
+    transcribe_cc = 14    # CC: transcribe the file's last bars, play the notes (-1 = off)
+    transcribe_continue_cc = 15  # CC: transcribe them, continue, play the continuation
 
 The server-wide `midi_api` and `midi_latency_ms` live in `[server]` (flags `--midi-api`, ...).
 """
@@ -39,6 +43,10 @@ class MidiSettings:
     panic_cc: int = 21
     first_option_cc: int = 22
     options_cc: dict[int, str] = field(default_factory=dict)
+    transcribe_audio: str = ""
+    transcribe_bars: float = 2.0
+    transcribe_cc: int = 14  # 14 and 15 are undefined in the MIDI spec, as 20..31 are
+    transcribe_continue_cc: int = 15
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> MidiSettings:
@@ -55,8 +63,26 @@ class MidiSettings:
         settings._check()
         return settings
 
+    @property
+    def reserved_ccs(self) -> set[int]:
+        """CCs with a job of their own: options are never mapped onto them."""
+        return {
+            self.trigger_cc,
+            self.panic_cc,
+            self.transcribe_cc,
+            self.transcribe_continue_cc,
+        } - {-1}
+
     def _check(self) -> None:
-        for name in ("trigger_cc", "trigger_note", "panic_cc"):
+        if not isinstance(self.transcribe_audio, str):
+            raise ValueError(f"[midi] transcribe_audio = {self.transcribe_audio!r}; use a path")
+        for name in (
+            "trigger_cc",
+            "trigger_note",
+            "panic_cc",
+            "transcribe_cc",
+            "transcribe_continue_cc",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or not -1 <= value <= 127:
                 raise ValueError(f"[midi] {name} = {value!r}; use 0..127, or -1 for off")
@@ -68,6 +94,7 @@ class MidiSettings:
             ("primer_bars", 0.25, 64),
             ("lead_beats", 0.0, 16),
             ("silence_beats", 0.0, 64),
+            ("transcribe_bars", 0.25, 64),
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -138,6 +138,7 @@ class FakeTranscriber(Model):
     class Options(host.Options):
         threshold: float = Field(0.01, ge=0.0, le=1.0, description="RMS a beat needs")
         seconds: float = Field(0.0, ge=0.0, le=60.0, description="Extra time to take")
+        last_bars: float = Field(0.0, ge=0.0, le=64.0, description="Only the last bars")
 
     def run(self, job: host.Job) -> Iterator[host.NotesOutput | host.FileOutput]:
         import soundfile
@@ -146,6 +147,9 @@ class FakeTranscriber(Model):
 
         audio, rate = soundfile.read(str(job.inputs["audio"]), always_2d=True)
         mono = audio.mean(axis=1)
+        if job.options.last_bars:
+            beats = job.options.last_bars * job.transport.beats_per_bar
+            mono = mono[-int(round(beats * job.transport.seconds_per_beat * rate)) :]
         deadline = time.monotonic() + job.options.seconds
         while time.monotonic() < deadline:
             job.progress(0.5 * (1 - (deadline - time.monotonic()) / job.options.seconds), "wait")

@@ -54,6 +54,13 @@ class TranscribeOptions(host.Options):
     quantize: Literal["off", "1/4", "1/8", "1/16", "1/32"] = Field(
         "off", description="Snap starts and ends to this grid at the transport tempo"
     )
+    last_bars: float = Field(
+        0.0,
+        ge=0.0,
+        le=64.0,
+        description="Transcribe only the last this many bars of the recording, at the "
+        "transport tempo and signature (beat 0 is where they start); 0 = all of it",
+    )
 
 
 class NoteTranscriber(Model[TranscribeOptions]):
@@ -101,6 +108,12 @@ class NoteTranscriber(Model[TranscribeOptions]):
         # Every value the schema offers is accepted: crossed bounds are read in order.
         low, high = sorted((options.lowest_pitch, options.highest_pitch))
         audio = read_mono(Path(job.inputs["audio"]))
+        skipped = 0
+        if options.last_bars:
+            beats = options.last_bars * job.transport.beats_per_bar
+            keep = int(round(beats * job.transport.seconds_per_beat * 16_000))
+            skipped = max(0, len(audio) - keep)
+            audio = audio[skipped:]
         job.progress(0.05, "read audio")
         found = self.transcriber.transcribe(
             audio,
@@ -128,6 +141,7 @@ class NoteTranscriber(Model[TranscribeOptions]):
             {
                 "tempo": transport.tempo,
                 "seconds": len(audio) / 16_000,
+                "from_second": skipped / 16_000,  # where in the file beat 0 is (last_bars)
                 "notes_seconds": [
                     [n.pitch, n.velocity, round(n.onset, 4), round(n.offset - n.onset, 4)]
                     for n in found

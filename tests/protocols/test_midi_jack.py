@@ -476,3 +476,92 @@ def test_existing_ports_are_opened_by_name(jack: str, tmp_path: Path) -> None:
     assert received[:2] == [[0x90, 65, 90], [0x80, 65, 64]]
     assert error is not None and "no MIDI input ports match 'no such'" in error
     assert "keys out" in error  # the available ports are listed
+
+
+TRANSCRIBE_CC, TRANSCRIBE_CONTINUE_CC = 14, 15
+TAKE = [62, 65, 69, 72, 74, 76, 77, 79]  # two bars of one tone per beat at FAST
+
+
+async def until(condition: Any, timeout: float = 30.0) -> bool:
+    """Poll `condition` on the loop for up to `timeout` seconds (generous: a loaded machine
+    may take seconds to start a worker)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.01)
+    return bool(condition())
+
+
+def _transcribe_settings(audio: Path | str, **more: Any) -> dict[str, Any]:
+    return {"midi": {"transcribe_audio": str(audio), "transcribe_bars": 1, **more}}
+
+
+@pytest.mark.parametrize("cc", [TRANSCRIBE_CC, TRANSCRIBE_CONTINUE_CC])
+def test_a_cc_transcribes_the_last_bars_of_the_audio_file_into_the_output(
+    jack: str, tmp_path: Path, cc: int
+) -> None:
+    """CC 14: the last bar of the take comes out as notes, one per beat from the next bar
+    line; CC 15: the same bar transcribed, then continued (the echo model repeats it)."""
+    from tests.fakes import FakeTranscriber, write_tones
+
+    take = write_tones(tmp_path / "take.wav", TAKE, tempo=FAST)
+
+    async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
+        await start_playing(core, driver, FAST)
+        driver.send(0xB0 | 2, cc, 127)  # on channel 3
+        driver.send(0xB0 | 2, cc, 0)
+        response = await response_on(frontend, channel=2)
+        assert await until(lambda: response.finished), "no answer within 30 s"
+        assert response.error is None, response.error
+        assert await until(lambda: len(driver.messages("off")) >= 4)
+        return response.anchor_beat, driver.tick_times, driver.messages()
+
+    anchor, ticks, messages = run(
+        jack,
+        tmp_path,
+        scenario,
+        EchoContinuer(),
+        FakeTranscriber(),
+        sections=_transcribe_settings(take),
+    )
+    ons = [m for m in messages if m.kind == "on"]
+    assert [m.data[1] for m in ons] == TAKE[4:]  # the last bar only
+    assert {m.data[0] for m in ons} == {0x92}  # on the channel the CC came from
+    assert anchor % 4 == 0
+    # One note per beat of the sender's clock from the bar line (loose, 30 ms: shared CI).
+    for beat, on in enumerate(ons):
+        assert on.time - ticks[int((anchor + beat) * 24)] == pytest.approx(0.0, abs=0.03)
+    assert balanced(messages)
+
+
+def test_the_transcribe_cc_with_no_file_or_a_bad_one_plays_nothing(
+    jack: str, tmp_path: Path
+) -> None:
+    from tests.fakes import FakeTranscriber
+
+    async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
+        await start_playing(core, driver, FAST)
+        driver.send(0xB0, TRANSCRIBE_CC, 127)
+        driver.send(0xB0, TRANSCRIBE_CC, 0)
+        response = await response_on(frontend)
+        assert await until(lambda: response.finished)
+        # the front-end still answers: a phrase and the trigger get their echo
+        await play_phrase(driver, PHRASE)
+        trigger(driver)
+        echo = await response_on(frontend, replacing=response)
+        assert await until(lambda: len(driver.messages("on")) >= 3)
+        return response.error, echo.error, driver.messages("on")
+
+    missing = tmp_path / "never-recorded.wav"
+    error, echo_error, ons = run(
+        jack,
+        tmp_path,
+        scenario,
+        EchoContinuer(),
+        FakeTranscriber(),
+        sections=_transcribe_settings(missing),
+    )
+    assert error is not None and error.code.value == "bad_input" and error.field == "audio"
+    assert "never-recorded.wav" in error.message
+    assert echo_error is None and [m.data[1] for m in ons] == PHRASE

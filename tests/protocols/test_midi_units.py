@@ -161,6 +161,9 @@ def test_phrase_takes_the_last_bars_and_closes_held_notes() -> None:
         ({"primer_bars": 0}, "primer_bars = 0"),
         ({"triger_cc": 20}, "no setting 'triger_cc'"),
         ({"options_cc": {"x": "temperature"}}, "'x' is not a CC number"),
+        ({"transcribe_cc": 200}, "transcribe_cc = 200"),
+        ({"transcribe_bars": 0}, "transcribe_bars = 0"),
+        ({"transcribe_audio": 3}, "transcribe_audio = 3"),
     ],
 )
 def test_bad_settings_name_the_key(section: dict[str, Any], fragment: str) -> None:
@@ -183,6 +186,9 @@ def test_cc_scales_onto_option_bounds_and_program_change_checks_range(tmp_path: 
     assert controls.model_id == "fake-echo"
     explicit = ModelControls(core, MidiSettings(options_cc={74: "temperature"}))
     assert {n: s.name for n, s in explicit.cc_map().items()} == {74: "temperature"}
+    # a transcribe CC moved into the options' range is skipped by them, as the trigger is
+    moved = ModelControls(core, MidiSettings(transcribe_continue_cc=23))
+    assert {s.name: n for n, s in moved.cc_map().items()} == {"repeats": 22, "temperature": 24}
 
 
 def test_unknown_api_is_refused_by_name() -> None:

@@ -154,3 +154,23 @@ def test_to_beats_follows_the_tempo_and_the_grid() -> None:
     ]
     snapped = to_beats(notes, 120.0, "1/8")
     assert [(n.start, n.duration) for n in snapped] == [(1.0, 0.5), (2.0, 0.5)]
+
+
+def test_last_bars_transcribes_only_the_end_of_the_recording(tmp_path: Path) -> None:
+    """The shipped network on A4, C5, E5 (half a second each = one beat at 120 BPM): the last
+    quarter bar (one beat) is the E5 alone, at beat 0 of what is returned."""
+    path = tmp_path / "phrase.wav"
+    soundfile.write(path, melody(44_100), 44_100)
+    whole, last = run_requests(
+        tmp_path,
+        NoteTranscriber(),
+        "transcribe",
+        {"inputs": {"audio": str(path)}},
+        {"inputs": {"audio": str(path)}, "options": {"last_bars": 0.25}},
+        tempo=120.0,
+    )
+    assert [n.pitch for n in _outputs(whole)["notes"].notes] == [69, 72, 76]
+    notes = _outputs(last)["notes"].notes
+    assert [n.pitch for n in notes] == [76]
+    assert notes[0].start == pytest.approx(0.0, abs=0.1)
+    assert _outputs(last)["timing"].data["from_second"] == pytest.approx(1.0, abs=0.01)
