@@ -79,7 +79,8 @@ function selectModel(id) {
     textContent: v })));
   $("#verb-row").hidden = selected.verbs.length < 2;
   $("#inputs").replaceChildren(element("legend", { textContent: "Inputs" }),
-    ...selected.inputs.map((input) => inputControl(input, uploadFile, () => new MicRecorder())));
+    ...selected.inputs.map((input) => inputControl(input, uploadFile,
+      () => (window.dawhost.lastRecorder = new MicRecorder()))));
   $("#inputs").hidden = selected.inputs.length === 0;
   buildOptions();
   $("#form-error").hidden = true;

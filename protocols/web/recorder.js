@@ -1,25 +1,34 @@
 // Microphone recording for a model's audio input: raw samples from getUserMedia through an
-// AudioWorklet-free ScriptProcessor (works everywhere, no extra file), written as a PCM WAV so
-// the server reads it like any other file.
+// AudioWorklet (recorder-worklet.js, served beside this file), written as a 16-bit PCM mono
+// WAV at the AudioContext's rate, so the server reads it like any other file.
 
 import { encodeWav } from "./wav.js";
 
 export class MicRecorder {
+  kind = "audio-worklet";
+
   async start() {
     this.stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false,
       noiseSuppression: false, autoGainControl: false } });
     this.context = new AudioContext();
     this.chunks = [];
     this.level = 0;
+    await this.context.audioWorklet.addModule(new URL("./recorder-worklet.js", import.meta.url));
     const source = this.context.createMediaStreamSource(this.stream);
-    this.processor = this.context.createScriptProcessor(4096, 1, 1);
-    this.processor.onaudioprocess = (event) => {
-      const samples = new Float32Array(event.inputBuffer.getChannelData(0));
-      this.chunks.push(samples);
-      this.level = samples.reduce((m, s) => Math.max(m, Math.abs(s)), 0);
-    };
-    // A processor only runs while connected to the output; it writes silence there.
-    source.connect(this.processor).connect(this.context.destination);
+    this.node = new AudioWorkletNode(this.context, "dawhost-recorder",
+      { numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1, channelCountMode: "explicit" });
+    this.flushed = new Promise((resolve) => {
+      this.node.port.onmessage = (event) => {
+        if (event.data.flushed) {
+          resolve();
+          return;
+        }
+        this.chunks.push(event.data.samples);
+        this.level = event.data.peak;
+      };
+    });
+    // Connected to the output so the graph pulls it on every browser; it writes silence there.
+    source.connect(this.node).connect(this.context.destination);
     this.startedAt = performance.now();
   }
 
@@ -29,7 +38,10 @@ export class MicRecorder {
 
   // Stops and returns the recording as a WAV File.
   async stop(name = "recording.wav") {
-    this.processor.disconnect();
+    this.node.port.postMessage("flush");
+    // The audio thread answers within a block; a suspended context never does.
+    await Promise.race([this.flushed, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    this.node.disconnect();
     this.stream.getTracks().forEach((track) => track.stop());
     const rate = this.context.sampleRate;
     await this.context.close();

@@ -389,15 +389,21 @@ def test_the_page_oscquery_and_dawhost_models_show_the_same_ranges(
                 choices: e.tagName === 'SELECT'
                     ? Array.from(e.options).map(o => o.value) : null})""",
             )
+            where = (model_id, option["name"], control, node.get("RANGE"))
+            bounds = {"MIN": option["minimum"], "MAX": option["maximum"]}
+            bounds = {key: value for key, value in bounds.items() if value is not None}
             if option["choices"]:
-                assert node["RANGE"] == [{"VALS": option["choices"]}]
-                assert control["choices"] == [str(c) for c in option["choices"]]
-            elif option["minimum"] is not None and option["maximum"] is not None:
-                assert node["RANGE"] == [{"MIN": option["minimum"], "MAX": option["maximum"]}]
-                assert (float(control["min"]), float(control["max"])) == (
-                    option["minimum"],
-                    option["maximum"],
-                ), (model_id, option["name"])
+                assert node["RANGE"] == [{"VALS": option["choices"]}], where
+                assert control["choices"] == [str(c) for c in option["choices"]], where
+            elif option["type"] == "bool":
+                assert control["type"] == "checkbox" and node["TYPE"] in ("T", "F"), where
+                assert node.get("RANGE") is None, where
+            elif bounds:  # a slider, or a number field when only one end is bounded
+                assert node["RANGE"] == [bounds], where
+                shown = {"MIN": control["min"], "MAX": control["max"]}
+                assert {k: float(v) for k, v in shown.items() if v != ""} == bounds, where
+            else:  # free text or an unbounded number: no range anywhere
+                assert node.get("RANGE") is None and control["min"] in ("", None), where
             compared += 1
     assert compared >= 20
 

@@ -6,11 +6,15 @@ the scheduler's own log says when each note was due, so a late timer cannot fail
 
 from __future__ import annotations
 
+import wave
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tests.clients.conftest import ARTIFACTS
+from tests.clients.dawhost_server import DawhostServer
 from tests.clients.test_browser import card, choose, send, set_control, wait_state
 from tests.clients.test_browser_music import PRIMER_TEXT, assert_drawn, screenshot
 
@@ -146,3 +150,34 @@ def test_an_audio_render_starts_on_the_transports_next_bar_line(page: Any) -> No
         page.wait_for_selector(f"{player}[data-playing=false]", timeout=20_000)
     finally:
         page.click("#transport-stop")
+
+
+def test_the_microphone_recorder_is_an_audio_worklet_without_deprecation_warnings(
+    page: Any, dawhost_server: DawhostServer
+) -> None:
+    """The recording (Chromium's fake microphone: a beeping tone) arrives as the same 16-bit
+    mono WAV the ScriptProcessor recorder made, and Chromium logs no deprecation for it."""
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    choose(page, "fake-stems")
+    record = "[data-record-for=audio]"
+    page.click(record)
+    page.wait_for_selector(f"{record}[data-state=recording]")
+    page.wait_for_function(
+        f'document.querySelector("{record}").textContent.includes("1.5 s")', timeout=20_000
+    )
+    page.click(record)
+    page.wait_for_selector(f"{record}[data-recorded]", timeout=20_000)
+    path = Path(page.input_value("[data-input=audio]"))
+    assert path.is_relative_to(dawhost_server.work_dir / "uploads")
+    with wave.open(str(path)) as recording:
+        assert (recording.getnchannels(), recording.getsampwidth()) == (1, 2)
+        rate = recording.getframerate()
+        seconds = recording.getnframes() / rate
+        samples = np.frombuffer(recording.readframes(recording.getnframes()), "<i2")
+    assert rate == page.evaluate("window.dawhost.audioContext().sampleRate")
+    assert 1.4 <= seconds <= 10  # what was recorded, not one buffer nor an endless stream
+    assert np.abs(samples).max() > 1000  # the fake microphone's tone, not silence
+    warnings = [line for line in console if "deprecat" in line.lower()]
+    assert not warnings, warnings
+    assert page.evaluate("window.dawhost.lastRecorder?.kind") == "audio-worklet"
