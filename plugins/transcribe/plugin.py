@@ -188,6 +188,9 @@ def register_models() -> Iterator[Model]:
     yield NoteTranscriber()
 
 
+_DATA = Path(__file__).resolve().parents[2] / "data" / "transcribe"
+
+
 @host.hookimpl
 def register_tasks() -> Iterator[host.Task]:
     yield host.Task.lazy(
@@ -198,6 +201,8 @@ def register_tasks() -> Iterator[host.Task]:
         "transcribe",
         "Note F1 and pitch accuracy on held-out renders vs a pyin baseline",
         "plugins.transcribe.evaluate",
+        # the held-out renders are built on this machine (FluidSynth), not shipped
+        data=host.DataNeed(_DATA / "test", "plugins.transcribe.build_data", 4),
     )
     yield host.Task.lazy(
         "bench",

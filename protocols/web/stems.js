@@ -75,6 +75,7 @@ export class StemMixer {
 
   play() {
     const context = audioContext();
+    const following = Boolean(this.transport?.state?.playing); // then stop when it stops
     const when = startTime(context, this.transport);
     let longest = 0;
     for (const [name, row] of this.rows) {
@@ -95,7 +96,7 @@ export class StemMixer {
     const tick = () => {
       if (!this.sources.length) return;
       const elapsed = context.currentTime - when;
-      if (elapsed >= longest) {
+      if (elapsed >= longest || (following && !this.transport.state?.playing)) {
         this.stop();
         return;
       }

@@ -1,8 +1,9 @@
-"""Playback in the page follows the page's transport, in headless Chromium against a real
-`dawhost serve`: notes (the WebAudio synth) start on the next bar line and follow a tempo
-change made while they play; an audio render starts on the bar line; both stop with the
-transport. Positions are compared in beats with tolerances a loaded 2-core machine keeps:
-the scheduler's own log says when each note was due, so a late timer cannot fail a test."""
+"""Playback and recording in the page, in headless Chromium against a real `dawhost serve`:
+notes (the WebAudio synth) start on the transport's next bar line and follow a tempo change
+made while they play; an audio render and the stems start on the bar line; all stop with the
+transport; the microphone recorder is an AudioWorklet. Positions are compared in beats with
+tolerances a loaded 2-core machine keeps: the scheduler's own log says when each note was
+due, so a late timer cannot fail a test."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 from tests.clients.conftest import ARTIFACTS
 from tests.clients.dawhost_server import DawhostServer
 from tests.clients.test_browser import card, choose, send, set_control, wait_state
-from tests.clients.test_browser_music import PRIMER_TEXT, assert_drawn, screenshot
+from tests.clients.test_browser_music import EXAMPLES, PRIMER_TEXT, assert_drawn, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -181,3 +182,36 @@ def test_the_microphone_recorder_is_an_audio_worklet_without_deprecation_warning
     warnings = [line for line in console if "deprecat" in line.lower()]
     assert not warnings, warnings
     assert page.evaluate("window.dawhost.lastRecorder?.kind") == "audio-worklet"
+
+
+def test_stems_start_together_on_the_bar_line_and_stop_with_the_transport(page: Any) -> None:
+    choose(page, "fake-stems")
+    page.fill("[data-input=audio]", str(EXAMPLES / "loop.wav"))
+    job = send(page)
+    wait_state(page, job, "done")
+    mixer = f"{card(page, job)} .stems"
+    page.wait_for_function(
+        "s => document.querySelectorAll(s).length === 4", arg=f"{mixer} canvas.waveform"
+    )
+    try:
+        start_transport(page, 120)
+        beats_to_start, beat, took = page.eval_on_selector(
+            f"{mixer} button.play-stems",
+            """b => { const ctx = window.dawhost.audioContext(); const now = ctx.currentTime;
+            const t0 = performance.now(); const beat = window.dawhost.transport.currentBeat();
+            b.click(); const took = (performance.now() - t0) / 1000;
+            const at = Number(b.closest('.stems').dataset.startedAt);
+            return [(at - now) * 120 / 60, beat, took]; }""",
+        )
+        landing = beat + beats_to_start
+        allowance = took * 120 / 60 + 0.01
+        assert abs(landing - round(landing / 4) * 4) < allowance, (beat, beats_to_start, took)
+        starts = page.eval_on_selector_all(
+            f"{mixer} .stem", "els => els.map(e => e.dataset.startedAt)"
+        )
+        assert len(set(starts)) == 1 and len(starts) == 4
+        page.wait_for_selector(f"{mixer}[data-playing=true]")
+        page.click("#transport-stop")
+        page.wait_for_selector(f"{mixer}[data-playing=false]", timeout=20_000)
+    finally:
+        page.click("#transport-stop")
