@@ -93,8 +93,10 @@ def tasks(
                 style = train_styles[i % len(train_styles)]
             if split == "test_soundfont":
                 font = str(gen["held_out_soundfont"])
-            else:
+            elif split == "train":  # every style on every soundfont, every 30 songs
                 font = train_fonts[(i // len(train_styles)) % len(train_fonts)]
+            else:  # 12 songs: all five soundfonts
+                font = train_fonts[i % len(train_fonts)]
             kit = None
             if kits and split != "test_soundfont" and rng.random() < KIT_CHANCE:
                 kit = str(kits[int(rng.integers(len(kits)))])

@@ -87,3 +87,15 @@ def test_generalisation_splits_are_reported_separately(
         assert goals["within_2_5db_of_oracle"] is False  # an untrained network
         assert goals["other_db"] == scores["tiny"]["other"]
     assert main([*argv[:-1], "test_missing"]) == 2  # a split that was never built
+
+
+def test_quick_scores_only_the_checkpoints_and_the_oracle(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _track(tmp_path / "test" / "b__FluidR3_GM", 1)
+    argv = ["--json", "--quick", "--data", str(tmp_path), "--checkpoint", str(tiny_checkpoint)]
+    assert main([*argv, "--threads", "1"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["sdr_db"]["all"]) == {"tiny", "oracle_irm"}
+    assert "gap_to_oracle_irm_db" in report["goals"]
+    assert "drums_minus_hpss_db" not in report["goals"]
