@@ -5,15 +5,32 @@ to stdout; `--quiet` leaves stderr to warnings and errors."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from host import progress
 from host.tasks import Task
 
 BUILD_FLAG = "--build-data"
 QUIET_FLAG = "--quiet"
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """What is written to stdout (by Python, C libraries or child processes) goes to stderr."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def task_listing(kind: str, tasks: list[Task]) -> str:
@@ -66,7 +83,8 @@ def cmd_task(kind: str, argv: Sequence[str], tasks: list[Task]) -> int:
             file=sys.stderr,
         )
         started = time.monotonic()
-        status = need.build()
+        with stdout_to_stderr():  # stdout is the task's report alone, even after a build
+            status = need.build()
         if status != 0 or not need.is_built():
             print(f"error: the data build failed (exit status {status})", file=sys.stderr)
             return status or 1

@@ -21,6 +21,7 @@ import mido
 import numpy as np
 import soundfile
 
+from host.progress import track
 from plugins.melnet.audio import SAMPLE_RATE, log_mel
 from plugins.melnet.conditioning import GM_PROGRAMS, INSTRUMENTS
 from plugins.melnet.corpus import Piece, generated_piece, music21_pieces
@@ -145,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pieces_iter = music21_pieces({"bach": args.bach, "ryansMammoth": args.ryans})
     index: list[dict[str, object]] = []
     count = 0
-    for piece in [*pieces, *pieces_iter]:
+    for piece in track([*pieces, *pieces_iter], "melnet data: pieces", unit="piece"):
         for instrument in rng.sample(INSTRUMENTS, args.per_piece):
             notes, seconds = clip_notes(piece, instrument, rng)
             if len(notes) < 3:

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+from host.progress import track
 from plugins.separation.arrangement import Part, Song
 from plugins.separation.stems import HELD_OUT_SOUNDFONT, TRAIN_SOUNDFONTS, soundfont_path
 from plugins.transcribe.features import SAMPLE_RATE
@@ -140,7 +141,8 @@ def build(out: Path, train: int, test: int, parse_seconds: float) -> None:
         folder = out / split
         folder.mkdir(parents=True, exist_ok=True)
         rng = np.random.default_rng(seed + 100)
-        for index, clip in enumerate(make_clips(split, count, seconds, pieces, seed)):
+        clips = track(make_clips(split, count, seconds, pieces, seed), f"{split} clips", count)
+        for index, clip in enumerate(clips):
             if split == "test":
                 if (folder / f"{clip.name}.json").exists():
                     continue
@@ -152,8 +154,6 @@ def build(out: Path, train: int, test: int, parse_seconds: float) -> None:
                 soundfont = TRAIN_SOUNDFONTS[index % len(TRAIN_SOUNDFONTS)]
                 audio = renderer.render(clip, soundfont, SAMPLE_RATE, rng)
                 write_train(clip, audio, folder, soundfont)
-            if index % 50 == 0:
-                print(f"{split}: {index}/{count} ({time.monotonic() - started:.0f} s)", flush=True)
 
 
 def build_sung(out: Path, count: int, seed: int = 7) -> None:

@@ -13,12 +13,15 @@ import subprocess
 import sys
 import termios
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from host import progress
+from host.cli_tasks import cmd_task
 from host.progress import Stage, track
+from host.tasks import DataNeed, Task
 
 DAWHOST = [sys.executable, "-m", "host.cli"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -180,3 +183,38 @@ def test_dawhost_eval_vocal_tts_shows_progress_on_stderr_and_json_on_stdout() ->
     for stage in ("vocal-tts: intelligibility", "vocal-tts: singing"):
         assert f"{stage} 0/1 (0%)" in result.stderr
         assert f"{stage} 1/1 (100%)" in result.stderr
+
+
+def test_a_data_build_before_an_eval_keeps_stdout_for_the_report(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Data builders print their own progress (transcribe's did, into the eval's JSON):
+    during `--build-data` whatever reaches stdout, from Python or straight to file
+    descriptor 1, goes to stderr."""
+    (tmp_path / "noisy_builder.py").write_text(
+        "import os\nfrom pathlib import Path\n"
+        "def main(argv):\n"
+        "    print('parsed 641 corpus pieces')\n"
+        "    os.write(1, b'test: 50/120\\n')\n"
+        "    Path(argv[0]).mkdir(parents=True)\n"
+        "    (Path(argv[0]) / 'x.npz').write_text('built')\n"
+        "    return 0\n"
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        data = tmp_path / "data"
+
+        def evaluate(argv: Sequence[str]) -> int:
+            print(json.dumps({"score": 1}))
+            return 0
+
+        task = Task(
+            "eval", "noisy", "Scores", evaluate, DataNeed(data, "noisy_builder", 1, (str(data),))
+        )
+        assert cmd_task("eval", ["noisy", "--build-data", "--json"], [task]) == 0
+        out, err = capfd.readouterr()
+        assert json.loads(out) == {"score": 1}
+        assert "parsed 641 corpus pieces" in err and "test: 50/120" in err
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("noisy_builder", None)
