@@ -81,6 +81,7 @@ export class NotesView {
       () => this.stopped());
     this.root.dataset.playing = "true";
     this.root.dataset.startedAt = String(this.playback.startedAt);
+    this.root.dataset.startBeat = String(this.playback.clock.origin ?? null);
     this.playButton.textContent = "■ Stop";
     const tick = () => {
       if (!this.playback) return;

@@ -22,7 +22,7 @@ export class RenderPlayer {
   play() {
     const context = audioContext();
     const following = Boolean(this.transport?.state?.playing);
-    const when = startTime(context, this.transport);
+    const { when, beat } = startTime(context, this.transport);
     const source = context.createBufferSource();
     source.buffer = toAudioBuffer(context, this.wav);
     source.connect(context.destination);
@@ -31,6 +31,7 @@ export class RenderPlayer {
     const { duration } = source.buffer;
     this.root.dataset.playing = "true";
     this.root.dataset.startedAt = String(when);
+    this.root.dataset.startBeat = String(beat); // the transport's bar line ("null": stopped)
     this.playhead.hidden = false;
     this.button.textContent = "■ Stop";
     const tick = () => {

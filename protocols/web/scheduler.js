@@ -5,7 +5,7 @@
 // transport plays, a clip's beat 0 is the next bar line; while it is stopped, the clip runs
 // on a clock of its own from now, still at the panel's tempo.
 
-import { nextBarLine, playVoice } from "./synth.js";
+import { contextTimeAt, nextBarLine, playVoice } from "./synth.js";
 
 export const LOOKAHEAD_S = 0.12;
 export const INTERVAL_MS = 25;
@@ -38,11 +38,15 @@ export class ClipClock {
     return this.following && !this.transport.state?.playing;
   }
 
-  // {beat, now, tempo}: the clip's beat at AudioContext time `now`.
+  // {beat, now, tempo}: the clip's beat at AudioContext time `now` (following the transport:
+  // the context time heard at this moment, so a note sounds when the transport reaches it).
   read() {
-    const now = this.context.currentTime;
     const { tempo } = this;
-    if (this.following) return { beat: this.transport.currentBeat() - this.origin, now, tempo };
+    if (this.following) {
+      const now = contextTimeAt(this.context, performance.now());
+      return { beat: this.transport.currentBeat() - this.origin, now, tempo };
+    }
+    const now = this.context.currentTime;
     this.beat += ((now - this.readAt) * tempo) / 60;
     this.readAt = now;
     return { beat: this.beat, now, tempo };
@@ -92,7 +96,7 @@ export class NotePlayer {
       const [pitch, velocity, start, length] = this.notes[this.next++];
       if (start + length <= beat) continue; // passed over (the position jumped ahead)
       const ideal = now + (start - beat) * secondsPerBeat;
-      const at = Math.max(ideal, now);
+      const at = Math.max(ideal, this.context.currentTime); // a late tick: as soon as it can
       const off = Math.max(at + 0.05, ideal + length * secondsPerBeat);
       const voice = playVoice(this.context, this.output, pitch, velocity, at, off);
       this.voices.push(...voice.oscillators);

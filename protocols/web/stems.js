@@ -76,7 +76,7 @@ export class StemMixer {
   play() {
     const context = audioContext();
     const following = Boolean(this.transport?.state?.playing); // then stop when it stops
-    const when = startTime(context, this.transport);
+    const { when, beat } = startTime(context, this.transport);
     let longest = 0;
     for (const [name, row] of this.rows) {
       const source = context.createBufferSource();
@@ -92,6 +92,7 @@ export class StemMixer {
     }
     this.root.dataset.playing = "true";
     this.root.dataset.startedAt = String(when);
+    this.root.dataset.startBeat = String(beat); // the transport's bar line ("null": stopped)
     this.playButton.textContent = "■ Stop stems";
     const tick = () => {
       if (!this.sources.length) return;

@@ -10,23 +10,34 @@ export function audioContext() {
   return shared;
 }
 
-// The transport beat of the next bar line at least `headroom` seconds ahead (so the first
-// sound can still be scheduled on it), and the AudioContext time it falls on at today's tempo.
-export function nextBarLine(context, transport, headroom = 0.01) {
-  const { tempo } = transport.state;
-  const beat = transport.currentBeat();
-  const now = context.currentTime;
-  const perBar = transport.beatsPerBar;
-  let next = Math.ceil((beat + 1e-6) / perBar) * perBar;
-  if (((next - beat) * 60) / tempo < headroom) next += perBar;
-  return { beat: next, when: now + ((next - beat) * 60) / tempo };
+// The AudioContext time whose sound leaves the speakers at performance.now() time `ms`:
+// the output timestamp pairs the two clocks (and so allows for the output latency), where
+// currentTime alone runs ahead of the speakers and moves in blocks.
+export function contextTimeAt(context, ms) {
+  const stamp = context.getOutputTimestamp?.();
+  if (stamp?.performanceTime > 0) return stamp.contextTime + (ms - stamp.performanceTime) / 1000;
+  return context.currentTime + (ms - performance.now()) / 1000;
 }
 
-// When to start an audio render (a fixed-rate buffer) so its start falls on the transport's
-// next bar line while it plays; at once (plus a little scheduling headroom) while it is stopped.
+// The transport beat of the next bar line that can still be scheduled (`headroom` seconds
+// ahead of the audio clock), and the AudioContext time at which it is heard at today's tempo.
+export function nextBarLine(context, transport, headroom = 0.01) {
+  const perBar = transport.beatsPerBar;
+  let next = Math.ceil((transport.currentBeat() + 1e-6) / perBar) * perBar;
+  let when = contextTimeAt(context, transport.timeOfBeat(next));
+  if (when < context.currentTime + headroom) {
+    next += perBar;
+    when = contextTimeAt(context, transport.timeOfBeat(next));
+  }
+  return { beat: next, when };
+}
+
+// When to start an audio render (a fixed-rate buffer): {when, beat}, its start on the
+// transport's next bar line (that beat) while it plays; at once (plus a little scheduling
+// headroom, beat null) while it is stopped.
 export function startTime(context, transport) {
-  if (!transport?.state?.playing) return context.currentTime + 0.05;
-  return nextBarLine(context, transport).when;
+  if (!transport?.state?.playing) return { when: context.currentTime + 0.05, beat: null };
+  return nextBarLine(context, transport);
 }
 
 function frequency(pitch) {

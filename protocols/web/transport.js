@@ -55,6 +55,12 @@ export class TransportPanel {
     return this.state.beat + (elapsed * this.state.tempo) / 60;
   }
 
+  // The performance.now() time (ms) at which the transport reaches `beat` at its tempo now.
+  timeOfBeat(beat) {
+    if (!this.state) return performance.now();
+    return this.receivedAt + ((beat - this.state.beat) * 60000) / this.state.tempo;
+  }
+
   render() {
     if (!this.state) return;
     const { tempo, numerator, denominator, playing } = this.state;

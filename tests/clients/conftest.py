@@ -98,7 +98,8 @@ def shared_tab(browser: Any) -> Iterator[tuple[Any, PageLog]]:
 def page(
     shared_tab: tuple[Any, PageLog], dawhost_server: DawhostServer, request: pytest.FixtureRequest
 ) -> Iterator[Any]:
-    """The controller page, freshly loaded and connected; JavaScript exceptions fail the test."""
+    """The controller page, freshly loaded and connected; JavaScript exceptions and Chromium's
+    deprecation warnings (ScriptProcessorNode's was one) fail the test."""
     tab, log = shared_tab
     log.console.clear()
     log.errors.clear()
@@ -111,6 +112,8 @@ def page(
     try:
         yield tab
         assert not log.errors, f"JavaScript errors on the page: {log.errors}"
+        deprecated = [line for line in log.console if "deprecat" in line.lower()]
+        assert not deprecated, f"Chromium deprecation warnings: {deprecated}"
     finally:
         report = getattr(request.node, "report_call", None)
         if report is None or report.failed or log.errors:

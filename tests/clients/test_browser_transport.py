@@ -17,7 +17,14 @@ import pytest
 from tests.clients.conftest import ARTIFACTS
 from tests.clients.dawhost_server import DawhostServer
 from tests.clients.test_browser import card, choose, send, set_control, wait_state
-from tests.clients.test_browser_music import EXAMPLES, PRIMER_TEXT, assert_drawn, screenshot
+from tests.clients.test_browser_music import (
+    EXAMPLES,
+    PRIMER_TEXT,
+    assert_drawn,
+    assert_starts_on_a_bar_line,
+    screenshot,
+    wait_for_audio_clock,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +41,7 @@ def start_transport(page: Any, bpm: float) -> None:
     set_tempo(page, bpm)
     page.click("#transport-play")
     page.wait_for_selector("#transport-playing[data-playing=true]", timeout=20_000)
+    wait_for_audio_clock(page)
 
 
 def echo_job(page: Any, repeats: int) -> str:
@@ -131,18 +139,7 @@ def test_an_audio_render_starts_on_the_transports_next_bar_line(page: Any) -> No
     page.wait_for_selector(player)
     try:
         start_transport(page, 120)
-        beats_to_start, beat, took = page.eval_on_selector(
-            f"{player} button",
-            """b => { const ctx = window.dawhost.audioContext(); const now = ctx.currentTime;
-            const t0 = performance.now(); const beat = window.dawhost.transport.currentBeat();
-            b.click(); const took = (performance.now() - t0) / 1000;
-            const at = Number(b.closest('.render-player').dataset.startedAt);
-            return [(at - now) * 120 / 60, beat, took]; }""",
-        )
-        landing = beat + beats_to_start
-        allowance = took * 120 / 60 + 0.01  # the clock is read again inside the click
-        assert abs(landing - round(landing / 4) * 4) < allowance, (beat, beats_to_start, took)
-        assert 0 < beats_to_start <= 4.05
+        assert_starts_on_a_bar_line(page, f"{player} button", ".render-player")
         page.wait_for_selector(f"{player}[data-playing=true]")
         assert_drawn(page, f"{card(page, job)} canvas.waveform")
         assert_drawn(page, f"{player} button")
@@ -195,17 +192,7 @@ def test_stems_start_together_on_the_bar_line_and_stop_with_the_transport(page: 
     )
     try:
         start_transport(page, 120)
-        beats_to_start, beat, took = page.eval_on_selector(
-            f"{mixer} button.play-stems",
-            """b => { const ctx = window.dawhost.audioContext(); const now = ctx.currentTime;
-            const t0 = performance.now(); const beat = window.dawhost.transport.currentBeat();
-            b.click(); const took = (performance.now() - t0) / 1000;
-            const at = Number(b.closest('.stems').dataset.startedAt);
-            return [(at - now) * 120 / 60, beat, took]; }""",
-        )
-        landing = beat + beats_to_start
-        allowance = took * 120 / 60 + 0.01
-        assert abs(landing - round(landing / 4) * 4) < allowance, (beat, beats_to_start, took)
+        assert_starts_on_a_bar_line(page, f"{mixer} button.play-stems", ".stems")
         starts = page.eval_on_selector_all(
             f"{mixer} .stem", "els => els.map(e => e.dataset.startedAt)"
         )
