@@ -57,6 +57,13 @@ def _stderr_is_terminal() -> bool:
         return False
 
 
+def _stderr_columns() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 0
+
+
 class Stage:
     """One loop's progress: `advance()` after each step (or `advance(k)`); it closes itself
     once `total` steps are done, or at `close()` (or use it as a context manager).
@@ -73,7 +80,10 @@ class Stage:
         if self.mode == "bar":
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True)
+            # A terminal that reports no size (a bare pty, `script`) would get no bar at all
+            # (tqdm hides bars below the last of 0 rows): draw for 80x24.
+            width = {"dynamic_ncols": True} if _stderr_columns() else {"ncols": 80, "nrows": 24}
+            self._bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, **width)
         elif self.mode == "lines":
             self._line()
 

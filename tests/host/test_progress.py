@@ -130,11 +130,13 @@ def test_a_piped_eval_logs_lines_and_quiet_logs_nothing(fake_env: dict[str, str]
     assert json.loads(quiet.stdout) == {"task": "fake", "steps": 5}  # the task never saw --quiet
 
 
+@pytest.mark.parametrize("columns", [100, 0])  # 0: a pty that reports no width (`script`)
 def test_on_a_terminal_the_eval_draws_a_bar_and_stdout_stays_json(
-    fake_env: dict[str, str],
+    fake_env: dict[str, str], columns: int
 ) -> None:
     leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    if columns:
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     try:
         process = subprocess.Popen(
             [*DAWHOST, "eval", "fake", "--steps", "7", "--json"],
