@@ -6,7 +6,15 @@ from host.hookspecs import hookimpl
 from host.job import Job
 from host.model import Capability, InputKind, InputSpec, Model
 from host.options import Field, Options, OptionSpec, option_specs
-from host.outputs import AudioOutput, DataOutput, FileOutput, Note, NotesOutput, StemsOutput
+from host.outputs import (
+    AudioOutput,
+    DataOutput,
+    FileOutput,
+    Note,
+    NotesOutput,
+    StemsOutput,
+    TransportChange,
+)
 from host.tasks import DataNeed, Task
 from host.transport import Transport, TransportSnapshot, TransportSource
 
@@ -33,6 +41,7 @@ __all__ = [
     "StemsOutput",
     "Task",
     "Transport",
+    "TransportChange",
     "TransportSnapshot",
     "TransportSource",
     "hookimpl",

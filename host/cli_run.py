@@ -46,10 +46,12 @@ def models_listing(models: dict[str, Model]) -> str:
 
 
 def produces(model: Model, verb: str) -> str:
-    """ "notes", "audio" or "stems": what a verb of this model gives back."""
+    """ "notes", "audio", "stems" or "data": what a verb of this model gives back."""
     capability = Capability.from_verb(verb)
     if capability in (Capability.CONTINUE_MIDI, Capability.TRANSCRIBE):
         return "notes"
+    if capability is Capability.ANALYZE:
+        return "data"
     if capability is Capability.SEPARATE_STEMS:
         return "stems"
     return "audio"
@@ -69,6 +71,8 @@ def check_out(out: Path, kind: str, model_id: str) -> None:
             f"--out {out}: {model_id} writes audio; give a file ending in "
             f"{', '.join(AUDIO_SUFFIXES)}"
         )
+    if kind == "data" and suffix != ".json":
+        raise CliError(f"--out {out}: {model_id} writes its findings as JSON; give a .json file")
     if kind == "stems" and (suffix or (out.exists() and not out.is_dir())):
         raise CliError(
             f"--out {out}: {model_id} writes one file per stem; give a folder, e.g. --out stems/"
@@ -315,8 +319,18 @@ def write_outputs(outputs: list[Any], out: Path, tempo: float) -> list[Path]:
         else:
             write_smf(target, notes, tempo)
         written.append(target)
+    # A result that is only data (an analysis): its first data output is the --out file.
+    data_is_main = (
+        out.suffix.lower() == ".json"
+        and not by_name
+        and not any(isinstance(o, (AudioOutput, StemsOutput, FileOutput)) for o in outputs)
+    )
     for output in outputs:
-        if isinstance(output, AudioOutput) and output.path:
+        if isinstance(output, DataOutput) and data_is_main:
+            out.write_text(json.dumps(output.data, indent=2))
+            written.append(out)
+            data_is_main = False
+        elif isinstance(output, AudioOutput) and output.path:
             if out.suffix.lower() not in AUDIO_SUFFIXES:
                 raise CliError(f"--out {out}: the result is audio; give a .wav or .flac file")
             written.append(_copy_audio(output.path, out))

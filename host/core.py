@@ -22,10 +22,11 @@ from host.model import Capability, InputKind, Model
 from host.notes import parse_notes
 from host.option_store import OptionStore
 from host.options import check_length, validate_options
+from host.outputs import TransportChange
 from host.request_parsing import parse_seed
-from host.requests import Error, Event, Request
+from host.requests import Error, Event, OutputEvent, Request
 from host.scheduler import Scheduler
-from host.transport import Transport
+from host.transport import Transport, TransportSource
 from host.workfolder import WorkFolder
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,8 @@ class Core:
         `Step` as an input runs as a chain (`host.chain`), reported as one request."""
 
         def deliver(event: Event) -> None:
+            if isinstance(event, OutputEvent) and isinstance(event.output, TransportChange):
+                self.apply_transport_change(event.output)
             sink(event)
             for listener in list(self._event_listeners):
                 try:
@@ -141,6 +144,28 @@ class Core:
             self.engine.enqueue(model, job, request.client, deliver)
         except DawhostError as exc:
             deliver(Error.from_exception(request.request_id, exc))
+
+    def apply_transport_change(self, change: TransportChange) -> bool:
+        """Set the transport as a job's result asks (tempo, then signature), as a network
+        source; note in the output's data whether it took effect and, if not, why."""
+        reason = ""
+        try:
+            changed = True
+            if change.tempo is not None:
+                changed = self.transport.set_tempo(change.tempo, TransportSource.NETWORK)
+            if changed and change.numerator is not None and change.denominator is not None:
+                changed = self.transport.set_signature(
+                    change.numerator, change.denominator, TransportSource.NETWORK
+                )
+            if not changed:
+                reason = "MIDI clock or Link is driving the transport"
+        except ValueError as exc:  # a tempo or signature the transport cannot take
+            reason = str(exc)
+        change.data["applied"] = not reason
+        if reason:
+            change.data["reason"] = reason
+            log.info("transport change from a job not applied: %s", reason)
+        return not reason
 
     def cancel(self, client: str, request_id: str) -> bool:
         return self.engine.cancel(client, str(request_id))

@@ -41,6 +41,7 @@ class Capability(enum.StrEnum):
     SING = "sing"
     SPEAK = "speak"
     TRANSCRIBE = "transcribe"
+    ANALYZE = "analyze"  # audio -> tempo, beats, downbeats, time signature
 
     @property
     def verb(self) -> str:
@@ -58,6 +59,7 @@ _VERBS = {
     Capability.SING: "sing",
     Capability.SPEAK: "speak",
     Capability.TRANSCRIBE: "transcribe",
+    Capability.ANALYZE: "analyze",
 }
 
 

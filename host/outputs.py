@@ -101,4 +101,25 @@ class DataOutput:
     provenance: Provenance | None = None
 
 
+@dataclass
+class TransportChange(DataOutput):
+    """A result that asks the host to set its transport: tempo (quarter notes a minute) and/or
+    time signature, e.g. an analysis of a dropped loop. It travels like any `DataOutput` (every
+    wire shows it as data named "transport"); in addition the core applies it to the server's
+    transport when the output arrives, as a network source, so MIDI clock or Link keep priority
+    while they drive the clock, and the transport news reaches every client as usual. The core
+    adds `applied` (bool) and, when refused, `reason` to `data`."""
+
+    tempo: float | None = None
+    numerator: int | None = None
+    denominator: int | None = None
+    name: str = "transport"
+
+    def __post_init__(self) -> None:
+        if self.tempo is not None:
+            self.data["tempo"] = self.tempo
+        if self.numerator is not None and self.denominator is not None:
+            self.data["signature"] = [self.numerator, self.denominator]
+
+
 Output = NotesOutput | AudioOutput | StemsOutput | FileOutput | DataOutput

@@ -84,3 +84,71 @@ def test_seed_is_checked_however_the_request_was_built(tmp_path: Path) -> None:
         core, Request("1", "fake-echo", "continue", inputs={"primer": [60, 1, 0, 1]}, seed=-3)
     )
     assert bad.field == "seed"
+
+
+class TempoSetter(Model):
+    """Answers with a transport change (as an analysis with apply_to_transport does)."""
+
+    model_id = "tempo-setter"
+    capabilities = frozenset({Capability.TRANSCRIBE})
+
+    class Options(host.Options):
+        tempo: float = Field(96.0, ge=1.0, le=2000.0)
+        numerator: int = Field(3, ge=1, le=64)
+
+    def run(self, job: host.Job) -> Any:
+        yield host.TransportChange(
+            tempo=job.options.tempo, numerator=job.options.numerator, denominator=4
+        )
+
+
+def _transport_request(tmp_path: Path, options: dict[str, Any], midi_clock: bool = False):  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from host.memory import MemoryFrontend
+    from host.requests import OutputEvent
+    from host.transport import TransportSource
+
+    async def main():  # type: ignore[no-untyped-def]
+        # A clock that stands still: the MIDI clock's hold on the transport cannot expire
+        # while the worker starts.
+        transport = host.Transport(clock=lambda: 1000.0)
+        core = Core(
+            ServerConfig(work_dir=tmp_path), {"tempo-setter": TempoSetter()}, None, transport
+        )
+        heard = []
+        core.transport.subscribe(heard.append)
+        if midi_clock:
+            core.transport.set_tempo(100.0, TransportSource.MIDI_CLOCK)
+            heard.clear()
+        try:
+            events = await MemoryFrontend(core).request(
+                "tempo-setter", "transcribe", options=options
+            )
+        finally:
+            await core.shutdown()
+        outputs = [e.output for e in events if isinstance(e, OutputEvent)]
+        return core.transport.snapshot(), heard, outputs, events[-1]
+
+    return asyncio.run(main())
+
+
+def test_a_transport_change_result_sets_the_transport_and_is_announced(tmp_path: Path) -> None:
+    snapshot, heard, outputs, done = _transport_request(tmp_path, {"tempo": 96.5})
+    assert done.type == "done"
+    assert (snapshot.tempo, snapshot.numerator, snapshot.denominator) == (96.5, 3, 4)
+    assert heard and heard[-1].tempo == 96.5 and heard[-1].numerator == 3  # clients hear it
+    (change,) = outputs
+    assert change.name == "transport"
+    assert change.data == {"tempo": 96.5, "signature": [3, 4], "applied": True}
+
+
+def test_a_transport_change_says_why_it_was_not_applied(tmp_path: Path) -> None:
+    snapshot, heard, outputs, done = _transport_request(tmp_path, {"tempo": 1500.0})
+    assert done.type == "done" and snapshot.tempo == 120.0 and not heard
+    assert outputs[0].data["applied"] is False and "tempo must be" in outputs[0].data["reason"]
+    snapshot, heard, outputs, _ = _transport_request(
+        tmp_path / "midi", {"tempo": 90.0}, midi_clock=True
+    )
+    assert snapshot.tempo == 100.0 and snapshot.numerator == 4 and not heard
+    assert outputs[0].data["applied"] is False and "MIDI clock" in outputs[0].data["reason"]

@@ -14,6 +14,7 @@ from host.plugins import PluginHost
 
 # Where each plugin's training code keeps the path it writes by default.
 TRAINING_DEFAULTS = {
+    "analyze": "plugins.analyze.checkpoint",
     "music-transformer": "plugins.music_transformer.checkpoint",
     "melnet": "plugins.melnet.train",
     "separation": "plugins.separation.checkpoint",

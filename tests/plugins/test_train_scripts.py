@@ -9,6 +9,7 @@ import re
 import pytest
 
 TRAIN_SCRIPTS = [
+    "plugins.analyze.train",
     "plugins.music_transformer.train",
     "plugins.melnet.train",
     "plugins.melnet.train_vocoder",
