@@ -115,8 +115,6 @@ class Core:
         `Step` as an input runs as a chain (`host.chain`), reported as one request."""
 
         def deliver(event: Event) -> None:
-            if isinstance(event, OutputEvent) and isinstance(event.output, TransportChange):
-                self.apply_transport_change(event.output)
             sink(event)
             for listener in list(self._event_listeners):
                 try:
@@ -134,6 +132,10 @@ class Core:
         folder: Path | None = None
 
         def deliver(event: Event) -> None:
+            # A result asking to change the transport (analyze's apply_to_transport) takes
+            # effect before the client hears of it, chained or not.
+            if isinstance(event, OutputEvent) and isinstance(event.output, TransportChange):
+                self.apply_transport_change(event.output)
             sink(event)
             if event.type in ("done", "error") and folder is not None:  # jobs/ quota
                 self.work.jobs.job_ended(folder, (a.job.folder for a in self.engine.active_jobs()))
