@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from host.progress import track
 from plugins.analyze.metrics import f_measure, tempo_accuracy
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "data" / "analyze"
@@ -67,7 +68,7 @@ def evaluate(data: Path, checkpoint: Path, limit: int = 0) -> dict:
         )
     rows = []
     model_seconds = baseline_seconds = audio_seconds = 0.0
-    for label_path in labels:
+    for label_path in track(labels, "analyze: held-out songs", unit="song"):
         truth = json.loads(label_path.read_text())
         wav = label_path.with_suffix(".wav")
         started = time.process_time()
