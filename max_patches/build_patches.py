@@ -21,6 +21,7 @@ from builder import (  # noqa: E402
     render_audio,
     separate_stems,
     sing,
+    transcribe,
     transport,
 )
 from builder.patcher import PACKAGE, Patcher, write, write_device  # noqa: E402
@@ -32,6 +33,7 @@ PATCHES: dict[str, Callable[[], Patcher]] = {
     "dawhost_sing.maxpat": sing.sing,
     "dawhost_separate_stems.maxpat": separate_stems.separate_stems,
     "dawhost_transport.maxpat": transport.transport_sender,
+    "dawhost_transcribe.maxpat": transcribe.transcribe,
 }
 
 

@@ -139,6 +139,7 @@ class FakeTranscriber(Model):
         threshold: float = Field(0.01, ge=0.0, le=1.0, description="RMS a beat needs")
         seconds: float = Field(0.0, ge=0.0, le=60.0, description="Extra time to take")
         last_bars: float = Field(0.0, ge=0.0, le=64.0, description="Only the last bars")
+        monophonic: bool = Field(True, description="Always: one note per beat (as the real one)")
 
     def run(self, job: host.Job) -> Iterator[host.NotesOutput | host.FileOutput]:
         import soundfile

@@ -51,6 +51,8 @@ NEWOBJ_PORTS: dict[str, tuple[int, list[str]]] = {
     "==": (2, ["int"]),
     "print": (1, []),
     "conformpath": (1, ["", ""]),
+    "adc~": (1, ["signal", "signal"]),
+    "record~": (3, ["signal"]),
 }
 UI_PORTS: dict[str, tuple[int, list[str]]] = {
     "message": (2, [""]),

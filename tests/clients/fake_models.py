@@ -28,7 +28,7 @@ from host import (
 )
 from host.outputs import StemsOutput
 from host.smf import MIDI_MEDIA_TYPE, write_smf
-from tests.fakes import EchoContinuer, FailingModel, SineRenderer, SlowModel
+from tests.fakes import EchoContinuer, FailingModel, FakeTranscriber, SineRenderer, SlowModel
 
 STEM_NAMES = ("vocals", "drums", "bass", "other")
 
@@ -193,6 +193,38 @@ class QuietRenderer(SineRenderer):
         gain: float = Field(0.01, ge=0.0, le=1.0, description="Output gain")
 
 
+class BarsEcho(Model):
+    """Echoes the primer over and over for `bars` bars (4/4), one note per output, with the
+    options music-transformer's chain request sends (`bars`, `style`): a stand-in for it."""
+
+    model_id = "fake-bars-echo"
+    capabilities = frozenset({Capability.CONTINUE_MIDI})
+    inputs = (InputSpec("primer", InputKind.NOTES, "notes to echo"),)
+    causal = True
+    description = "Repeats the primer until `bars` bars are full (test model)"
+
+    class Options(host.Options):
+        bars: int = Field(1, ge=1, le=8, description="Length in bars")
+        style: Literal["any", "auto"] = Field("any", description="auto: reports a style")
+
+    def run(self, job: host.Job) -> Iterator[NotesOutput | DataOutput]:
+        options: BarsEcho.Options = job.options  # type: ignore[assignment]
+        primer = sorted(job.inputs["primer"], key=lambda n: n.start)
+        if options.style == "auto":
+            yield DataOutput({"style": "echo", "probabilities": {"echo": 1.0}}, name="style")
+        first = primer[0].start
+        length = max(n.start + n.duration for n in primer) - first
+        end, shift = 4.0 * options.bars, 0.0
+        while shift < end:
+            for note in primer:
+                start = note.start - first + shift
+                if start < end:
+                    job.progress(start / end)
+                    moved = Note(note.pitch, note.velocity, start, note.duration)
+                    yield NotesOutput([moved], final=False)
+            shift += length
+
+
 @host.hookimpl
 def register_models() -> Iterator[Model]:
     yield EchoContinuer()
@@ -203,3 +235,5 @@ def register_models() -> Iterator[Model]:
     yield HummingSinger()
     yield Varier()
     yield QuietRenderer()
+    yield FakeTranscriber()
+    yield BarsEcho()

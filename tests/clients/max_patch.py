@@ -52,6 +52,8 @@ MAX_OBJECTS: dict[str, tuple[int, int] | None] = {
     "gate": None,
     "print": (1, 0),
     "conformpath": (1, 2),
+    "adc~": (1, 2),
+    "record~": (3, 1),
     "zl": (2, 2),
     "t": None,
     "trigger": None,
@@ -75,7 +77,12 @@ MAX_UI: dict[str, tuple[int, int]] = {
     "ezdac~": (2, 0),
     "panel": (1, 0),
 }
-SIGNAL_INLETS = {"*~", "ezdac~", "plugout~"}  # objects the patches feed with audio signals
+SIGNAL_INLETS = {
+    "*~",
+    "ezdac~",
+    "plugout~",
+    "record~",
+}  # objects the patches feed with audio signals
 
 
 class CannotInfer(Exception):

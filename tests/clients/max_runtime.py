@@ -337,12 +337,30 @@ class Buffer(MaxObject):
         super().__init__(runtime, box)
         self.path: str | None = None
         self.frames = 0
+        self.samples: Any = None  # what [record~] wrote into it
+        self.rate = 44_100
 
     def receive(self, inlet: int, message: Message) -> None:
         if message[0] == "replace":
             self.path = message[1]
             self.frames = soundfile.info(message[1]).frames
             self.out(1, BANG)
+        elif message[0] == "writewave" and self.samples is not None:
+            soundfile.write(message[1], self.samples, self.rate)
+            self.path = message[1]
+
+
+class RecordTilde(MaxObject):
+    """[record~ name]: 1 starts, 0 stops; what the runtime's microphone played in between
+    (`Runtime.microphone`, samples and rate, as a test sets it) lands in the named buffer~."""
+
+    def receive(self, inlet: int, message: Message) -> None:
+        if inlet != 0 or message[0] != 0 or self.runtime.microphone is None:
+            return
+        samples, rate = self.runtime.microphone
+        for buffer in self.runtime.all("buffer~"):
+            if isinstance(buffer, Buffer) and buffer.args[:1] == self.args[:1]:
+                buffer.samples, buffer.rate = samples, rate
 
 
 class Recorder(MaxObject):
@@ -449,6 +467,8 @@ CLASSES: dict[str, type[MaxObject]] = {
     "metro": Metro,
     "conformpath": Trigger,
     "*~": MaxObject,
+    "adc~": MaxObject,
+    "record~": RecordTilde,
 }
 
 
@@ -459,6 +479,7 @@ class Runtime:
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # [udpsend]'s port
         self.socket.bind(("127.0.0.1", 0))
         self.sent: list[Message] = []
+        self.microphone: tuple[Any, int] | None = None  # (samples, rate) [record~] records
         self.clock: dict[str, Any] = {"state": 0, "tempo": 120.0, "signature": (4, 4), "ticks": 0.0}
         self.objects: dict[str, MaxObject] = {}
         for box_id, box in self.patch.boxes.items():

@@ -163,20 +163,46 @@ def test_request_verbs_are_served_and_take_a_symbol_request_id(
         assert template == f"/dawhost/%s/{verb}"
 
 
+Schema = tuple[dict[str, Any], dict[str, Any]]  # (model description, OSCQuery options)
+
+
 def check_request(
-    message: SentMessage, model: dict[str, Any], options: dict[str, Any]
+    message: SentMessage,
+    model: dict[str, Any],
+    options: dict[str, Any],
+    schemas: dict[str, Schema] | None = None,
 ) -> list[str]:
-    """Problems with a request's key/value pairs for one model's schema (empty: fits)."""
+    """Problems with a request's key/value pairs for one model's schema (empty: fits).
+    `<input>_from <model>` (a chain step, see host.chain) routes the keys the addressed
+    model does not take, or `<model>.<key>`, to that model's schema from `schemas`."""
     problems: list[str] = []
     kinds = {spec["name"]: spec["kind"] for spec in model["inputs"]}
     atoms: list[Atom] = message.args[1:]
+    steps: dict[str, Schema] = {}
+    for key, value in zip(atoms, atoms[1:], strict=False):
+        if key.type == "s" and str(key.value).endswith("_from") and key.value[:-5] in kinds:
+            if value.value not in (schemas or {}):
+                problems.append(f"{key.value} {value.value!r}: no such model")
+            else:
+                steps[key.value[:-5]] = (schemas or {})[value.value]
     given = set()
+    step_atoms: dict[str, list[Atom]] = {name: [] for name in steps}
     index = 0
     while index < len(atoms):
         key = atoms[index]
         if key.type != "s" or key.value is None:
             return [*problems, f"expected a key at argument {index + 2}, got {key}"]
         name, index = key.value, index + 1
+        if name.endswith("_from") and name[:-5] in steps:
+            given.add(name[:-5])
+            index += 1
+            continue
+        owner = _step_of(name, kinds, options, steps)
+        if owner is not None:
+            step, name = owner
+            step_atoms[step] += [Atom("s", name), atoms[index]]
+            index += 1
+            continue
         given.add(name)
         if kinds.get(name) == "notes":
             values = []
@@ -209,7 +235,27 @@ def check_request(
     missing = {n for n, spec in zip(kinds, model["inputs"], strict=True) if spec["required"]}
     if missing - given:
         problems.append(f"required inputs not sent: {sorted(missing - given)}")
+    for step, (step_model, step_options) in steps.items():
+        part = SentMessage(message.box, message.address, [message.args[0], *step_atoms[step]])
+        problems += [
+            f"{step}_from {step_model['id']}: {p}"
+            for p in check_request(part, step_model, step_options)
+        ]
     return problems
+
+
+def _step_of(
+    key: str, kinds: dict[str, str], options: dict[str, Any], steps: dict[str, Schema]
+) -> tuple[str, str] | None:
+    """(input a step makes, key in the step's schema) when `key` belongs to a step."""
+    if key in kinds or key in options or key in RESERVED_KEYS:
+        return None
+    head, dot, rest = key.partition(".")
+    for step, (model, step_options) in steps.items():
+        takes = {spec["name"] for spec in model["inputs"]} | set(step_options)
+        if (dot and head in (model["id"], step) and rest in takes) or (not dot and key in takes):
+            return step, rest if dot else key
+    return None
 
 
 @pytest.mark.parametrize("item", REQUESTS, ids=label)
@@ -223,7 +269,11 @@ def test_requests_fit_the_schema_of_the_model_they_address(
     node = find(namespace, f"/dawhost/{model_id}/{verb}")
     assert node is not None and node["TYPE"] == "s", f"{model_id} cannot {verb}"
     options = find(namespace, f"/dawhost/{model_id}/options")["CONTENTS"]  # type: ignore[index]
-    assert check_request(message, described[model_id], options) == []
+    schemas = {
+        m: (d, find(namespace, f"/dawhost/{m}/options")["CONTENTS"])  # type: ignore[index]
+        for m, d in described.items()
+    }
+    assert check_request(message, described[model_id], options, schemas) == []
 
 
 def test_the_schema_check_catches_what_the_server_would_refuse(

@@ -33,6 +33,7 @@ EXPECTED = {
     "dawhost_sing.maxpat",
     "dawhost_separate_stems.maxpat",
     "dawhost_transport.maxpat",
+    "dawhost_transcribe.maxpat",
     "dawhost Continue.amxd",
     "dawhost Render.amxd",
     "dawhost Separate.amxd",

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import soundfile
 
 from protocols.osc_wire import encode_message
 from tests.clients.dawhost_server import DawhostServer, free_port
@@ -405,3 +406,105 @@ def test_separate_device_offers_only_separating_models_and_loads_the_stems(
     opened.pump(lambda: bool(done.content))
     buffers = [o for o in opened.all("buffer~") if isinstance(o, Buffer)]
     assert len(buffers) == 4 and all(b.frames == 4000 for b in buffers)
+
+
+def _menu_offering(runtime: Runtime, model_id: str) -> Menu:
+    """The model menu (of several) whose list, filled by the server, has `model_id`."""
+    menus = [m for m in runtime.all("umenu") if isinstance(m, Menu)]
+    runtime.pump(lambda: any(model_id in m.items for m in menus))
+    (menu,) = [m for m in menus if model_id in m.items]
+    return menu
+
+
+def _button_making(runtime: Runtime, prefix: str) -> Any:
+    """The button whose request ids are prefix1, prefix2, ... (button -> i -> + 1 -> sprintf)."""
+    for button in runtime.all("button"):
+        for count in runtime.fed_by(button, 0, inlet=0):
+            for step in runtime.fed_by(count, 0, inlet=0):
+                names = [s.box["text"] for s in runtime.fed_by(step, 0, inlet=0)]
+                if f"sprintf symout {prefix}%ld" in names:
+                    return button
+    raise AssertionError(f"no button makes {prefix} ids")
+
+
+def _notes_played(runtime: Runtime) -> list[int]:
+    """Pitches [noteout] got with a velocity above 0 (velocity arrives first, right inlet)."""
+    (out,) = [o for o in runtime.all("noteout") if isinstance(o, Recorder)]
+    pitches, velocity = [], 0
+    for inlet, message in out.received:
+        if inlet == 1:
+            velocity = message[0]
+        elif inlet == 0 and velocity > 0:
+            pitches.append(message[0])
+    return pitches
+
+
+@pytest.mark.parametrize("opened", ["dawhost_transcribe.maxpat"], indirect=True)
+def test_transcribe_patch_records_a_take_and_plays_its_notes_then_its_continuation(
+    opened: Runtime, dawhost_server: DawhostServer
+) -> None:
+    from tests.fakes import write_tones
+
+    transcriber = _menu_offering(opened, "fake-transcribe")
+    assert "fake-echo" not in transcriber.items  # only models that transcribe
+    transcriber.receive(0, ["symbol", "fake-transcribe"])
+    continuer = _menu_offering(opened, "fake-bars-echo")
+    continuer.receive(0, ["symbol", "fake-bars-echo"])
+    # Record a take: the "microphone" plays C, E, G, one beat each at the server's 120 BPM.
+    mic = write_tones(dawhost_server.work_dir / "mic.wav", [60, 64, 67])
+    samples, rate = soundfile.read(mic)
+    opened.microphone = (samples, rate)
+    take = dawhost_server.work_dir / "max-take.wav"
+    (path_box,) = [o for o in opened.all("message") if o.content == ["/tmp/dawhost-take.wav"]]
+    path_box.receive(1, [str(take)])  # the person types a path of theirs into the box
+    (record,) = [
+        t
+        for t in opened.all("toggle")
+        if any(o.box["text"] == "t i i" for o in opened.fed_by(t, 0, inlet=0))
+    ]
+    record.receive(0, [1])
+    record.receive(0, [0])
+    assert take.is_file() and soundfile.info(take).frames == len(samples)
+
+    done = reply_display(opened, "/dawhost/done")
+    opened.click(_button_making(opened, "tr"))
+    opened.pump(lambda: len(_notes_played(opened)) >= 3, timeout=30)
+    assert opened.sent[-1] == [
+        "/dawhost/fake-transcribe/transcribe",
+        "tr1",
+        "audio",
+        str(take),
+        "monophonic",
+        1,
+        "deliver",
+        "timed",
+    ]
+    assert _notes_played(opened) == [60, 64, 67]  # what the take holds, played back
+
+    opened.click(_button_making(opened, "hum"))
+    opened.pump(lambda: done.content[:1] == ["hum1"], timeout=30)
+    assert opened.sent[-1][:3] == ["/dawhost/fake-bars-echo/continue", "hum1", "primer_from"]
+    assert opened.sent[-1][3:6] == ["fake-transcribe", "audio", str(take)]
+    # one bar (4 beats) of the echo: C E G C, played after the transcription's three notes
+    opened.pump(lambda: len(_notes_played(opened)) >= 7, timeout=30)
+    assert _notes_played(opened)[3:] == [60, 64, 67, 60]
+    assert reply_display(opened, "/dawhost/error").content == []
+    provenance = json.loads(done.content[3])
+    assert [step["model"] for step in provenance["steps"]] == ["fake-transcribe"]
+
+
+@pytest.mark.parametrize("opened", ["dawhost_transcribe.maxpat"], indirect=True)
+def test_transcribe_patch_shows_which_step_failed(
+    opened: Runtime, dawhost_server: DawhostServer
+) -> None:
+    transcriber = _menu_offering(opened, "fake-transcribe")
+    transcriber.receive(0, ["symbol", "fake-transcribe"])
+    _menu_offering(opened, "fake-bars-echo").receive(0, ["symbol", "fake-bars-echo"])
+    (drop,) = opened.all("dropfile")
+    opened.drop(drop, str(dawhost_server.work_dir / "no-such-take.wav"))
+    errors = reply_display(opened, "/dawhost/error")
+    opened.click(_button_making(opened, "hum"))
+    opened.pump(lambda: bool(errors.content), timeout=30)
+    rid, code, message, field = errors.content
+    assert (rid, code, field) == ("hum1", "bad_input", "fake-transcribe.audio")
+    assert message.startswith("step 'fake-transcribe' (making 'primer'): ")

@@ -1,0 +1,236 @@
+"""dawhost_transcribe.maxpat: drop or record audio, get its notes back, or a continuation.
+
+Two requests from one file: *transcribe* (`/dawhost/transcribe/transcribe`) plays what was
+heard, and *continue* chains transcribe -> music-transformer in one request
+(`primer_from transcribe`, see the server's README) and plays the continuation. Both ask for
+`deliver timed`, so the notes arrive as `/dawhost/noteon` / `/dawhost/noteoff` on the beat and
+go straight into [noteout]; the MIDI files come back as paths.
+"""
+
+from __future__ import annotations
+
+from builder.blocks import (
+    LEFT,
+    RIGHT,
+    WIDTH,
+    Link,
+    link_block,
+    model_menu,
+    option_ranges,
+    request_id_block,
+    status_block,
+    title,
+)
+from builder.patcher import Box, Flow, Patcher
+
+TRANSCRIBE_MODEL = "transcribe"
+CONTINUE_MODEL = "music-transformer"
+TAKE_PATH = "/tmp/dawhost-take.wav"  # where a recorded take is written (edit it on Windows)
+TAKE_BUFFER_MS = 30_000
+ROUTES = [
+    "/dawhost/accepted",
+    "/dawhost/progress",
+    "/dawhost/noteon",
+    "/dawhost/noteoff",
+    "/dawhost/allnotesoff",
+    "/dawhost/scheduled",
+    "/dawhost/late",
+    "/dawhost/output",
+    "/dawhost/done",
+    "/dawhost/error",
+    "/dawhost/models",
+    "/dawhost/option",
+    "/dawhost/reply",
+]
+
+
+def _audio_source(p: Patcher, f: Flow) -> Box:
+    """A dropped file or a recorded take; returns the box that sends its path (a symbol)."""
+    f.row(p.comment("2. Drop an audio file (WAV, AIFF, FLAC, OGG) on this box:", WIDTH))
+    drop = p.ui("dropfile", 240, 50, types=[])
+    f.row(drop)
+    native = p.obj("conformpath native boot")
+    f.row(native)
+    p.connect(drop, 0, native)
+    f.row(
+        p.comment(
+            "... or record a take: click the toggle to record from Max's audio input (turn "
+            "audio on), click it again to stop. The take is written to the path in the box "
+            "(the server reads it there; edit it to a folder of yours) and becomes the file.",
+            WIDTH,
+        )
+    )
+    record = p.ui("toggle", 24, 24)
+    order = p.obj("t i i")  # stop recording (right) before writing the file (left)
+    f.row(record, order)
+    p.connect(record, 0, order)
+    mic = p.obj("adc~")
+    recorder = p.obj("record~ dawhost.take")
+    f.row(mic, recorder)
+    p.connect(mic, 0, recorder)
+    p.connect(order, 1, recorder)
+    stopped = p.obj("sel 0")
+    f.row(stopped)
+    p.connect(order, 0, stopped)
+    take = p.msg(f'"{TAKE_PATH}"', width=240)  # quoted: a path, not an OSC address
+    f.row(take)
+    p.connect(stopped, 0, take)
+    written = p.obj("t s s")
+    f.row(written)
+    p.connect(take, 0, written)
+    write = p.obj("prepend writewave")
+    buffer = p.obj(f"buffer~ dawhost.take {TAKE_BUFFER_MS}")
+    f.row(write, buffer)
+    p.connect(written, 1, write)
+    p.connect(write, 0, buffer)
+    path = p.obj("t s")  # one outlet for both sources
+    f.row(path)
+    p.connect(native, 0, path)
+    p.connect(written, 0, path)
+    f.row(p.comment("The file the requests send:", WIDTH))
+    shown = p.msg("", width=WIDTH)
+    f.row(shown)
+    p.connect(path, 0, shown, 1)
+    f.space()
+    return path
+
+
+def _request(
+    p: Patcher, f: Flow, link: Link, label: str, prefix: str, pack: str, body: str, address: str
+) -> tuple[Box, Box, Box]:
+    """A button making ids `prefix1, prefix2...`, a [pack] of the values and the request's
+    message; returns (pack, request prepend, id box)."""
+    f.row(p.comment(label, WIDTH))
+    go = p.ui("button", 24, 24)
+    f.row(go)
+    rid = request_id_block(p, f, go, 0, prefix)
+    values = p.obj(pack)
+    f.row(values)
+    p.connect(rid, 0, values)
+    message = p.msg(body, width=WIDTH)
+    f.row(message)
+    p.connect(values, 0, message)
+    request = p.obj(f"prepend {address}")
+    f.row(request)
+    p.connect(message, 0, request)
+    p.connect(request, 0, link.send)
+    f.space()
+    return values, request, rid
+
+
+def _note_out(p: Patcher, link: Link, f: Flow) -> None:
+    """/dawhost/noteon and /dawhost/noteoff into [noteout]; All Notes Off after a cancel."""
+    on = p.obj("unpack s i i")
+    off = p.obj("unpack s i")
+    f.row(on, off)
+    p.connect(link.replies, link.outlet("/dawhost/noteon"), on)
+    p.connect(link.replies, link.outlet("/dawhost/noteoff"), off)
+    release = p.obj("t i b")
+    silent = p.msg("0")
+    f.row(release, silent)
+    p.connect(off, 1, release)
+    p.connect(release, 1, silent)
+    out = p.obj("noteout")
+    all_off = p.msg("0 123")
+    controls = p.obj("ctlout")
+    f.row(out, all_off, controls)
+    p.connect(on, 2, out, 1)
+    p.connect(on, 1, out)
+    p.connect(silent, 0, out, 1)
+    p.connect(release, 0, out)
+    p.connect(link.replies, link.outlet("/dawhost/allnotesoff"), all_off)
+    p.connect(all_off, 0, controls)
+
+
+def transcribe() -> Patcher:
+    p = Patcher("dawhost: audio to notes, and hum a phrase to get its continuation")
+    left, right = Flow(LEFT, 16, WIDTH), Flow(RIGHT, 16, WIDTH)
+    title(
+        p,
+        left,
+        "dawhost - transcribe, or hum and continue",
+        "Drop or record audio. transcribe plays the notes dawhost heard in it; continue "
+        "transcribes it and continues the phrase with music-transformer in one request, "
+        "and plays only the continuation. Notes play on Max's MIDI output from the next bar "
+        "line of dawhost's transport (deliver timed); the MIDI files come back as paths.",
+    )
+    link = link_block(p, left, ROUTES)
+    path = _audio_source(p, left)
+    left.row(
+        p.comment(
+            "3. monophonic: one note at a time (a voice, a hummed or whistled line); bars: "
+            "how long the continuation is.",
+            WIDTH,
+        )
+    )
+    mono = p.ui("toggle", 24, 24)
+    mono_on = p.obj("loadmess 1")
+    bars = p.ui("number", 50, 22)  # range and default come from the server
+    left.row(mono, mono_on, bars)
+    p.connect(mono_on, 0, mono)
+    left.row(p.comment("monophonic", 90), p.comment("bars", 60))
+    left.space()
+    heard, transcribe_request, heard_id = _request(
+        p,
+        left,
+        link,
+        "4. Click to transcribe the file: its notes play back.",
+        "tr",
+        "pack s s 1",
+        "$1 audio $2 monophonic $3 deliver timed",
+        f"/dawhost/{TRANSCRIBE_MODEL}/transcribe",
+    )
+    answer, continue_request, answer_id = _request(
+        p,
+        left,
+        link,
+        "5. Click to transcribe it and continue the phrase (one request): the continuation "
+        "plays back (the style is picked from what was heard).",
+        "hum",
+        f"pack s s 1 4 {TRANSCRIBE_MODEL}",
+        "$1 primer_from $5 audio $2 monophonic $3 bars $4 style auto deliver timed",
+        f"/dawhost/{CONTINUE_MODEL}/continue",
+    )
+    for values in (heard, answer):
+        p.connect(path, 0, values, 1)
+        p.connect(mono, 0, values, 2)
+    p.connect(bars, 0, answer, 3)
+
+    right.row(
+        p.comment(
+            "6. Notes arrive on the beat and go to [noteout] (the default MIDI output); a "
+            "cancel or a transport stop ends sounding notes.",
+            WIDTH,
+        )
+    )
+    _note_out(p, link, right)
+    right.row(p.comment("Where the notes start (id, notes placed, beat, bar:beat):", WIDTH))
+    scheduled = p.msg("", width=WIDTH)
+    right.row(scheduled)
+    p.connect(link.replies, link.outlet("/dawhost/scheduled"), scheduled, 1)
+    right.row(p.comment("Notes that came too late to play (never played late):", WIDTH))
+    late = p.msg("", width=WIDTH)
+    right.row(late)
+    p.connect(link.replies, link.outlet("/dawhost/late"), late, 1)
+    right.row(
+        p.comment(
+            "Outputs: the transcription's MIDI file (transcribe.midi in a chain) and the "
+            "notes heard (transcribe.notes), the continuation's MIDI file and its style: "
+            "drag a path into Live or open it.",
+            WIDTH,
+        )
+    )
+    output = p.msg("", width=WIDTH)
+    right.row(output)
+    p.connect(link.replies, link.outlet("/dawhost/output"), output, 1)
+    right.space()
+    current = status_block(p, link, right)
+    p.connect(heard_id, 0, current, 1)
+    p.connect(answer_id, 0, current, 1)
+    menu = model_menu(
+        p, link, transcribe_request, right, "transcribe", "transcribe", TRANSCRIBE_MODEL
+    )
+    p.connect(menu.chosen, 0, answer, 4)  # the chain's first step is the model picked here
+    model_menu(p, link, continue_request, right, "continue", "continue_midi", CONTINUE_MODEL)
+    option_ranges(p, link, right, {"bars": bars})
+    return p
