@@ -5,6 +5,7 @@ import { Connection } from "./connection.js";
 import {
   element, inputControl, inputValue, optionControl, optionValue, setOptionValue, useFileForInput,
 } from "./controls.js";
+import { chainControl, chainValue } from "./chain.js";
 import { installDropZone, targetFor } from "./dropzone.js";
 import { JobCard } from "./jobs.js";
 import { parseNotesText } from "./notes.js";
@@ -78,9 +79,10 @@ function selectModel(id) {
   verb.replaceChildren(...selected.verbs.map((v) => element("option", { value: v,
     textContent: v })));
   $("#verb-row").hidden = selected.verbs.length < 2;
+  const record = () => (window.dawhost.lastRecorder = new MicRecorder());
   $("#inputs").replaceChildren(element("legend", { textContent: "Inputs" }),
-    ...selected.inputs.map((input) => inputControl(input, uploadFile,
-      () => (window.dawhost.lastRecorder = new MicRecorder()))));
+    ...selected.inputs.flatMap((input) => [inputControl(input, uploadFile, record),
+      chainControl(input, models, uploadFile, record)].filter(Boolean)));
   $("#inputs").hidden = selected.inputs.length === 0;
   buildOptions();
   $("#form-error").hidden = true;
@@ -157,8 +159,8 @@ function markInvalid(field) {
 
 function buildRequest() {
   const inputs = {};
-  for (const control of document.querySelectorAll("#inputs [data-input]")) {
-    const result = inputValue(control);
+  for (const control of document.querySelectorAll("#inputs [data-input]:not([data-step-input])")) {
+    const result = chainValue(control.dataset.input) ?? inputValue(control);
     if (result.error) return { error: result.error };
     if ("value" in result) inputs[control.dataset.input] = result.value;
   }
@@ -238,6 +240,13 @@ installDropZone($("#drop-overlay"), () => {
   };
   return `Drop: MIDI → ${where("midi")} · audio → ${where("audio")}`;
 }, (file, kind) => {
+  // Audio dropped while a primer is set to come from audio: it is the recording to transcribe.
+  const step = kind === "audio" && document.querySelector("#inputs [data-step-input]");
+  if (step) {
+    document.body.dataset.lastDrop = `${selected.id}:${step.dataset.input}`;
+    useFileForInput(step, file, uploadFile);
+    return;
+  }
   const target = kind && targetFor(kind, models, selected);
   document.body.dataset.lastDrop = target ? `${target.model.id}:${target.input.name}` : "refused";
   if (!target) {

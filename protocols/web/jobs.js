@@ -136,6 +136,12 @@ export class JobCard {
 
   // Data outputs fold away; a sung line's syllables are drawn on its waveform instead.
   data(message) {
+    // A chain's first step reports the notes it made (what was heard): the continuation
+    // follows them at once, so they are drawn before it like a primer that was sent.
+    const made = message.data?.notes;
+    if (!this.primer && message.name?.endsWith(".notes") && Array.isArray(made) && made.length) {
+      this.primer = { notes: made, offset: Math.max(...made.map((n) => n[2] + n[3])) };
+    }
     const text = JSON.stringify(message.data, null, 1);
     const raw = element("details", { className: "raw", dataset: { name: message.name } }, [
       element("summary", { textContent: `${message.name}: raw JSON (${text.length} bytes)` }),

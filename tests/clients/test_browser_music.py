@@ -459,3 +459,84 @@ def test_music_transformer_variations_in_the_page(page: Any) -> None:
         # The file holds the primer where it was (bars 1-2), then the bar asked for.
         assert ons[:2] == [(48, 0.0), (72, 0.0)] and max(b for _, b in ons) < 12
     assert_drawn(page, f"{cards} canvas.pianoroll")
+
+
+def _tones_file(tmp_path: Path, pitches: list[int]) -> Path:
+    from tests.fakes import write_tones
+
+    return write_tones(tmp_path / "hummed.wav", pitches)
+
+
+def test_a_primer_from_audio_is_transcribed_and_continued_in_one_request(
+    page: Any, tmp_path: Path
+) -> None:
+    """Primer from: audio, transcribed by fake-transcribe; choose the file: one job, the notes
+    heard drawn as the primer, the continuation after them."""
+    choose(page, "fake-echo")
+    page.select_option("[data-chain-for=primer]", "fake-transcribe")
+    assert page.is_disabled("[data-input=primer]")  # not sent while the primer is audio
+    page.set_input_files(".chain-step input[type=file]", str(_tones_file(tmp_path, [60, 64, 67])))
+    page.wait_for_function(
+        "document.querySelector('[data-step-input]').value.endsWith('hummed.wav')"
+    )
+    job = send(page)
+    wait_state(page, job, "done", timeout=30_000)
+    assert page.get_attribute(card(page, job), "data-note-count") == "3"
+    names = page.eval_on_selector_all(
+        f"{card(page, job)} details.raw", "els => els.map(e => e.dataset.name)"
+    )
+    assert "fake-transcribe.notes" in names
+    heard = json.loads(
+        page.text_content(f"{card(page, job)} details.raw[data-name='fake-transcribe.notes'] pre")
+        or "{}"
+    )
+    assert [n[0] for n in heard["notes"]] == [60, 64, 67]
+    # the piano roll draws the notes heard as its primer (grey) before the continuation
+    assert page.evaluate(
+        f"window.dawhost.jobs.get('{job}').primer.notes.length"
+    ) == 3  # fmt: skip
+    screenshot(page, "chain-from-file")
+
+
+def test_a_recorded_primer_goes_through_the_chain_and_a_silent_one_is_named(
+    page: Any, tmp_path: Path
+) -> None:
+    choose(page, "fake-echo")
+    page.select_option("[data-chain-for=primer]", "fake-transcribe")
+    page.click("#send")  # nothing recorded yet: the page says what is missing, sends nothing
+    assert page.text_content("#form-error") == (
+        "primer: choose, drop or record the audio fake-transcribe should transcribe"
+    )
+    record = ".chain-step [data-record-for]"
+    page.click(record)
+    page.wait_for_selector(f"{record}[data-state=recording]")
+    page.wait_for_function(f'document.querySelector("{record}").textContent.includes("1.5 s")')
+    page.click(record)
+    page.wait_for_selector(f"{record}[data-recorded]")
+    job = send(page)
+    page.wait_for_selector(
+        f"{card(page, job)}[data-state=done], {card(page, job)}[data-state=error]",
+        timeout=30_000,
+    )
+    state = page.get_attribute(card(page, job), "data-state")
+    # Chromium's fake microphone beeps; whatever the transcriber heard was continued, or the
+    # page says that the transcription step heard nothing (never a silent failure).
+    if state == "error":
+        assert "step 'fake-transcribe'" in (page.text_content(f"{card(page, job)} .error") or "")
+    else:
+        assert int(page.get_attribute(card(page, job), "data-note-count") or 0) >= 1
+    # a silent file: the error names the step and what to do
+    page.set_input_files(".chain-step input[type=file]", str(_silence(tmp_path)))
+    page.wait_for_function(
+        "document.querySelector('[data-step-input]').value.endsWith('quiet.wav')"
+    )
+    job = send(page)
+    wait_state(page, job, "error", timeout=30_000)
+    text = page.text_content(f"{card(page, job)} .error") or ""
+    assert "step 'fake-transcribe' (making 'primer') made no notes" in text
+
+
+def _silence(tmp_path: Path) -> Path:
+    from tests.fakes import write_tones
+
+    return write_tones(tmp_path / "quiet.wav", [None, None])

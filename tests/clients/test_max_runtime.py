@@ -148,7 +148,9 @@ def test_separate_patch_drops_a_file_and_loads_four_stem_buffers(
 def test_continue_patch_plays_the_answer_on_max_transport_and_cancels(
     opened: Runtime, dawhost_server: DawhostServer
 ) -> None:
-    pick(opened, "fake-echo", {"fake-echo", "fake-variations", "music-transformer"})
+    pick(
+        opened, "fake-echo", {"fake-echo", "fake-variations", "fake-bars-echo", "music-transformer"}
+    )
     wait_for_ranges(opened, "fake-echo")
     (button,) = opened.all("button")
     errors = reply_display(opened, "/dawhost/error")
@@ -312,7 +314,9 @@ def test_sing_patch_sings_one_syllable_per_note(opened: Runtime) -> None:
 
 @pytest.mark.parametrize("opened", ["../devices/dawhost Continue.amxd"], indirect=True)
 def test_continue_device_records_the_track_and_answers_on_lives_grid(opened: Runtime) -> None:
-    pick(opened, "fake-echo", {"fake-echo", "fake-variations", "music-transformer"})
+    pick(
+        opened, "fake-echo", {"fake-echo", "fake-variations", "fake-bars-echo", "music-transformer"}
+    )
     wait_for_ranges(opened, "fake-echo")
     # Live plays at 600 BPM (the device's [transport] is Live's): it reports it to dawhost.
     opened.clock.update(state=1, tempo=600.0, signature=(4, 4), ticks=0.0)
