@@ -5,10 +5,12 @@ Held-out corpus pieces (the style classifier's own held-out set) are cut to thei
 heard in training (TimGM6mb, piano), and sent as users send a recording:
 `music-transformer continue primer_from transcribe audio <wav> style auto bars 1`, through a
 real Core (worker processes, the shipped checkpoints). The answer's `style` output is the
-guess. Measured in the same run on the same pieces: the classifier on the pieces' own notes
-(the same cut), chance, and always guessing the majority class.
+guess; a second pass transcribes with `quantize 1/16` at the piece's tempo (the transport
+set to it, as when humming along with the DAW). Measured in the same run on the same
+pieces: the classifier on the pieces' own notes (the same cut), on those notes with onsets
+jittered by +-15 ms, chance, and always guessing the majority class.
 
-    python -m plugins.music_transformer.style_from_audio --json --per-style 12 \
+    python -m plugins.music_transformer.style_from_audio --json --per-style 10 \
         --report plugins/music_transformer/reports/style_from_audio.json
 """
 
@@ -61,9 +63,12 @@ def cut(notes: Sequence[Any], seconds: float) -> list[Any]:
     return [n for n in notes if n.start - first < seconds]
 
 
-async def guesses_from_audio(wavs: list[Path], work: Path) -> tuple[list[str | None], list[int]]:
-    """Each recording through the chain: the style the answer reports (None on an error),
-    and how many notes the transcriber heard."""
+async def guesses_from_audio(
+    wavs: list[Path], work: Path, tempos: list[float], quantize: str
+) -> tuple[list[str | None], list[int]]:
+    """Each recording through the chain, with the transport at the piece's tempo (as a DAW
+    playing along would be) and the transcription snapped to `quantize` at it: the style the
+    answer reports (None on an error), and how many notes the transcriber heard."""
     from host.config import ServerConfig
     from host.core import Core
     from host.memory import MemoryFrontend
@@ -78,8 +83,9 @@ async def guesses_from_audio(wavs: list[Path], work: Path) -> tuple[list[str | N
     styles: list[str | None] = []
     heard: list[int] = []
     try:
-        for index, wav in enumerate(wavs):
-            primer = Step("transcribe", None, {}, {"audio": str(wav)})
+        for index, (wav, tempo) in enumerate(zip(wavs, tempos, strict=True)):
+            core.transport.set_tempo(min(300.0, max(20.0, tempo)))
+            primer = Step("transcribe", None, {"quantize": quantize}, {"audio": str(wav)})
             events = await frontend.request(
                 "music-transformer",
                 "continue",
@@ -127,7 +133,7 @@ def main(argv: Sequence[str] = ()) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print JSON (the only format)")
-    parser.add_argument("--per-style", type=int, default=12)
+    parser.add_argument("--per-style", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=20.0, help="recording length per piece")
     parser.add_argument("--parse-seconds", type=float, default=300.0)
     parser.add_argument("--report", type=Path)
@@ -155,7 +161,13 @@ def main(argv: Sequence[str] = ()) -> int:
     with tempfile.TemporaryDirectory(prefix="style-from-audio-") as scratch:
         folder = Path(scratch)
         wavs = [render(notes, folder, f"piece-{i}") for i, notes in enumerate(clipped)]
-        from_audio, heard = asyncio.run(guesses_from_audio(wavs, folder / "work"))
+        tempos = [float(p.bpm) for p in pieces]
+        runs = {
+            grid: asyncio.run(guesses_from_audio(wavs, folder / f"work-{i}", tempos, grid))
+            for i, grid in enumerate(("off", "1/16"))
+        }
+    from_audio, heard = runs["off"]
+    quantized, _ = runs["1/16"]
     majority = max(sorted(set(truth)), key=truth.count)
     report = {
         "pieces": len(pieces),
@@ -163,12 +175,13 @@ def main(argv: Sequence[str] = ()) -> int:
         "recording_seconds": args.seconds,
         "soundfont": SOUNDFONT.name,
         "from_audio": score(truth, from_audio),
+        "from_audio_quantized_1_16_at_the_pieces_tempo": score(truth, quantized),
         "from_the_pieces_notes": score(truth, from_notes),
         "from_the_pieces_notes_onsets_jittered_15ms": score(truth, from_jittered),
         "chance": round(1 / len(CANDIDATES), 4),
         "majority_class": majority,
         "majority_accuracy": round(truth.count(majority) / len(truth), 4),
-        "failed_requests": sum(g is None for g in from_audio),
+        "failed_requests": sum(g is None for g in from_audio + quantized),
         "notes_heard_per_piece": round(float(np.mean(heard)), 1),
         "notes_in_piece_per_piece": round(float(np.mean([len(c) for c in clipped])), 1),
         "confusion_from_audio": {

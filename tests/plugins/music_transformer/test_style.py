@@ -41,3 +41,14 @@ def test_auto_style_says_what_it_chose_and_continues(tmp_path: Path, tiny_checkp
     (style,) = [e.output for e in events if isinstance(e, OutputEvent) and e.output.name == "style"]
     assert style.data["style"] in CANDIDATES  # type: ignore[attr-defined]
     assert sum(style.data["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)  # type: ignore[attr-defined]
+
+
+def test_velocities_do_not_sway_the_style(tiny_checkpoint: Path) -> None:
+    """The corpus's scores have no dynamics: a performed or transcribed primer is classified
+    as the same notes at the scores' velocity."""
+    network, _ = load_weights(tiny_checkpoint)
+    performed = [
+        TimedNote(n.pitch, v, n.start, n.duration)
+        for n, v in zip(SCALE, (30, 127, 64, 90, 12, 110), strict=True)
+    ]
+    assert classify(network, performed) == pytest.approx(classify(network, SCALE))
