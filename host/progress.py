@@ -1,5 +1,6 @@
-"""Progress of `dawhost train|eval|bench` loops on stderr, one mechanism for every plugin:
-`for text in progress.track(texts, "intelligibility", unit="sentence"): ...`.
+"""Progress of `dawhost eval|bench` loops (and data builds) on stderr, one mechanism for every
+plugin: `for text in progress.track(texts, "intelligibility", unit="sentence"): ...`.
+Training bars (host.training.Budget.bar) stay tqdm's, but go quiet with the same switch.
 
 stdout stays the task's JSON report. Where the progress goes depends on stderr:
 - a terminal: a tqdm bar per loop (nested loops get nested bars);

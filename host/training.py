@@ -95,6 +95,9 @@ class Budget:
         """A progress bar over the budget: steps when it counts steps, else seconds."""
         from tqdm import tqdm
 
+        from host.progress import current_mode
+
+        settings.setdefault("disable", current_mode() == "off")  # --quiet, DAWHOST_PROGRESS=off
         if self.steps is not None:
             return tqdm(total=self.steps, initial=step, desc=desc, unit="step", **settings)
         assert self.seconds is not None

@@ -220,3 +220,19 @@ def test_a_data_build_before_an_eval_keeps_stdout_for_the_report(
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("noisy_builder", None)
+
+
+def test_quiet_also_silences_a_training_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    from host.training import Budget
+
+    monkeypatch.setattr(progress, "_mode", "auto")
+    monkeypatch.delenv(progress.ENV, raising=False)
+    progress.set_mode("off")
+    bar = Budget(steps=3).bar("train")
+    assert bar.disable
+    bar.close()
+    progress.set_mode("auto")
+    monkeypatch.setenv(progress.ENV, "bar")
+    bar = Budget(steps=3).bar("train")
+    assert not bar.disable
+    bar.close()
