@@ -214,6 +214,8 @@ class Response:
             self.finished = True
             self.on_finished(self)
         elif isinstance(event, Done):
+            if self.playback.scheduled_notes == 0 and not self.dropped:
+                log.info("MIDI response %s finished with no notes to play", self.request_id)
             self.finished = True
             self.on_finished(self)
 
