@@ -27,14 +27,17 @@ class Analyzer:
         net, payload = load(path)
         return cls(net, DecodeSettings(**payload.get("decode", {})))
 
-    def activations(self, audio: np.ndarray) -> tuple[np.ndarray, ...]:
+    def activations(
+        self, audio: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
         """Beat and downbeat logits (frames,), tempo logits and meter logits, for mono audio
         at the frontend's rate."""
         import torch
 
         with torch.inference_mode():
             features = self.frontend(torch.from_numpy(np.ascontiguousarray(audio))[None])
-            return tuple(o[0].numpy() for o in self.net(features))  # type: ignore[operator]
+            beat, downbeat, tempo, meter = (o[0].numpy() for o in self.net(features))  # type: ignore[operator]
+            return beat, downbeat, tempo, meter
 
     def analyze(
         self,

@@ -180,7 +180,7 @@ def _comp(chords: list[int], tonic: int, scale: tuple[int, ...], meter: Meter, r
     if meter.subdivision == 2:
         styles.append("offbeats")
     style = str(rng.choice(styles))
-    out = []
+    out: list = []
     for bar, degree in enumerate(chords):
         chord = _triad(degree, tonic, scale)
         start = bar * meter.bar_quarters

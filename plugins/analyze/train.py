@@ -126,7 +126,8 @@ def decode_scores(outputs: list[tuple], songs: list[Song], settings) -> dict[str
 
     acc1, acc2, beat_f, down_f, meter_ok = [], [], [], [], []
     for song, output in zip(songs, outputs, strict=True):
-        found = analyze(*output, FPS, settings)
+        beat, downbeat, tempo, meter = output
+        found = analyze(beat, downbeat, tempo, meter, FPS, settings)
         a1, a2 = tempo_accuracy(found.tempo, song.tempo)
         acc1.append(a1)
         acc2.append(a2)

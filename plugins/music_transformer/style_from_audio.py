@@ -72,11 +72,14 @@ async def guesses_from_audio(
     from host.config import ServerConfig
     from host.core import Core
     from host.memory import MemoryFrontend
+    from host.model import Model
     from host.requests import DataOutput, Error, OutputEvent, Step
     from plugins.music_transformer.plugin import MusicTransformerModel
     from plugins.transcribe.plugin import NoteTranscriber
 
-    models = {m.model_id: m for m in (MusicTransformerModel(), NoteTranscriber())}
+    models: dict[str, Model[Any]] = {
+        m.model_id: m for m in (MusicTransformerModel(), NoteTranscriber())
+    }
     core = Core(ServerConfig(work_dir=work), models)
     core.transport.set_tempo(TEMPO)
     frontend = MemoryFrontend(core, client="eval")
@@ -108,7 +111,7 @@ async def guesses_from_audio(
     return styles, heard
 
 
-def score(truth: list[str], guesses: list[str | None]) -> dict[str, Any]:
+def score(truth: list[str], guesses: Sequence[str | None]) -> dict[str, Any]:
     styles = sorted(set(truth))
     right = [t == g for t, g in zip(truth, guesses, strict=True)]
     recall = {

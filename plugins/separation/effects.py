@@ -177,6 +177,6 @@ def produce(
         # the same filters on each stem (a board resets them on every call): they are linear,
         # so the stems' sum is the bus EQ of the mix
         out = {s: _run(eq, a, rate) for s, a in out.items()}
-        gain = bus_gain(sum(out.values()), rate, float(rng.uniform(-24, -12)), 3.0)
+        gain = bus_gain(np.sum(list(out.values()), axis=0), rate, float(rng.uniform(-24, -12)), 3.0)
         out = {s: a * gain[:, None] for s, a in out.items()}
     return out
