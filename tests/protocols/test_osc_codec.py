@@ -220,7 +220,7 @@ def test_a_chain_step_takes_the_keys_the_addressed_model_does_not() -> None:
             (1, "primer_from", "fake-transcribe", "bogus", 1),
             ErrorCode.UNKNOWN_OPTION,
             "bogus",
-            "fake-transcribe (making 'primer'): audio, seconds, threshold",
+            "fake-transcribe (making 'primer'): audio, last_bars, monophonic, seconds, threshold",
         ),
     ],
 )
