@@ -43,9 +43,14 @@ export class TransportPanel {
   update(state) {
     this.state = state;
     this.receivedAt = performance.now();
-    this.field("transport-tempo-input").value = String(state.tempo);
-    this.field("transport-numerator").value = String(state.numerator);
-    this.field("transport-denominator").value = String(state.denominator);
+    // A broadcast must not overwrite what the user is typing (it raced a tempo being entered).
+    const show = (id, value) => {
+      const input = this.field(id);
+      if (input !== document.activeElement) input.value = value;
+    };
+    show("transport-tempo-input", String(state.tempo));
+    show("transport-numerator", String(state.numerator));
+    show("transport-denominator", String(state.denominator));
     this.render();
   }
 
