@@ -114,6 +114,21 @@ class SlowModel(Model):
     def reset(self) -> None:
         self.step_file.unlink(missing_ok=True)
 
+    def settled_steps(self, quiet: float = 0.2, limit: float = 5.0) -> int:
+        """The step count once it has not moved for `quiet` seconds (the worker saw the cancel).
+
+        A cancel reply can reach the client a step or two before the worker's next
+        `progress()` call sees the cancel, more so on a loaded machine: tests wait for the
+        count to settle, then check it stays put."""
+        deadline = time.monotonic() + limit
+        steps = self.steps
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            if self.steps == steps:
+                break
+            steps = self.steps
+        return steps
+
     def run(self, job: host.Job) -> Iterator[host.AudioOutput]:
         deadline = time.monotonic() + job.options.seconds
         while time.monotonic() < deadline:

@@ -173,18 +173,6 @@ def test_cancel_stops_the_running_work(tmp_path: Path) -> None:
     assert steps_then == steps_later  # the loop stopped, not just the reply
 
 
-def settled_steps(slow: SlowModel, quiet: float = 0.2, limit: float = 5.0) -> int:
-    """The step count once it has not moved for `quiet` seconds (the worker saw the cancel)."""
-    deadline = time.monotonic() + limit
-    steps = slow.steps
-    while time.monotonic() < deadline:
-        time.sleep(quiet)
-        if slow.steps == steps:
-            break
-        steps = slow.steps
-    return steps
-
-
 def test_timeout_stops_the_job(tmp_path: Path) -> None:
     slow = SlowModel()
 
@@ -200,7 +188,7 @@ def test_timeout_stops_the_job(tmp_path: Path) -> None:
                 break
         assert isinstance(warm[-1], Done), warm[-1]
         events = await frontend.request("fake-slow", "render", options={"seconds": 30})
-        steps = await asyncio.to_thread(settled_steps, slow)
+        steps = await asyncio.to_thread(slow.settled_steps)
         await asyncio.sleep(0.3)
         assert slow.steps == steps  # the loop stopped, not just the reply
         await core.shutdown()
