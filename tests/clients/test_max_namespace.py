@@ -296,6 +296,23 @@ def test_the_schema_check_catches_what_the_server_would_refuse(
     for values, problem in cases.items():
         bad = SentMessage("x", good.address, atoms("r1", *values))
         assert any(problem in p for p in check_request(bad, described["fake-echo"], options))
+    # a chain: the step's keys are checked against the step model's schema
+    schemas = {
+        m: (described[m], find(namespace, f"/dawhost/{m}/options")["CONTENTS"])  # type: ignore[index]
+        for m in ("fake-echo", "fake-transcribe")
+    }
+    chained = ("primer_from", "fake-transcribe", "audio", "a.wav")
+    fine = SentMessage("x", good.address, atoms("r1", *chained, "threshold", 0.5, "repeats", 2))
+    assert check_request(fine, described["fake-echo"], options, schemas) == []
+    chain_cases = {
+        (*chained, "threshold", 5.0): "outside",
+        (*chained, "fake-transcribe.bogus", 1): "neither an input nor an option",
+        ("primer_from", "nope"): "no such model",
+    }
+    for values, problem in chain_cases.items():
+        bad = SentMessage("x", good.address, atoms("r1", *values))
+        found = check_request(bad, described["fake-echo"], options, schemas)
+        assert any(problem in p for p in found), (values, found)
 
 
 def test_the_server_accepts_the_transport_patch_messages_as_typed(osc: OscClient) -> None:
