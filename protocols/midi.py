@@ -238,19 +238,7 @@ class MidiFrontend(host.Frontend):
         if not primer:
             log.info("MIDI trigger on channel %d ignored: nothing played to continue", channel + 1)
             return None
-        old = self.responses.pop(channel, None)
-        if old is not None:
-            old.cancel()
-        response = Response(
-            self.core,
-            self.sender,
-            channel,
-            unit_beats=self.core.transport.beats_per_bar if self.settings.align == "bar" else 1.0,
-            lead_beats=self.settings.lead_beats,
-            lead_seconds=self.latency_seconds,
-            on_finished=self._finished,
-        )
-        self.responses[channel] = response
+        response = self._start_response(channel)
         name = primer_input(model)
         assert name is not None
         response.ask(model.model_id, name, primer, self.controls.options())
@@ -283,6 +271,19 @@ class MidiFrontend(host.Frontend):
         if any(spec.name == "last_bars" for spec in option_specs(model.Options)):
             options["last_bars"] = self.settings.transcribe_bars
         heard = {audio_input(model) or "audio": audio}
+        response = self._start_response(channel)
+        if continuer is not None:
+            primer = primer_input(continuer)
+            assert primer is not None
+            step = Step(model.model_id, None, options, heard)
+            response.send(continuer.model_id, "continue", self.controls.options(), {primer: step})
+        else:
+            response.send(model.model_id, Capability.TRANSCRIBE.verb, options, heard)
+        return response
+
+    def _start_response(self, channel: int) -> Response:
+        """A new response on `channel`, replacing (cancelling) the one playing there."""
+        assert self.core is not None and self.sender is not None
         old = self.responses.pop(channel, None)
         if old is not None:
             old.cancel()
@@ -296,13 +297,6 @@ class MidiFrontend(host.Frontend):
             on_finished=self._finished,
         )
         self.responses[channel] = response
-        if continuer is not None:
-            primer = primer_input(continuer)
-            assert primer is not None
-            step = Step(model.model_id, None, options, heard)
-            response.send(continuer.model_id, "continue", self.controls.options(), {primer: step})
-        else:
-            response.send(model.model_id, Capability.TRANSCRIBE.verb, options, heard)
         return response
 
     def panic(self) -> None:
