@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from host.progress import Stage, track
@@ -28,17 +26,16 @@ from plugins.music_transformer.checkpoint import (
     DEFAULT_CHECKPOINT,
     load_weights,
 )
-from plugins.music_transformer.corpus import DATA_DIR, Piece, load_pieces
-from plugins.music_transformer.dataset import evaluation_windows, piece_notes, piece_tokens
-from plugins.music_transformer.events import (
-    PAD,
-    VOCAB_SIZE,
-    EventDecoder,
-    TimedNote,
-    encode,
-    style_token,
-    velocity_after,
+from plugins.music_transformer.continuations import (
+    piece_cases,
+    prefix_of,
+    run_stream,
+    score,
+    summarise,
 )
+from plugins.music_transformer.corpus import DATA_DIR, Piece, load_pieces
+from plugins.music_transformer.dataset import evaluation_windows, piece_tokens
+from plugins.music_transformer.events import PAD, VOCAB_SIZE, style_token
 from plugins.music_transformer.generate import Continuation, SamplingSettings
 from plugins.music_transformer.model import MusicTransformer, count_parameters
 from plugins.music_transformer.ngram import NGramModel
@@ -46,7 +43,6 @@ from plugins.music_transformer.train import sequence_nll
 
 PRIMER_BEATS = 8.0
 CONTINUATION_BEATS = 8.0
-STUCK_SECONDS = 4.0  # a note held longer than this in a continuation counts as not closed
 
 
 def fingerprint(piece: Piece, notes: int = 24) -> tuple[tuple[float, int], ...]:
@@ -61,16 +57,10 @@ def _rows(windows: torch.Tensor) -> list[list[int]]:
     return [[t for t in row.tolist() if t != PAD] for row in windows]
 
 
-def pitch_class_histogram(notes: Sequence[TimedNote]) -> np.ndarray:
-    histogram = np.zeros(12)
-    for note in notes:
-        histogram[note.pitch % 12] += 1
-    return histogram / max(1.0, histogram.sum())
-
-
-def histogram_overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """1 - total variation distance: 1.0 for identical pitch-class distributions."""
-    return float(1.0 - 0.5 * np.abs(a - b).sum())
+def held_out_test(pieces: Sequence[Piece]) -> list[Piece]:
+    """The test pieces, less those whose opening equals a training piece's."""
+    seen = {fingerprint(p) for p in pieces if p.split == "train"}
+    return [p for p in pieces if p.split == "test" and fingerprint(p) not in seen]
 
 
 def continuation_stats(
@@ -80,51 +70,23 @@ def continuation_stats(
     settings: SamplingSettings,
     label: str = "continuations",
 ) -> dict[str, float]:
-    overlaps, primer_overlaps, density_ratios, well_formed, closed, ons = [], [], [], 0, 0, 0
-    used = 0
-    for index, piece in enumerate(track(pieces, f"music-transformer: {label}", unit="piece")):
-        seconds_per_beat = 60.0 / piece.bpm
-        notes = piece_notes(piece)
-        cut = PRIMER_BEATS * seconds_per_beat
-        end = cut + CONTINUATION_BEATS * seconds_per_beat
-        primer = [n for n in notes if n.start + n.duration <= cut + 1e-6]
-        real = [n for n in notes if cut <= n.start < end]
-        if len(primer) < 4 or len(real) < 4:
-            continue
-        used += 1
-        primer_end = max(n.start + n.duration for n in primer)
-        prefix = [style_token(piece.style)] + encode(primer)
-        decoder = EventDecoder(velocity=velocity_after(prefix))
-        target = end - primer_end
-        generated: list[TimedNote] = []
+    """Continue each piece's first PRIMER_BEATS for CONTINUATION_BEATS (seed + index) and
+    compare with what the piece really does next."""
+    rows = []
+    cases = piece_cases(pieces, PRIMER_BEATS, CONTINUATION_BEATS)
+    for index, case in enumerate(track(cases, f"music-transformer: {label}", unit="piece")):
+        prefix = prefix_of(case)
         stream = Continuation(model, prefix, 1, settings, seed + index).stream()
-        for step, (token,) in enumerate(stream):
-            generated.extend(decoder.feed(token))
-            if decoder.time >= target or step > 4000:
-                break
-        stuck = [
-            p for p, (start, _) in decoder.sounding.items() if decoder.time - start > STUCK_SECONDS
-        ]
-        ons += decoder.stats.note_ons
-        closed += decoder.stats.note_ons - len(stuck)
-        generated.extend(decoder.flush())
-        well_formed += int(decoder.stats.impossible == 0 and not stuck)
-        shifted_real = [n for n in real]
-        real_histogram = pitch_class_histogram(shifted_real)
-        overlaps.append(histogram_overlap(pitch_class_histogram(generated), real_histogram))
-        primer_overlaps.append(histogram_overlap(pitch_class_histogram(primer), real_histogram))
-        real_density = len(real) / CONTINUATION_BEATS
-        made = [n for n in generated if n.start < target]
-        density_ratios.append(len(made) / max(1e-9, (target / seconds_per_beat)) / real_density)
-    log_ratios = [abs(math.log(max(r, 1e-3))) for r in density_ratios]
+        rows.append(score(case, run_stream((token for (token,) in stream), case, prefix)))
+    summary = summarise(rows)
     return {
-        "pieces": used,
-        "pitch_class_overlap": round(float(np.mean(overlaps)), 4),
-        "pitch_class_overlap_primer_baseline": round(float(np.mean(primer_overlaps)), 4),
-        "note_density_ratio_median": round(float(np.median(density_ratios)), 3),
-        "note_density_abs_log_ratio_mean": round(float(np.mean(log_ratios)), 3),
-        "well_formed_fraction": round(well_formed / max(1, used), 4),
-        "note_on_closed_fraction": round(closed / max(1, ons), 4),
+        "pieces": int(summary["cases"]),
+        "pitch_class_overlap": summary["pitch_class_overlap"],
+        "pitch_class_overlap_primer_baseline": summary["primer_baseline_overlap"],
+        "note_density_ratio_median": summary["density_ratio_median"],
+        "note_density_abs_log_ratio_mean": summary["density_abs_log_ratio_mean"],
+        "well_formed_fraction": summary["well_formed"],
+        "note_on_closed_fraction": summary["note_on_closed_fraction"],
     }
 
 
@@ -150,9 +112,8 @@ def main(argv: Sequence[str] = ()) -> int:
     pieces = load_pieces(args.data)
     train = [p for p in pieces if p.split == "train"]
     valid = [p for p in pieces if p.split == "valid"]
-    seen = {fingerprint(p) for p in train}
     test_all = [p for p in pieces if p.split == "test"]
-    test = [p for p in test_all if fingerprint(p) not in seen]  # no tune the models trained on
+    test = held_out_test(pieces)  # no tune the models trained on
     test_windows = evaluation_windows(test, length, limit=args.max_windows)
     valid_windows = evaluation_windows(valid, length, limit=args.max_windows)
     targets = int((test_windows[:, 1:] != PAD).sum())

@@ -13,7 +13,16 @@ from dataclasses import dataclass
 
 import torch
 
-from plugins.music_transformer.events import END, NOTE_OFF, NOTE_ON, PAD, STYLE, TIME_SHIFT
+from plugins.music_transformer.events import (
+    END,
+    NOTE_OFF,
+    NOTE_ON,
+    PAD,
+    SHIFT_STEPS,
+    STEP_SECONDS,
+    STYLE,
+    TIME_SHIFT,
+)
 from plugins.music_transformer.incremental import KVCache, prefill, step
 from plugins.music_transformer.model import MusicTransformer
 
@@ -30,6 +39,31 @@ class SamplingSettings:
     # Forbid NOTE_OFF of a silent pitch and NOTE_ON of a sounding one, so every note the
     # stream opens is a real note (the evaluation measures the model without this).
     well_formed: bool = False
+    # Pull NOTE_ONs towards the pitch classes of the prefix (0: the network alone).
+    key_strength: float = 0.0
+    # With well_formed: no note sounds longer than this (time shifts that would pass it are
+    # masked, then only its NOTE_OFF may come). None: no limit.
+    max_hold_seconds: float | None = None
+
+
+KEY_FLOOR = 0.02  # the share a pitch class absent from the primer counts as having
+
+
+def key_bias(prefix: Sequence[int], strength: float, vocab: int) -> torch.Tensor:
+    """(vocab,) additive logits: strength * log(share of the pitch class among the prefix's
+    NOTE_ONs, relative to the commonest), on every NOTE_ON; 0 elsewhere. With strength 1 a
+    pitch class the primer never plays is ~(max share / KEY_FLOOR), about 10x, less likely."""
+    bias = torch.zeros(vocab)
+    counts = torch.zeros(12)
+    for token in prefix:
+        if NOTE_ON <= token < NOTE_OFF:
+            counts[token % 12] += 1
+    if strength <= 0 or counts.sum() == 0:
+        return bias
+    share = counts / counts.sum()
+    by_class = strength * torch.log((share + KEY_FLOOR) / (share.max() + KEY_FLOOR))
+    bias[NOTE_ON:NOTE_OFF] = by_class[torch.arange(128) % 12]
+    return bias
 
 
 def banned_bias(vocab: int) -> torch.Tensor:
@@ -98,16 +132,65 @@ class Continuation:
         # Additive mask per stream: the banned tokens, and with well_formed the NOTE_OFFs of
         # silent pitches (all of them at first: the primer's notes are all closed) and the
         # NOTE_ONs of sounding ones, kept up to date token by token.
-        self.bias = banned_bias(model.config.vocab_size).repeat(batch, 1)
+        # With key_strength, the NOTE_ONs also carry the pull towards the primer's pitch
+        # classes (from the whole prefix, even the part cut off the context).
+        vocab = model.config.vocab_size
+        self.key = key_bias(prefix, settings.key_strength, vocab)
+        self.bias = (banned_bias(vocab) + self.key).repeat(batch, 1)
         if settings.well_formed:
             self.bias[:, NOTE_OFF:TIME_SHIFT] = float("-inf")
+        # The hold limit in 10 ms steps; per stream, the time now and each sounding note's
+        # onset (in steps since the continuation began).
+        self.hold = None
+        if settings.well_formed and settings.max_hold_seconds is not None:
+            self.hold = max(1, round(settings.max_hold_seconds / STEP_SECONDS))
+        self.now = [0] * batch
+        self.onsets: list[dict[int, int]] = [{} for _ in range(batch)]
+        self.closed: list[set[int]] = [set() for _ in range(batch)]  # until the next shift
+
+    def _held_bias(self) -> torch.Tensor:
+        """The mask for this step: `bias`, plus the hold limit where a note nears it."""
+        if self.hold is None:
+            return self.bias
+        bias = None
+        for row, onsets in enumerate(self.onsets):
+            if not onsets:
+                continue
+            left = self.hold - (self.now[row] - min(onsets.values()))
+            if left >= SHIFT_STEPS:
+                continue
+            if bias is None:
+                bias = self.bias.clone()
+            if left > 0:  # shifts of `left` steps or fewer only (token k shifts k+1 steps)
+                bias[row, TIME_SHIFT + left : TIME_SHIFT + SHIFT_STEPS] = float("-inf")
+            else:  # due: nothing but the NOTE_OFF of a note at its limit
+                due = [p for p, t in onsets.items() if self.now[row] - t >= self.hold]
+                bias[row] = float("-inf")
+                bias[row, [NOTE_OFF + p for p in due]] = 0.0
+                self.closed[row].update(due)
+        if any(self.closed):
+            # A note just closed at its limit may not be struck again at once (the network
+            # would restrike it to keep holding it).
+            bias = self.bias.clone() if bias is None else bias
+            for row, pitches in enumerate(self.closed):
+                bias[row, [NOTE_ON + p for p in pitches]] = float("-inf")
+        return self.bias if bias is None else bias
 
     def _track(self, row: int, token: int) -> None:
-        if not self.settings.well_formed or token >= TIME_SHIFT:
+        if not self.settings.well_formed:
+            return
+        if token >= TIME_SHIFT:
+            if token < TIME_SHIFT + SHIFT_STEPS:
+                self.now[row] += token - TIME_SHIFT + 1
+                self.closed[row].clear()
             return
         pitch = token % 128
         opened = token < NOTE_OFF
-        self.bias[row, NOTE_ON + pitch] = float("-inf") if opened else 0.0
+        if opened:
+            self.onsets[row][pitch] = self.now[row]
+        else:
+            self.onsets[row].pop(pitch, None)
+        self.bias[row, NOTE_ON + pitch] = float("-inf") if opened else self.key[NOTE_ON + pitch]
         self.bias[row, NOTE_OFF + pitch] = 0.0 if opened else float("-inf")
 
     def _prime(self) -> torch.Tensor:
@@ -133,7 +216,7 @@ class Continuation:
                     logits = self._prime()
                 else:
                     logits = step(tokens, self.cache)
-                tokens = sample_next(logits, self.settings, self.generator, self.bias)
+                tokens = sample_next(logits, self.settings, self.generator, self._held_bias())
                 values = tokens.tolist()
             for row, token in enumerate(values):
                 self.history[row].append(token)

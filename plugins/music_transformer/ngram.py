@@ -11,6 +11,8 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+
 
 class NGramModel:
     def __init__(self, order: int, vocab_size: int):
@@ -65,3 +67,19 @@ class NGramModel:
                 total -= math.log(self.probability(context, sequence[i], order))
                 count += 1
         return total / max(1, count)
+
+    def distribution(self, context: Sequence[int], order: int | None = None) -> np.ndarray:
+        """P(. | context) over the whole vocabulary at once (what sampling from it needs)."""
+        p = np.full(self.vocab_size, 1.0 / self.vocab_size)
+        for n in range(min(order or self.order, self.order)):
+            if n > len(context):
+                break
+            history = tuple(context[len(context) - n :]) if n else ()
+            following = self.counts[n].get(history)
+            if not following:
+                break
+            counts = np.zeros(self.vocab_size)
+            counts[list(following)] = list(following.values())
+            types = len(following)
+            p = (counts + types * p) / (self.totals[n][history] + types)
+        return p

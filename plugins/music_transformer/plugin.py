@@ -4,7 +4,7 @@ for N bars, streaming notes as they are sampled, in beats relative to the primer
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
@@ -36,7 +36,7 @@ from plugins.music_transformer.events import (
 )
 
 if TYPE_CHECKING:
-    from plugins.music_transformer.generate import Continuation
+    from plugins.music_transformer.generate import Continuation, SamplingSettings
     from plugins.music_transformer.model import MusicTransformer
 
 Style = Literal["any", "auto", "bach", "palestrina", "renaissance", "irish", "essen", "classical"]
@@ -90,13 +90,50 @@ class MusicTransformerOptions(host.Options):
     well_formed: bool = Field(
         True, description="Never sample an off for a silent pitch or a restrike (clean MIDI)"
     )
+    longest_note: float = Field(
+        4.0,
+        ge=0.25,
+        le=64.0,
+        description="With well_formed, no generated note is held longer than this (beats)",
+    )
+    key_strength: float = Field(
+        0.0,
+        ge=0.0,
+        le=2.0,
+        description="Pull the notes towards the primer's pitch classes (0: the network "
+        "alone; 1: a pitch class the primer never plays is about 10x less likely)",
+    )
     chunk: Literal["note", "bar"] = Field(
         "note", description="Send each note as it completes, or whole bars"
+    )
+    dynamics: Literal["phrase", "model"] = Field(
+        "phrase",
+        description="Velocities: phrase = follow the primer's dynamics (its level and where it "
+        "was heading, its accents, louder high notes, its phrase's swell); model = the "
+        "network's own velocity events (its corpus has no dynamics: it keeps the primer's "
+        "last velocity)",
     )
     include_primer: bool = Field(
         True,
         description="The MIDI file output ('midi') holds the primer too, where it was; "
         "the continuation follows it on the primer's timeline either way",
+    )
+
+
+def sampling_settings(
+    options: MusicTransformerOptions, seconds_per_beat: float
+) -> SamplingSettings:
+    """How the network samples for these options at this tempo (the evaluation reads the
+    defaults here)."""
+    from plugins.music_transformer.generate import SamplingSettings
+
+    return SamplingSettings(
+        options.temperature,
+        options.top_k,
+        options.top_p,
+        options.well_formed,
+        options.key_strength,
+        max_hold_seconds=options.longest_note * seconds_per_beat,
     )
 
 
@@ -136,7 +173,7 @@ class MusicTransformerModel(Model[MusicTransformerOptions]):
     def run(
         self, job: host.Job[MusicTransformerOptions]
     ) -> Iterator[NotesOutput | DataOutput | FileOutput]:
-        from plugins.music_transformer.generate import Continuation, SamplingSettings
+        from plugins.music_transformer.generate import Continuation
 
         options = job.options
         primer = self._primer(job.inputs.get("primer"))
@@ -178,12 +215,7 @@ class MusicTransformerModel(Model[MusicTransformerOptions]):
                 name="style",
             )
         prefix = [style_token(style)] + tokens
-        settings = SamplingSettings(
-            options.temperature,
-            options.top_k,
-            options.top_p,
-            options.well_formed,
-        )
+        settings = sampling_settings(options, seconds_per_beat)
         count = options.variations
         assert self.network is not None  # set by load()
         continuation = Continuation(self.network, prefix, count, settings, job.seed)
@@ -201,9 +233,12 @@ class MusicTransformerModel(Model[MusicTransformerOptions]):
             )
         beats_per_bar = timeline.beats_per_bar
         total_beats = options.bars * beats_per_bar
+        phrase = None
+        if options.dynamics == "phrase":
+            phrase = phrase_velocity(primer, beats_per_bar, primer_end, start_beat)
         made: dict[str, list[Note]] = {}
         for output in self._sample(
-            job, continuation, count, total_beats, beats_per_bar, seconds_per_beat
+            job, continuation, count, total_beats, beats_per_bar, seconds_per_beat, phrase
         ):
             made.setdefault(output.name, []).extend(output.notes)
             yield output
@@ -246,7 +281,10 @@ class MusicTransformerModel(Model[MusicTransformerOptions]):
         total_beats: float,
         beats_per_bar: float,
         seconds_per_beat: float,
+        phrase: Callable[[int, float], int] | None,
     ) -> Iterator[NotesOutput]:
+        """Decode the streams into notes in beats; `phrase(pitch, beat)` replaces the
+        network's velocities when given."""
         options = job.options
         grid: str = options.quantize
         by_bar = options.chunk == "bar"
@@ -266,11 +304,13 @@ class MusicTransformerModel(Model[MusicTransformerOptions]):
                 if n.start >= end_seconds:
                     continue
                 duration = min(n.duration, end_seconds - n.start)
+                start = n.start / seconds_per_beat
+                level = n.velocity if phrase is None else phrase(n.pitch, start)
                 converted.append(
                     Note(
                         n.pitch,
-                        max(1, min(127, n.velocity)),
-                        round(n.start / seconds_per_beat, 6),
+                        max(1, min(127, level)),
+                        round(start, 6),
                         round(max(duration, 0.01) / seconds_per_beat, 6),
                     )
                 )
@@ -300,6 +340,23 @@ class MusicTransformerModel(Model[MusicTransformerOptions]):
             last = i == count - 1
             if pending[i] or last:
                 yield NotesOutput(sorted(pending[i], key=_order), names[i], final=last)
+
+
+def phrase_velocity(
+    primer: list[Note], beats_per_bar: float, primer_end: float, start_beat: float
+) -> Callable[[int, float], int]:
+    """velocity(pitch, beat from the continuation's start) following the primer's dynamics,
+    with bar lines where the primer's timeline has them (its beat 0 is a bar line)."""
+    from plugins.music_transformer.dynamics import fit
+
+    dynamics = fit(
+        [n.pitch for n in primer],
+        [n.velocity for n in primer],
+        [n.start for n in primer],
+        beats_per_bar,
+        end_beat=primer_end,
+    )
+    return lambda pitch, beat: dynamics.velocity(pitch, start_beat + beat)
 
 
 def rest_tokens(seconds: float) -> list[int]:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from plugins.music_transformer.continuations import histogram_overlap, pitch_class_histogram
 from plugins.music_transformer.corpus import Piece, parse_file
 from plugins.music_transformer.dataset import (
     TrainingSampler,
@@ -14,7 +15,7 @@ from plugins.music_transformer.dataset import (
     piece_notes,
     piece_tokens,
 )
-from plugins.music_transformer.evaluate import fingerprint, histogram_overlap, pitch_class_histogram
+from plugins.music_transformer.evaluate import fingerprint
 from plugins.music_transformer.events import END, PAD, STYLE, decode, style_token
 
 

@@ -182,3 +182,35 @@ def test_well_formed_sampling_only_closes_sounding_notes(tiny_model: MusicTransf
     free = Continuation(tiny_model, [style_token("any")], 3, SamplingSettings(1.5), 0).stream()
     free_rows = list(zip(*[next(free) for _ in range(300)], strict=True))
     assert sum(decode(list(row)).stats.impossible for row in free_rows) > 0  # the mask matters
+
+
+def test_key_bias_favours_the_primers_pitch_classes() -> None:
+    from plugins.music_transformer.events import NOTE_ON
+    from plugins.music_transformer.generate import KEY_FLOOR, key_bias
+
+    prefix = [style_token("any")] + [NOTE_ON + p for p in (60, 64, 67, 72, 76, 79, 60, 48)]
+    bias = key_bias(prefix, 1.0, VOCAB_SIZE)
+    assert bias[NOTE_ON + 36] == 0.0  # C is the commonest: no change
+    assert bias[NOTE_ON + 61] == pytest.approx(math.log(KEY_FLOOR / (0.5 + KEY_FLOOR)))
+    assert bias[NOTE_ON + 64] < 0 and bias[NOTE_ON + 64] > bias[NOTE_ON + 61]
+    assert (bias[128:] == 0).all()
+    assert (key_bias(prefix, 0.0, VOCAB_SIZE) == 0).all()
+    assert (key_bias([style_token("any")], 1.0, VOCAB_SIZE) == 0).all()
+
+
+def test_key_strength_pulls_sampled_notes_into_the_primers_pitch_classes(
+    tiny_model: MusicTransformer,
+) -> None:
+    from plugins.music_transformer.events import NOTE_OFF, NOTE_ON, TIME_SHIFT, decode
+
+    prefix = [style_token("any")] + [NOTE_ON + 60, TIME_SHIFT + 9, NOTE_OFF + 60] * 4
+
+    def share_of_c(strength: float) -> float:
+        settings = SamplingSettings(temperature=1.5, well_formed=True, key_strength=strength)
+        stream = Continuation(tiny_model, prefix, 4, settings, seed=0).stream()
+        rows = list(zip(*[next(stream) for _ in range(200)], strict=True))
+        notes = [n for row in rows for n in decode(list(row)).notes]
+        assert all(decode(list(row)).stats.impossible == 0 for row in rows)
+        return sum(n.pitch % 12 == 0 for n in notes) / max(1, len(notes))
+
+    assert share_of_c(2.0) > share_of_c(0.0) + 0.3

@@ -27,3 +27,12 @@ def test_a_fitted_model_beats_uniform_and_lower_orders_match_a_smaller_model() -
     assert model.nll(held_out) < 0.5 * math.log(25)
     bigram = NGramModel(2, 25).fit(train)
     assert math.isclose(model.nll(held_out, order=2), bigram.nll(held_out), rel_tol=1e-12)
+
+
+def test_distribution_is_every_probability_at_once() -> None:
+    model = NGramModel(4, 25).fit(_sequences(0))
+    for context in ([0, 3, 6], [24, 24, 24], []):
+        vector = model.distribution(context, order=3)
+        assert math.isclose(vector.sum(), 1.0, rel_tol=1e-9)
+        for token in (0, 3, 9, 24):
+            assert math.isclose(vector[token], model.probability(context, token, 3), rel_tol=1e-9)
