@@ -8,7 +8,8 @@
 3. Tempo again, precisely: the least-squares slope of the beat times against their index
    (the autocorrelation's lags are whole frames: 3 % apart at 180 BPM).
 4. Bars: for 2, 3 and 4 beats a bar and each phase, how much higher the downbeat activation
-   is on the chosen beats than on the others, plus the meter head's log-probability.
+   is on the chosen beats than on the others, plus the meter head's log-probability; with
+   `split_compound` the meter head first says compound (6/8) or simple time.
    2 beats a bar is 6/8 (the beat of a 6/8 bar is a dotted quarter), 3 is 3/4, 4 is 4/4.
 """
 
@@ -31,6 +32,9 @@ class DecodeSettings:
     meter_weight: float = 0.2  # weight of the meter head's log-probability against contrast
     trim_threshold: float = 0.1  # leading/trailing beats weaker than this are dropped
     tempo_prior_power: float = 1.0  # how much the tempo head counts against the autocorrelation
+    # Let the meter head decide compound (6/8) or simple time, and the downbeats only 3 or 4:
+    # a 4/4 bar's third beat often looks like a downbeat (half bars), which reads as 6/8.
+    split_compound: bool = False
 
 
 @dataclass
@@ -206,6 +210,9 @@ def analyze(
     )
     tempo = fitted_tempo(frames, fps, 60 * fps / period)
     meters = (meter,) if meter else tuple(BEATS_PER_BAR)
+    if not meter and meter_probs is not None and settings.split_compound:
+        compound = meter_probs[METER_NAMES.index("6/8")] >= 0.5
+        meters = ("6/8",) if compound else ("3/4", "4/4")
     meter, first = bars(frames, down_act, meter_probs, settings.meter_weight, meters)
     beats = frames / fps
     confidence = 0.0

@@ -4,9 +4,10 @@ atomically every few minutes so a usable one exists early.
     python -m plugins.analyze.train [--data data/analyze] [--minutes 60]
 
 Songs whose name hashes into the validation bucket (1 in 20) are kept out of training; each
-save decodes them and measures tempo accuracy 1, beat F1 and downbeat F1 (mir_eval), with
-each of a few decoding settings (how much the tempo and meter heads count); the checkpoint
-with the best mean of the three is kept, with the settings that gave it. Songs the data build
+save decodes them and measures tempo accuracy 1, beat F1 and downbeat F1 (mir_eval) and
+time-signature accuracy, with each of a few decoding settings (how much the tempo and meter
+heads count); the checkpoint with the best mean of the four is kept, with the settings that
+gave it. Songs the data build
 adds while this runs join training at the next save.
 
     python -m plugins.analyze.train --retune [--out CHECKPOINT]   # pick the settings again
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import sys
 import time
@@ -69,7 +71,7 @@ def load_songs(folder: Path, rng: np.random.Generator, known: set[str]) -> list[
             with torch.inference_mode():
                 mel = frontend.mel(torch.from_numpy(audio)[None])[0].numpy().astype(np.float16)
             songs.append(Song(path.stem, mel, {k: data[k] for k in data.files}))
-    print(f"loaded {len(songs)} songs in {time.monotonic() - started:.0f} s", flush=True)
+    print(f"loaded {len(songs)} songs in {time.monotonic() - started:.0f} s", file=sys.stderr)
     return songs
 
 
@@ -116,11 +118,13 @@ def outputs_for(net, mel: np.ndarray) -> tuple[np.ndarray, ...]:
 # tempo heads count. The best on validation goes into the checkpoint.
 METER_WEIGHTS = (0.0, 0.1, 0.3, 1.0)
 TEMPO_PRIOR_POWERS = (1.0, 2.0)
+SPLIT_COMPOUND = (False, True)
 
 
 def decode_scores(outputs: list[tuple], songs: list[Song], settings) -> dict[str, float]:
     """Tempo accuracy, beat/downbeat F1 and meter accuracy of decoding `outputs` (one per
-    song) with `settings`; `score` is the mean of accuracy 1, beat F1 and downbeat F1."""
+    song) with `settings`; `score` is the mean of accuracy 1, beat F1, downbeat F1 and meter
+    accuracy."""
     from plugins.analyze.decode import analyze
     from plugins.analyze.metrics import f_measure, tempo_accuracy
 
@@ -141,7 +145,9 @@ def decode_scores(outputs: list[tuple], songs: list[Song], settings) -> dict[str
         "downbeat_f1": float(np.mean(down_f)),
         "meter_accuracy": float(np.mean(meter_ok)),
     }
-    report["score"] = (report["accuracy1"] + report["beat_f1"] + report["downbeat_f1"]) / 3
+    report["score"] = (
+        report["accuracy1"] + report["beat_f1"] + report["downbeat_f1"] + report["meter_accuracy"]
+    ) / 4
     return report
 
 
@@ -153,12 +159,15 @@ def tune_decoding(net, songs: list[Song]) -> tuple:
     outputs = [outputs_for(net, song.mel) for song in songs]
     net.train()
     best = None
-    for meter_weight in METER_WEIGHTS:
-        for power in TEMPO_PRIOR_POWERS:
-            settings = DecodeSettings(meter_weight=meter_weight, tempo_prior_power=power)
-            report = decode_scores(outputs, songs, settings)
-            if best is None or report["score"] > best[1]["score"]:
-                best = (settings, report)
+    for meter_weight, power, split in itertools.product(
+        METER_WEIGHTS, TEMPO_PRIOR_POWERS, SPLIT_COMPOUND
+    ):
+        settings = DecodeSettings(
+            meter_weight=meter_weight, tempo_prior_power=power, split_compound=split
+        )
+        report = decode_scores(outputs, songs, settings)
+        if best is None or report["score"] > best[1]["score"]:
+            best = (settings, report)
     assert best is not None
     return best
 
@@ -173,6 +182,8 @@ def retune(checkpoint: Path, data: Path) -> dict:
     folder = data / "train"
     others = {p.stem for p in folder.glob("*.npz") if not is_validation(p.stem)}
     songs = load_songs(folder, np.random.default_rng(0), others)
+    if not songs:  # a data set too small to have validation songs: tune on all of it
+        songs = load_songs(folder, np.random.default_rng(0), set())
     settings, report = tune_decoding(net, songs)
     payload.pop("config"), payload.pop("state_dict")
     save(checkpoint, net, {**payload, "decode": asdict(settings), "validation": report})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from plugins.analyze.decode import analyze, bars, beat_period
+from plugins.analyze.decode import DecodeSettings, analyze, bars, beat_period
 from plugins.analyze.features import FPS, frames_for, mel_filterbank, targets
 from plugins.analyze.metrics import f_measure, tempo_accuracy
 from plugins.analyze.network import TEMPO_MIN
@@ -92,3 +92,17 @@ def test_metrics() -> None:
 def test_mel_filterbank_covers_the_band_without_empty_filters() -> None:
     bank = mel_filterbank()
     assert bank.shape == (64, 513) and (bank.sum(axis=1) > 0).all()
+
+
+def test_split_compound_lets_the_meter_head_say_compound_or_simple() -> None:
+    # Downbeats on beats 1 and 3 of a 4/4 grid read as two-beat (6/8) bars by contrast alone.
+    beats, _, beat_act, _ = _grid(120.0, 4)
+    _, _, _, half_bars = _grid(120.0, 2)
+    settings = DecodeSettings(split_compound=True, meter_weight=0.0)
+    simple = np.log(np.array([0.2, 0.7, 0.1]))  # the head: 4/4 likelier, hardly 6/8
+    found = analyze(_logits(beat_act), _logits(half_bars), None, simple, FPS, settings)
+    assert found.meter in ("3/4", "4/4") and found.meter != "6/8"
+    assert analyze(_logits(beat_act), _logits(half_bars), None, None, FPS).meter == "6/8"
+    compound = np.log(np.array([0.1, 0.1, 0.8]))
+    found = analyze(_logits(beat_act), _logits(half_bars), None, compound, FPS, settings)
+    assert found.meter == "6/8"

@@ -34,6 +34,10 @@ def test_build_train_evaluate_bench(tmp_path: Path, capsys: pytest.CaptureFixtur
     )
     assert checkpoint.is_file()
     capsys.readouterr()
+    train.main(["--data", str(data), "--out", str(checkpoint), "--retune"])
+    retuned = json.loads(capsys.readouterr().out)
+    assert set(retuned["decode"]) >= {"meter_weight", "tempo_prior_power", "split_compound"}
+    assert 0.0 <= retuned["validation"]["score"] <= 1.0
 
     report_path = tmp_path / "eval.json"
     evaluate.main(
