@@ -55,9 +55,11 @@ def write_midi(notes: np.ndarray, program: int, path: Path) -> None:
     midi.save(path)
 
 
-def fluidsynth_render(notes: np.ndarray, instrument: str, seconds: float) -> np.ndarray:
+def fluidsynth_render(
+    notes: np.ndarray, instrument: str, seconds: float, soundfont: Path = SOUNDFONT
+) -> np.ndarray:
     """Render notes with FluidSynth (no reverb or chorus) and return exactly `seconds` of mono
-    audio at SAMPLE_RATE."""
+    audio at SAMPLE_RATE; the training data's soundfont unless told otherwise."""
     if shutil.which("fluidsynth") is None:
         raise RuntimeError("fluidsynth is not installed (Debian package: fluidsynth)")
     with tempfile.TemporaryDirectory(prefix="melnet-") as folder:
@@ -77,7 +79,7 @@ def fluidsynth_render(notes: np.ndarray, instrument: str, seconds: float) -> np.
                 str(wav_path),
                 "-r",
                 str(SAMPLE_RATE),
-                str(SOUNDFONT),
+                str(soundfont),
                 str(midi_path),
             ],
             check=True,

@@ -12,7 +12,11 @@
   vocoder and Griffin-Lim on each test clip's own spectrogram, scored against the reference
   (log-spectral distance, onset F1, multi-resolution STFT distance) with their real-time factor;
 - the same on clean, band-limited input (`vocoders_on_band_limited_input`: pure tones and
-  low-passed test clips), where a vocoder that mutes what FluidSynth never makes shows it.
+  low-passed test clips), where a vocoder that mutes what FluidSynth never makes shows it;
+- per-note level error of the same renders (`per_note_levels`, note_levels.py): each note's
+  level in its pitch band over its span against FluidSynth's, in dB, and the notes more than
+  DROPPED_DB too quiet ("dropped"), next to the vocoders alone on the reference's own
+  spectrogram (the ceiling) and the sines (`--note-levels-only` skips NLL and the vocoders).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from plugins.melnet.conditioning import INSTRUMENTS
 from plugins.melnet.dataset import DEFAULT_DATA, Clip, fixed_crops, load_clips, make_batch
 from plugins.melnet.metrics import log_spectral_distance, onset_f1, onset_times
 from plugins.melnet.network import MelNet
+from plugins.melnet.note_levels import DROPPED_DB, note_level_errors, summarise
 from plugins.melnet.render import render, vocode
 from plugins.melnet.tiers import take
 from plugins.melnet.train import DEFAULT_CHECKPOINT, load_checkpoint
@@ -202,13 +207,25 @@ def audio_figures(
     seconds: float,
     temperature: float,
     vocoder: MelVocoder | None = None,
-) -> dict[str, dict[str, float]]:
+) -> tuple[dict[str, dict[str, float]], dict[str, object]]:
+    """Renders of held-out clips against FluidSynth: (spectral and onset figures per system,
+    per-note level errors per system)."""
     per_system: dict[str, dict[str, list[float]]] = {}
+    note_errors: dict[str, list[float]] = {}
 
-    def add(system: str, reference: np.ndarray, audio: np.ndarray, seconds_taken: float) -> None:
+    def add_levels(
+        system: str, reference: np.ndarray, audio: np.ndarray, notes: np.ndarray
+    ) -> None:
+        errors = note_level_errors(reference, audio, notes)
+        note_errors.setdefault(system, []).extend(float(e) for e in errors)
+
+    def add(
+        system: str, reference: np.ndarray, audio: np.ndarray, notes: np.ndarray, taken: float
+    ) -> None:
         scores = per_system.setdefault(system, {})
-        for key, value in {**audio_scores(reference, audio), "seconds": seconds_taken}.items():
+        for key, value in {**audio_scores(reference, audio), "seconds": taken}.items():
             scores.setdefault(key, []).append(value)
+        add_levels(system, reference, audio, notes)
 
     for index, clip in enumerate(track(clips, "melnet: renders", unit="clip")):
         reference = reference_audio(data, clip.name)
@@ -219,7 +236,7 @@ def audio_figures(
         for name, model in models.items():
             started = time.perf_counter()
             # raw level, as the README's figures were measured: LSD counts a level offset, and
-            # the reference keeps FluidSynth's level (note_levels.py scores normalised renders)
+            # the reference keeps FluidSynth's level (per-note errors remove the overall gain)
             spec, audio = render(
                 model,
                 notes,
@@ -230,22 +247,28 @@ def audio_figures(
                 vocoder=vocoder,
                 normalize=False,
             )
-            add(name, reference, audio, time.perf_counter() - started)
+            add(name, reference, audio, notes, time.perf_counter() - started)
             if vocoder is not None:  # the same sampled spectrogram through the baseline
                 started = time.perf_counter()
                 audio = vocode(spec, samples, None, 32, index)
-                add(f"{name}_griffin_lim", reference, audio, time.perf_counter() - started)
+                add(f"{name}_griffin_lim", reference, audio, notes, time.perf_counter() - started)
         started = time.perf_counter()
         add(
             "baseline_sine_synth",
             reference,
             sine_render(notes, samples),
+            notes,
             time.perf_counter() - started,
         )
-    return {
+        # the ceiling for note levels: the vocoders alone, on the reference's own spectrogram
+        for name, chosen in _vocoders(vocoder).items():
+            audio = vocode(log_mel(reference), samples, chosen, 32, index)
+            add_levels(f"baseline_{name}_of_reference", reference, audio, notes)
+    figures = {
         system: {key: round(float(np.mean(values)), 4) for key, values in scores.items()}
         for system, scores in per_system.items()
     }
+    return figures, {name: summarise(errors) for name, errors in note_errors.items()}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -270,6 +293,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="also render with the single-tier model (slow: 64 sequential bins per frame)",
     )
+    parser.add_argument(
+        "--candidate",
+        type=Path,
+        help="also render with this multiscale checkpoint (e.g. a retrained one), same clips "
+        "and seeds: the comparison is in one run",
+    )
+    parser.add_argument(
+        "--note-levels-only",
+        action="store_true",
+        help="only the renders and their per-note levels (no test NLL, no vocoder figures)",
+    )
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -281,23 +315,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     nll: dict[str, object] = {}
     models: dict[str, MelNet] = {}
-    for name, path in [
+    checkpoints = [
         ("multiscale", args.checkpoint),
         ("single_tier", args.single_tier),
         ("multiscale_at_single_tier_budget", args.snapshot),
-    ]:
+    ]
+    if args.candidate is not None:
+        checkpoints.append(("candidate", args.candidate))
+    for name, path in checkpoints:
         if not path.is_file():
             nll[name] = f"missing checkpoint {path}"
             continue
         model, info = load_checkpoint(path)
+        if name in ("multiscale", "candidate"):
+            models[name] = model
+        elif name == "single_tier" and args.render_single_tier:
+            models[name] = model
+        if args.note_levels_only:
+            continue
         nll[name] = {
             **test_nll(model, clips, per_clip=args.crops_per_clip, label=name),
             "parameters": model.parameter_count(),
             "training": info,
         }
-        if name == "multiscale" or (name == "single_tier" and args.render_single_tier):
-            models[name] = model
-    report["test_nll_nats_per_bin"] = nll
+    if nll:
+        report["test_nll_nats_per_bin"] = nll
     # renders: a fixed, instrument-balanced subset of the test clips (rendering costs CPU)
     by_instrument = [[c for c in clips if c.instrument == i] for i in range(len(INSTRUMENTS))]
     rounds = itertools.zip_longest(*by_instrument)  # one clip per instrument per round
@@ -305,12 +347,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     report["rendered_instruments"] = [INSTRUMENTS[c.instrument] for c in rendered]
     vocoder = load_vocoder(args.vocoder) if args.vocoder.is_file() else None
     report["vocoder"] = str(args.vocoder) if vocoder else f"missing checkpoint {args.vocoder}"
-    checked = clips[: args.vocoder_clips] if args.vocoder_clips else clips
-    report["vocoders_on_reference_spectrograms"] = vocoder_figures(vocoder, checked, args.data)
-    report["vocoders_on_band_limited_input"] = band_limited_figures(
-        vocoder, clips[:BAND_LIMITED_CLIPS], args.data
-    )
-    report["renders_vs_fluidsynth"] = audio_figures(
+    if not args.note_levels_only:
+        checked = clips[: args.vocoder_clips] if args.vocoder_clips else clips
+        report["vocoders_on_reference_spectrograms"] = vocoder_figures(vocoder, checked, args.data)
+        report["vocoders_on_band_limited_input"] = band_limited_figures(
+            vocoder, clips[:BAND_LIMITED_CLIPS], args.data
+        )
+    report["renders_vs_fluidsynth"], report["per_note_levels"] = audio_figures(
         models, rendered, args.data, args.seconds, args.temperature, vocoder
     )
     report["settings"] = {
@@ -322,6 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "nll": "nats per bin (normalised log-mel)",
             "lsd_db": "dB, lower is better",
             "onset_f1": "0..1, higher is better",
+            "per_note_levels": "dB against FluidSynth, overall gain of each clip removed; "
+            f"dropped: more than {DROPPED_DB:g} dB too quiet",
         },
     }
     print(json.dumps(report, indent=2))

@@ -125,14 +125,18 @@ class FirstTier(nn.Module):
         bin_feats: torch.Tensor,
         frame_feats: torch.Tensor,
         instrument: torch.Tensor,
+        history: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """Mixture parameters for every bin of `x`; `history` (default `x`) is what the
+        network sees of the bins before each one (training may perturb it, see tier_nll)."""
+        seen = x if history is None else history
         cond = self.cond(frame_feats, instrument)
-        x_prev = shift_time(x)
+        x_prev = shift_time(seen)
         e = self.time_delayed_input(x_prev, bin_feats, cond)
         along = torch.cat([run_along_time(self.td_time, e), run_along_freq(self.td_freq, e)], -1)
         h_time = e + self.td_out(along)
         h_central, _ = self.ce_rnn(self.ce_in(x_prev) + cond)
-        fd_in = self.fd_x(shift_freq(x).unsqueeze(-1)) + h_time
+        fd_in = self.fd_x(shift_freq(seen).unsqueeze(-1)) + h_time
         fd_in = fd_in + self.ce_out(h_central).unsqueeze(-2)
         h_freq = run_along_freq(self.fd_rnn, fd_in)
         return self.head(h_freq + h_time)
@@ -183,9 +187,11 @@ class UpperTier(nn.Module):
         bin_feats: torch.Tensor,
         frame_feats: torch.Tensor,
         instrument: torch.Tensor,
+        history: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        seen = x if history is None else history
         ctx = self.context(lower, bin_feats, frame_feats, instrument)
-        h = run_along_time(self.ar_rnn, self.ar_x(shift_time(x).unsqueeze(-1)) + ctx)
+        h = run_along_time(self.ar_rnn, self.ar_x(shift_time(seen).unsqueeze(-1)) + ctx)
         return self.head(h + ctx)
 
 
@@ -229,25 +235,32 @@ class MelNet(nn.Module):
         bin_feats: torch.Tensor,
         frame_feats: torch.Tensor,
         instrument: torch.Tensor,
+        seen: torch.Tensor | None = None,
     ) -> list[torch.Tensor]:
         """Summed NLL (nats) of the bins each tier generates, for a batch of full-resolution
-        spectrograms (B, T, F) with features (B, T, F, C) and (B, T, D)."""
+        spectrograms (B, T, F) with features (B, T, F, C) and (B, T, D).
+
+        `seen` (default `spec`, teacher forcing) is the spectrogram the networks are shown as
+        their history and lower-tier context while `spec` is scored: training passes a
+        perturbed copy so the model learns to follow the notes when its own samples drift
+        (see train.perturb_history)."""
         k = self.config.mixtures
+        shown = spec if seen is None else seen
         if self.config.tiers == 1:
-            params = self.tier_nets[0](spec, bin_feats, frame_feats, instrument)
+            params = self.tier_nets[0](spec, bin_feats, frame_feats, instrument, shown)
             return [mixture_nll(params, spec, k).sum()]
         losses = []
-        lower = take(spec, 1)
+        lower = take(shown, 1)
         for tier, net in enumerate(self.tier_nets, start=1):
-            target = take(spec, tier)
+            target, history = take(spec, tier), take(shown, tier)
             bins = take(bin_feats, tier, frame_axis=-3, bin_axis=-2)
             frames = take(frame_feats, tier, frame_axis=-2, bin_axis=None)
             if tier == 1:
-                params = net(target, bins, frames, instrument)
+                params = net(target, bins, frames, instrument, history)
             else:
                 context = lower_context(lower, tier, (target.shape[-2], target.shape[-1]))
-                params = net(target, context, bins, frames, instrument)
+                params = net(target, context, bins, frames, instrument, history)
             losses.append(mixture_nll(params, target, k).sum())
             if tier == 2:  # tiers 1+2 make the even-frame spectrogram tier 3 refines in time
-                lower = interleave(lower, target, axis=-1, total=spec.shape[-1])
+                lower = interleave(lower, history, axis=-1, total=spec.shape[-1])
         return losses

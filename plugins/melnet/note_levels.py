@@ -26,7 +26,7 @@ from plugins.melnet.audio import HOP, N_FFT, SAMPLE_RATE, log_mel, magnitude, me
 from plugins.melnet.conditioning import INSTRUMENTS, harmonic_template
 
 NOTE_WINDOW_S = 0.3  # a note's level: its first 300 ms (attack and body, before long decays)
-DROPPED_DB = 20.0
+DROPPED_DB = 15.0  # a note this much quieter than asked is lost in a mix: dropped
 ONSET_SKIP_FRAMES = N_FFT // 2 // HOP
 BAND_THRESHOLD = 0.3  # mel bins where the note's harmonic template is at least this
 

@@ -101,6 +101,13 @@ def test_train_then_eval_print_json(
     band_limited = report["vocoders_on_band_limited_input"]
     assert {"neural", "griffin_lim"} <= set(band_limited["pure_tones"])
     assert band_limited["low_passed_clips"]["griffin_lim"]["lsd_db"] < 5.0
+    levels = report["per_note_levels"]
+    assert {
+        "multiscale",
+        "baseline_griffin_lim_of_reference",
+        "baseline_neural_of_reference",
+    } <= set(levels)
+    assert levels["multiscale"]["notes"] == 1 and "dropped_notes" in levels["multiscale"]
     # the level figure is what shows a muting vocoder: Griffin-Lim keeps a pure tone's level
     assert abs(band_limited["pure_tones"]["griffin_lim"]["level_error_db"]) < 3.0
     each = band_limited["pure_tones"]["griffin_lim"]["level_error_db_each"]
@@ -121,3 +128,30 @@ def test_train_vocoder_task_writes_a_loadable_checkpoint(tiny_data: Path, tmp_pa
     tiny = ["--width", "8", "--blocks", "1", "--minutes", "0.003"]
     assert task.main(["--data", str(tiny_data), "--out", str(out), *tiny]) == 0
     assert load_vocoder(out).config == VocoderConfig(width=8, blocks=1)
+
+
+def test_note_levels_only_compares_a_candidate_in_the_same_run(
+    tiny_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tasks = {task.kind: task for task in register_tasks() if task.name == "melnet"}
+    first, second = tmp_path / "a.pt", tmp_path / "b.pt"
+    common = ["--data", str(tiny_data), "--minutes", "0.003", "--hidden", "4", "--frames", "32"]
+    assert tasks["train"].main([*common, "--out", str(first)]) == 0
+    perturbed = ["--history-level-sd", "0.2", "--history-noise-sd", "0.1"]
+    assert (
+        tasks["train"].main([*common, "--out", str(second), "--start-from", str(first), *perturbed])
+        == 0
+    )
+    capsys.readouterr()
+    argv = ["--json", "--data", str(tiny_data), "--checkpoint", str(first), "--candidate"]
+    argv += [str(second), "--note-levels-only", "--clips", "1", "--seconds", "1"]
+    argv += ["--vocoder", str(tmp_path / "no-vocoder.pt")]
+    assert tasks["eval"].main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert "test_nll_nats_per_bin" not in report
+    assert "vocoders_on_reference_spectrograms" not in report
+    assert {"multiscale", "candidate", "baseline_griffin_lim_of_reference"} <= set(
+        report["per_note_levels"]
+    )
+    # the reference's own spectrogram through Griffin-Lim keeps the note's level
+    assert report["per_note_levels"]["baseline_griffin_lim_of_reference"]["dropped_notes"] == 0
