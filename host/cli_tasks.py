@@ -67,7 +67,13 @@ def cmd_task(kind: str, argv: Sequence[str], tasks: list[Task]) -> int:
         progress.set_mode("off")
     wants_help = any(a in ("-h", "--help") for a in rest)
     need = task.data
-    if need is not None and not need.is_built() and not wants_help:
+    if build and need is not None and not need.applies(rest):
+        print(
+            f"note: {BUILD_FLAG} builds only the default data ({need.command}); "
+            f"the options given point {kind} {name} at other data",
+            file=sys.stderr,
+        )
+    if need is not None and need.applies(rest) and not need.is_built() and not wants_help:
         if not build:
             print(
                 f"dawhost {kind} {name} needs data that is built on this machine and is not "

@@ -17,12 +17,19 @@ class DataNeed:
     says so before it starts (with how long a build takes) and `--build-data` builds it.
 
     `marker` exists once the data is built (a file, or a folder that is not empty);
-    `builder` is a module whose `main(argv)` builds it, called with `build_args`."""
+    `builder` is a module whose `main(argv)` builds it, called with `build_args`.
+    `unless` names options that point the task at other data (`--data`): given one, the task
+    reads that data instead, so this need does not apply (the task checks its own input)."""
 
     marker: Path
     builder: str
     minutes: float  # about how long the build takes on a 2-core machine
     build_args: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+
+    def applies(self, argv: Sequence[str]) -> bool:
+        """False when `argv` has one of the `unless` options (`--data x` or `--data=x`)."""
+        return not any(a == o or a.startswith(o + "=") for a in argv for o in self.unless)
 
     def is_built(self) -> bool:
         if self.marker.is_dir():

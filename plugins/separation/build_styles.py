@@ -34,6 +34,7 @@ from plugins.separation.stems import INTERNAL_RATE, STEMS
 
 DEFAULT_STYLES_OUT = DEFAULT_OUT.parent / "separation-styles"
 SONGS = {"train": 360, "val": 12, "test_style": 12, "test_soundfont": 12}
+TEST_SPLITS = ("test_style", "test_soundfont")  # the held-out style, the held-out soundfont
 SECONDS = {"train": 20.0, "val": 12.0, "test_style": 12.0, "test_soundfont": 12.0}
 KIT_CHANCE = 0.4  # drums from a recorded Hydrogen kit instead of the soundfont's
 SUNG_CHANCE = 0.25  # vocals sung by vocal-tts instead of a voice program

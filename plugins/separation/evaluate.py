@@ -2,13 +2,14 @@
 ideal ratio mask (upper bound) and HPSS (baseline), all measured in the same run.
 
     dawhost eval separation --json [--checkpoint PATH ...] [--wiener] [--limit N]
-    dawhost eval separation --json --data data/separation-styles \
-        --split test_style --split test_soundfont          # the generalisation splits
+        # the many-style data's held-out style and soundfont (build_styles; --build-data)
+    dawhost eval separation --json --data data/separation --split test   # the chorale songs
 
 Prints one JSON object. Per method and stem: the median over tracks of each track's median
 SDR over 1 s frames (SiSEC style); per split (`--split`, folders under `--data`), and the
 chorale `test` split also by soundfont (held out vs seen in training). `goals.splits` gives,
-per split, the first model's gap to the oracle IRM and its "other" SDR.
+per split, the first model's gap to the oracle IRM and its "other" SDR. Without `--split`:
+the splits `--data` holds of test_style and test_soundfont, else `test`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import soundfile
 
 from host.progress import note, track
 from plugins.separation.baselines import hpss, oracle_internal_mask, oracle_irm
-from plugins.separation.build_data import DEFAULT_OUT, SPLIT_FILE
+from plugins.separation.build_data import SPLIT_FILE
+from plugins.separation.build_styles import DEFAULT_STYLES_OUT, TEST_SPLITS
 from plugins.separation.checkpoint import DEFAULT_CHECKPOINT, load_with_refiner
 from plugins.separation.metrics import framewise_sdr
 from plugins.separation.separate import Separator
@@ -54,7 +56,12 @@ def summarise(scores: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, 
 def main(argv: Sequence[str] = ()) -> int:
     parser = argparse.ArgumentParser(prog="dawhost eval separation", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print JSON (the only format)")
-    parser.add_argument("--data", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_STYLES_OUT,
+        help="a build_styles (default) or build_data output folder",
+    )
     parser.add_argument(
         "--checkpoint",
         type=Path,
@@ -79,23 +86,18 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument(
         "--split",
         action="append",
-        help="test split folder(s) under --data, each reported on its own (default: test; "
-        "build_styles makes test_style and test_soundfont)",
+        help="test split folder(s) under --data, each reported on its own (default: those of "
+        "test_style and test_soundfont it holds, which build_styles makes, else test)",
     )
     args = parser.parse_args(list(argv))
     import torch
 
     torch.set_num_threads(args.threads)
     splits: dict[str, list[Path]] = {}
-    for split in args.split or ["test"]:
+    for split in args.split or _default_splits(args.data):
         found = _split_folders(args.data / split, args.limit)
         if not found:
-            print(
-                f"no test songs in {args.data / split}; run python -m "
-                f"plugins.separation.{'build_data' if split == 'test' else 'build_styles'} "
-                "first",
-                file=sys.stderr,
-            )
+            print(f"no test songs in {args.data / split}; {_build_hint(split)}", file=sys.stderr)
             return 2
         splits[split] = found
     folders = [f for found in splits.values() for f in found]
@@ -220,6 +222,27 @@ def _design_goals(overall: dict[str, dict[str, float]], model: str) -> dict[str,
         "drums_minus_hpss_db": drums_over_hpss,
         "drums_3db_above_hpss": bool(drums_over_hpss >= 3.0),
     }
+
+
+def _default_splits(data: Path) -> list[str]:
+    """The generalisation splits `data` holds (a build_styles folder), else the chorale `test`
+    split (a build_data folder)."""
+    built = [s for s in TEST_SPLITS if any((data / s).glob("*/mixture.wav"))]
+    return built or ["test"]
+
+
+def _build_hint(split: str) -> str:
+    """What builds `split`, said before anything is scored."""
+    if split == "test":
+        return (
+            "build the chorale test songs first: python -m plugins.separation.build_data "
+            "--only test (about 2 minutes), and pass --data data/separation"
+        )
+    only = " ".join(f"--only {s}" for s in TEST_SPLITS)
+    return (
+        "build the many-style test songs first: `dawhost eval separation --build-data` or "
+        f"python -m plugins.separation.build_styles {only} (about 3 minutes)"
+    )
 
 
 def _split_folders(folder: Path, limit: int) -> list[Path]:

@@ -145,6 +145,28 @@ def test_a_task_says_up_front_that_its_data_must_be_built(
         sys.modules.pop("builder_mod", None)
 
 
+def test_a_task_pointed_at_other_data_does_not_need_its_default_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ran: list[Sequence[str]] = []
+
+    def evaluate(argv: Sequence[str]) -> int:
+        ran.append(list(argv))
+        return 0
+
+    need = DataNeed(tmp_path / "default", "no_such_builder", 3, unless=("--data",))
+    task = Task("eval", "thing", "Scores the thing", evaluate, need)
+    assert cmd_task("eval", ["thing", "--data", "elsewhere"], [task]) == 0
+    assert cmd_task("eval", ["thing", "--data=elsewhere"], [task]) == 0
+    assert ran == [["--data", "elsewhere"], ["--data=elsewhere"]]
+    assert cmd_task("eval", ["thing", "--database"], [task]) == 2  # not the same option
+    assert "needs data that is built" in capsys.readouterr().err
+    # --build-data with --data: nothing to build there, and it says why
+    assert cmd_task("eval", ["thing", "--build-data", "--data", "x"], [task]) == 0
+    assert "builds only the default data" in capsys.readouterr().err
+    assert not (tmp_path / "default").exists()
+
+
 def test_eval_alone_lists_tasks_and_which_need_data(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -99,3 +99,41 @@ def test_quick_scores_only_the_checkpoints_and_the_oracle(
     assert set(report["sdr_db"]["all"]) == {"tiny", "oracle_irm"}
     assert "gap_to_oracle_irm_db" in report["goals"]
     assert "drums_minus_hpss_db" not in report["goals"]
+
+
+def test_without_split_it_scores_the_held_out_style_and_soundfont(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The many-style data's two held-out splits are the default; the chorale `test` split
+    is scored only when `--data` holds no others."""
+    _track(tmp_path / "test_style" / "test_style000__jazz__FluidR3_GM", 2)
+    _track(tmp_path / "test_soundfont" / "test_soundfont000__pop__TimGM6mb", 3)
+    argv = ["--json", "--quick", "--data", str(tmp_path), "--checkpoint", str(tiny_checkpoint)]
+    assert main([*argv, "--threads", "1"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["test_set"]["splits"] == {"test_style": 1, "test_soundfont": 1}
+    assert set(report["goals"]["splits"]) == {"test_style", "test_soundfont"}
+
+
+def test_with_no_songs_built_it_says_what_builds_them(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--json", "--data", str(tmp_path), "--checkpoint", str(tiny_checkpoint)]
+    assert main(argv) == 2
+    assert "build_data --only test" in capsys.readouterr().err
+    assert main([*argv, "--split", "test_style"]) == 2
+    message = capsys.readouterr().err
+    assert "dawhost eval separation --build-data" in message
+    assert "build_styles --only test_style --only test_soundfont" in message
+
+
+def test_the_eval_task_needs_only_the_many_style_test_songs() -> None:
+    from plugins.separation.plugin import register_tasks
+
+    task = next(t for t in register_tasks() if t.kind == "eval")
+    assert task.data is not None
+    assert task.data.marker.parts[-2:] == ("separation-styles", "test_soundfont")
+    assert task.data.builder == "plugins.separation.build_styles"
+    assert task.data.build_args == ("--only", "test_style", "--only", "test_soundfont")
+    assert task.data.applies(["--json"])
+    assert not task.data.applies(["--data", "data/separation", "--split", "test"])
