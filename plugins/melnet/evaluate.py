@@ -211,13 +211,15 @@ def audio_figures(
     """Renders of held-out clips against FluidSynth: (spectral and onset figures per system,
     per-note level errors per system)."""
     per_system: dict[str, dict[str, list[float]]] = {}
-    note_errors: dict[str, list[float]] = {}
+    note_errors: dict[str, dict[str, list[float]]] = {}  # system -> instrument -> errors
+    instrument = INSTRUMENTS[0]
 
     def add_levels(
         system: str, reference: np.ndarray, audio: np.ndarray, notes: np.ndarray
     ) -> None:
         errors = note_level_errors(reference, audio, notes)
-        note_errors.setdefault(system, []).extend(float(e) for e in errors)
+        each = note_errors.setdefault(system, {}).setdefault(instrument, [])
+        each.extend(float(e) for e in errors)
 
     def add(
         system: str, reference: np.ndarray, audio: np.ndarray, notes: np.ndarray, taken: float
@@ -228,6 +230,7 @@ def audio_figures(
         add_levels(system, reference, audio, notes)
 
     for index, clip in enumerate(track(clips, "melnet: renders", unit="clip")):
+        instrument = INSTRUMENTS[clip.instrument]
         reference = reference_audio(data, clip.name)
         samples = min(reference.size, round(seconds * SAMPLE_RATE))
         reference = reference[:samples]
@@ -268,7 +271,14 @@ def audio_figures(
         system: {key: round(float(np.mean(values)), 4) for key, values in scores.items()}
         for system, scores in per_system.items()
     }
-    return figures, {name: summarise(errors) for name, errors in note_errors.items()}
+    levels: dict[str, object] = {
+        name: {
+            **summarise([e for each in by_instrument.values() for e in each]),
+            "by_instrument": {i: summarise(e) for i, e in sorted(by_instrument.items())},
+        }
+        for name, by_instrument in note_errors.items()
+    }
+    return figures, levels
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,6 +8,11 @@ than loudness (LUFS) because a render is one part of a mix, not a finished maste
 target would clip short, percussive renders or need a limiter that changes their attacks.
 A render whose peak lies under SILENCE_FLOOR_DBFS is left alone (silence stays silence), and
 no render is raised by more than MAX_GAIN_DB, so a quiet wash of noise cannot become a loud hiss.
+
+On request (`normalize_to loudness`) the target is an integrated loudness of
+TARGET_LOUDNESS_LUFS instead (ITU-R BS.1770-4, measured by pyloudnorm), for renders that should
+sit at the same perceived level side by side; the true peak still never goes over
+TARGET_PEAK_DBFS (the gain is the smaller of the two), so nothing clips and no limiter is needed.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import numpy as np
 from scipy.signal import resample_poly
 
 TARGET_PEAK_DBFS = -1.0
+TARGET_LOUDNESS_LUFS = -16.0  # a common reference for music heard on its own (-14..-16 LUFS)
 SILENCE_FLOOR_DBFS = -60.0  # under this, a render is silence (or noise) and is not raised
 MAX_GAIN_DB = 30.0  # the quietest raw renders measured needed ~+20 dB
 OVERSAMPLING = 4
@@ -36,24 +42,45 @@ def true_peak(audio: np.ndarray) -> float:
     return max(sample_peak, float(np.max(np.abs(upsampled))))
 
 
+def integrated_loudness(audio: np.ndarray, rate: int = 16_000) -> float:
+    """Integrated loudness (LUFS, ITU-R BS.1770-4 with its gating); -inf for silence or audio
+    shorter than one 400 ms gating block."""
+    import pyloudnorm
+
+    if audio.size < int(0.4 * rate):
+        return float("-inf")
+    return float(pyloudnorm.Meter(rate).integrated_loudness(np.asarray(audio, np.float64)))
+
+
 def normalisation_gain_db(
     audio: np.ndarray,
     target_dbfs: float = TARGET_PEAK_DBFS,
     floor_dbfs: float = SILENCE_FLOOR_DBFS,
     max_gain_db: float = MAX_GAIN_DB,
+    loudness_lufs: float | None = None,
 ) -> float:
     """The gain (dB) that brings `audio`'s true peak to `target_dbfs`: 0 for silence (peak
-    under `floor_dbfs`), at most `max_gain_db`, and a cut if the peak is above the target."""
+    under `floor_dbfs`), at most `max_gain_db`, and a cut if the peak is above the target.
+    With `loudness_lufs`, the gain to that integrated loudness if it is smaller (the peak
+    ceiling still holds)."""
     peak_db = db(true_peak(audio))
     if peak_db < floor_dbfs:
         return 0.0
-    return min(target_dbfs - peak_db, max_gain_db)
+    gain = min(target_dbfs - peak_db, max_gain_db)
+    if loudness_lufs is not None:
+        measured = integrated_loudness(audio)
+        if np.isfinite(measured):
+            gain = min(gain, loudness_lufs - measured)
+    return gain
 
 
-def normalise(audio: np.ndarray, target_dbfs: float = TARGET_PEAK_DBFS) -> np.ndarray:
-    """`audio` scaled so its true peak is `target_dbfs` (see the module docstring for the
-    floor and the gain limit); float32, a new array."""
-    gain = 10.0 ** (normalisation_gain_db(audio, target_dbfs) / 20.0)
+def normalise(
+    audio: np.ndarray, target_dbfs: float = TARGET_PEAK_DBFS, loudness_lufs: float | None = None
+) -> np.ndarray:
+    """`audio` scaled so its true peak is `target_dbfs`, or its loudness `loudness_lufs`
+    under that ceiling (see the module docstring for the floor and the gain limit); float32,
+    a new array."""
+    gain = 10.0 ** (normalisation_gain_db(audio, target_dbfs, loudness_lufs=loudness_lufs) / 20.0)
     return (np.asarray(audio, dtype=np.float64) * gain).astype(np.float32)
 
 

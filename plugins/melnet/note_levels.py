@@ -18,6 +18,7 @@ import json
 import random
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -28,6 +29,7 @@ from plugins.melnet.conditioning import INSTRUMENTS, harmonic_template
 NOTE_WINDOW_S = 0.3  # a note's level: its first 300 ms (attack and body, before long decays)
 DROPPED_DB = 15.0  # a note this much quieter than asked is lost in a mix: dropped
 ONSET_SKIP_FRAMES = N_FFT // 2 // HOP
+MIN_FRAMES = 3  # 48 ms: the shortest window a note's level is measured over
 BAND_THRESHOLD = 0.3  # mel bins where the note's harmonic template is at least this
 
 
@@ -39,7 +41,9 @@ def note_levels_db(audio: np.ndarray, notes: np.ndarray) -> np.ndarray:
         # from half an FFT window after the onset: earlier frames still hold the note before
         first = int(round(start * SAMPLE_RATE / HOP)) + ONSET_SKIP_FRAMES
         last = int(round(min(end, start + NOTE_WINDOW_S) * SAMPLE_RATE / HOP))
-        frames = power[first : max(first + 1, last)]
+        # a grace note (the corpus has 10-40 ms ones) still sounds through its release: at
+        # least MIN_FRAMES frames, not one frame after it ended
+        frames = power[first : max(first + MIN_FRAMES, last)]
         band = harmonic_template(int(pitch)) >= BAND_THRESHOLD
         energy = float(frames[:, band].sum(axis=1).mean()) if frames.size else 0.0
         levels.append(10.0 * np.log10(energy + 1e-12))
@@ -100,7 +104,7 @@ def sine_baseline(rows: np.ndarray, samples: int) -> np.ndarray:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from plugins.melnet.build_data import fluidsynth_render
+    from plugins.melnet.build_data import SOUNDFONT, fluidsynth_render
     from plugins.melnet.render import render, vocode
     from plugins.melnet.train import DEFAULT_CHECKPOINT, load_checkpoint
     from plugins.melnet.vocoder import DEFAULT_VOCODER, load_vocoder
@@ -113,17 +117,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--seeds", type=int, default=5, help="seeds of the flute case")
     parser.add_argument("--temperature", type=float, default=0.6)
+    parser.add_argument(
+        "--soundfont",
+        type=Path,
+        default=SOUNDFONT,
+        help="the references' soundfont (default: the training data's; another one asks "
+        "whether levels hold for sounds the model never heard)",
+    )
+    parser.add_argument(
+        "--candidate",
+        help="also render with this checkpoint (e.g. a retrained one): candidate_neural, "
+        "same phrases, references and seeds in the same run",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     started = time.perf_counter()
     model, _ = load_checkpoint(args.checkpoint)
+    candidate = load_checkpoint(args.candidate)[0] if args.candidate else None
     neural = load_vocoder(args.vocoder)
 
     def systems(
         rows: np.ndarray, instrument: str, samples: int, seed: int
     ) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Per-note errors of each system, and the reference's per-note levels."""
-        reference = fluidsynth_render(rows, instrument, samples / SAMPLE_RATE)
+        reference = fluidsynth_render(rows, instrument, samples / SAMPLE_RATE, args.soundfont)
         spec, audio = render(
             model,
             rows,
@@ -139,6 +156,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             "baseline_griffin_lim_of_reference": vocode(log_mel(reference), samples, None, 32),
             "baseline_sine_synth": sine_baseline(rows, samples),
         }
+        if candidate is not None:
+            renders["candidate_neural"] = render(
+                candidate,
+                rows,
+                samples,
+                INSTRUMENTS.index(instrument),
+                args.temperature,
+                seed,
+                vocoder=neural,
+            )[1]
         errors = {name: note_level_errors(reference, a, rows) for name, a in renders.items()}
         return errors, note_levels_db(reference, rows)
 
@@ -173,8 +200,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     report["flute_g4_after_c4"] = cases
     report["settings"] = {
         "checkpoint": args.checkpoint,
+        "candidate": args.candidate,
         "vocoder": args.vocoder,
         "temperature": args.temperature,
+        "soundfont": str(args.soundfont),
         "note_window_s": NOTE_WINDOW_S,
         "dropped_below_db": DROPPED_DB,
         "normalize": True,

@@ -43,6 +43,11 @@ class MelNetOptions(host.Options):
         description="Scale the render so its true peak is -1 dBFS (silence is never raised); "
         "off keeps the model's raw level",
     )
+    normalize_to: Literal["peak", "loudness"] = Field(
+        "peak",
+        description="With normalize: peak sets the true peak to -1 dBFS; loudness sets the "
+        "integrated loudness to -16 LUFS (ITU-R BS.1770), never over -1 dBFS true peak",
+    )
     wavenet_folds: int = Field(
         32, ge=1, le=128, description="WaveNet vocoder: segments sampled side by side"
     )
@@ -94,6 +99,7 @@ class MelNetRenderer(Model[MelNetOptions]):
 
     def run(self, job: host.Job[MelNetOptions]) -> Iterator[AudioOutput]:
         from plugins.melnet.conditioning import INSTRUMENTS
+        from plugins.melnet.loudness import TARGET_LOUDNESS_LUFS
         from plugins.melnet.render import (
             notes_to_rows,
             overall_progress,
@@ -149,6 +155,7 @@ class MelNetRenderer(Model[MelNetOptions]):
             overall_progress(job.progress),
             vocoder=vocoder,
             normalize=options.normalize,
+            loudness_lufs=TARGET_LOUDNESS_LUFS if options.normalize_to == "loudness" else None,
         )
         yield AudioOutput(self.sample_rate, samples=audio, name="melnet")
 

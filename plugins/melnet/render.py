@@ -66,10 +66,12 @@ def render(
     griffin_lim_iterations: int = 32,
     vocoder: Vocoder | None = None,
     normalize: bool = True,
+    loudness_lufs: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sample a spectrogram for note rows and vocode it (with `vocoder`, else Griffin-Lim);
     returns (spectrogram, audio) with audio exactly `samples` long, its true peak at -1 dBFS
-    with `normalize` (loudness.py), else only kept from clipping."""
+    with `normalize` (or its loudness at `loudness_lufs` under that peak; loudness.py), else
+    only kept from clipping."""
     bin_feats, frame_feats = note_features(rows, frames_for(samples))
     spec = sample_spectrogram(
         model, bin_feats, frame_feats, instrument, temperature, seed, progress
@@ -77,7 +79,7 @@ def render(
     if progress is not None:
         progress(4, 0.0)
     audio = vocode(spec, samples, vocoder, griffin_lim_iterations, seed)
-    audio = normalise(audio) if normalize else limit_peak(audio)
+    audio = normalise(audio, loudness_lufs=loudness_lufs) if normalize else limit_peak(audio)
     if progress is not None:
         progress(4, 1.0)
     return spec, audio

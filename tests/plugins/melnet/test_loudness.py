@@ -14,8 +14,10 @@ from plugins.melnet.audio import SAMPLE_RATE
 from plugins.melnet.loudness import (
     MAX_GAIN_DB,
     SILENCE_FLOOR_DBFS,
+    TARGET_LOUDNESS_LUFS,
     TARGET_PEAK_DBFS,
     db,
+    integrated_loudness,
     normalise,
     true_peak,
 )
@@ -86,7 +88,22 @@ def test_without_normalize_the_raw_level_is_kept_but_never_clipped(tiny_model: M
     assert np.max(np.abs(hot)) <= 0.99 + 1e-6
 
 
-def _rendered_peak_db(tmp_path: Path, checkpoint: Path, options: dict[str, object]) -> float:
+def test_a_loudness_target_is_met_under_the_peak_ceiling() -> None:
+    t = np.arange(3 * SAMPLE_RATE) / SAMPLE_RATE
+    tone = 0.01 * np.sin(2 * np.pi * 440.0 * t)  # about -43 LUFS, peak -40 dBFS
+    loud = normalise(tone, loudness_lufs=TARGET_LOUDNESS_LUFS)
+    assert integrated_loudness(loud) == pytest.approx(TARGET_LOUDNESS_LUFS, abs=0.1)
+    assert db(true_peak(loud)) < TARGET_PEAK_DBFS
+    # sparse clicks: -16 LUFS would need peaks far over 0 dBFS; the -1 dBTP ceiling wins
+    clicks = np.zeros_like(t)
+    clicks[:: SAMPLE_RATE // 2] = 0.05
+    capped = normalise(clicks, loudness_lufs=TARGET_LOUDNESS_LUFS)
+    assert db(true_peak(capped)) == pytest.approx(TARGET_PEAK_DBFS, abs=0.02)
+    assert integrated_loudness(capped) < TARGET_LOUDNESS_LUFS - 3
+    assert not normalise(np.zeros(8000), loudness_lufs=TARGET_LOUDNESS_LUFS).any()
+
+
+def _rendered_level(tmp_path: Path, checkpoint: Path, options: dict[str, object]) -> float:
     model = MelNetRenderer()
     model.checkpoint = checkpoint
     events = run_requests(
@@ -99,6 +116,11 @@ def _rendered_peak_db(tmp_path: Path, checkpoint: Path, options: dict[str, objec
     assert isinstance(events[-1], Done), events[-1]
     (output,) = [e for e in events if isinstance(e, OutputEvent)]
     audio, _ = soundfile.read(str(output.output.path), dtype="float64")
+    if options.get("normalize_to") == "loudness":  # how far under each target it ended
+        return min(
+            TARGET_LOUDNESS_LUFS - integrated_loudness(audio),
+            TARGET_PEAK_DBFS - db(true_peak(audio)),
+        )
     return db(true_peak(audio))
 
 
@@ -106,8 +128,18 @@ def test_the_plugin_normalizes_by_default_and_on_request_not(
     tmp_path: Path, tiny_checkpoint: Path
 ) -> None:
     options = {"vocoder": "griffin-lim"}
-    normalised = _rendered_peak_db(tmp_path / "a", tiny_checkpoint, options)
+    normalised = _rendered_level(tmp_path / "a", tiny_checkpoint, options)
     # the WAV holds 16-bit samples: the peak lands within a quantisation step of the target
     assert normalised == pytest.approx(TARGET_PEAK_DBFS, abs=0.05)
-    raw = _rendered_peak_db(tmp_path / "b", tiny_checkpoint, {**options, "normalize": False})
+    raw = _rendered_level(tmp_path / "b", tiny_checkpoint, {**options, "normalize": False})
     assert abs(raw - TARGET_PEAK_DBFS) > 0.5  # the untrained model renders hot: cut to 0.99
+
+
+def test_the_plugin_normalizes_to_a_loudness_on_request(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    # one of the two targets is met exactly (-16 LUFS, or the -1 dBTP ceiling stopped it),
+    # and neither is exceeded
+    options = {"vocoder": "griffin-lim", "normalize_to": "loudness"}
+    headroom = _rendered_level(tmp_path, tiny_checkpoint, options)
+    assert headroom == pytest.approx(0.0, abs=0.1)

@@ -20,6 +20,7 @@ from plugins.melnet.note_levels import (
 )
 from plugins.melnet.vocoder import MelVocoder, VocoderConfig, save_vocoder
 
+OTHER_SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")  # Debian timgm6mb-soundfont
 ROWS = np.array(
     [[60, 100, 0.0, 0.5], [67, 100, 0.5, 1.0], [64, 100, 1.0, 1.5], [72, 100, 1.5, 2.0]],
     np.float32,
@@ -67,9 +68,12 @@ def test_the_report_scores_every_system_on_phrases_and_the_flute_case(
     vocoder = tmp_path / "vocoder.pt"
     save_vocoder(vocoder, MelVocoder(VocoderConfig(width=16, blocks=1, kernel=3)), {})
     argv = ["--json", "--checkpoint", str(tiny_checkpoint), "--vocoder", str(vocoder)]
+    argv += ["--candidate", str(tiny_checkpoint), "--soundfont", str(OTHER_SOUNDFONT)]
     assert main([*argv, "--phrases", "1", "--seconds", "1.5", "--seeds", "1"]) == 0
     report = json.loads(capsys.readouterr().out)
+    assert report["settings"]["soundfont"] == str(OTHER_SOUNDFONT)
     systems = {"melnet_neural", "melnet_griffin_lim", "baseline_griffin_lim_of_reference"}
+    systems.add("candidate_neural")
     for name in systems | {"baseline_sine_synth"}:
         assert report["held_out_phrases"][name]["notes"] >= 2
         assert len(report["flute_g4_after_c4"]["c4_g4"][f"{name}_g4_error_vs_c4_db"]) == 1

@@ -108,6 +108,7 @@ def test_train_then_eval_print_json(
         "baseline_neural_of_reference",
     } <= set(levels)
     assert levels["multiscale"]["notes"] == 1 and "dropped_notes" in levels["multiscale"]
+    assert levels["multiscale"]["by_instrument"]["piano"]["notes"] == 1
     # the level figure is what shows a muting vocoder: Griffin-Lim keeps a pure tone's level
     assert abs(band_limited["pure_tones"]["griffin_lim"]["level_error_db"]) < 3.0
     each = band_limited["pure_tones"]["griffin_lim"]["level_error_db_each"]
