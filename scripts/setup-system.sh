@@ -1,10 +1,11 @@
 #!/bin/sh
 # Installs the Debian packages dawhost needs (JACK for virtual MIDI ports without an ALSA
-# sequencer, FluidSynth and soundfonts for training data, espeak-ng and sox for speech,
+# sequencer, FluidSynth and soundfonts for training data, espeak-ng, Festival (with the HTS
+# voice festvox-us-slt-hts), flite and sox for speech (vocal-tts teachers),
 # chromium for browser tests). Installs as root; otherwise says what is missing.
 set -e
 PACKAGES="jackd2 fluidsynth timgm6mb-soundfont fluid-soundfont-gm musescore-general-soundfont-small \
-musescore-general-soundfont csound-soundfont opl3-soundfont hydrogen-drumkits espeak-ng sox libsndfile1 chromium"
+musescore-general-soundfont csound-soundfont opl3-soundfont hydrogen-drumkits espeak-ng festival festvox-us-slt-hts flite sox libsndfile1 chromium"
 missing=""
 for pkg in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"

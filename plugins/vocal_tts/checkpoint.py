@@ -59,3 +59,17 @@ def load(path: Path) -> Bundle:
         np.asarray(state["mel_std"], dtype=np.float32),
         state.get("stats", {}),
     )
+
+
+def knows_voice(bundle: Bundle, voice: str) -> bool:
+    """Whether `bundle` was trained with `voice` (checkpoints from before the voice table know
+    only the two espeak-ng voices, as speakers 0 and 1)."""
+    trained = bundle.stats.get("voices")
+    if trained is not None:
+        return voice in trained
+    return voice in ("male", "female") and bundle.acoustic.config.speakers >= 2
+
+
+def voices_of(bundle: Bundle) -> list[str]:
+    trained = bundle.stats.get("voices")
+    return list(trained) if trained is not None else ["male", "female"]

@@ -12,7 +12,12 @@
 - Pitch: median absolute error in cents between the sung f0 (WORLD DIO) and the melody, on
   vowel frames away from note transitions; baselines: Griffin-Lim on the model's mels and on
   the teacher's true mels, and the WORLD-sung teacher itself.
-Usage: dawhost eval vocal-tts --json [--sentences 12] [--checkpoint FILE]
+- Voices (--voices all): every voice's teacher and the model speaking as that voice (and a
+  --baseline checkpoint, same run): closed-vocabulary WER and mel-cepstral distortion to the
+  Festival HTS teacher and to espeak-ng (`voice_eval.py`); the goal is the model's WER within
+  5 points of the best teacher's. Singing is then checked for every voice too.
+Usage: dawhost eval vocal-tts --json [--sentences 12] [--checkpoint FILE] [--voices all]
+       [--baseline FILE] [--only voices|singing] [--sung-sentences N]
 """
 
 from __future__ import annotations
@@ -30,17 +35,19 @@ import torch
 
 from host import Note
 from host.progress import track
+from plugins.vocal_tts import teachers
 from plugins.vocal_tts.audio import HOP, SAMPLE_RATE, log_mel
 from plugins.vocal_tts.checkpoint import DEFAULT_CHECKPOINT, Bundle, load
 from plugins.vocal_tts.corpus import sentences, split
-from plugins.vocal_tts.espeak import speak
+from plugins.vocal_tts.espeak import Utterance
 from plugins.vocal_tts.griffin_lim import griffin_lim
 from plugins.vocal_tts.onsets import detect_onsets, onset_errors
 from plugins.vocal_tts.phonemes import syllables
 from plugins.vocal_tts.pitch import analyse_f0, hz_to_midi
 from plugins.vocal_tts.plan import spoken_plan
-from plugins.vocal_tts.synthesis import VOICE_PITCH, Prepared, Request, prepare, render
-from plugins.vocal_tts.teacher import VOICES, resynthesise, world_analysis
+from plugins.vocal_tts.synthesis import Prepared, Request, prepare, render
+from plugins.vocal_tts.teacher import resynthesise, world_analysis
+from plugins.vocal_tts.voices import VOICE_NAMES, register_of, speaker_of
 
 TEMPO = 100.0
 
@@ -86,13 +93,15 @@ class Recogniser:
         return hypothesis.hypstr if hypothesis else ""
 
 
-def spoken_prepared(text: str, voice: str) -> Prepared:
-    """Speech with the teacher's timing and intonation: the acoustic model and vocoder alone."""
-    utterance = speak(text, VOICES[voice], 170, VOICE_PITCH[voice])
+def spoken_prepared(text: str, voice: str, utterance: Utterance | None = None) -> Prepared:
+    """Speech with the teacher's timing and intonation: the acoustic model and vocoder alone.
+    `utterance` is the teacher's speech of `text` when the caller has it already."""
+    if utterance is None:
+        utterance = teachers.speak(text, voice, 170)
     frames = len(utterance.audio) // HOP
     plan = spoken_plan(utterance.phones, frames * HOP)
     f0 = analyse_f0(utterance.audio[: frames * HOP], frames)
-    return Prepared(plan, f0, frames * HOP, list(VOICES).index(voice), [], utterance)
+    return Prepared(plan, f0, frames * HOP, speaker_of(voice), [], utterance)
 
 
 def intelligibility(bundle: Bundle, texts: Sequence[str], voice: str) -> dict[str, Any]:
@@ -149,18 +158,23 @@ def intelligibility(bundle: Bundle, texts: Sequence[str], voice: str) -> dict[st
     }
 
 
-def melody_for(count: int, rng: np.random.Generator) -> list[Note]:
+def melody_for(count: int, rng: np.random.Generator, shift: int = 0) -> list[Note]:
+    """A random tune for `count` syllables in the female range, moved by `shift` semitones."""
     notes, beat, pitch = [], 1.0, int(rng.integers(62, 70))
     for _ in range(count):
         length = float(rng.choice([0.5, 1.0, 1.0, 1.5, 2.0]))
-        notes.append(Note(pitch, 100, beat, length * 0.9))
+        notes.append(Note(pitch + shift, 100, beat, length * 0.9))
         beat += length + (0.5 if rng.random() < 0.15 else 0.0)
         pitch = int(np.clip(pitch + rng.choice([-4, -2, -1, 0, 1, 2, 3, 5]), 57, 76))
     return notes
 
 
-def singing(bundle: Bundle, texts: Sequence[str], voice: str, seed: int) -> dict[str, Any]:
+def singing(
+    bundle: Bundle, texts: Sequence[str], voice: str, seed: int, griffin: bool = True
+) -> dict[str, Any]:
+    """Onset and pitch errors of sung lines; `griffin` adds the two Griffin-Lim baselines."""
     rng = np.random.default_rng(seed)
+    shift = -12 if register_of(voice) == "male" else 0
     onset: dict[str, list[float]] = {
         "model": [],
         "griffin_lim": [],
@@ -171,9 +185,10 @@ def singing(bundle: Bundle, texts: Sequence[str], voice: str, seed: int) -> dict
     detected = dict.fromkeys(onset, 0)
     cents: dict[str, list[float]] = {name: [] for name in onset}
     requested = 0
-    for text in track(texts, "vocal-tts: singing", unit="line"):
-        count = len(syllables(speak(text, VOICES[voice]).phones, text))
-        notes = melody_for(count, rng)
+    measured_systems: set[str] = set()
+    for text in track(texts, f"vocal-tts: singing ({voice})", unit="line"):
+        count = len(syllables(teachers.speak(text, voice).phones, text))
+        notes = melody_for(count, rng, shift)
         beats = notes[-1].start + notes[-1].duration + 1.0
         bars = int(np.ceil(beats / 4.0))
         if bars > 24:
@@ -185,17 +200,19 @@ def singing(bundle: Bundle, texts: Sequence[str], voice: str, seed: int) -> dict
         teacher = resynthesise(prepared.plan, prepared.f0, sp, ap)[: prepared.samples]
         outputs = {
             "model": render(bundle, prepared, "neural"),
-            "griffin_lim": render(bundle, prepared, "griffin-lim"),
             "teacher": np.pad(teacher, (0, max(0, prepared.samples - len(teacher)))),
         }
-        # Griffin-Lim given the teacher's true mel: how much pitch a mel alone can carry.
-        outputs["griffin_lim_on_teacher_mel"] = griffin_lim(
-            log_mel(torch.from_numpy(outputs["teacher"]))
-        ).numpy()
+        if griffin:
+            outputs["griffin_lim"] = render(bundle, prepared, "griffin-lim")
+            # Griffin-Lim given the teacher's true mel: how much pitch a mel alone can carry.
+            outputs["griffin_lim_on_teacher_mel"] = griffin_lim(
+                log_mel(torch.from_numpy(outputs["teacher"]))
+            ).numpy()
         starts = np.array([t["start_seconds"] for t in prepared.timings])
         requested += len(starts)
         target = _note_pitch_frames(notes, prepared)
         for name, audio in outputs.items():
+            measured_systems.add(name)
             found = detect_onsets(audio)
             detected[name] += len(found)
             errs, miss = onset_errors(starts, found)
@@ -213,12 +230,13 @@ def singing(bundle: Bundle, texts: Sequence[str], voice: str, seed: int) -> dict
                 "detected": detected[name],
             }
             for name, v in onset.items()
+            if name in measured_systems
         },
         "requested_onsets": requested,
         "pitch_error_cents_median": {
-            name: round(float(np.median(v)), 1) if v else None for name, v in cents.items()
+            name: round(float(np.median(v)), 1) for name, v in cents.items() if v
         },
-        "pitch_frames": {name: len(v) for name, v in cents.items()},
+        "pitch_frames": {name: len(v) for name, v in cents.items() if v},
     }
 
 
@@ -234,29 +252,76 @@ def _note_pitch_frames(notes: Sequence[Note], prepared: Prepared) -> np.ndarray:
     return target * prepared.plan.vowel * (prepared.f0 > 0)
 
 
+def _voice_list(text: str) -> list[str]:
+    voices = list(VOICE_NAMES) if text == "all" else [v for v in text.split(",") if v]
+    unknown = sorted(set(voices) - set(VOICE_NAMES))
+    if unknown:
+        raise SystemExit(f"unknown voices {unknown}; choose from {', '.join(VOICE_NAMES)}")
+    return voices
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Evaluate vocal-tts (JSON report)")
     parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+    parser.add_argument(
+        "--baseline", type=Path, help="a second checkpoint scored in the same run (per voice)"
+    )
     parser.add_argument("--sentences", type=int, default=12)
-    parser.add_argument("--voice", default="female", choices=list(VOICES))
+    parser.add_argument("--voice", default="female", choices=VOICE_NAMES)
+    parser.add_argument(
+        "--voices",
+        default="",
+        help="comma-separated voices, or all: WER and MCD of each voice and its teacher",
+    )
+    parser.add_argument(
+        "--sung-sentences", type=int, default=0, help="sentences sung per voice (0: --sentences)"
+    )
+    parser.add_argument(
+        "--only",
+        choices=["all", "voices", "singing"],
+        default="all",
+        help="voices: only the per-voice WER/MCD table; singing: only the sung checks",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="(the report is always JSON)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    from plugins.vocal_tts.checkpoint import knows_voice
+    from plugins.vocal_tts.voice_eval import evaluate_voices, summary
+
     started = time.time()
     bundle = load(args.checkpoint)
+    bundles = {"model": bundle}
+    if args.baseline is not None:
+        bundles["baseline"] = load(args.baseline)
     held_out = split(sentences())["test"][: args.sentences]
-    report = {
+    sung = held_out[: args.sung_sentences or len(held_out)]
+    voices = _voice_list(args.voices) or [args.voice]
+    report: dict[str, Any] = {
         "model": "vocal-tts",
         "checkpoint": str(args.checkpoint),
+        "baseline": str(args.baseline) if args.baseline else None,
         "training": bundle.stats.get("history", [{}])[-1],
         "sentences": len(held_out),
         "voice": args.voice,
-        "intelligibility": intelligibility(bundle, held_out, args.voice),
-        "singing": singing(bundle, held_out, args.voice, args.seed),
-        "seconds": round(time.time() - started, 1),
     }
+    if args.only == "all":
+        report["intelligibility"] = intelligibility(bundle, held_out, args.voice)
+    if args.only in ("all", "voices") and args.voices:
+        table = evaluate_voices(bundles, held_out, voices)
+        report["per_voice"] = table
+        report["goal"] = {name: summary(table, name) for name in bundles}
+    if args.only in ("all", "singing"):
+        report["singing"] = {
+            name: {
+                voice: singing(b, sung, voice, args.seed, griffin=voice == args.voice)
+                for voice in voices
+                if knows_voice(b, voice)
+            }
+            for name, b in bundles.items()
+        }
+    report["seconds"] = round(time.time() - started, 1)
     print(json.dumps(report))
     return 0
 

@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from host import BadInput, Note
+from plugins.vocal_tts.voices import SINGING_RANGE, VOICE_NAMES, register_of
 
-# What each voice sings well: the teacher data covers MELODY_RANGE, this allows a little more.
-VOICE_RANGE = {"male": (40, 67), "female": (52, 79)}
+# What each voice sings well: the teacher data covers its register's MELODY_RANGE, this allows
+# a little more.
+VOICE_RANGE = {name: SINGING_RANGE[register_of(name)] for name in VOICE_NAMES}
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def check_range(line: Sequence[Note], voice: str, transpose: int) -> None:
             raise BadInput(
                 "notes",
                 f"note {index} has pitch {pitch}{shifted}, outside the {voice} voice's range "
-                f"{low}-{high} (MIDI); use the transpose option or the other voice",
+                f"{low}-{high} (MIDI); use the transpose option or a voice of the other register",
             )
 
 

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import host
 from host import AudioOutput, Capability, DataOutput, Field, InputKind, InputSpec, Model
 from host.tasks import TaskKind
+from plugins.vocal_tts.voices import VOICE_TABLE, VoiceName
 
 if TYPE_CHECKING:
     from plugins.vocal_tts.checkpoint import Bundle
+    from plugins.vocal_tts.synthesis import Prepared, Request
     from plugins.wavenet.vocoder import WaveNetVocoder
 
 SAMPLE_RATE = 16_000  # plugins.vocal_tts.audio.SAMPLE_RATE, kept here so listing needs no torch
@@ -34,7 +36,12 @@ class VocalLineOptions(host.Options):
     tempo: float | None = Field(
         None, ge=20.0, le=300.0, description="Tempo in BPM; none uses the transport's tempo"
     )
-    voice: Literal["female", "male"] = Field("female", description="Which voice sings")
+    voice: VoiceName = Field(
+        "female",
+        description="Which voice sings or speaks (teacher: "
+        + "; ".join(f"{name} = {v.description}" for name, v in VOICE_TABLE.items())
+        + ")",
+    )
     transpose: int = Field(
         0, ge=-24, le=24, description="Semitones added to the melody (speak: to the voice)"
     )
@@ -77,7 +84,8 @@ class VocalLine(Model[VocalLineOptions]):
     sample_rate = SAMPLE_RATE
     causal = False
     description = (
-        "Vocal line: espeak-ng front-end, duration-driven acoustic model (Tacotron 2 family) "
+        "Vocal line: espeak-ng, Festival or flite front-end (by voice), duration-driven "
+        "acoustic model (Tacotron 2 family) "
         "and harmonic-plus-noise neural vocoder; a WAV exactly `bars` bars long at the tempo "
         "plus syllable timings"
     )
@@ -103,7 +111,7 @@ class VocalLine(Model[VocalLineOptions]):
     def run(self, job: host.Job[VocalLineOptions]) -> Iterator[AudioOutput | DataOutput]:
         import torch
 
-        from plugins.vocal_tts.synthesis import Request, prepare, render
+        from plugins.vocal_tts.synthesis import Request, render
 
         options, tempo = job.options, job.tempo
         notes = job.inputs.get("notes")
@@ -129,9 +137,19 @@ class VocalLine(Model[VocalLineOptions]):
                 )
             },
         )
-        job.progress(0.05, "phonemes and timing")
-        prepared = prepare(request)
         assert self.bundle is not None
+        from plugins.vocal_tts.checkpoint import knows_voice, voices_of
+
+        if not knows_voice(self.bundle, options.voice):
+            raise host.DawhostError(
+                host.ErrorCode.BAD_OPTION,
+                f"voice {options.voice!r} is not in this checkpoint, which has "
+                f"{', '.join(voices_of(self.bundle))}; choose one of those or retrain with "
+                "`dawhost train vocal-tts`",
+                field="voice",
+            )
+        job.progress(0.05, "phonemes and timing")
+        prepared = _prepare(request)
         vocoder = options.vocoder
         if vocoder == "wavenet":
             if self.wavenet is None:
@@ -163,10 +181,25 @@ class VocalLine(Model[VocalLineOptions]):
         job.progress(1.0, "done")
 
 
+def _prepare(request: Request) -> Prepared:
+    """`synthesis.prepare`, with a missing or failing teacher synthesiser as a model error."""
+    from plugins.vocal_tts.espeak import EspeakError
+    from plugins.vocal_tts.festival import FestivalError
+    from plugins.vocal_tts.flite import FliteError
+    from plugins.vocal_tts.synthesis import prepare
+
+    try:
+        return prepare(request)
+    except (EspeakError, FestivalError, FliteError) as exc:
+        raise host.DawhostError(host.ErrorCode.MODEL_ERROR, str(exc), field="voice") from exc
+
+
 def _task(module: str, kind: TaskKind) -> host.Task:
     descriptions = {
-        "train": "Train the acoustic model and vocoder on espeak-ng teacher data (progress bar)",
-        "eval": "WER (pocketsphinx) vs espeak-ng, onset error, pitch error; vs Griffin-Lim",
+        "train": "Train the acoustic model and vocoder on espeak-ng, Festival and flite "
+        "teacher data (progress bar)",
+        "eval": "WER (pocketsphinx) and mel-cepstral distortion per voice vs its teacher, "
+        "onset error, pitch error; vs Griffin-Lim",
         "bench": "Real-time factor of an 8-bar line vs Griffin-Lim and the espeak-ng teacher",
     }
     return host.Task.lazy(kind, "vocal-tts", descriptions[kind], module)

@@ -18,17 +18,18 @@ import torch
 from host import BadInput, Note
 from plugins.vocal_tts.audio import HOP, SAMPLE_RATE
 from plugins.vocal_tts.checkpoint import Bundle
-from plugins.vocal_tts.espeak import Utterance, speak
+from plugins.vocal_tts.espeak import Utterance
 from plugins.vocal_tts.griffin_lim import griffin_lim
 from plugins.vocal_tts.melody import Window, assign, check_range, melody_in
 from plugins.vocal_tts.phonemes import Syllable, syllables
 from plugins.vocal_tts.pitch import analyse_f0, natural_f0, sung_f0, voicing
 from plugins.vocal_tts.plan import Plan, audible_spans, placed_plan
-from plugins.vocal_tts.teacher import VOICES
+from plugins.vocal_tts.teachers import ESPEAK_PITCH, speak
+from plugins.vocal_tts.voices import speaker_of
 
 FRAMES_PER_SECOND = SAMPLE_RATE / HOP
 MAX_SECONDS = 60.0  # longest line rendered in one request
-VOICE_PITCH = {"male": 45, "female": 55}  # espeak-ng pitch setting for each voice (0..100)
+VOICE_PITCH = ESPEAK_PITCH  # espeak-ng pitch setting for each voice (0..100)
 PEAK = 0.8  # output peak level (about -2 dBFS) so lines from different requests match
 
 
@@ -103,10 +104,13 @@ def prepare(request: Request) -> Prepared:
         )
     samples = int(round(seconds * SAMPLE_RATE))
     frames = -(-samples // HOP)
-    utterance = speak(lyrics, VOICES[request.voice], request.rate, VOICE_PITCH[request.voice])
+    utterance = speak(lyrics, request.voice, request.rate)
     units = syllables(utterance.phones, lyrics)
     if not units:
-        raise BadInput("lyrics", f"has nothing espeak-ng can pronounce as syllables: {lyrics!r}")
+        raise BadInput(
+            "lyrics",
+            f"has nothing the {request.voice} voice can pronounce as syllables: {lyrics!r}",
+        )
     bars_text = _bars_text(request)
     pitches: list[float | None]
     if request.notes:
@@ -168,7 +172,7 @@ def prepare(request: Request) -> Prepared:
         }
         for k, (unit, (a, b)) in enumerate(zip(units, beat_spans, strict=True))
     ]
-    return Prepared(plan, f0, samples, list(VOICES).index(request.voice), timings, utterance)
+    return Prepared(plan, f0, samples, speaker_of(request.voice), timings, utterance)
 
 
 def _grid(

@@ -1,4 +1,4 @@
-"""Teacher examples: espeak-ng speech, and sung versions of it made with WORLD.
+"""Teacher examples: a teacher's speech, and sung versions of it made with WORLD.
 
 A sung example keeps the teacher's spectral envelope and aperiodicity, moved along the timing
 plan (vowels held to fill notes) and re-voiced at the melody's pitch. The same plan and pitch
@@ -17,9 +17,12 @@ from plugins.vocal_tts.espeak import Utterance
 from plugins.vocal_tts.phonemes import syllables
 from plugins.vocal_tts.pitch import _fit, analyse_f0, sung_f0, voicing
 from plugins.vocal_tts.plan import Plan, gather, placed_plan, spoken_plan
+from plugins.vocal_tts.voices import MELODY_RANGE, VOICE_TABLE, register_of
 
-VOICES = {"male": "en-us", "female": "en-us+f2"}
-MELODY_RANGE = {"male": (43, 64), "female": (55, 76)}  # MIDI notes the sung data covers
+# The espeak-ng voices by name (the other teachers are in voices.VOICE_TABLE).
+VOICES = {
+    name: voice.engine_voice for name, voice in VOICE_TABLE.items() if voice.engine == "espeak-ng"
+}
 
 
 @dataclass
@@ -58,7 +61,7 @@ def random_melody(
     count: int, voice: str, rng: np.random.Generator
 ) -> tuple[list[float], list[tuple[int, int]], int]:
     """Note pitches and frame spans for `count` syllables: lengths 0.12-1.2 s, some rests."""
-    low, high = MELODY_RANGE[voice]
+    low, high = MELODY_RANGE[register_of(voice)]
     pitch = float(rng.integers(low + 3, high - 3))
     cursor = int(rng.integers(5, 30))
     pitches, spans = [], []

@@ -5,12 +5,17 @@ after half the budget, half of its batches use the acoustic model's predicted me
 it learns to vocode what it will actually be given. New data shards are picked up while the
 builder is still running. Every --save-every minutes (5) the networks are validated and the
 checkpoint is written if validation improved.
+With --init FILE it fine-tunes a checkpoint instead of starting from scratch: every weight is
+kept, the phoneme and speaker tables grow to the new symbols and voices (a new voice starts
+from the mean of the old voices, a new phoneme at random) and the mel normalisation is kept.
 Usage: dawhost train vocal-tts [--minutes 60] [--save-every 5] [--data DIR] [--out FILE]
+       [--init FILE] [--lr 1e-3]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from collections.abc import Sequence
@@ -23,10 +28,12 @@ from tqdm import tqdm
 from host.training import Budget, SaveClock, add_budget_arguments, cosine
 from plugins.vocal_tts.acoustic import AcousticConfig, AcousticModel
 from plugins.vocal_tts.build_data import DATA_DIR
-from plugins.vocal_tts.checkpoint import DEFAULT_CHECKPOINT, Bundle, save
+from plugins.vocal_tts.checkpoint import DEFAULT_CHECKPOINT, Bundle, load, save
 from plugins.vocal_tts.dataset import Corpus, Item, crop_batch, symbols_in
+from plugins.vocal_tts.festival import PHONES
 from plugins.vocal_tts.phonemes import Vocabulary
 from plugins.vocal_tts.vocoder import HarmonicPlusNoise, VocoderConfig, multi_resolution_stft_loss
+from plugins.vocal_tts.voices import VOICE_NAMES
 
 ACOUSTIC_FRAMES, ACOUSTIC_BATCH = 200, 12
 VOCODER_FRAMES, VOCODER_BATCH = 100, 6
@@ -68,6 +75,27 @@ def validate(bundle: Bundle, items: list[Item]) -> dict[str, float]:
     return {"acoustic_l1": float(np.mean(acoustic)), "vocoder_stft": float(np.mean(vocoder))}
 
 
+def grown_from(old: Bundle, vocabulary: Vocabulary, speakers: int) -> AcousticModel:
+    """`old`'s acoustic model with phoneme rows for `vocabulary` and `speakers` speaker rows:
+    known symbols and speakers keep their rows, new speakers start at the old speakers' mean."""
+    config = dataclasses.replace(old.acoustic.config, vocab=len(vocabulary), speakers=speakers)
+    model = AcousticModel(config)
+    state = model.state_dict()
+    for name, value in old.acoustic.state_dict().items():
+        if name in state and state[name].shape == value.shape:
+            state[name] = value.clone()
+    old_ids = {symbol: index for index, symbol in enumerate(old.vocabulary.symbols)}
+    with torch.no_grad():
+        for index, symbol in enumerate(vocabulary.symbols):
+            if symbol in old_ids:
+                state["phoneme.weight"][index] = old.acoustic.phoneme.weight[old_ids[symbol]]
+        known = old.acoustic.speaker.weight
+        state["speaker.weight"][: len(known)] = known
+        state["speaker.weight"][len(known) :] = known.mean(0)
+    model.load_state_dict(state)
+    return model
+
+
 def wait_for_shards(folder: Path, minutes: float) -> list[Path]:
     deadline = time.time() + minutes * 60
     while time.time() < deadline:
@@ -86,6 +114,8 @@ def train(
     tiny: bool = False,
     save_every: float = 5.0,
     max_steps: int = 0,
+    init: Path | None = None,
+    lr: float = 1e-3,
 ) -> dict[str, float]:
     """Train for `minutes` (or `max_steps` steps), validating every `save_every` minutes and at
     the end; returns the last validation."""
@@ -95,29 +125,45 @@ def train(
     shards = sorted((data / "train").glob("shard*.npz")) + sorted(
         (data / "validation").glob("shard*.npz")
     )
-    vocabulary = Vocabulary(symbols_in(shards))
+    start = load(init) if init is not None else None
+    # The whole phone inventory up front: shards still being built may bring new symbols.
+    known = start.vocabulary.symbols if start is not None else []
+    vocabulary = Vocabulary([*symbols_in(shards), *PHONES, *known])
     corpus, held_out = Corpus(data / "train", vocabulary), Corpus(data / "validation", vocabulary)
     corpus.refresh()
     held_out.refresh()
     if not held_out.items:
         held_out = corpus
-    mel_mean, mel_std = mel_statistics(corpus.items)
-    acoustic_config = AcousticConfig(len(vocabulary))
-    vocoder_config = VocoderConfig()
-    if tiny:
-        acoustic_config = AcousticConfig(
-            len(vocabulary), width=32, encoder_layers=1, decoder_layers=2
+    speakers = len(VOICE_NAMES)
+    if start is not None:
+        bundle = Bundle(
+            vocabulary,
+            grown_from(start, vocabulary, speakers),
+            start.vocoder,
+            start.mel_mean,
+            start.mel_std,
         )
-        vocoder_config = VocoderConfig(harmonics=16, noise_bands=8, width=32, layers=2)
-    bundle = Bundle(
-        vocabulary,
-        AcousticModel(acoustic_config),
-        HarmonicPlusNoise(vocoder_config),
-        mel_mean,
-        mel_std,
-    )
-    acoustic_optimiser = torch.optim.AdamW(bundle.acoustic.parameters(), lr=1e-3)
-    vocoder_optimiser = torch.optim.AdamW(bundle.vocoder.parameters(), lr=1e-3)
+        bundle.acoustic.train()
+        bundle.vocoder.train()
+    else:
+        mel_mean, mel_std = mel_statistics(corpus.items)
+        acoustic_config = AcousticConfig(len(vocabulary), speakers=speakers)
+        vocoder_config = VocoderConfig()
+        if tiny:
+            acoustic_config = AcousticConfig(
+                len(vocabulary), speakers=speakers, width=32, encoder_layers=1, decoder_layers=2
+            )
+            vocoder_config = VocoderConfig(harmonics=16, noise_bands=8, width=32, layers=2)
+        bundle = Bundle(
+            vocabulary,
+            AcousticModel(acoustic_config),
+            HarmonicPlusNoise(vocoder_config),
+            mel_mean,
+            mel_std,
+        )
+    mel_mean, mel_std = bundle.mel_mean, bundle.mel_std
+    acoustic_optimiser = torch.optim.AdamW(bundle.acoustic.parameters(), lr=lr)
+    vocoder_optimiser = torch.optim.AdamW(bundle.vocoder.parameters(), lr=lr)
     budget, clock = Budget(minutes, max_steps), SaveClock(save_every)
     best = float("inf")
     step = 0
@@ -129,7 +175,7 @@ def train(
         # Cosine learning-rate decay over the time budget.
         for optimiser in (acoustic_optimiser, vocoder_optimiser):
             for group in optimiser.param_groups:
-                group["lr"] = 1e-3 * cosine(fraction, floor=0.1)
+                group["lr"] = lr * cosine(fraction, floor=0.1)
         picks = [corpus.items[i] for i in rng.integers(len(corpus.items), size=ACOUSTIC_BATCH)]
         batch = crop_batch(picks, rng, ACOUSTIC_FRAMES, mel_mean, mel_std)
         loss_a = acoustic_loss(bundle.acoustic, batch)
@@ -141,7 +187,7 @@ def train(
         picks = [corpus.items[i] for i in rng.integers(len(corpus.items), size=VOCODER_BATCH)]
         batch = crop_batch(picks, rng, VOCODER_FRAMES, mel_mean, mel_std)
         predicted = None
-        if fraction > 0.5 and rng.random() < 0.5:
+        if (fraction > 0.5 or start is not None) and rng.random() < 0.5:
             with torch.no_grad():
                 predicted = bundle.acoustic(
                     batch["phonemes"], batch["durations"], batch["f0"], batch["speaker"]
@@ -170,11 +216,17 @@ def train(
             total = scores["acoustic_l1"] + scores["vocoder_stft"] / 10
             if total < best:
                 best = total
-                bundle.stats = {"history": history, "seed": seed, "data": str(data)}
+                bundle.stats = {
+                    "history": history,
+                    "seed": seed,
+                    "data": str(data),
+                    "init": str(init) if init else None,
+                    "voices": list(VOICE_NAMES),
+                }
                 save(bundle, out)
     bar.close()
     if best == float("inf"):  # a budget too short to reach any save point: save once anyway
-        bundle.stats = {"history": history, "seed": seed}
+        bundle.stats = {"history": history, "seed": seed, "voices": list(VOICE_NAMES)}
         save(bundle, out)
     return history[-1] if history else {}
 
@@ -186,6 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--tiny", action="store_true", help="tiny networks (for tests)")
+    parser.add_argument("--init", type=Path, help="fine-tune this checkpoint instead")
+    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
     add_budget_arguments(
         parser,
         minutes=60.0,
@@ -196,7 +250,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     scores = train(
-        args.data, args.out, args.minutes, args.seed, args.tiny, args.save_every, args.max_steps
+        args.data,
+        args.out,
+        args.minutes,
+        args.seed,
+        args.tiny,
+        args.save_every,
+        args.max_steps,
+        args.init,
+        args.lr,
     )
     print(json.dumps(scores))
     return 0

@@ -16,8 +16,10 @@ from plugins.vocal_tts.acoustic import AcousticConfig, AcousticModel
 from plugins.vocal_tts.audio import N_MELS
 from plugins.vocal_tts.checkpoint import Bundle, save
 from plugins.vocal_tts.espeak import speak
+from plugins.vocal_tts.festival import PHONES
 from plugins.vocal_tts.phonemes import Vocabulary
 from plugins.vocal_tts.vocoder import HarmonicPlusNoise, VocoderConfig
+from plugins.vocal_tts.voices import VOICE_NAMES
 
 SENTENCE = "The quick brown fox jumps over the lazy dog while we sing a little song tonight."
 
@@ -25,15 +27,26 @@ SENTENCE = "The quick brown fox jumps over the lazy dog while we sing a little s
 @pytest.fixture(scope="session")
 def tiny_bundle() -> Bundle:
     torch.manual_seed(0)
-    vocabulary = Vocabulary([p.symbol for p in speak(SENTENCE).phones])
+    vocabulary = Vocabulary([p.symbol for p in speak(SENTENCE).phones] + PHONES)
     acoustic = AcousticModel(
-        AcousticConfig(len(vocabulary), width=16, encoder_layers=1, decoder_layers=1)
+        AcousticConfig(
+            len(vocabulary),
+            speakers=len(VOICE_NAMES),
+            width=16,
+            encoder_layers=1,
+            decoder_layers=1,
+        )
     )
     vocoder = HarmonicPlusNoise(VocoderConfig(harmonics=8, noise_bands=4, width=16, layers=1))
     acoustic.eval()
     vocoder.eval()
     return Bundle(
-        vocabulary, acoustic, vocoder, np.zeros(N_MELS, np.float32), np.ones(N_MELS, np.float32)
+        vocabulary,
+        acoustic,
+        vocoder,
+        np.zeros(N_MELS, np.float32),
+        np.ones(N_MELS, np.float32),
+        {"voices": list(VOICE_NAMES)},
     )
 
 

@@ -4,6 +4,7 @@ syllable timings output, MIDI file melodies, cancel, and errors as events."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 import soundfile
@@ -13,6 +14,7 @@ from host.errors import ErrorCode
 from host.memory import MemoryFrontend
 from host.requests import Done, Error, OutputEvent, Progress
 from host.smf import write_smf
+from plugins.vocal_tts.checkpoint import Bundle
 from plugins.vocal_tts.plugin import VocalLine
 from tests.fakes import make_core, run_requests
 
@@ -148,3 +150,27 @@ def test_cancel_stops_the_job_at_the_next_stage(tmp_path: Path, tiny_checkpoint:
     error = events[-1]
     assert isinstance(error, Error) and error.code is ErrorCode.CANCELLED
     assert not any(isinstance(e, OutputEvent) for e in events)
+
+
+def test_every_voice_speaks_and_a_checkpoint_refuses_voices_it_never_learned(
+    tmp_path: Path, tiny_bundle: Bundle
+) -> None:
+    """The `voice` option lists every teacher; a checkpoint from before the voice table (two
+    espeak-ng speakers, no voice list) speaks those two and names them when asked for another."""
+    from plugins.vocal_tts.checkpoint import save
+    from plugins.vocal_tts.plugin import VocalLineOptions
+    from plugins.vocal_tts.voices import VOICE_NAMES
+
+    schema = VocalLineOptions.model_json_schema()["properties"]["voice"]
+    assert schema["enum"] == list(VOICE_NAMES) and "slt-hts" in schema["enum"]
+    old = tmp_path / "old.pt"
+    save(dataclasses.replace(tiny_bundle, stats={}), old)
+    refused = _request(
+        tmp_path, old, "speak", inputs={"lyrics": "hello"}, options={"voice": "slt-hts"}
+    )[-1]
+    assert isinstance(refused, Error) and refused.code is ErrorCode.BAD_OPTION
+    assert refused.field == "voice" and "male, female" in refused.message
+    spoken = _outputs(
+        _request(tmp_path, old, "speak", inputs={"lyrics": "hello"}, options={"voice": "male"})
+    )
+    assert "vocal" in spoken
