@@ -6,8 +6,8 @@ Mel cepstra are the cosine-series coefficients of the 80-band natural-log mel ma
 that of a true cepstrum; coefficients 1-24 (c0, the level, is left out). The two utterances
 are aligned by dynamic time warping (they need not share timing), silence at either end is
 trimmed first, and the distortion is the usual 10/ln(10) * sqrt(2 * sum of squared
-differences), in dB, averaged along the warping path. Because the cepstra come from mels rather than SPTK's mcep, the
-absolute numbers are not comparable with published MCDs, only with each other.
+differences), in dB, averaged along the warping path. The cepstra come from mels, not from
+SPTK's mcep, so the numbers compare with each other, not with published MCDs.
 """
 
 from __future__ import annotations
