@@ -17,7 +17,7 @@
   Festival HTS teacher and to espeak-ng (`voice_eval.py`); the goal is the model's WER within
   5 points of the best teacher's. Singing is then checked for every voice too.
 Usage: dawhost eval vocal-tts --json [--sentences 12] [--checkpoint FILE] [--voices all]
-       [--baseline FILE] [--only voices|singing] [--sung-sentences N]
+       [--baseline FILE] [--only voices,singing] [--sung-sentences N]
 """
 
 from __future__ import annotations
@@ -278,9 +278,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["all", "voices", "singing"],
-        default="all",
-        help="voices: only the per-voice WER/MCD table; singing: only the sung checks",
+        default="",
+        help="comma-separated parts to run: intelligibility, voices, singing (default: all; "
+        "voices needs --voices)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
@@ -298,6 +298,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     held_out = split(sentences())["test"][: args.sentences]
     sung = held_out[: args.sung_sentences or len(held_out)]
     voices = _voice_list(args.voices) or [args.voice]
+    parts = {p for p in args.only.split(",") if p} or {"intelligibility", "voices", "singing"}
+    if parts - {"intelligibility", "voices", "singing"}:
+        parser.error(f"--only takes intelligibility, voices, singing; not {args.only!r}")
     report: dict[str, Any] = {
         "model": "vocal-tts",
         "checkpoint": str(args.checkpoint),
@@ -306,13 +309,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sentences": len(held_out),
         "voice": args.voice,
     }
-    if args.only == "all":
+    if "intelligibility" in parts:
         report["intelligibility"] = intelligibility(bundle, held_out, args.voice)
-    if args.only in ("all", "voices") and args.voices:
+    if "voices" in parts and args.voices:
         table = evaluate_voices(bundles, held_out, voices)
         report["per_voice"] = table
         report["goal"] = {name: summary(table, name) for name in bundles}
-    if args.only in ("all", "singing"):
+    if "singing" in parts:
         report["singing"] = {
             name: {
                 voice: singing(b, sung, voice, args.seed, griffin=voice == args.voice)
