@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import host
 from host import AudioOutput, Capability, DataOutput, Field, InputKind, InputSpec, Model
 from host.tasks import TaskKind
-from plugins.vocal_tts.voices import VOICE_TABLE, VoiceName
+from plugins.vocal_tts.voices import SHIPPED_VOICES, VOICE_TABLE, ShippedVoice
 
 if TYPE_CHECKING:
     from plugins.vocal_tts.checkpoint import Bundle
@@ -36,10 +36,10 @@ class VocalLineOptions(host.Options):
     tempo: float | None = Field(
         None, ge=20.0, le=300.0, description="Tempo in BPM; none uses the transport's tempo"
     )
-    voice: VoiceName = Field(
+    voice: ShippedVoice = Field(
         "female",
         description="Which voice sings or speaks (teacher: "
-        + "; ".join(f"{name} = {v.description}" for name, v in VOICE_TABLE.items())
+        + "; ".join(f"{name} = {VOICE_TABLE[name].description}" for name in SHIPPED_VOICES)
         + ")",
     )
     transpose: int = Field(

@@ -1,8 +1,11 @@
 """The voices vocal-tts speaks and sings with: one teacher synthesiser each, one speaker each.
 
-`VoiceName` is the `voice` option's schema (the single list of names); `VOICE_TABLE` says which
-engine and engine voice teaches each one and which register (melody range) it sings in. Pure
-data, no numpy or torch: the plugin imports it to list its options.
+`VoiceName` is the single list of names (data, training, evaluation); `VOICE_TABLE` says which
+engine and engine voice teaches each one and which register (melody range) it sings in.
+`ShippedVoice` is the `voice` option's schema: the voices the shipped checkpoint has learned
+(tests/plugins/test_shipped_checkpoints.py checks the two agree), so the option never offers a
+voice the default model refuses. Pure data, no numpy or torch: the plugin imports it to list
+its options.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ VOICE_TABLE: dict[str, Voice] = {
 VOICE_NAMES: tuple[str, ...] = get_args(VoiceName)
 if tuple(VOICE_TABLE) != VOICE_NAMES:  # pragma: no cover - caught at import, by every test
     raise RuntimeError("VOICE_TABLE and VoiceName must list the same voices in the same order")
+ShippedVoice = Literal["male", "female"]
+SHIPPED_VOICES: tuple[str, ...] = get_args(ShippedVoice)
+if not set(SHIPPED_VOICES) <= set(VOICE_NAMES):  # pragma: no cover - caught at import
+    raise RuntimeError("ShippedVoice must list voices of VoiceName")
 
 # MIDI notes each register's sung training data covers, and what it may be asked to sing.
 MELODY_RANGE: dict[Register, tuple[int, int]] = {"male": (43, 64), "female": (55, 76)}

@@ -182,7 +182,8 @@ def test_dawhost_eval_vocal_tts_shows_progress_on_stderr_and_json_on_stdout() ->
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)
     assert report["sentences"] == 1 and "wer_percent" in report["intelligibility"]
-    for stage in ("vocal-tts: intelligibility", "vocal-tts: singing"):
+    # The singing stage names its voice (--voices all sings with every voice in turn).
+    for stage in ("vocal-tts: intelligibility", "vocal-tts: singing (female)"):
         assert f"{stage} 0/1 (0%)" in result.stderr
         assert f"{stage} 1/1 (100%)" in result.stderr
 

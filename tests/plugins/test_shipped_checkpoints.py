@@ -45,3 +45,11 @@ def test_the_shipped_checkpoint_loads_from_the_manifest_and_by_default(
     assert fresh.checkpoint is None and fresh.checkpoint_file == default
     fresh.ensure_loaded()
     assert fresh.loaded
+
+
+def test_the_vocal_tts_voice_option_lists_exactly_the_shipped_checkpoints_voices() -> None:
+    """The option offers no voice the default model would refuse, and hides none it has."""
+    from plugins.vocal_tts.checkpoint import DEFAULT_CHECKPOINT, load, voices_of
+    from plugins.vocal_tts.voices import SHIPPED_VOICES
+
+    assert voices_of(load(DEFAULT_CHECKPOINT)) == list(SHIPPED_VOICES)

@@ -152,25 +152,25 @@ def test_cancel_stops_the_job_at_the_next_stage(tmp_path: Path, tiny_checkpoint:
     assert not any(isinstance(e, OutputEvent) for e in events)
 
 
-def test_every_voice_speaks_and_a_checkpoint_refuses_voices_it_never_learned(
+def test_the_option_lists_the_shipped_voices_and_a_checkpoint_refuses_voices_it_never_learned(
     tmp_path: Path, tiny_bundle: Bundle
 ) -> None:
-    """The `voice` option lists every teacher; a checkpoint from before the voice table (two
-    espeak-ng speakers, no voice list) speaks those two and names them when asked for another."""
+    """The `voice` option lists the shipped checkpoint's voices; a checkpoint that never learned
+    one of them (here: female only) names the voices it has when asked for another."""
     from plugins.vocal_tts.checkpoint import save
     from plugins.vocal_tts.plugin import VocalLineOptions
-    from plugins.vocal_tts.voices import VOICE_NAMES
+    from plugins.vocal_tts.voices import SHIPPED_VOICES
 
     schema = VocalLineOptions.model_json_schema()["properties"]["voice"]
-    assert schema["enum"] == list(VOICE_NAMES) and "slt-hts" in schema["enum"]
-    old = tmp_path / "old.pt"
-    save(dataclasses.replace(tiny_bundle, stats={}), old)
+    assert schema["enum"] == list(SHIPPED_VOICES) and "male" in schema["enum"]
+    narrow = tmp_path / "narrow.pt"
+    save(dataclasses.replace(tiny_bundle, stats={"voices": ["female"]}), narrow)
     refused = _request(
-        tmp_path, old, "speak", inputs={"lyrics": "hello"}, options={"voice": "slt-hts"}
+        tmp_path, narrow, "speak", inputs={"lyrics": "hello"}, options={"voice": "male"}
     )[-1]
     assert isinstance(refused, Error) and refused.code is ErrorCode.BAD_OPTION
-    assert refused.field == "voice" and "male, female" in refused.message
+    assert refused.field == "voice" and "which has female;" in refused.message
     spoken = _outputs(
-        _request(tmp_path, old, "speak", inputs={"lyrics": "hello"}, options={"voice": "male"})
+        _request(tmp_path, narrow, "speak", inputs={"lyrics": "hello"}, options={"voice": "female"})
     )
     assert "vocal" in spoken
