@@ -1,5 +1,6 @@
 """Building blocks the dawhost patches share: the OSC link (with its reply-port registration),
-request ids, the status area, the model menu and an audio player."""
+request ids, the status area, the model menu, an audio player, timed notes into [noteout] and
+an audio file dropped or recorded."""
 
 from __future__ import annotations
 
@@ -291,3 +292,91 @@ def title(p: Patcher, f: Flow, name: str, intro: str) -> None:
         )
     )
     f.space()
+
+
+def note_out(p: Patcher, link: Link, f: Flow) -> None:
+    """/dawhost/noteon and /dawhost/noteoff into [noteout]; /dawhost/allnotesoff (a cancel or a
+    transport stop) sends All Notes Off."""
+    on = p.obj("unpack s i i")
+    off = p.obj("unpack s i")
+    f.row(on, off)
+    p.connect(link.replies, link.outlet("/dawhost/noteon"), on)
+    p.connect(link.replies, link.outlet("/dawhost/noteoff"), off)
+    release = p.obj("t i b")
+    silent = p.msg("0")
+    f.row(release, silent)
+    p.connect(off, 1, release)
+    p.connect(release, 1, silent)
+    out = p.obj("noteout")
+    all_off = p.msg("0 123")
+    controls = p.obj("ctlout")
+    f.row(out, all_off, controls)
+    p.connect(on, 2, out, 1)
+    p.connect(on, 1, out)
+    p.connect(silent, 0, out, 1)
+    p.connect(release, 0, out)
+    p.connect(link.replies, link.outlet("/dawhost/allnotesoff"), all_off)
+    p.connect(all_off, 0, controls)
+
+
+def dropped_file(p: Patcher, f: Flow, width: float, height: float) -> tuple[Box, Box]:
+    """A [dropfile] area and the [conformpath] that turns what is dropped on it into a native
+    path (the server reads files by their own OS's path); returns (dropfile, conformpath)."""
+    drop = p.ui("dropfile", width, height, types=[])
+    f.row(drop)
+    native = p.obj("conformpath native boot")
+    f.row(native)
+    p.connect(drop, 0, native)
+    return drop, native
+
+
+TAKE_PATH = "/tmp/dawhost-take.wav"  # where a recorded take is written (edit it on Windows)
+TAKE_BUFFER_MS = 30_000
+
+
+def audio_source(p: Patcher, f: Flow, step: str) -> Box:
+    """A dropped file or a take recorded from Max's audio input (adc~ -> record~ -> buffer~
+    writewave); returns the box that sends its path (a symbol). `step` numbers the text."""
+    f.row(p.comment(f"{step}. Drop an audio file (WAV, AIFF, FLAC, OGG) on this box:", WIDTH))
+    _, native = dropped_file(p, f, 240, 50)
+    f.row(
+        p.comment(
+            "... or record a take: click the toggle to record from Max's audio input (turn "
+            "audio on), click it again to stop. The take is written to the path in the box "
+            "(the server reads it there; edit it to a folder of yours) and becomes the file.",
+            WIDTH,
+        )
+    )
+    record = p.ui("toggle", 24, 24)
+    order = p.obj("t i i")  # stop recording (right) before writing the file (left)
+    f.row(record, order)
+    p.connect(record, 0, order)
+    mic = p.obj("adc~")
+    recorder = p.obj("record~ dawhost.take")
+    f.row(mic, recorder)
+    p.connect(mic, 0, recorder)
+    p.connect(order, 1, recorder)
+    stopped = p.obj("sel 0")
+    f.row(stopped)
+    p.connect(order, 0, stopped)
+    take = p.msg(f'"{TAKE_PATH}"', width=240)  # quoted: a path, not an OSC address
+    f.row(take)
+    p.connect(stopped, 0, take)
+    written = p.obj("t s s")
+    f.row(written)
+    p.connect(take, 0, written)
+    write = p.obj("prepend writewave")
+    buffer = p.obj(f"buffer~ dawhost.take {TAKE_BUFFER_MS}")
+    f.row(write, buffer)
+    p.connect(written, 1, write)
+    p.connect(write, 0, buffer)
+    path = p.obj("t s")  # one outlet for both sources
+    f.row(path)
+    p.connect(native, 0, path)
+    p.connect(written, 0, path)
+    f.row(p.comment("The file the requests send:", WIDTH))
+    shown = p.msg("", width=WIDTH)
+    f.row(shown)
+    p.connect(path, 0, shown, 1)
+    f.space()
+    return path

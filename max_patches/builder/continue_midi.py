@@ -13,6 +13,7 @@ from builder.blocks import (
     WIDTH,
     link_block,
     model_menu,
+    note_out,
     option_ranges,
     request_id_block,
     status_block,
@@ -106,26 +107,7 @@ def continue_midi() -> Patcher:
             WIDTH,
         )
     )
-    on = p.obj("unpack s i i")
-    off = p.obj("unpack s i")
-    right.row(on, off)
-    p.connect(link.replies, link.outlet("/dawhost/noteon"), on)
-    p.connect(link.replies, link.outlet("/dawhost/noteoff"), off)
-    release = p.obj("t i b")
-    silent = p.msg("0")
-    right.row(release, silent)
-    p.connect(off, 1, release)
-    p.connect(release, 1, silent)
-    out = p.obj("noteout")
-    all_off = p.msg("0 123")
-    controls = p.obj("ctlout")
-    right.row(out, all_off, controls)
-    p.connect(on, 2, out, 1)
-    p.connect(on, 1, out)
-    p.connect(silent, 0, out, 1)
-    p.connect(release, 0, out)
-    p.connect(link.replies, link.outlet("/dawhost/allnotesoff"), all_off)
-    p.connect(all_off, 0, controls)
+    note_out(p, link, right)
     right.row(p.comment("Where the answer starts (id, notes placed, beat, bar:beat):", WIDTH))
     scheduled = p.msg("", width=WIDTH)
     right.row(scheduled)

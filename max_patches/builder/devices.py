@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from builder.blocks import (
     Link,
+    dropped_file,
     link_block,
     model_menu,
+    note_out,
     option_ranges,
     request_id_block,
     status_block,
@@ -198,26 +200,7 @@ def continue_device() -> Patcher:
     menu = model_menu(p, link, request, f, "continue", "continue_midi", "music-transformer")
     p.present(menu.menu, 140, 56, 200)
     option_ranges(p, link, f, {"bars": bars, "temperature": temperature})
-    on = p.obj("unpack s i i")
-    off = p.obj("unpack s i")
-    f.row(on, off)
-    p.connect(link.replies, link.outlet("/dawhost/noteon"), on)
-    p.connect(link.replies, link.outlet("/dawhost/noteoff"), off)
-    release = p.obj("t i b")
-    silent = p.msg("0")
-    f.row(release, silent)
-    p.connect(off, 1, release)
-    p.connect(release, 1, silent)
-    out = p.obj("noteout")
-    all_off = p.msg("0 123")
-    controls = p.obj("ctlout")
-    f.row(out, all_off, controls)
-    p.connect(on, 2, out, 1)
-    p.connect(on, 1, out)
-    p.connect(silent, 0, out, 1)
-    p.connect(release, 0, out)
-    p.connect(link.replies, link.outlet("/dawhost/allnotesoff"), all_off)
-    p.connect(all_off, 0, controls)
+    note_out(p, link, f)
     _shown(p, link, f, "/dawhost/scheduled", 350, 8, 200)
     _shown(p, link, f, "/dawhost/late", 350, 32, 200)
     _shown(p, link, f, "/dawhost/output", 350, 56, 200)  # the answer's MIDI file: drag it
@@ -358,12 +341,8 @@ def separate_device() -> Patcher:
     f.row(source, out)
     p.connect(source, 0, out)
     p.connect(source, 1, out, 1)
-    drop = p.ui("dropfile", 120, 40, types=[])
-    f.row(drop)
+    drop, native = dropped_file(p, f, 120, 40)
     p.present(drop, 8, 8)
-    native = p.obj("conformpath native boot")
-    f.row(native)
-    p.connect(drop, 0, native)
     go = p.ui("button", 24, 24)
     f.row(go)
     p.present(go, 136, 8)

@@ -7,6 +7,7 @@ from builder.blocks import (
     RIGHT,
     WIDTH,
     audio_player,
+    dropped_file,
     link_block,
     model_menu,
     request_id_block,
@@ -44,11 +45,7 @@ def separate_stems() -> Patcher:
         ],
     )
     left.row(p.comment("2. Drop a WAV/AIFF/FLAC file here:", WIDTH))
-    drop = p.ui("dropfile", 240, 60, types=[])
-    left.row(drop)
-    native = p.obj("conformpath native boot")
-    left.row(native)
-    p.connect(drop, 0, native)
+    _, native = dropped_file(p, left, 240, 60)
     shown = p.msg("", width=WIDTH)
     left.row(shown)
     p.connect(native, 0, shown, 1)

@@ -14,8 +14,10 @@ from builder.blocks import (
     RIGHT,
     WIDTH,
     Link,
+    audio_source,
     link_block,
     model_menu,
+    note_out,
     option_ranges,
     request_id_block,
     status_block,
@@ -25,8 +27,6 @@ from builder.patcher import Box, Flow, Patcher
 
 TRANSCRIBE_MODEL = "transcribe"
 CONTINUE_MODEL = "music-transformer"
-TAKE_PATH = "/tmp/dawhost-take.wav"  # where a recorded take is written (edit it on Windows)
-TAKE_BUFFER_MS = 30_000
 ROUTES = [
     "/dawhost/accepted",
     "/dawhost/progress",
@@ -42,57 +42,6 @@ ROUTES = [
     "/dawhost/option",
     "/dawhost/reply",
 ]
-
-
-def _audio_source(p: Patcher, f: Flow) -> Box:
-    """A dropped file or a recorded take; returns the box that sends its path (a symbol)."""
-    f.row(p.comment("2. Drop an audio file (WAV, AIFF, FLAC, OGG) on this box:", WIDTH))
-    drop = p.ui("dropfile", 240, 50, types=[])
-    f.row(drop)
-    native = p.obj("conformpath native boot")
-    f.row(native)
-    p.connect(drop, 0, native)
-    f.row(
-        p.comment(
-            "... or record a take: click the toggle to record from Max's audio input (turn "
-            "audio on), click it again to stop. The take is written to the path in the box "
-            "(the server reads it there; edit it to a folder of yours) and becomes the file.",
-            WIDTH,
-        )
-    )
-    record = p.ui("toggle", 24, 24)
-    order = p.obj("t i i")  # stop recording (right) before writing the file (left)
-    f.row(record, order)
-    p.connect(record, 0, order)
-    mic = p.obj("adc~")
-    recorder = p.obj("record~ dawhost.take")
-    f.row(mic, recorder)
-    p.connect(mic, 0, recorder)
-    p.connect(order, 1, recorder)
-    stopped = p.obj("sel 0")
-    f.row(stopped)
-    p.connect(order, 0, stopped)
-    take = p.msg(f'"{TAKE_PATH}"', width=240)  # quoted: a path, not an OSC address
-    f.row(take)
-    p.connect(stopped, 0, take)
-    written = p.obj("t s s")
-    f.row(written)
-    p.connect(take, 0, written)
-    write = p.obj("prepend writewave")
-    buffer = p.obj(f"buffer~ dawhost.take {TAKE_BUFFER_MS}")
-    f.row(write, buffer)
-    p.connect(written, 1, write)
-    p.connect(write, 0, buffer)
-    path = p.obj("t s")  # one outlet for both sources
-    f.row(path)
-    p.connect(native, 0, path)
-    p.connect(written, 0, path)
-    f.row(p.comment("The file the requests send:", WIDTH))
-    shown = p.msg("", width=WIDTH)
-    f.row(shown)
-    p.connect(path, 0, shown, 1)
-    f.space()
-    return path
 
 
 def _request(
@@ -118,30 +67,6 @@ def _request(
     return values, request, rid
 
 
-def _note_out(p: Patcher, link: Link, f: Flow) -> None:
-    """/dawhost/noteon and /dawhost/noteoff into [noteout]; All Notes Off after a cancel."""
-    on = p.obj("unpack s i i")
-    off = p.obj("unpack s i")
-    f.row(on, off)
-    p.connect(link.replies, link.outlet("/dawhost/noteon"), on)
-    p.connect(link.replies, link.outlet("/dawhost/noteoff"), off)
-    release = p.obj("t i b")
-    silent = p.msg("0")
-    f.row(release, silent)
-    p.connect(off, 1, release)
-    p.connect(release, 1, silent)
-    out = p.obj("noteout")
-    all_off = p.msg("0 123")
-    controls = p.obj("ctlout")
-    f.row(out, all_off, controls)
-    p.connect(on, 2, out, 1)
-    p.connect(on, 1, out)
-    p.connect(silent, 0, out, 1)
-    p.connect(release, 0, out)
-    p.connect(link.replies, link.outlet("/dawhost/allnotesoff"), all_off)
-    p.connect(all_off, 0, controls)
-
-
 def transcribe() -> Patcher:
     p = Patcher("dawhost: audio to notes, and hum a phrase to get its continuation")
     left, right = Flow(LEFT, 16, WIDTH), Flow(RIGHT, 16, WIDTH)
@@ -155,7 +80,7 @@ def transcribe() -> Patcher:
         "line of dawhost's transport (deliver timed); the MIDI files come back as paths.",
     )
     link = link_block(p, left, ROUTES)
-    path = _audio_source(p, left)
+    path = audio_source(p, left, "2")
     left.row(
         p.comment(
             "3. monophonic: one note at a time (a voice, a hummed or whistled line); bars: "
@@ -203,7 +128,7 @@ def transcribe() -> Patcher:
             WIDTH,
         )
     )
-    _note_out(p, link, right)
+    note_out(p, link, right)
     right.row(p.comment("Where the notes start (id, notes placed, beat, bar:beat):", WIDTH))
     scheduled = p.msg("", width=WIDTH)
     right.row(scheduled)
