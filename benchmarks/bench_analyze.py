@@ -4,7 +4,7 @@ test renders (3/4, 4/4 and 6/8 songs, with and without drums), end to end from t
 evaluation's baseline, timed in the same run on the same track.
 
     .venv/bin/python -m benchmarks.bench_analyze [--checkpoint PATH] [--seconds 180]
-    dawhost bench analyze --json
+    dawhost bench analyze --json --report plugins/analyze/reports/bench.json
 
 Wall time and CPU time are both reported: the machine is shared, so wall RTF moves with the
 load; CPU RTF does less. Prints one JSON object.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--seconds", type=float, default=180.0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--report", type=Path, help="also write the JSON here")
     args = parser.parse_args(list(argv))
 
     import torch
@@ -75,8 +77,14 @@ def main(argv: Sequence[str] = ()) -> int:
         "speed_vs_baseline": round(base_rtf / rtf, 2),
         "goal_rtf": GOAL_RTF,
         "goal_met": bool(rtf <= GOAL_RTF),
+        # The machine is shared: how busy it was says how far the wall figures can be trusted.
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
-    print(json.dumps(report, indent=2))
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(text + "\n")
     return 0
 
 

@@ -8,6 +8,13 @@ and downbeats in seconds). Test songs use a soundfont never heard in training (T
 are written as 44.1 kHz stereo WAVs with a JSON of labels beside them, so the evaluation runs
 the plugin's whole path (file reading and resampling included). Each song starts at a random
 point of its first bar, so the first downbeat is not at time 0.
+
+Two more test sets measure music unlike training, each scored on its own:
+`test_fm/`, generated songs rendered with the OPL-3 FM soundfont (synthesised tones, no
+samples: another kind of sound), and `test_corpus/`, music21 corpus scores (Bach chorales,
+Irish fiddle tunes; another style, `corpus_songs.py`) rendered with TimGM6mb.
+
+    python -m plugins.analyze.build_data --train 0 --test 90 --other 45   # the test sets only
 """
 
 from __future__ import annotations
@@ -29,6 +36,15 @@ DEFAULT_OUT = Path(__file__).resolve().parents[2] / "data" / "analyze"
 TRAIN_SOUNDFONTS = ("FluidR3_GM.sf2", "MuseScore_General_Lite.sf3", "sf_GMbank.sf2")
 TEST_RATE = 44_100
 TRAIN_SECONDS, TEST_SECONDS = 20.0, 30.0
+OTHER_SOUNDFONT = "OPL-3_FM_128M.sf2"  # FM synthesis: unlike the sample-based training fonts
+# Test folder -> what is unlike training there (the report names it).
+TEST_SETS = {
+    "test": f"generated songs, {HELD_OUT_SOUNDFONT} (a soundfont held out of training)",
+    "test_fm": f"generated songs, {OTHER_SOUNDFONT} (FM synthesis, another kind of sound)",
+    "test_corpus": (
+        f"music21 scores (Bach chorales, Irish fiddle tunes: another style), {HELD_OUT_SOUNDFONT}"
+    ),
+}
 
 
 class Renderer:
@@ -83,47 +99,86 @@ def plan(count: int, seed: int) -> list[tuple[str, float, bool]]:
     ]
 
 
-def build(out: Path, train: int, test: int) -> None:
+def write_test_song(
+    folder: Path,
+    song: BeatSong,
+    soundfont: str,
+    renderer: Renderer,
+    rng: np.random.Generator,
+    style: str = "generated",
+) -> None:
+    """A 44.1 kHz stereo WAV of TEST_SECONDS from a random point of the first bar, and its
+    labels as JSON beside it."""
+    audio = renderer.render(song, soundfont, TEST_RATE)
+    piece, labels = crop(song, audio, TEST_RATE, TEST_SECONDS, rng)
+    labels["soundfont"] = soundfont
+    labels["style"] = style
+    soundfile.write(folder / f"{song.song.name}.wav", piece, TEST_RATE, subtype="FLOAT")
+    (folder / f"{song.song.name}.json").write_text(json.dumps(labels))
+
+
+def write_train_song(
+    folder: Path, song: BeatSong, soundfont: str, renderer: Renderer, rng: np.random.Generator
+) -> None:
+    """TRAIN_SECONDS at 16 kHz mono int16 with the labels, in one .npz (written atomically)."""
+    audio = renderer.render(song, soundfont, SAMPLE_RATE)
+    piece, labels = crop(song, audio, SAMPLE_RATE, TRAIN_SECONDS, rng)
+    pcm = np.clip(piece.mean(axis=1) * 32767, -32768, 32767).astype(np.int16)
+    tmp = folder / f".{song.song.name}.npz"
+    with open(tmp, "wb") as f:
+        np.savez(
+            f,
+            audio=pcm,
+            beats=np.asarray(labels["beats"]),
+            downbeats=np.asarray(labels["downbeats"]),
+            meter=labels["meter"],
+            tempo=labels["tempo"],
+            soundfont=soundfont,
+        )
+    tmp.rename(folder / f"{song.song.name}.npz")
+
+
+def build_generated(
+    folder: Path, split: str, count: int, seconds: float, seed: int, renderer: Renderer
+) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed + 100)
     started = time.monotonic()
-    renderer = Renderer()
-    for split, count, seconds, seed in (
-        ("test", test, TEST_SECONDS, 2),
-        ("train", train, TRAIN_SECONDS, 1),
-    ):
-        folder = out / split
-        folder.mkdir(parents=True, exist_ok=True)
-        rng = np.random.default_rng(seed + 100)
-        for index, (meter, tempo, drums) in enumerate(plan(count, seed)):
-            name = f"{split}-{index:05d}-{meter.replace('/', '')}-{'drums' if drums else 'nodrums'}"
-            song = make_song(name, METERS[meter], tempo, seconds + 6, drums, rng)
-            done = folder / (f"{name}.json" if split == "test" else f"{name}.npz")
-            if done.exists():
-                continue
-            if split == "test":
-                audio = renderer.render(song, HELD_OUT_SOUNDFONT, TEST_RATE)
-                piece, labels = crop(song, audio, TEST_RATE, seconds, rng)
-                labels["soundfont"] = HELD_OUT_SOUNDFONT
-                soundfile.write(folder / f"{name}.wav", piece, TEST_RATE, subtype="FLOAT")
-                done.write_text(json.dumps(labels))
-            else:
+    for index, (meter, tempo, drums) in enumerate(plan(count, seed)):
+        name = f"{split}-{index:05d}-{meter.replace('/', '')}-{'drums' if drums else 'nodrums'}"
+        song = make_song(name, METERS[meter], tempo, seconds + 6, drums, rng)
+        if split == "train":
+            if not (folder / f"{name}.npz").exists():
                 soundfont = TRAIN_SOUNDFONTS[index % len(TRAIN_SOUNDFONTS)]
-                audio = renderer.render(song, soundfont, SAMPLE_RATE)
-                piece, labels = crop(song, audio, SAMPLE_RATE, seconds, rng)
-                pcm = np.clip(piece.mean(axis=1) * 32767, -32768, 32767).astype(np.int16)
-                tmp = folder / f".{name}.npz"
-                with open(tmp, "wb") as f:
-                    np.savez(
-                        f,
-                        audio=pcm,
-                        beats=np.asarray(labels["beats"]),
-                        downbeats=np.asarray(labels["downbeats"]),
-                        meter=labels["meter"],
-                        tempo=labels["tempo"],
-                        soundfont=soundfont,
-                    )
-                tmp.rename(done)
-            if index % 20 == 0:
-                print(f"{split}: {index}/{count} ({time.monotonic() - started:.0f} s)", flush=True)
+                write_train_song(folder, song, soundfont, renderer, rng)
+        elif not (folder / f"{name}.json").exists():
+            soundfont = OTHER_SOUNDFONT if folder.name == "test_fm" else HELD_OUT_SOUNDFONT
+            write_test_song(folder, song, soundfont, renderer, rng)
+        if index % 20 == 0:
+            spent = time.monotonic() - started
+            print(f"{folder.name}: {index}/{count} ({spent:.0f} s)", flush=True)
+
+
+def build_corpus(folder: Path, count: int, seed: int, renderer: Renderer) -> None:
+    from plugins.analyze.corpus_songs import corpus_songs
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed + 100)
+    for index, (style, song) in enumerate(corpus_songs(count, seed)):
+        song.song.name = f"corpus-{index:05d}-{song.song.name}"
+        if not (folder / f"{song.song.name}.json").exists():
+            write_test_song(folder, song, HELD_OUT_SOUNDFONT, renderer, rng, style)
+        if index % 10 == 0:
+            print(f"{folder.name}: {index}/{count}", flush=True)
+
+
+def build(out: Path, train: int, test: int, other: int = 0) -> None:
+    renderer = Renderer()
+    build_generated(out / "test", "test", test, TEST_SECONDS, 2, renderer)
+    if other:
+        build_generated(out / "test_fm", "fm", other, TEST_SECONDS, 3, renderer)
+        build_corpus(out / "test_corpus", other, 4, renderer)
+    build_generated(out / "train", "train", train, TRAIN_SECONDS, 1, renderer)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,8 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--train", type=int, default=400)
     parser.add_argument("--test", type=int, default=60)
+    parser.add_argument(
+        "--other", type=int, default=0, help="songs in each unlike-training test set"
+    )
     args = parser.parse_args(argv)
-    build(args.out, args.train, args.test)
+    build(args.out, args.train, args.test, args.other)
     return 0
 
 

@@ -6,7 +6,9 @@ librosa's `beat_track` on the same files in the same run, and prints one JSON re
 
 Figures: tempo accuracy 1 (within 4 %) and 2 (octave errors allowed), beat F1 and downbeat
 F1 (mir_eval, +-70 ms, first 5 s left out), time-signature accuracy; overall and by meter and
-drums. librosa has no downbeat tracker and guesses no meter: its downbeat baseline is every
+drums. The same figures on each test set unlike training that `build_data --other N` built
+(another soundfont, another style) are under `unlike_training`, each scored on its own.
+librosa has no downbeat tracker and guesses no meter: its downbeat baseline is every
 4th of its beats from its first.
 """
 
@@ -51,24 +53,17 @@ def summarise(rows: list[dict], prefix: str) -> dict[str, float]:
     return out
 
 
-def evaluate(data: Path, checkpoint: Path, limit: int = 0) -> dict:
-    import torch
-
-    from plugins.analyze.analyzer import Analyzer
+def score_set(analyzer, folder: Path, limit: int, label: str) -> dict:
+    """The model and the baseline on every song of one test folder: summaries, groups (by
+    meter, drums and style) and a row per song."""
     from plugins.transcribe.transcriber import read_mono
 
-    torch.set_num_threads(1)
-    analyzer = Analyzer.from_checkpoint(checkpoint)
-    labels = sorted((data / "test").glob("*.json"))
+    labels = sorted(folder.glob("*.json"))
     if limit:
         labels = labels[:limit]
-    if not labels:
-        raise SystemExit(
-            f"no test songs in {data / 'test'}; run python -m plugins.analyze.build_data"
-        )
     rows = []
     model_seconds = baseline_seconds = audio_seconds = 0.0
-    for label_path in track(labels, "analyze: held-out songs", unit="song"):
+    for label_path in track(labels, f"analyze: {label}", unit="song"):
         truth = json.loads(label_path.read_text())
         wav = label_path.with_suffix(".wav")
         started = time.process_time()
@@ -85,6 +80,7 @@ def evaluate(data: Path, checkpoint: Path, limit: int = 0) -> dict:
                 "song": label_path.stem,
                 "meter": truth["meter"],
                 "drums": truth["drums"],
+                "style": truth.get("style", "generated"),
                 "tempo": truth["tempo"],
                 "found_tempo": round(found.tempo, 2),
                 "found_meter": found.meter,
@@ -104,19 +100,18 @@ def evaluate(data: Path, checkpoint: Path, limit: int = 0) -> dict:
     for row in rows:
         groups.setdefault(f"meter {row['meter']}", []).append(row)
         groups.setdefault("drums" if row["drums"] else "no drums", []).append(row)
+        if row["style"] != "generated":
+            groups.setdefault(f"style {row['style']}", []).append(row)
     model = summarise(rows, "")
     baseline = summarise(rows, "baseline_")
+    soundfonts = sorted({json.loads(p.read_text()).get("soundfont", "?") for p in labels})
     return {
         "songs": len(rows),
         "audio_seconds": round(audio_seconds, 1),
-        "soundfont": "TimGM6mb.sf2 (held out)",
+        "soundfont": ", ".join(soundfonts),
         "model": model,
         "baseline_librosa_beat_track": baseline,
         "beat_f1_gain_over_baseline": round(model["beat_f1"] - baseline["beat_f1"], 4),
-        "goals": {
-            "accuracy1_at_least_0.9": model["accuracy1"] >= 0.9,
-            "beat_f1_at_least_baseline_plus_0.1": model["beat_f1"] >= baseline["beat_f1"] + 0.1,
-        },
         "by_group": {
             name: {
                 "songs": len(g),
@@ -131,9 +126,46 @@ def evaluate(data: Path, checkpoint: Path, limit: int = 0) -> dict:
             "model_rtf": round(model_seconds / max(audio_seconds, 1e-9), 4),
             "baseline_rtf": round(baseline_seconds / max(audio_seconds, 1e-9), 4),
         },
-        "checkpoint": str(checkpoint),
         "per_song": rows,
     }
+
+
+def evaluate(data: Path, checkpoint: Path, limit: int = 0) -> dict:
+    """The held-out set at the top level (the issue's goals are judged there) and each
+    unlike-training set that has been built under `unlike_training`, scored separately."""
+    import torch
+
+    from plugins.analyze.analyzer import Analyzer
+    from plugins.analyze.build_data import TEST_SETS
+
+    torch.set_num_threads(1)
+    analyzer = Analyzer.from_checkpoint(checkpoint)
+    if not any((data / "test").glob("*.json")):
+        raise SystemExit(
+            f"no test songs in {data / 'test'}; run python -m plugins.analyze.build_data"
+        )
+    report = {"data": TEST_SETS["test"], **score_set(analyzer, data / "test", limit, "held out")}
+    model, baseline = report["model"], report["baseline_librosa_beat_track"]
+    report["goals"] = {
+        "accuracy1_at_least_0.9": model["accuracy1"] >= 0.9,
+        "beat_f1_at_least_baseline_plus_0.1": model["beat_f1"] >= baseline["beat_f1"] + 0.1,
+    }
+    others = {}
+    for name, what in TEST_SETS.items():
+        if name != "test" and any((data / name).glob("*.json")):
+            others[name] = {"data": what, **score_set(analyzer, data / name, limit, name)}
+    report["unlike_training"] = others
+    report["checkpoint"] = _shown(checkpoint)
+    return report
+
+
+def _shown(path: Path) -> str:
+    """The checkpoint's path from the repository's root when it is inside it."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def main(argv: list[str] | None = None) -> int:

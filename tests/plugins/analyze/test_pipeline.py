@@ -16,7 +16,7 @@ from plugins.analyze import build_data, evaluate, train
 
 def test_build_train_evaluate_bench(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "data"
-    build_data.main(["--out", str(data), "--train", "3", "--test", "3"])
+    build_data.main(["--out", str(data), "--train", "3", "--test", "3", "--other", "2"])
     (wav, *_) = sorted((data / "test").glob("*.wav"))
     audio, rate = soundfile.read(wav, always_2d=True)
     assert rate == 44_100 and audio.shape[1] == 2 and len(audio) == 30 * rate
@@ -52,6 +52,15 @@ def test_build_train_evaluate_bench(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert set(report["by_group"]) == {"drums", "meter 3/4", "meter 4/4", "meter 6/8"}  # 3 songs
     # librosa finds a steady rendered beat: a baseline that scored nothing would be broken
     assert report["baseline_librosa_beat_track"]["beat_f1"] > 0.3
+    # The sets unlike training are scored on their own, with their own baseline.
+    others = report["unlike_training"]
+    assert set(others) == {"test_fm", "test_corpus"}
+    assert others["test_fm"]["soundfont"] == "OPL-3_FM_128M.sf2"
+    assert others["test_corpus"]["soundfont"] == "TimGM6mb.sf2"
+    assert {"style chorale", "style fiddle tune"} <= set(others["test_corpus"]["by_group"])
+    for other in others.values():
+        assert other["songs"] == 2 and "goals" not in other
+        assert set(other["baseline_librosa_beat_track"]) >= {"beat_f1", "accuracy1"}
 
     from benchmarks import bench_analyze
 
