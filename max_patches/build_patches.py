@@ -15,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from anywhere
 
 from builder import (  # noqa: E402
+    analyze,
     continue_midi,
     devices,
     overview,
@@ -34,6 +35,7 @@ PATCHES: dict[str, Callable[[], Patcher]] = {
     "dawhost_separate_stems.maxpat": separate_stems.separate_stems,
     "dawhost_transport.maxpat": transport.transport_sender,
     "dawhost_transcribe.maxpat": transcribe.transcribe,
+    "dawhost_analyze.maxpat": analyze.analyze,
 }
 
 

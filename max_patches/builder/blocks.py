@@ -380,3 +380,26 @@ def audio_source(p: Patcher, f: Flow, step: str) -> Box:
     p.connect(path, 0, shown, 1)
     f.space()
     return path
+
+
+def request_block(
+    p: Patcher, f: Flow, link: Link, label: str, prefix: str, pack: str, body: str, address: str
+) -> tuple[Box, Box, Box]:
+    """A button making ids `prefix1, prefix2...`, a [pack] of the values and the request's
+    message; returns (pack, request prepend, id box)."""
+    f.row(p.comment(label, WIDTH))
+    go = p.ui("button", 24, 24)
+    f.row(go)
+    rid = request_id_block(p, f, go, 0, prefix)
+    values = p.obj(pack)
+    f.row(values)
+    p.connect(rid, 0, values)
+    message = p.msg(body, width=WIDTH)
+    f.row(message)
+    p.connect(values, 0, message)
+    request = p.obj(f"prepend {address}")
+    f.row(request)
+    p.connect(message, 0, request)
+    p.connect(request, 0, link.send)
+    f.space()
+    return values, request, rid

@@ -53,6 +53,7 @@ NEWOBJ_PORTS: dict[str, tuple[int, list[str]]] = {
     "conformpath": (1, ["", ""]),
     "adc~": (1, ["signal", "signal"]),
     "record~": (3, ["signal"]),
+    "dict": (2, ["dictionary", "", "", ""]),
 }
 UI_PORTS: dict[str, tuple[int, list[str]]] = {
     "message": (2, [""]),
@@ -89,6 +90,8 @@ def newobj_ports(text: str) -> tuple[int, list[str]]:
         return max(1, specs), [""]
     if name == "zl":
         return 2, ["", ""]
+    if name == "dict.unpack":  # an outlet per key, and one for what no key matched
+        return 1, [""] * (len(args) + 1)
     if name == "gate":
         return 2, [""] * int(args[0])
     return NEWOBJ_PORTS[name]

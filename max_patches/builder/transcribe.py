@@ -13,17 +13,16 @@ from builder.blocks import (
     LEFT,
     RIGHT,
     WIDTH,
-    Link,
     audio_source,
     link_block,
     model_menu,
     note_out,
     option_ranges,
-    request_id_block,
+    request_block,
     status_block,
     title,
 )
-from builder.patcher import Box, Flow, Patcher
+from builder.patcher import Flow, Patcher
 
 TRANSCRIBE_MODEL = "transcribe"
 CONTINUE_MODEL = "music-transformer"
@@ -42,29 +41,6 @@ ROUTES = [
     "/dawhost/option",
     "/dawhost/reply",
 ]
-
-
-def _request(
-    p: Patcher, f: Flow, link: Link, label: str, prefix: str, pack: str, body: str, address: str
-) -> tuple[Box, Box, Box]:
-    """A button making ids `prefix1, prefix2...`, a [pack] of the values and the request's
-    message; returns (pack, request prepend, id box)."""
-    f.row(p.comment(label, WIDTH))
-    go = p.ui("button", 24, 24)
-    f.row(go)
-    rid = request_id_block(p, f, go, 0, prefix)
-    values = p.obj(pack)
-    f.row(values)
-    p.connect(rid, 0, values)
-    message = p.msg(body, width=WIDTH)
-    f.row(message)
-    p.connect(values, 0, message)
-    request = p.obj(f"prepend {address}")
-    f.row(request)
-    p.connect(message, 0, request)
-    p.connect(request, 0, link.send)
-    f.space()
-    return values, request, rid
 
 
 def transcribe() -> Patcher:
@@ -95,7 +71,7 @@ def transcribe() -> Patcher:
     p.connect(mono_on, 0, mono)
     left.row(p.comment("monophonic", 90), p.comment("bars", 60))
     left.space()
-    heard, transcribe_request, heard_id = _request(
+    heard, transcribe_request, heard_id = request_block(
         p,
         left,
         link,
@@ -105,7 +81,7 @@ def transcribe() -> Patcher:
         "$1 audio $2 monophonic $3 deliver timed",
         f"/dawhost/{TRANSCRIBE_MODEL}/transcribe",
     )
-    answer, continue_request, answer_id = _request(
+    answer, continue_request, answer_id = request_block(
         p,
         left,
         link,

@@ -225,6 +225,61 @@ class BarsEcho(Model):
             shift += length
 
 
+class ClickCounter(Model):
+    """Finds the clicks of a click track (rises of the 10 ms level above `threshold`): each is
+    a beat, the tempo is 60 / their median spacing, every `beats_per_bar`-th is a downbeat;
+    answers like `analyze` (the same data keys) and can set the transport (a stand-in)."""
+
+    model_id = "fake-analyze"
+    capabilities = frozenset({Capability.ANALYZE})
+    inputs = (InputSpec("audio", InputKind.AUDIO_FILE, "a click track (WAV)"),)
+    description = "Tempo and beats of a click track (test model)"
+
+    class Options(host.Options):
+        apply_to_transport: bool = Field(False, description="Set the transport to it")
+        meter: Literal["auto", "3/4", "4/4", "6/8"] = Field("auto", description="auto: 4/4")
+        threshold: float = Field(0.05, ge=0.0, le=1.0, description="Level a click reaches")
+
+    def run(self, job: host.Job) -> Iterator[DataOutput]:
+        import soundfile
+
+        audio, rate = soundfile.read(str(job.inputs["audio"]), always_2d=True)
+        mono = np.abs(audio.mean(axis=1))
+        hop = max(1, rate // 100)
+        level = np.array([mono[i : i + hop].max() for i in range(0, len(mono), hop)])
+        loud = level > job.options.threshold
+        beats = [
+            i * hop / rate for i in range(len(loud)) if loud[i] and (i == 0 or not loud[i - 1])
+        ]
+        if len(beats) < 2:
+            raise BadInput("audio", "found fewer than two clicks")
+        tempo = 60.0 / float(np.median(np.diff(beats)))
+        meter = "4/4" if job.options.meter == "auto" else job.options.meter
+        numerator, denominator = (int(x) for x in meter.split("/"))
+        per_bar = {"3/4": 3, "4/4": 4, "6/8": 2}[meter]
+        quarters = 1.5 if meter == "6/8" else 1.0
+        yield DataOutput(
+            {
+                "tempo": round(tempo, 3),
+                "quarter_tempo": round(tempo * quarters, 3),
+                "signature": [numerator, denominator],
+                "beats_per_bar": per_bar,
+                "beats_seconds": [round(b, 4) for b in beats],
+                "beats": [round(i * quarters, 4) for i in range(len(beats))],
+                "downbeats_seconds": [round(b, 4) for b in beats[::per_bar]],
+                "downbeats": [
+                    round(i * quarters * per_bar, 4) for i in range(len(beats[::per_bar]))
+                ],
+                "seconds": round(len(mono) / rate, 4),
+            },
+            name="analysis",
+        )
+        if job.options.apply_to_transport:
+            yield host.TransportChange(
+                tempo=round(tempo * quarters, 3), numerator=numerator, denominator=denominator
+            )
+
+
 @host.hookimpl
 def register_models() -> Iterator[Model]:
     yield EchoContinuer()
@@ -237,3 +292,4 @@ def register_models() -> Iterator[Model]:
     yield QuietRenderer()
     yield FakeTranscriber()
     yield BarsEcho()
+    yield ClickCounter()

@@ -63,6 +63,8 @@ MAX_OBJECTS: dict[str, tuple[int, int] | None] = {
     "sel": None,
     "select": None,
     "sprintf": None,
+    "dict": (2, 4),
+    "dict.unpack": None,
 }
 MAX_UI: dict[str, tuple[int, int]] = {
     "message": (2, 1),
@@ -109,6 +111,8 @@ def expected_ports(box: dict[str, Any]) -> tuple[int, int]:
         return (2 if len(args) == 1 else 1), len(args) + 1
     if name == "gate":
         return 2, int(args[0]) if args else 1
+    if name == "dict.unpack":  # one outlet per key, and one for the rest
+        return 1, len(args) + 1
     specs = len(re.findall(r"%[-+ #0-9.]*[a-z]", box["text"]))  # sprintf
     return max(1, specs), 1
 

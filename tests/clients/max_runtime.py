@@ -250,6 +250,8 @@ class Zl(MaxObject):
         elif mode == "iter":
             for atom in message:
                 self.out(0, [atom])
+        elif mode == "len":
+            self.out(0, [len(message)])
         elif mode == "nth":
             self.out(0, [message[self.args[1] - 1]])
         elif mode == "group":
@@ -260,6 +262,35 @@ class Zl(MaxObject):
                     self.out(0, self.stored)
             else:
                 self.stored = (self.stored + message)[: self.args[1]]
+
+
+class Dict(MaxObject):
+    """[dict name]: `parse <json>` replaces the contents (shared by every [dict] of that name
+    in the runtime), then it outputs `dictionary <name>` as Max does."""
+
+    def receive(self, inlet: int, message: Message) -> None:
+        import json
+
+        name = self.args[0]
+        if inlet == 0 and message[:1] == ["parse"]:
+            self.runtime.dictionaries[name] = json.loads(" ".join(str(a) for a in message[1:]))
+            self.out(0, ["dictionary", name])
+        elif inlet == 0 and message == BANG and name in self.runtime.dictionaries:
+            self.out(0, ["dictionary", name])
+
+
+class DictUnpack(MaxObject):
+    """[dict.unpack a: b:]: each key's value out of its outlet, right to left (lists as lists)."""
+
+    def receive(self, inlet: int, message: Message) -> None:
+        if message[:1] != ["dictionary"]:
+            return
+        contents = self.runtime.dictionaries[message[1]]
+        keys = [str(a).rstrip(":") for a in self.args]
+        for index in reversed(range(len(keys))):
+            if keys[index] in contents:
+                value = contents[keys[index]]
+                self.out(index, list(value) if isinstance(value, list) else [value])
 
 
 class Prepend(MaxObject):
@@ -400,6 +431,12 @@ class Transport(MaxObject):
 
     def receive(self, inlet: int, message: Message) -> None:
         clock = self.runtime.clock
+        if message[:1] == ["tempo"]:  # the attribute messages a patch can send it
+            clock["tempo"] = float(message[1])
+            return
+        if message[:1] == ["timesig"]:
+            clock["signature"] = (int(message[1]), int(message[2]))
+            return
         if message != BANG:
             clock["state"] = int(message[0])
             return
@@ -469,6 +506,8 @@ CLASSES: dict[str, type[MaxObject]] = {
     "*~": MaxObject,
     "adc~": MaxObject,
     "record~": RecordTilde,
+    "dict": Dict,
+    "dict.unpack": DictUnpack,
 }
 
 
@@ -481,6 +520,7 @@ class Runtime:
         self.sent: list[Message] = []
         self.microphone: tuple[Any, int] | None = None  # (samples, rate) [record~] records
         self.clock: dict[str, Any] = {"state": 0, "tempo": 120.0, "signature": (4, 4), "ticks": 0.0}
+        self.dictionaries: dict[str, Any] = {}  # [dict] contents by name
         self.objects: dict[str, MaxObject] = {}
         for box_id, box in self.patch.boxes.items():
             name = box["maxclass"] if box["maxclass"] != "newobj" else box["text"].split()[0]

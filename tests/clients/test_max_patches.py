@@ -34,6 +34,7 @@ EXPECTED = {
     "dawhost_separate_stems.maxpat",
     "dawhost_transport.maxpat",
     "dawhost_transcribe.maxpat",
+    "dawhost_analyze.maxpat",
     "dawhost Continue.amxd",
     "dawhost Render.amxd",
     "dawhost Separate.amxd",

@@ -512,3 +512,96 @@ def test_transcribe_patch_shows_which_step_failed(
     rid, code, message, field = errors.content
     assert (rid, code, field) == ("hum1", "bad_input", "fake-transcribe.audio")
     assert message.startswith("step 'fake-transcribe' (making 'primer'): ")
+
+
+def _click_track(path: Path, tempo: float, beats: int) -> Path:
+    """A metronome WAV: a 20 ms click on each beat, from time 0, at 16 kHz."""
+    rate = 16_000
+    period = int(rate * 60.0 / tempo)
+    audio = np.zeros(period * beats + rate // 2, np.float32)
+    t = np.arange(rate // 50) / rate
+    for index in range(beats):
+        start = index * period
+        audio[start : start + len(t)] = 0.5 * np.sin(2 * np.pi * 1000 * t) * np.exp(-t * 100)
+    soundfile.write(path, audio, rate, subtype="PCM_16")
+    return path
+
+
+@pytest.mark.parametrize("opened", ["dawhost_analyze.maxpat"], indirect=True)
+def test_analyze_patch_shows_tempo_signature_and_beats_and_sets_both_transports(
+    opened: Runtime, dawhost_server: DawhostServer
+) -> None:
+    try:
+        menu = _menu_offering(opened, "fake-analyze")
+        assert "fake-echo" not in menu.items  # only models that analyze
+        menu.receive(0, ["symbol", "fake-analyze"])
+        track = _click_track(dawhost_server.work_dir / "clicks-100.wav", 100.0, 12)
+        (drop,) = opened.all("dropfile")
+        opened.drop(drop, str(track))
+        (apply,) = [
+            t
+            for t in opened.all("toggle")
+            if not any(o.box["text"] == "t i i" for o in opened.fed_by(t, 0, inlet=0))
+        ]
+        apply.receive(0, [1])
+        opened.click(opened.message("3/4"))
+        done = reply_display(opened, "/dawhost/done")
+        opened.click(_button_making(opened, "an"))
+        opened.pump(lambda: done.content[:1] == ["an1"], timeout=30)
+        assert opened.sent[-1] == [
+            "/dawhost/fake-analyze/analyze",
+            "an1",
+            "audio",
+            str(track),
+            "apply_to_transport",
+            1,
+            "meter",
+            "3/4",
+        ]
+        assert reply_display(opened, "/dawhost/error").content == []
+        (fields,) = opened.all("dict.unpack")
+        tempo, quarter_tempo = (opened.fed_by(fields, i, inlet=0)[0] for i in (0, 1))
+        assert isinstance(tempo, Number) and isinstance(quarter_tempo, Number)
+        assert tempo.value == pytest.approx(100.0, abs=0.5)
+        assert quarter_tempo.value == pytest.approx(100.0, abs=0.5)
+        (signature,) = [b for b in opened.fed_by(fields, 2) if isinstance(b, MessageBox)]
+        assert signature.content == [3, 4]
+        (count,) = [z for z in opened.all("zl") if z.args == ["len"]]
+        (beats,) = opened.fed_by(count, 0, inlet=0)
+        assert isinstance(beats, Number)
+        assert beats.value == 12
+        # dawhost's transport was set (apply_to_transport) and every client heard it
+        opened.pump(lambda: reply_display(opened, "/dawhost/transport").content[:1] != [])
+        opened.pump(
+            lambda: abs(float(reply_display(opened, "/dawhost/transport").content[0]) - 100.0) < 0.5
+        )
+        router = next(o for o in opened.all("route") if o.args == ["analysis", "transport"])
+        (applied,) = opened.fed_by(router, 1)
+        assert isinstance(applied, MessageBox) and json.loads(applied.content[0])["applied"] is True
+        # ... and "set Max's transport" sets Max's own
+        (order,) = [o for o in opened.all("t") if o.args == ["b", "b", "b"]]
+        (button,) = [b for b in opened.all("button") if order in opened.fed_by(b, 0, inlet=0)]
+        opened.click(button)
+        assert opened.clock["tempo"] == pytest.approx(100.0, abs=0.5)
+        assert opened.clock["signature"] == (3, 4)
+    finally:  # the server is shared by the package's tests: back to 120 BPM in 4/4
+        for address, args in (
+            ("/dawhost/transport/tempo", [120.0]),
+            ("/dawhost/transport/signature", [4, 4]),
+        ):
+            opened.socket.sendto(encode_message(address, args), opened.server)
+
+
+@pytest.mark.parametrize("opened", ["dawhost_analyze.maxpat"], indirect=True)
+def test_analyze_patch_shows_a_bad_file(opened: Runtime, dawhost_server: DawhostServer) -> None:
+    _menu_offering(opened, "fake-analyze").receive(0, ["symbol", "fake-analyze"])
+    silent = dawhost_server.work_dir / "silence.wav"
+    soundfile.write(silent, np.zeros(16_000, np.float32), 16_000, subtype="PCM_16")
+    (drop,) = opened.all("dropfile")
+    opened.drop(drop, str(silent))
+    errors = reply_display(opened, "/dawhost/error")
+    opened.click(_button_making(opened, "an"))
+    opened.pump(lambda: bool(errors.content), timeout=30)
+    rid, code, message, field = errors.content
+    assert (rid, code, field) == ("an1", "bad_input", "audio")
+    assert "fewer than two clicks" in message
