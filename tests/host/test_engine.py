@@ -161,8 +161,7 @@ def test_cancel_stops_the_running_work(tmp_path: Path) -> None:
         await asyncio.sleep(0.05)
         assert fe.cancel(request_id)
         events = await collect(queue, timeout=5)
-        await asyncio.sleep(0.1)  # let the worker reach its next progress() call
-        steps_after_cancel = slow.steps
+        steps_after_cancel = await asyncio.to_thread(slow.settled_steps)
         await asyncio.sleep(0.3)
         await core.shutdown()
         return events, steps_after_cancel, slow.steps

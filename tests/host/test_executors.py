@@ -164,8 +164,7 @@ def test_cancel_is_cooperative_first(tmp_path: Path, executor: str) -> None:
             await first_progress(queue)
             assert fe.cancel(request_id)
             events = await collect(queue, timeout=2)
-            await asyncio.sleep(0.1)  # the worker reaches its next progress() call
-            steps = slow.steps
+            steps = await asyncio.to_thread(slow.settled_steps)  # it saw the cancel
             await asyncio.sleep(GRACE + 0.3)  # past the grace period: a kill would show now
             after = await fe.request("fake-slow", "render", options={"seconds": 0.05})
             assert isinstance(after[-1], Done), after
