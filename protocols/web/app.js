@@ -157,6 +157,18 @@ function markInvalid(field) {
   control?.setAttribute("aria-invalid", "true");
 }
 
+// The audio file the request sends, if the page has it (chosen, dropped or recorded here, and
+// its path not edited since): a result can be drawn on it.
+function audioSent() {
+  for (const control of document.querySelectorAll(
+    "#inputs [data-kind=audio_file]:not([data-step-input])")) {
+    if (control.audioFile && control.audioFile.path === control.value.trim()) {
+      return control.audioFile.file;
+    }
+  }
+  return null;
+}
+
 function buildRequest() {
   const inputs = {};
   for (const control of document.querySelectorAll("#inputs [data-input]:not([data-step-input])")) {
@@ -191,6 +203,7 @@ $("#request-form").addEventListener("submit", (event) => {
     cancel: (id) => send({ type: "cancel", id }),
     transport,
     primer: primerFor(message, transport.beatsPerBar),
+    audio: audioSent(),
   });
   jobs.set(message.id, card);
   $("#jobs").prepend(card.root);

@@ -129,7 +129,8 @@ export function inputControl(input, upload, record) {
 }
 
 // Upload `file` for the input behind `control` and put its server path in the field; a MIDI
-// file's notes are kept on the control (drawn as the primer beside the continuation).
+// file's notes are kept on the control (drawn as the primer beside the continuation), an audio
+// file itself as `control.audioFile` ({path, file}).
 export async function useFileForInput(control, file, upload) {
   const status = control.parentElement?.querySelector(".input-status");
   const say = (text) => { if (status) status.textContent = text; };
@@ -147,6 +148,8 @@ export async function useFileForInput(control, file, upload) {
       }
     }
     control.value = await upload(file);
+    // Kept so a result can draw on the recording it came from (an analysis's beats).
+    if (control.dataset.kind === "audio_file") control.audioFile = { path: control.value, file };
     control.removeAttribute("aria-invalid");
     control.dataset.fileName = file.name;
     say(`${file.name}, ${(file.size / 1024).toFixed(1)} kB`);

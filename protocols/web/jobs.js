@@ -1,9 +1,11 @@
 // One card per request: progress bar, status, cancel, errors, and the results drawn as they
 // arrive: a card per stream of notes (one per variation) with its piano roll, player and MIDI
 // file; a waveform and player per audio file (a sung line's syllables drawn on it); the stems
-// as one synchronised mixer; data behind a "raw JSON" toggle.
+// as one synchronised mixer; an analysis (tempo, signature, beats) drawn on the recording, with
+// "Apply to transport"; data behind a "raw JSON" toggle.
 // The card's data attributes (state, fraction, note count) are the page's testable state.
 
+import { AnalysisView } from "./analysis.js";
 import { element } from "./controls.js";
 import { NotesView } from "./notesview.js";
 import { RenderPlayer } from "./renderplayer.js";
@@ -14,11 +16,14 @@ import { parseWav } from "./wav.js";
 
 export class JobCard {
   // `transport` is the page's TransportPanel; `primer` {notes, offset} what was sent to continue.
-  constructor({ id, model, verb, cancel, transport, primer = null }) {
+  // `audio` is the File the request sent, when the page has it.
+  constructor({ id, model, verb, cancel, transport, primer = null, audio = null }) {
     this.id = id;
     this.model = model;
     this.transport = transport;
     this.primer = primer;
+    this.audio = audio;
+    this.analysis = null; // AnalysisView
     this.variations = new Map(); // notes output name -> NotesView
     this.mixer = null;
     this.syllables = null;
@@ -148,6 +153,14 @@ export class JobCard {
       element("pre", { className: "data", textContent: text }),
     ]);
     this.results.append(raw);
+    const data = message.data ?? {};
+    if (Array.isArray(data.beats_seconds) && Array.isArray(data.signature) && data.tempo > 0) {
+      this.analysis = new AnalysisView({ analysis: data, audio: this.audio,
+        transport: this.transport });
+      this.results.prepend(this.analysis.root);
+    } else if (message.name === "transport" && "applied" in data) {
+      this.analysis?.serverApplied(data);
+    }
     if (Array.isArray(message.data?.syllables)) {
       this.syllables = message.data.syllables;
       this.drawSyllablesOnWaveforms();
