@@ -11,6 +11,8 @@ the real continuation's own halves beside it), note density and well-formedness.
   top-p 0.95, style token of the piece / "any" outside the corpus);
 - `shipped_defaults`: the shipped checkpoint with the plugin's current Options defaults;
 - `candidate` (with --candidate): another checkpoint with the current defaults;
+- `shipped_defaults_rerank_K`: K continuations sampled in one batch with the defaults, the
+  consensus pick kept (`continuations.consensus_pick`);
 - `ngram`: the Witten-Bell 5-gram fitted on the training pieces, sampled the same way
   (note-state mask, T 1.0, top-p 0.95);
 - the primer-histogram baseline (the primer's own pitch classes as the prediction).
@@ -35,9 +37,11 @@ import torch
 from plugins.music_transformer.continuations import (
     Case,
     Generated,
+    consensus_pick,
     make_case,
     piece_cases,
     prefix_of,
+    run_batch,
     run_stream,
     score,
     summarise,
@@ -73,6 +77,24 @@ def network_sampler(model: object, settings: Settings, style: str | None) -> Sam
         chosen = settings(case) if callable(settings) else settings
         stream = Continuation(model, prefix, 1, chosen, seed).stream()  # type: ignore[arg-type]
         return run_stream((token for (token,) in stream), case, prefix)
+
+    return run
+
+
+def rerank_sampler(
+    model: object, settings: Settings, candidates: int, style: str | None
+) -> Sampler:
+    """Sample `candidates` continuations in one batch and keep the consensus pick."""
+
+    def run(case: Case, seed: int) -> Generated:
+        prefix = prefix_of(case, style)
+        chosen = settings(case) if callable(settings) else settings
+        stream = Continuation(model, prefix, candidates, chosen, seed).stream()  # type: ignore[arg-type]
+        made = run_batch(stream, case, prefix, candidates)
+        pitches = [[n.pitch for n in g.notes] for g in made]
+        primer = [n.pitch for n in case.primer]
+        keep = consensus_pick(pitches, primer, [g.well_formed for g in made])
+        return made[keep]
 
     return run
 
@@ -161,9 +183,18 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--seeds", type=int, default=1, help="continuations per primer")
     parser.add_argument("--outside-per-piece", type=int, default=2)
     parser.add_argument(
+        "--rerank", type=int, default=8, help="candidates of the consensus-pick sampler"
+    )
+    parser.add_argument(
+        "--primer-lengths", default="4,8,16", help="primer beats for the by-length breakdown"
+    )
+    parser.add_argument(
         "--grid",
         default="1.0:0.95,0.9:0.95,0.8:0.95,0.7:0.9,1.0:0.95:0.5,1.0:0.95:1.0",
         help="temperature:top_p[:key_strength] settings to compare (other options default)",
+    )
+    parser.add_argument(
+        "--part", choices=("all", "corpus", "outside"), default="all", help="which primers"
     )
     parser.add_argument("--report", type=Path, help="also write the JSON here")
     parser.add_argument("--json", action="store_true", help="(the output is always JSON)")
@@ -182,6 +213,9 @@ def main(argv: Sequence[str] = ()) -> int:
     samplers: dict[str, Sampler] = {
         "shipped_previous_defaults": network_sampler(shipped, previous, None),
         "shipped_defaults": network_sampler(shipped, defaults, None),
+        f"shipped_defaults_rerank_{args.rerank}": rerank_sampler(
+            shipped, defaults, args.rerank, None
+        ),
         "ngram": ngram_sampler(ngram, 5, previous),
     }
     candidate_info = None
@@ -192,42 +226,47 @@ def main(argv: Sequence[str] = ()) -> int:
         "what": "8-beat continuations of held-out primers vs the real next 8 beats",
         "defaults": plugin_defaults().__dict__,
         "previous_defaults": previous.__dict__,
-        "in_corpus": {
+        "arguments": {k: str(v) for k, v in vars(args).items()},
+    }
+    if args.part != "outside":
+        report["in_corpus"] = {
             name: evaluate(cases, sampler, args.seeds, group=True)
             for name, sampler in samplers.items()
-        },
-    }
-    report["by_primer_beats"] = {
-        str(beats): evaluate(
-            piece_cases(test, beats, CONTINUATION_BEATS)[: args.pieces],
-            samplers["shipped_defaults"],
-            1,
-            group=False,
-        )["all"]
-        for beats in (4.0, 8.0, 16.0)
-    }
-    grid = {}
-    for spec in args.grid.split(","):
-        values = [float(x) for x in spec.split(":")]
-        key = values[2] if len(values) > 2 else None
+        }
+        report["by_primer_beats"] = {
+            str(beats): evaluate(
+                piece_cases(test, beats, CONTINUATION_BEATS)[: args.pieces],
+                samplers["shipped_defaults"],
+                1,
+                group=False,
+            )["all"]
+            for beats in [float(b) for b in args.primer_lengths.split(",") if b]
+        }
+        grid = {}
+        for spec in args.grid.split(","):
+            values = [float(x) for x in spec.split(":")]
+            key = values[2] if len(values) > 2 else None
 
-        def varied(
-            case: Case, t: float = values[0], p: float = values[1], k: float | None = key
-        ) -> SamplingSettings:
-            base = defaults_for(case)
-            return replace(
-                base, temperature=t, top_p=p, key_strength=base.key_strength if k is None else k
-            )
+            def varied(
+                case: Case, t: float = values[0], p: float = values[1], k: float | None = key
+            ) -> SamplingSettings:
+                base = defaults_for(case)
+                return replace(
+                    base, temperature=t, top_p=p, key_strength=base.key_strength if k is None else k
+                )
 
-        grid[spec] = evaluate(cases, network_sampler(shipped, varied, None), 1, False)["all"]
-    report["by_sampling_temperature_top_p"] = grid
-    if (args.outside / "pieces.pkl").is_file():
+            grid[spec] = evaluate(cases, network_sampler(shipped, varied, None), 1, False)["all"]
+        report["by_sampling_temperature_top_p"] = grid
+    if args.part != "corpus" and (args.outside / "pieces.pkl").is_file():
         # Outside pieces have no corpus style (their `style` is their kind): every sampler
         # gets the style token "any", as a user's own song would.
         outside = outside_cases(load_pieces(args.outside), args.outside_per_piece)
         samplers_any = {
             "shipped_previous_defaults": network_sampler(shipped, previous, "any"),
             "shipped_defaults": network_sampler(shipped, defaults, "any"),
+            f"shipped_defaults_rerank_{args.rerank}": rerank_sampler(
+                shipped, defaults, args.rerank, "any"
+            ),
             "ngram": ngram_sampler(ngram, 5, previous, "any"),
         }
         if args.candidate is not None:

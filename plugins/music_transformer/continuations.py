@@ -131,6 +131,62 @@ def run_stream(tokens: Iterator[int], case: Case, prefix: Sequence[int]) -> Gene
     )
 
 
+def run_batch(
+    stream: Iterator[list[int]], case: Case, prefix: Sequence[int], count: int
+) -> list[Generated]:
+    """Decode `count` streams sampled together (one token per stream per step)."""
+    decoders = [EventDecoder(velocity=velocity_after(prefix)) for _ in range(count)]
+    notes: list[list[TimedNote]] = [[] for _ in range(count)]
+    done = [False] * count
+    events = 0
+    for events, tokens in enumerate(stream, 1):
+        for row, token in enumerate(tokens):
+            if not done[row]:
+                notes[row].extend(decoders[row].feed(token))
+                done[row] = decoders[row].time >= case.target or events > MAX_EVENTS
+        if all(done):
+            break
+    made = []
+    for row, decoder in enumerate(decoders):
+        stuck = sum(
+            1 for start, _ in decoder.sounding.values() if decoder.time - start > STUCK_SECONDS
+        )
+        notes[row].extend(decoder.flush())
+        made.append(
+            Generated(
+                [n for n in notes[row] if n.start < case.target],
+                impossible=decoder.stats.impossible,
+                note_ons=decoder.stats.note_ons,
+                stuck=stuck,
+                events=events,
+            )
+        )
+    return made
+
+
+def consensus_pick(
+    candidates: Sequence[Sequence[int]],
+    primer: Sequence[int],
+    usable: Sequence[bool] | None = None,
+) -> int:
+    """Which of several sampled continuations (their pitches) to keep: the one whose pitch
+    classes are closest to the others' and to the primer's (minimum Bayes risk under total
+    variation distance; the primer weighs as half the candidates). One sampled continuation
+    pays the noise of drawing its notes; the consensus pick keeps what the candidates share.
+    `usable` (e.g. well-formed) restricts the choice when any candidate is usable."""
+    histograms = [pitch_histogram(c) for c in candidates]
+    primer_histogram = pitch_histogram(primer)
+    rows = [i for i in range(len(candidates)) if usable is None or usable[i]]
+    rows = rows or list(range(len(candidates)))
+
+    def risk(i: int) -> float:
+        others = sum(1.0 - histogram_overlap(histograms[i], h) for h in histograms)
+        own = 1.0 - histogram_overlap(histograms[i], primer_histogram)
+        return others + len(candidates) / 2 * own
+
+    return min(rows, key=risk)
+
+
 def prefix_of(case: Case, style: str | None = None) -> list[int]:
     return [style_token(style or case.style)] + encode(case.primer)
 
@@ -138,11 +194,16 @@ def prefix_of(case: Case, style: str | None = None) -> list[int]:
 Sampler = Callable[[Case, int], Generated]
 
 
-def pitch_class_histogram(notes: Sequence[TimedNote]) -> np.ndarray:
+def pitch_histogram(pitches: Sequence[int]) -> np.ndarray:
+    """Share of each pitch class (all zeros for no notes)."""
     histogram = np.zeros(12)
-    for note in notes:
-        histogram[note.pitch % 12] += 1
+    for pitch in pitches:
+        histogram[pitch % 12] += 1
     return histogram / max(1.0, histogram.sum())
+
+
+def pitch_class_histogram(notes: Sequence[TimedNote]) -> np.ndarray:
+    return pitch_histogram([n.pitch for n in notes])
 
 
 def histogram_overlap(a: np.ndarray, b: np.ndarray) -> float:

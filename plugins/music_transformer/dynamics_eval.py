@@ -9,11 +9,13 @@ dynamics (`performer.py`: level, accents, louder high notes, phrase arch, cresce
    the true velocities inside the continuation). Methods: `copy_last` (what the network does:
    the primer's last velocity, binned, for every note), `primer_mean`, and `phrase`
    (dynamics.py, the plugin's default).
-2. On sampled continuations (the shipped network, the plugin's sampling defaults): the network's own
-   velocities (`dynamics = model`) against `phrase` on the same notes, compared with the real
-   continuation by level, spread, accent profile and pitch-velocity correlation. The same
-   primers are also fed to the network with the velocities flattened to the training value,
-   to show what velocity tokens it never saw in training do to its pitch choices.
+2. On sampled continuations (the shipped network, the plugin's sampling defaults): the
+   primers are fed to the network as performed and with the velocities flattened to the
+   training value (what the plugin does with dynamics=phrase), to show what velocity tokens
+   it never saw in training do to its pitch choices. On the flattened primer's notes,
+   `phrase` velocities are compared with the real continuation by level, spread, accent
+   profile and pitch-velocity correlation; `model` (the network's own velocities) is scored
+   on the performed primer's continuation, as dynamics=model plays it.
 """
 
 from __future__ import annotations
@@ -155,7 +157,7 @@ def flattened(case: Case) -> list[TimedNote]:
 
 
 def on_samples(model: object, case: Case, seed: int) -> dict[str, object]:
-    """Sample a continuation of the performed primer and score its velocities both ways."""
+    """Continue the performed and the flattened primer; score the velocities both ways."""
     from plugins.music_transformer.continuation_report import plugin_defaults
     from plugins.music_transformer.generate import Continuation
 
@@ -164,30 +166,36 @@ def on_samples(model: object, case: Case, seed: int) -> dict[str, object]:
     results: dict[str, object] = {}
     real_beats = [n.start / spb + PRIMER_BEATS for n in case.real]
     real_profile = profile(case.real, real_beats)
+    made: dict[str, list[TimedNote]] = {}
     for fed, primer in (("performed", case.primer), ("flattened", flattened(case))):
         prefix = [style_token(case.style)] + encode(primer)
         stream = Continuation(model, prefix, 1, settings, seed).stream()  # type: ignore[arg-type]
-        generated = run_stream((token for (token,) in stream), case, prefix)
-        notes = generated.notes
-        overlap = histogram_overlap(pitch_class_histogram(notes), pitch_class_histogram(case.real))
+        made[fed] = run_stream((token for (token,) in stream), case, prefix).notes
+        overlap = histogram_overlap(
+            pitch_class_histogram(made[fed]), pitch_class_histogram(case.real)
+        )
         results[f"pitch_class_overlap_{fed}_primer"] = overlap
-        if fed != "performed" or len(notes) < 2:
-            continue
-        # absolute beats of the generated notes, on the primer's grid
-        beats = [(n.start + case.primer_end) / spb for n in notes]
-        dynamics = phrase_of(case)
-        phrased = [
-            TimedNote(n.pitch, dynamics.velocity(n.pitch, b), n.start, n.duration)
-            for n, b in zip(notes, beats, strict=True)
-        ]
-        results["model"] = compare(profile(notes, beats), real_profile)
-        results["phrase"] = compare(profile(phrased, beats), real_profile)
-        results["example"] = {
-            "primer": [[n.start / spb, n.velocity] for n in case.primer],
-            "real": [[b, n.velocity] for n, b in zip(case.real, real_beats, strict=True)],
-            "model": [[b, n.velocity] for n, b in zip(notes, beats, strict=True)],
-            "phrase": [[b, n.velocity] for n, b in zip(phrased, beats, strict=True)],
-        }
+    if len(made["performed"]) < 2 or len(made["flattened"]) < 2:
+        return results
+    # dynamics=model plays the network's velocities after the performed primer; dynamics=phrase
+    # (the plugin's default) feeds it the flattened primer and sets the velocities itself.
+    # Beats are absolute, on the primer's grid.
+    dynamics = phrase_of(case)
+    own = made["performed"]
+    own_beats = [(n.start + case.primer_end) / spb for n in own]
+    beats = [(n.start + case.primer_end) / spb for n in made["flattened"]]
+    phrased = [
+        TimedNote(n.pitch, dynamics.velocity(n.pitch, b), n.start, n.duration)
+        for n, b in zip(made["flattened"], beats, strict=True)
+    ]
+    results["model"] = compare(profile(own, own_beats), real_profile)
+    results["phrase"] = compare(profile(phrased, beats), real_profile)
+    results["example"] = {
+        "primer": [[n.start / spb, n.velocity] for n in case.primer],
+        "real": [[b, n.velocity] for n, b in zip(case.real, real_beats, strict=True)],
+        "model": [[b, n.velocity] for n, b in zip(own, own_beats, strict=True)],
+        "phrase": [[b, n.velocity] for n, b in zip(phrased, beats, strict=True)],
+    }
     return results
 
 

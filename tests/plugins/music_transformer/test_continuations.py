@@ -11,13 +11,16 @@ from plugins.music_transformer.continuation_report import (
     ngram_sampler,
     outside_cases,
     plugin_defaults,
+    rerank_sampler,
 )
 from plugins.music_transformer.continuations import (
     Generated,
+    consensus_pick,
     make_case,
     piece_cases,
     prefix_of,
     primer_sample_overlap,
+    run_batch,
     run_stream,
     score,
     summarise,
@@ -32,7 +35,7 @@ from plugins.music_transformer.events import (
     TimedNote,
     encode,
 )
-from plugins.music_transformer.generate import SamplingSettings
+from plugins.music_transformer.generate import Continuation, SamplingSettings
 from plugins.music_transformer.model import MusicTransformer
 from plugins.music_transformer.ngram import NGramModel
 from plugins.music_transformer.plugin import MusicTransformerOptions
@@ -111,3 +114,25 @@ def test_outside_sources_are_not_read_by_the_corpus_builder() -> None:
 
     assert not any(used_by_corpus(c, n) for files in SOURCES.values() for c, n in files)
     assert used_by_corpus("essenFolksong", "altdeu10.abc")
+
+
+def test_consensus_pick_keeps_the_candidate_in_the_shared_key() -> None:
+    c_major = [60, 64, 67, 72, 62, 65]
+    candidates = [[61, 66, 70, 63, 68, 61], [60, 64, 67, 60, 65, 69], [60, 64, 67, 71, 62, 72]]
+    assert consensus_pick(candidates, c_major) in (1, 2)
+    assert consensus_pick(candidates, c_major, usable=[True, False, False]) == 0
+    assert consensus_pick(candidates, c_major, usable=[False] * 3) in (1, 2)  # none usable
+
+
+def test_run_batch_decodes_every_stream_and_the_rerank_sampler_keeps_one(
+    tiny_model: MusicTransformer,
+) -> None:
+    model = tiny_model
+    (case,) = piece_cases([_scale_piece()], 8.0, 8.0)
+    prefix = prefix_of(case)
+    settings = SamplingSettings(well_formed=True, max_hold_seconds=2.0)
+    made = run_batch(Continuation(model, prefix, 3, settings, 4).stream(), case, prefix, 3)
+    assert len(made) == 3 and all(g.impossible == 0 for g in made)
+    assert all(n.start < case.target for g in made for n in g.notes)
+    kept = rerank_sampler(model, settings, 3, None)(case, 4)
+    assert kept.notes in [g.notes for g in made]

@@ -132,3 +132,32 @@ def test_dynamics_option_through_the_core(tmp_path: Path, tiny_checkpoint: Path)
     strong = [v for s, v in phrase_notes if metric_class(s, 4.0) == DOWNBEAT]
     weak = [v for s, v in phrase_notes if metric_class(s, 4.0) != DOWNBEAT]
     assert strong and weak and min(strong) > max(weak), phrase_notes
+
+
+def test_with_phrase_dynamics_the_network_hears_the_primer_at_one_velocity(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """dynamics=phrase feeds the network the primer as its corpus plays (every note at 80): a
+    loud-soft primer and the same notes at 80 get the same pitches and times (same seed);
+    with dynamics=model the velocities reach the network, and the notes may differ."""
+
+    def notes(primer: list[float], dynamics: str) -> list[tuple[int, float, float]]:
+        model = MusicTransformerModel()
+        model.checkpoint = tiny_checkpoint
+        request = {
+            "inputs": {"primer": primer},
+            "options": {"bars": 2, "dynamics": dynamics, "temperature": 1.5},
+            "seed": 4,
+        }
+        events = run_requests(tmp_path / f"{dynamics}{primer[1]}", model, "continue", request)[0]
+        assert isinstance(events[-1], Done), events[-1]
+        return [
+            (n.pitch, n.start, n.duration)
+            for e in events
+            if isinstance(e, OutputEvent) and hasattr(e.output, "notes")
+            for n in e.output.notes  # type: ignore[attr-defined]
+        ]
+
+    flat = [v if i % 4 != 1 else 80 for i, v in enumerate(PRIMER)]
+    assert notes(PRIMER, "phrase") == notes(flat, "phrase")
+    assert notes(flat, "model") == notes(flat, "phrase")  # at 80 both hear the same events

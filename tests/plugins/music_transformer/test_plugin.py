@@ -266,3 +266,46 @@ def test_notes_primer_file_follows_the_primer_on_the_transport_timeline(
     assert (timeline.numerator, timeline.denominator) == (3, 4)
     assert [(n.pitch, n.start) for n in notes[:4]] == [(60, 0), (62, 1), (64, 2), (65, 3)]
     assert all(n.start >= 4.0 - 1e-6 for n in notes[4:])  # after the primer's end
+
+
+def test_candidates_keep_the_consensus_pick_of_the_same_streams(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """candidates=3 samples the same three streams as variations=3 (same seed) and sends the
+    one consensus_pick chooses, named `notes`, once; its MIDI file holds those notes."""
+    from plugins.music_transformer.continuations import consensus_pick
+
+    options = {"bars": 4, "temperature": 2.0, "top_p": 1.0}
+    three = _request(
+        tmp_path / "three",
+        tiny_checkpoint,
+        inputs={"primer": PRIMER},
+        options=options | {"variations": 3},
+        seed=3,
+    )
+    rows = [_notes(three, f"notes-{i}") for i in (1, 2, 3)]
+    assert len({tuple(r) for r in rows}) > 1  # the pick has something to choose between
+    primer = PRIMER[0::4]
+    keep = consensus_pick([[n.pitch for n in r] for r in rows], primer)
+    picked = _request(
+        tmp_path / "picked",
+        tiny_checkpoint,
+        inputs={"primer": PRIMER},
+        options=options | {"candidates": 3},
+        seed=3,
+    )
+    outputs = [e.output for e in picked if isinstance(e, OutputEvent)]
+    notes_outputs = [o for o in outputs if isinstance(o, NotesOutput)]
+    assert [(o.name, o.final) for o in notes_outputs] == [("notes", True)]
+    assert _notes(picked) == sorted(rows[keep], key=lambda n: (n.start, n.pitch))
+    assert [o.name for o in outputs if isinstance(o, FileOutput)] == ["midi"]
+    two = _request(
+        tmp_path / "two",
+        tiny_checkpoint,
+        inputs={"primer": PRIMER},
+        options=options | {"variations": 2, "candidates": 2},
+        seed=3,
+    )
+    sent = [e.output for e in two if isinstance(e, OutputEvent)]
+    names = [(o.name, o.final) for o in sent if isinstance(o, NotesOutput)]
+    assert names == [("notes-1", False), ("notes-2", True)]
