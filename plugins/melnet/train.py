@@ -109,6 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
 
+    # how the weights were made, kept in the checkpoint (a fine-tune's NLL is on its history)
+    recipe: dict[str, object] = {"lr": args.lr}
+    if args.start_from is not None:
+        recipe["started_from"] = str(args.start_from)
+    if args.history_level_sd > 0 or args.history_noise_sd > 0:
+        recipe["history_level_sd"] = args.history_level_sd
+        recipe["history_noise_sd"] = args.history_noise_sd
     clock = SaveClock(args.save_every)
     snapshot_done = args.snapshot_at <= 0
     step, smoothed = 0, float("nan")
@@ -133,7 +140,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         smoothed = value if math.isnan(smoothed) else 0.98 * smoothed + 0.02 * value
         budget.advance(bar, step)
         bar.set_postfix(step=step, nll=f"{smoothed:.3f}", refresh=False)
-        info = {"steps": step, "minutes": round(elapsed / 60, 1), "train_nll": round(smoothed, 4)}
+        info = {
+            "steps": step,
+            "minutes": round(elapsed / 60, 1),
+            "train_nll": round(smoothed, 4),
+            **recipe,
+        }
         if not snapshot_done and elapsed >= args.snapshot_at * 60:
             save_checkpoint(model, args.out.with_name(args.out.stem + "-snapshot.pt"), **info)
             snapshot_done = True
@@ -142,7 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"\nsaved step {step} nll {smoothed:.4f}", flush=True)
     bar.close()
     minutes = round(budget.elapsed / 60 if args.max_steps else args.minutes, 1)
-    save_checkpoint(model, args.out, steps=step, minutes=minutes, train_nll=round(smoothed, 4))
+    save_checkpoint(
+        model, args.out, steps=step, minutes=minutes, train_nll=round(smoothed, 4), **recipe
+    )
     print(f"done: {step} steps, smoothed train NLL {smoothed:.4f} nats/bin -> {args.out}")
     return 0
 

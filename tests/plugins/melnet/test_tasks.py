@@ -147,6 +147,8 @@ def test_note_levels_only_compares_a_candidate_in_the_same_run(
     argv = ["--json", "--data", str(tiny_data), "--checkpoint", str(first), "--candidate"]
     argv += [str(second), "--note-levels-only", "--clips", "1", "--seconds", "1"]
     argv += ["--vocoder", str(tmp_path / "no-vocoder.pt")]
+    _, info = load_checkpoint(second)
+    assert info["started_from"] == str(first) and info["history_level_sd"] == 0.2
     assert tasks["eval"].main(argv) == 0
     report = json.loads(capsys.readouterr().out)
     assert "test_nll_nats_per_bin" not in report
