@@ -17,7 +17,7 @@
   Festival HTS teacher and to espeak-ng (`voice_eval.py`); the goal is the model's WER within
   5 points of the best teacher's. Singing is then checked for every voice too.
 Usage: dawhost eval vocal-tts --json [--sentences 12] [--checkpoint FILE] [--voices all]
-       [--baseline FILE] [--only voices,singing] [--sung-sentences N]
+       [--baseline FILE] [--only voices,singing] [--sung-sentences N] [--pruned-recogniser]
 """
 
 from __future__ import annotations
@@ -68,13 +68,21 @@ def words_of(texts: Sequence[str]) -> list[str]:
     return sorted({word for text in texts for word in re.findall(r"[a-z']+", text.lower())})
 
 
-class Recogniser:
-    """pocketsphinx on 16 kHz audio; with `vocabulary`, only those words, in any order."""
+# Narrower beams for long evaluations: the closed-vocabulary loop over ~180 words takes about
+# 15 s of CPU per sentence at pocketsphinx's defaults and 1.5 s with these (on 3 espeak-ng
+# sentences the word errors went 10, 4, 9 -> 10, 4, 11). Figures compare within one run only.
+PRUNED_BEAMS = {"beam": 1e-30, "wbeam": 1e-20}
 
-    def __init__(self, vocabulary: Sequence[str] | None = None) -> None:
+
+class Recogniser:
+    """pocketsphinx on 16 kHz audio; with `vocabulary`, only those words, in any order;
+    `pruned` searches with PRUNED_BEAMS."""
+
+    def __init__(self, vocabulary: Sequence[str] | None = None, pruned: bool = False) -> None:
         from pocketsphinx import Decoder
 
-        self.decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
+        beams = PRUNED_BEAMS if pruned else {}
+        self.decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL", **beams)
         if vocabulary is not None:
             known = [word for word in vocabulary if self.decoder.lookup_word(word)]
             loop = " | ".join(known)
@@ -282,6 +290,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="comma-separated parts to run: intelligibility, voices, singing (default: all; "
         "voices needs --voices)",
     )
+    parser.add_argument(
+        "--pruned-recogniser",
+        action="store_true",
+        help="narrower pocketsphinx beams for --voices (about 10x faster; same run compares)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="(the report is always JSON)")
@@ -312,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "intelligibility" in parts:
         report["intelligibility"] = intelligibility(bundle, held_out, args.voice)
     if "voices" in parts and args.voices:
-        table = evaluate_voices(bundles, held_out, voices)
+        table = evaluate_voices(bundles, held_out, voices, pruned=args.pruned_recogniser)
         report["per_voice"] = table
         report["goal"] = {name: summary(table, name) for name in bundles}
     if "singing" in parts:

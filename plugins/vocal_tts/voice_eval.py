@@ -40,10 +40,14 @@ def audio_facts(audio: np.ndarray) -> dict[str, float]:
 
 
 def evaluate_voices(
-    bundles: Mapping[str, Bundle], texts: Sequence[str], voices: Sequence[str]
+    bundles: Mapping[str, Bundle],
+    texts: Sequence[str],
+    voices: Sequence[str],
+    pruned: bool = False,
 ) -> dict[str, Any]:
-    """{voice: {system: figures}} where system is "teacher" or a name from `bundles`."""
-    recognise = Recogniser(words_of(texts))
+    """{voice: {system: figures}} where system is "teacher" or a name from `bundles`;
+    `pruned`: the recogniser's narrower beams (evaluate.PRUNED_BEAMS)."""
+    recognise = Recogniser(words_of(texts), pruned=pruned)
     references = {name: teachers.speak_many(texts, voice) for name, voice in REFERENCES.items()}
     report: dict[str, Any] = {}
     for voice in voices:
@@ -93,6 +97,7 @@ def evaluate_voices(
         "words": words,
         "vocabulary_words": len(words_of(texts)),
         "mcd_references": REFERENCES,
+        "recogniser": "pruned beams" if pruned else "pocketsphinx defaults",
     }
 
 
