@@ -45,7 +45,9 @@ VOICE_TABLE: dict[str, Voice] = {
 VOICE_NAMES: tuple[str, ...] = get_args(VoiceName)
 if tuple(VOICE_TABLE) != VOICE_NAMES:  # pragma: no cover - caught at import, by every test
     raise RuntimeError("VOICE_TABLE and VoiceName must list the same voices in the same order")
-ShippedVoice = Literal["male", "female"]
+ShippedVoice = Literal[
+    "male", "female", "slt-hts", "flite-slt", "flite-rms", "flite-awb", "flite-kal"
+]
 SHIPPED_VOICES: tuple[str, ...] = get_args(ShippedVoice)
 if not set(SHIPPED_VOICES) <= set(VOICE_NAMES):  # pragma: no cover - caught at import
     raise RuntimeError("ShippedVoice must list voices of VoiceName")
