@@ -299,7 +299,7 @@ def run_requests(
     *requests: dict,  # type: ignore[type-arg]
     tempo: float = 120.0,
     signature: tuple[int, int] = (4, 4),
-    timeout: float = 60.0,
+    timeout: float = 180.0,  # a hang guard only: real models through the core are slow under load
 ) -> list[list]:  # type: ignore[type-arg]
     """Requests (dicts of Request fields), one after another, through a fresh core serving
     `model` at this tempo and time signature; each request's events up to done or error."""
