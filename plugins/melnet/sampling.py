@@ -23,6 +23,10 @@ from plugins.melnet.audio import silence_level
 from plugins.melnet.network import LOG_SIGMA_MIN, FirstTier, MelNet, UpperTier
 from plugins.melnet.tiers import interleave, lower_context, take
 
+# Loud notes sit near +1.5 model units; at high temperature a draw can run away and feed back
+# through the autoregression until exp() overflows (NaN audio at temperature 1.5): cap draws.
+SAMPLE_MAX = 4.0
+
 Progress = Callable[[int, float], None]  # (tier 1-based, fraction of that tier done)
 
 
@@ -84,7 +88,7 @@ class MixtureSampler:
         mu = np.take_along_axis(mean, choice, axis=-1)[..., 0]
         sigma = np.exp(np.take_along_axis(log_sigma, choice, axis=-1)[..., 0])
         noise = self.rng.standard_normal(mu.shape)
-        return (mu + sigma * tau * noise).astype(np.float32)
+        return np.minimum(mu + sigma * tau * noise, SAMPLE_MAX).astype(np.float32)
 
     def noise(self, count: int) -> tuple[np.ndarray, np.ndarray]:
         """Gumbel noise (count, K) and standard normals (count,) for `count` scalar draws,
@@ -97,7 +101,7 @@ class MixtureSampler:
         k, tau = self.k, self.temperature
         choice = int(np.argmax(params[:k] / tau + gumbel))
         log_sigma = min(2.0, max(LOG_SIGMA_MIN, float(params[2 * k + choice])))
-        return float(params[k + choice]) + math.exp(log_sigma) * tau * normal
+        return min(float(params[k + choice]) + math.exp(log_sigma) * tau * normal, SAMPLE_MAX)
 
 
 @torch.no_grad()
