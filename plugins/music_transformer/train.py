@@ -4,8 +4,11 @@ same-size absolute-position baseline) on the corpus built by `corpus.py`.
 Resumable: the full state (weights, optimiser, sampler RNG, step, curves) is saved to
 `<run-dir>/state.pt` every --save-every minutes and at the end; running the same command again
 continues from there. --steps sets the run's length (and its learning-rate schedule);
---minutes also stops it, saved, after that much time. The small weights-only checkpoint the
-plugin loads goes to --out.
+--minutes also stops it, saved, after that much time; with --steps 0 the run lasts --minutes and
+the schedule follows the clock, so a time-limited run still ends its cosine decay. The small
+weights-only checkpoint the plugin loads goes to --out. --init starts a new run (new optimiser)
+from a weights-only checkpoint, e.g. to continue the shipped model on more data; --keep-every
+also keeps a weights-only copy every N steps in the run directory, to compare them later.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from host.training import SAVE_EVERY_HELP, Budget, SaveClock, cosine, save_atomi
 from plugins.music_transformer.checkpoint import (
     BASELINE_CHECKPOINT,
     DEFAULT_CHECKPOINT,
+    load_weights,
     save_weights,
 )
 from plugins.music_transformer.corpus import load_pieces
@@ -52,10 +56,16 @@ def sequence_nll(model: MusicTransformer, windows: torch.Tensor, batch: int = 16
     return total / max(1, count)
 
 
-def learning_rate(step: int, steps: int, peak: float, warmup: int) -> float:
+def learning_rate(
+    step: int, steps: int, peak: float, warmup: int, fraction: float | None = None
+) -> float:
+    """Linear warm-up, then a cosine to a tenth of the peak: over the steps, or over
+    `fraction` (0..1, how far through a time-limited run) when given."""
     if step < warmup:
         return peak * (step + 1) / warmup
-    return peak * cosine((step - warmup) / max(1, steps - warmup), floor=0.1)
+    if fraction is None:
+        fraction = (step - warmup) / max(1, steps - warmup)
+    return peak * cosine(fraction, floor=0.1)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -64,7 +74,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--run-dir", type=Path, default=None, help="default: <data>/runs/<kind>")
     parser.add_argument("--out", type=Path, default=None, help="weights-only checkpoint")
     parser.add_argument("--absolute", action="store_true", help="train the absolute baseline")
-    parser.add_argument("--steps", type=int, default=950)
+    parser.add_argument(
+        "--steps", type=int, default=950, help="0: as many as --minutes allows, lr by the clock"
+    )
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--length", type=int, default=256, help="tokens per training window")
     parser.add_argument("--d-model", type=int, default=128)
@@ -79,7 +91,16 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, default=None, help="stop (and save) after this")
     parser.add_argument("--eval-every", type=int, default=50)
     parser.add_argument("--save-every", type=float, default=2.0, help=SAVE_EVERY_HELP)
-    return parser.parse_args(list(argv))
+    parser.add_argument(
+        "--init", type=Path, default=None, help="start a new run from these weights (.pt)"
+    )
+    parser.add_argument(
+        "--keep-every", type=int, default=0, help="keep weights every N steps in the run dir"
+    )
+    args = parser.parse_args(list(argv))
+    if args.steps < 0 or (args.steps == 0 and not args.minutes):
+        parser.error("--steps 0 needs --minutes (the run then lasts that long)")
+    return args
 
 
 def main(argv: Sequence[str] = ()) -> int:
@@ -122,6 +143,12 @@ def main(argv: Sequence[str] = ()) -> int:
         torch.set_rng_state(state["torch_rng"])
         step, elapsed, curves = state["step"], state["elapsed"], state["curves"]
         print(f"resumed {kind} at step {step}", flush=True)
+    elif args.init is not None:
+        start, start_info = load_weights(args.init)
+        if start.config != config:
+            raise SystemExit(f"{args.init} has config {start.config.as_dict()}, not this run's")
+        model.load_state_dict(start.state_dict())
+        print(f"{kind} starts from {args.init} (step {start_info.get('step')})", flush=True)
     print(
         f"{kind}: {count_parameters(model):,} parameters, {len(train)} train / {len(valid)} "
         f"valid pieces, {len(valid_windows)} valid windows",
@@ -150,18 +177,22 @@ def main(argv: Sequence[str] = ()) -> int:
             "length": args.length,
             "seed": args.seed,
             "valid_nll": curves["valid"][-1][1] if curves["valid"] else None,
+            "lr": args.lr,
+            "schedule": f"{args.steps} steps" if args.steps else f"{args.minutes} minutes",
+            "init": str(args.init) if args.init else None,
         }
         save_weights(out, model, info)
         write_text_atomic(run_dir / "curves.json", json.dumps(curves))
 
-    budget = Budget(args.minutes, args.steps, elapsed)
+    budget = Budget(args.minutes, args.steps or None, elapsed)
     clock = SaveClock(args.save_every)
     bar = budget.bar(kind, step, mininterval=20, dynamic_ncols=False)
     running = None
     while not budget.spent(step):
         model.train()
         for group in optimiser.param_groups:
-            group["lr"] = learning_rate(step, args.steps, args.lr, args.warmup)
+            fraction = None if args.steps else budget.fraction(step)
+            group["lr"] = learning_rate(step, args.steps, args.lr, args.warmup, fraction)
         batch = sampler.batch(args.batch)
         logits = model(batch[:, :-1])
         loss = F.cross_entropy(
@@ -178,6 +209,8 @@ def main(argv: Sequence[str] = ()) -> int:
         curves["train"].append([step, round(value, 4), round(elapsed, 1)])
         bar.update(1)
         bar.set_postfix(loss=f"{running:.3f}")
+        if args.keep_every and step % args.keep_every == 0:
+            save_weights(run_dir / f"weights_step{step}.pt", model, {"kind": kind, "step": step})
         if step % args.eval_every == 0 or step == args.steps:
             nll = sequence_nll(model, valid_windows)
             curves["valid"].append([step, round(nll, 4), round(elapsed, 1)])
