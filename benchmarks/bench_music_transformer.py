@@ -10,7 +10,11 @@ Measured in one run, with the shipped checkpoint on one thread:
 - events/s for 4 variations in one batch;
 - time from a 512-event primer to the first sampled event (encode + prefill + one sample), and
   through the dawhost core (request -> first streamed note), against an idle-core baseline:
-  the same request to a model that answers at once (benchmarks.echo.InstantEcho).
+  the same request to a model that answers at once (benchmarks.echo.InstantEcho);
+- the `candidates` option's cost (--candidates, e.g. 1,2,4,8; 1 is the same-run baseline):
+  a chorale primer of --candidates-primer-events continued for 2 bars through the core, the
+  time to the first note and to the whole continuation. With candidates > 1 the notes only
+  come once the pick is made, so the first note comes when the last does.
 """
 
 from __future__ import annotations
@@ -103,6 +107,15 @@ def first_event_ms(
 
 
 async def _first_note_through_core(model: object, notes: list[Note], repeats: int) -> list[float]:
+    first, _ = await _through_core(model, notes, range(repeats), {})
+    return first
+
+
+async def _through_core(
+    model: object, notes: list[Note], seeds: range, extra: dict[str, object]
+) -> tuple[list[float], list[float]]:
+    """(ms to the first streamed note, ms to Done) per request (one per seed) with `extra`
+    options."""
     with tempfile.TemporaryDirectory() as work:
         core = core_for(Path(work), model)  # type: ignore[arg-type]
         core.transport.set_tempo(TEMPO)
@@ -110,11 +123,11 @@ async def _first_note_through_core(model: object, notes: list[Note], repeats: in
         model_id = model.model_id  # type: ignore[attr-defined]
         verb = "continue"
         primer = [x for n in notes for x in n.as_list()]
-        options = {"bars": 1} if model_id == "music-transformer" else {}
+        options = {"bars": 1, **extra} if model_id == "music-transformer" else {}
         # one warm-up request loads the model
         await front.request(model_id, verb, timeout=120, inputs={"primer": primer}, options=options)
-        times = []
-        for seed in range(repeats):
+        times, done = [], []
+        for seed in seeds:
             started = time.perf_counter()
             _, queue = front.submit(
                 model_id, verb, inputs={"primer": primer}, options=options, seed=seed
@@ -126,8 +139,36 @@ async def _first_note_through_core(model: object, notes: list[Note], repeats: in
                     break
             while type(event).__name__ not in ("Done", "Error"):
                 event = await asyncio.wait_for(queue.get(), 120)
+            if type(event).__name__ == "Error":
+                raise RuntimeError(f"{model_id} failed with {options}: {event}")
+            done.append((time.perf_counter() - started) * 1000)
         await core.shutdown()
-        return times
+        return times, done
+
+
+def candidates_cost(
+    model: object, notes: list[Note], counts: list[int], repeats: int
+) -> dict[str, dict[str, float]]:
+    """Median ms to the first note and to the whole 2-bar continuation per `candidates`,
+    with each one's ratio to candidates 1 (measured in the same run, interleaved so that
+    every setting sees the same machine load)."""
+    first: dict[int, list[float]] = {k: [] for k in counts}
+    whole: dict[int, list[float]] = {k: [] for k in counts}
+    for repeat in range(repeats):
+        for k in counts:
+            extra = {"bars": 2, "candidates": k}
+            f, w = asyncio.run(_through_core(model, notes, range(repeat, repeat + 1), extra))
+            first[k] += f
+            whole[k] += w
+    base = statistics.median(whole[counts[0]])
+    return {
+        str(k): {
+            "first_note_ms_median": round(statistics.median(first[k]), 1),
+            "whole_continuation_ms_median": round(statistics.median(whole[k]), 1),
+            "whole_vs_first_setting": round(statistics.median(whole[k]) / base, 2),
+        }
+        for k in counts
+    }
 
 
 def main(argv: Sequence[str] = ()) -> int:
@@ -138,6 +179,12 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--primer-events", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--candidates", default="", help="e.g. 1,2,4,8: also time the candidates option"
+    )
+    parser.add_argument("--candidates-primer-events", type=int, default=128)
+    parser.add_argument("--candidates-repeats", type=int, default=3)
+    parser.add_argument("--report", type=Path, default=None, help="also write the JSON here")
     parser.add_argument("--json", action="store_true", help="(the output is always JSON)")
     args = parser.parse_args(list(argv))
     torch.set_num_threads(args.threads)
@@ -205,9 +252,22 @@ def main(argv: Sequence[str] = ()) -> int:
             ),
         },
     }
+    counts = [int(k) for k in args.candidates.split(",") if k]
+    if counts:
+        short = primer_notes(args.candidates_primer_events)
+        report["candidates_2_bars_through_core"] = {
+            "primer_events": len(_tokens(short)),
+            "repeats": args.candidates_repeats,
+            "baseline": f"candidates {counts[0]}",
+            "by_candidates": candidates_cost(plugin_model, short, counts, args.candidates_repeats),
+        }
     report["load_average_1min"] = round(os.getloadavg()[0], 2)
     report["cpu_cores"] = os.cpu_count()
-    print(json.dumps(report, indent=2))
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(text + "\n")
     return 0
 
 

@@ -22,6 +22,8 @@ from plugins.music_transformer.events import (
     STEP_SECONDS,
     STYLE,
     TIME_SHIFT,
+    VELOCITY,
+    VELOCITY_BINS,
 )
 from plugins.music_transformer.incremental import KVCache, prefill, step
 from plugins.music_transformer.model import MusicTransformer
@@ -44,6 +46,11 @@ class SamplingSettings:
     # With well_formed: no note sounds longer than this (time shifts that would pass it are
     # masked, then only its NOTE_OFF may come). None: no limit.
     max_hold_seconds: float | None = None
+    # With well_formed: no note that ends where it starts (its NOTE_OFF waits for a time
+    # shift) and no two velocity events in a row. Neither ever occurs in the corpus's
+    # encoding, and without this the network can fall into a loop of one pitch struck and
+    # released forever (`NOTE_ON 76, NOTE_OFF 76, ...`) in which time never moves.
+    grammar: bool = True
 
 
 KEY_FLOOR = 0.02  # the share a pitch class absent from the primer counts as having
@@ -147,6 +154,10 @@ class Continuation:
         self.now = [0] * batch
         self.onsets: list[dict[int, int]] = [{} for _ in range(batch)]
         self.closed: list[set[int]] = [set() for _ in range(batch)]  # until the next shift
+        # With grammar: pitches struck at this instant (their NOTE_OFF waits for a shift),
+        # and whether the last token was a velocity event.
+        self.struck: list[set[int]] = [set() for _ in range(batch)]
+        self.after_velocity = [False] * batch
 
     def _held_bias(self) -> torch.Tensor:
         """The mask for this step: `bias`, plus the hold limit where a note nears it."""
@@ -179,19 +190,30 @@ class Continuation:
     def _track(self, row: int, token: int) -> None:
         if not self.settings.well_formed:
             return
+        grammar = self.settings.grammar
+        if grammar and self.after_velocity[row] != (VELOCITY <= token < VELOCITY + VELOCITY_BINS):
+            self.after_velocity[row] = not self.after_velocity[row]
+            ban = float("-inf") if self.after_velocity[row] else 0.0
+            self.bias[row, VELOCITY : VELOCITY + VELOCITY_BINS] = ban
         if token >= TIME_SHIFT:
             if token < TIME_SHIFT + SHIFT_STEPS:
                 self.now[row] += token - TIME_SHIFT + 1
                 self.closed[row].clear()
+                for pitch in self.struck[row]:  # sounding since before this shift
+                    self.bias[row, NOTE_OFF + pitch] = 0.0
+                self.struck[row].clear()
             return
         pitch = token % 128
         opened = token < NOTE_OFF
         if opened:
             self.onsets[row][pitch] = self.now[row]
+            if grammar:
+                self.struck[row].add(pitch)
         else:
             self.onsets[row].pop(pitch, None)
         self.bias[row, NOTE_ON + pitch] = float("-inf") if opened else self.key[NOTE_ON + pitch]
-        self.bias[row, NOTE_OFF + pitch] = 0.0 if opened else float("-inf")
+        closable = opened and not grammar
+        self.bias[row, NOTE_OFF + pitch] = 0.0 if closable else float("-inf")
 
     def _prime(self) -> torch.Tensor:
         self.cache = KVCache(self.model.config, self.batch)

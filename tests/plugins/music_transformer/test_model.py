@@ -4,6 +4,7 @@ logits as recomputing the prefix, and sampling is seeded and honours top-k / top
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -214,3 +215,48 @@ def test_key_strength_pulls_sampled_notes_into_the_primers_pitch_classes(
         return sum(n.pitch % 12 == 0 for n in notes) / max(1, len(notes))
 
     assert share_of_c(2.0) > share_of_c(0.0) + 0.3
+
+
+def _breaks_the_grammar(row: list[int]) -> int:
+    """Zero-length notes (a NOTE_OFF right after its own NOTE_ON, no time between) and two
+    velocity events in a row: neither occurs in the corpus's encoding."""
+    from plugins.music_transformer.events import NOTE_OFF, NOTE_ON, TIME_SHIFT, VELOCITY
+
+    count, struck = 0, set()
+    for before, token in zip(row, row[1:], strict=False):
+        count += VELOCITY <= before < VELOCITY + 32 and VELOCITY <= token < VELOCITY + 32
+        if NOTE_ON <= token < NOTE_OFF:
+            struck.add(token)
+        elif NOTE_OFF <= token < TIME_SHIFT:
+            count += token - NOTE_OFF in struck
+        elif TIME_SHIFT <= token < VELOCITY:
+            struck.clear()
+    return count
+
+
+def test_well_formed_sampling_keeps_the_corpus_grammar(tiny_model: MusicTransformer) -> None:
+    settings = SamplingSettings(temperature=1.5, well_formed=True)
+    stream = Continuation(tiny_model, [style_token("any")], 3, settings, seed=0).stream()
+    rows = list(zip(*[next(stream) for _ in range(400)], strict=True))
+    assert all(_breaks_the_grammar(list(row)) == 0 for row in rows)
+    loose = replace(settings, grammar=False)
+    stream = Continuation(tiny_model, [style_token("any")], 3, loose, seed=0).stream()
+    rows = list(zip(*[next(stream) for _ in range(400)], strict=True))
+    assert sum(_breaks_the_grammar(list(row)) for row in rows) > 0  # the mask matters
+
+
+def test_a_struck_note_closes_only_after_time_passes(tiny_model: MusicTransformer) -> None:
+    from plugins.music_transformer.events import NOTE_OFF, NOTE_ON, TIME_SHIFT, VELOCITY
+
+    for grammar in (True, False):
+        settings = SamplingSettings(well_formed=True, grammar=grammar)
+        continuation = Continuation(tiny_model, [style_token("any")], 1, settings, 0)
+        continuation._track(0, VELOCITY + 3)
+        velocity_banned = continuation.bias[0, VELOCITY + 5] == float("-inf")
+        continuation._track(0, NOTE_ON + 76)
+        assert continuation.bias[0, VELOCITY + 5] == 0.0
+        assert continuation.bias[0, NOTE_ON + 76] == float("-inf")
+        closable_at_once = continuation.bias[0, NOTE_OFF + 76] == 0.0
+        assert velocity_banned == grammar and closable_at_once != grammar
+        continuation._track(0, TIME_SHIFT + 4)
+        assert continuation.bias[0, NOTE_OFF + 76] == 0.0
