@@ -4,6 +4,8 @@ track length for the streaming separator vs separating the whole track in memory
 
     .venv/bin/python -m benchmarks.bench_separation [--checkpoint PATH] [--seconds 180]
     dawhost bench separation --json
+    .venv/bin/python -m benchmarks.bench_separation --checkpoint NEW --compare OLD \
+        --repeats 3 --quick --lengths ""    # two checkpoints' speed, same run, fastest of 3
 
 Each measurement runs in its own subprocess so peak RSS belongs to that measurement alone.
 Prints one JSON object.
@@ -124,6 +126,24 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--seconds", type=float, default=180.0)
     parser.add_argument("--lengths", default="30,180", help="track lengths for memory, s")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        action="append",
+        default=[],
+        help="another checkpoint whose streaming speed is measured in the same run, each "
+        "right after --checkpoint's (repeatable)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="measure the streaming runs this many times, interleaved, and keep each one's "
+        "fastest (on a shared machine the other processes only ever slow a run down)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="leave out the Wiener and mid-masks-only runs"
+    )
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(list(argv))
     if args.child:
@@ -132,14 +152,23 @@ def main(argv: Sequence[str] = ()) -> int:
         return 0
 
     lengths = [x for x in args.lengths.split(",") if x]
-    run = Stage("separation bench", 4 + 2 * len(lengths) + 1, unit="run").counting(measure)
+    extra_modes = () if args.quick else ("stream_mid_masks", "stream_wiener")
+    streams = args.repeats * (1 + len(args.compare))
+    runs = streams + len(extra_modes) + 1 + 2 * len(lengths) + 1
+    run = Stage("separation bench", runs, unit="run").counting(measure)
+    load_at_start = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory() as folder:
         track = Path(folder) / "track.wav"
         synth_track(track, args.seconds)
-        speed = {
-            m: run(m, track, args.checkpoint, args.threads)
-            for m in ("stream", "stream_mid_masks", "stream_wiener", "hpss")
-        }
+        timed: dict[Path, list[dict[str, float]]] = {args.checkpoint: []}
+        timed.update({path: [] for path in args.compare})
+        for _ in range(args.repeats):
+            for path, times in timed.items():
+                times.append(run("stream", track, path, args.threads))
+        fastest = {path: min(times, key=lambda t: t["seconds"]) for path, times in timed.items()}
+        speed = {"stream": fastest[args.checkpoint]}
+        speed.update({m: run(m, track, args.checkpoint, args.threads) for m in extra_modes})
+        speed["hpss"] = run("hpss", track, args.checkpoint, args.threads)
         memory = []
         for length in (float(x) for x in lengths):
             short = Path(folder) / f"track{length:g}.wav"
@@ -153,6 +182,13 @@ def main(argv: Sequence[str] = ()) -> int:
             short.unlink()
         idle = run("idle", track, args.checkpoint, args.threads)
     stream_rtf = speed["stream"]["seconds"] / args.seconds
+    names = {
+        "stream": "model",
+        "stream_mid_masks": "model_mid_masks_only",
+        "stream_wiener": "model_with_wiener",
+        "hpss": "hpss_baseline",
+    }
+    rtf = {m: round(v["seconds"] / args.seconds, 4) for m, v in speed.items()}
     report = {
         "benchmark": "separation",
         "track": {
@@ -163,12 +199,11 @@ def main(argv: Sequence[str] = ()) -> int:
         },
         "threads": args.threads,
         "cpu_count": os.cpu_count(),
+        "checkpoint": str(args.checkpoint),
+        "load_average_1min_at_start": load_at_start,
         "load_average_1min": round(os.getloadavg()[0], 2),
         "real_time_factor": {
-            "model": round(stream_rtf, 4),
-            "model_mid_masks_only": round(speed["stream_mid_masks"]["seconds"] / args.seconds, 4),
-            "model_with_wiener": round(speed["stream_wiener"]["seconds"] / args.seconds, 4),
-            "hpss_baseline": round(speed["hpss"]["seconds"] / args.seconds, 4),
+            **{name: rtf[m] for m, name in names.items() if m in rtf},
             "unit": "seconds of processing per second of audio (lower is faster)",
         },
         # CPU seconds per audio second: what the real-time factor would be with a free core
@@ -179,6 +214,22 @@ def main(argv: Sequence[str] = ()) -> int:
         "seconds": {m: round(v["seconds"], 2) for m, v in speed.items()},
         "model_vs_hpss_time_ratio": round(speed["stream"]["seconds"] / speed["hpss"]["seconds"], 3),
         "goal_rtf_0_05_met": bool(stream_rtf <= 0.05),
+        "repeats": args.repeats,
+        "stream_seconds_each_repeat": {
+            str(path): [round(t["seconds"], 2) for t in times] for path, times in timed.items()
+        },
+        "compared": [
+            {
+                "checkpoint": str(path),
+                "real_time_factor": round(fastest[path]["seconds"] / args.seconds, 4),
+                "cpu_real_time_factor": round(fastest[path]["cpu_seconds"] / args.seconds, 4),
+                "time_vs_checkpoint": round(
+                    fastest[path]["seconds"] / speed["stream"]["seconds"], 3
+                ),
+                "goal_rtf_0_05_met": bool(fastest[path]["seconds"] / args.seconds <= 0.05),
+            }
+            for path in args.compare
+        ],
         "peak_memory_vs_length": memory,
         "idle_process_rss_mb": round(idle["peak_rss_mb"], 1),
         "note": "peak RSS per fresh subprocess (Python + torch + model included; see "

@@ -42,6 +42,10 @@ class NetworkConfig:
     # Stereo cues read beside the mid magnitude (stereo.spatial_cues; 0: the mid only). They
     # are zero for mono input, so a network that reads them still separates mono.
     spatial_inputs: int = 0
+    # Residual conv blocks at each band net's lowest resolution, after the LSTM (0: none).
+    # Capacity where it is cheap: that resolution has a sixteenth of the input's bins x frames.
+    bottleneck_blocks: int = 0
+    bottleneck_width: int = 64  # inner channels of those blocks
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -88,6 +92,29 @@ class BottleneckLSTM(nn.Module):
         return torch.cat([x, extra], dim=1)
 
 
+class ResidualBlock(nn.Module):
+    """x + (BN-ReLU-Conv3x3 twice)(x). The last convolution starts at zero, so a block added
+    to a trained network leaves its output unchanged until it learns (and still gets a
+    gradient: the first convolution's random output feeds the last one's weights)."""
+
+    def __init__(self, channels: int, width: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.BatchNorm2d(channels),
+            nn.ReLU(),
+            nn.Conv2d(channels, width, 3, padding=1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.Conv2d(width, channels, 3, padding=1, bias=False),
+        )
+        last = self.body[-1]
+        assert isinstance(last, nn.Conv2d)
+        nn.init.zeros_(last.weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
 class MDenseNet(nn.Module):
     """A dense-block U-net on one frequency band."""
 
@@ -121,6 +148,12 @@ class MDenseNet(nn.Module):
         )
         if self.lstm is not None:
             channels = self.lstm.out_channels
+        self.refine = nn.Sequential(
+            *(
+                ResidualBlock(channels, config.bottleneck_width)
+                for _ in range(config.bottleneck_blocks)
+            )
+        )
         self.ups = nn.ModuleList()
         self.up_blocks = nn.ModuleList()
         for skip in reversed(skips):
@@ -140,6 +173,7 @@ class MDenseNet(nn.Module):
         x = self.bottom(x)
         if self.lstm is not None:
             x = self.lstm(x)
+        x = self.refine(x)
         for up, block in zip(self.ups, self.up_blocks, strict=True):
             x = block(torch.cat([up(x), skips.pop()], dim=1))
         return x
@@ -189,6 +223,30 @@ class MMDenseNet(nn.Module):
             weights[key] = torch.nn.functional.pad(weights[key], (0, 0, 0, 0, 0, count))
         wider.load_state_dict(weights)
         return wider.train(self.training)
+
+    def with_bottleneck_blocks(self, blocks: int, width: int) -> MMDenseNet:
+        """This network with `blocks` more residual blocks at each band net's lowest resolution
+        (`width` inner channels; a network that has some already must keep its width). The
+        new blocks start as the identity, so until trained it returns exactly these masks:
+        more capacity that goes on from this network's weights instead of from scratch."""
+        have = self.config.bottleneck_blocks
+        if blocks < 1 or (have and width != self.config.bottleneck_width):
+            width_note = f", {self.config.bottleneck_width} wide as the ones it has" if have else ""
+            raise ValueError(f"add at least one block{width_note}")
+        deeper = MMDenseNet(
+            replace(self.config, bottleneck_blocks=have + blocks, bottleneck_width=width)
+        )
+        missing, unexpected = deeper.load_state_dict(self.state_dict(), strict=False)
+        added = tuple(
+            f"{band}.refine.{i}."
+            for band in ("low", "high", "full")
+            for i in range(have, have + blocks)
+        )
+        if unexpected or not all(key.startswith(added) for key in missing):
+            raise RuntimeError(
+                f"weights did not carry over: missing {missing}, unexpected {unexpected}"
+            )
+        return deeper.train(self.training)
 
     def masks_any_length(
         self, magnitude: torch.Tensor, cues: torch.Tensor | None = None

@@ -43,6 +43,7 @@ import json
 import math
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -199,6 +200,17 @@ def main(argv: Sequence[str] = ()) -> int:
         "width per bin, stereo.spatial_cues), through new inputs that start at zero",
     )
     parser.add_argument(
+        "--bottleneck-blocks",
+        type=int,
+        default=0,
+        help="residual blocks at each band net's lowest resolution; with --init they are added "
+        "to that network, starting as the identity, and learn at --lr (the rest of the network "
+        "at --network-lr with --stereo)",
+    )
+    parser.add_argument(
+        "--bottleneck-width", type=int, default=64, help="inner channels of those blocks"
+    )
+    parser.add_argument(
         "--out", type=Path, default=None, help="checkpoint path (default: DATA/runs/VARIANT.pt)"
     )
     args = parser.parse_args(list(argv))
@@ -206,6 +218,8 @@ def main(argv: Sequence[str] = ()) -> int:
         parser.error("--stereo needs --init: the trained network whose masks it refines")
     if args.spatial and not (args.stereo and args.network_lr):
         parser.error("--spatial needs --stereo and --network-lr: the network must learn them")
+    if args.bottleneck_blocks and args.stereo and not args.network_lr:
+        parser.error("--bottleneck-blocks with --stereo needs --network-lr: the network learns")
     if args.select == "framewise_mean" and not args.stereo:
         parser.error("--select framewise_mean needs --stereo (the stereo validation reports it)")
     torch.set_num_threads(args.threads)
@@ -218,6 +232,7 @@ def main(argv: Sequence[str] = ()) -> int:
     refiner: StereoRefiner | None = None
     if args.init is not None:
         network, saved_refiner, record = load_with_refiner(args.init)
+        init_names = {name for name, _ in network.named_parameters()}
         args.variant = str(record.get("variant", args.variant))
         if args.stereo:
             refiner = saved_refiner or StereoRefiner(RefinerConfig())
@@ -229,14 +244,31 @@ def main(argv: Sequence[str] = ()) -> int:
                 network = network.with_spatial_inputs(SPATIAL_CUES)
         else:
             network.train()
+        if args.bottleneck_blocks:
+            network = network.with_bottleneck_blocks(args.bottleneck_blocks, args.bottleneck_width)
     else:
-        network = MMDenseNet(VARIANTS[args.variant])
+        config = VARIANTS[args.variant]
+        if args.bottleneck_blocks:
+            config = replace(
+                config,
+                bottleneck_blocks=args.bottleneck_blocks,
+                bottleneck_width=args.bottleneck_width,
+            )
+        network = MMDenseNet(config)
     # Channels-last weights: oneDNN's convolutions run faster that way (as in separate.py).
     network = channels_last(network)
     trained: torch.nn.Module = network if refiner is None else refiner
     groups = [{"params": list(trained.parameters()), "base_lr": args.lr}]
     if refiner is not None and args.network_lr:
-        groups.append({"params": list(network.parameters()), "base_lr": args.network_lr})
+        # blocks just added learn at --lr, the trained weights at --network-lr
+        added = (
+            [p for name, p in network.named_parameters() if name not in init_names]
+            if args.init is not None
+            else []
+        )
+        groups[0]["params"] += added
+        kept = [p for p in network.parameters() if all(p is not q for q in added)]
+        groups.append({"params": kept, "base_lr": args.network_lr})
     optimizer = torch.optim.Adam(groups, lr=args.lr)
     parameters = [p for group in groups for p in group["params"]]
     print(
@@ -295,6 +327,7 @@ def main(argv: Sequence[str] = ()) -> int:
                     "stereo": args.stereo,
                     "network_lr": args.network_lr if args.stereo else None,
                     "spatial_inputs": network.config.spatial_inputs,
+                    "bottleneck_blocks": network.config.bottleneck_blocks,
                     "train_songs": len(sampler.songs),
                 }
                 log.write(json.dumps(record) + "\n")
