@@ -7,8 +7,10 @@ path as real plugins.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -91,7 +93,10 @@ class SlowModel(Model):
 
     def __init__(self) -> None:
         super().__init__()
-        self.step_file = Path(tempfile.mkdtemp(prefix="dawhost-fake-slow-")) / "steps"
+        folder = tempfile.mkdtemp(prefix="dawhost-fake-slow-")
+        # Removed with this object, not with the worker's unpickled copy (no __init__ there).
+        weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+        self.step_file = Path(folder) / "steps"
         self._count = 0
 
     @property

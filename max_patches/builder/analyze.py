@@ -11,6 +11,7 @@ dawhost to set its transport (every OSC and WebSocket client hears it, `/dawhost
 from __future__ import annotations
 
 from builder.blocks import (
+    AUDIO_ROUTES,
     LEFT,
     RIGHT,
     WIDTH,
@@ -25,17 +26,8 @@ from builder.patcher import Flow, Patcher
 
 ANALYZE_MODEL = "analyze"
 METERS = ("auto", "3/4", "4/4", "6/8")
-ROUTES = [
-    "/dawhost/accepted",
-    "/dawhost/progress",
-    "/dawhost/output",
-    "/dawhost/done",
-    "/dawhost/error",
-    "/dawhost/models",
-    "/dawhost/option",
-    "/dawhost/transport",
-    "/dawhost/reply",
-]
+# Also the transport, which `apply_to_transport` changes.
+ROUTES = [*AUDIO_ROUTES[:-1], "/dawhost/transport", "/dawhost/reply"]
 SHOWN = ("tempo:", "quarter_tempo:", "signature:", "beats_seconds:", "downbeats_seconds:")
 
 

@@ -21,6 +21,30 @@ class Link:
         return self.routes.index(address)
 
 
+# The replies a patch routes, in outlet order. Every patch hears the job's life (accepted,
+# progress, output, done, error) and the model and option lists; a patch that plays notes also
+# hears the timed note messages.
+AUDIO_ROUTES = [
+    "/dawhost/accepted",
+    "/dawhost/progress",
+    "/dawhost/output",
+    "/dawhost/done",
+    "/dawhost/error",
+    "/dawhost/models",
+    "/dawhost/option",
+    "/dawhost/reply",
+]
+NOTE_ROUTES = [
+    *AUDIO_ROUTES[:2],
+    "/dawhost/noteon",
+    "/dawhost/noteoff",
+    "/dawhost/allnotesoff",
+    "/dawhost/scheduled",
+    "/dawhost/late",
+    *AUDIO_ROUTES[2:],
+]
+
+
 REREGISTER_MS = 3000  # how often a patch re-sends /dawhost/reply (a restarted server forgets)
 
 

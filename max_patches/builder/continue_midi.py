@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from builder.blocks import (
     LEFT,
+    NOTE_ROUTES,
     RIGHT,
     WIDTH,
     link_block,
@@ -24,21 +25,6 @@ from builder.patcher import Flow, Patcher
 
 CONTINUE_MODEL = "music-transformer"
 PRIMER = "60 100 0 1 62 90 1 0.5 64 90 1.5 0.5 65 100 2 1 67 90 3 1"
-ROUTES = [
-    "/dawhost/accepted",
-    "/dawhost/progress",
-    "/dawhost/noteon",
-    "/dawhost/noteoff",
-    "/dawhost/allnotesoff",
-    "/dawhost/scheduled",
-    "/dawhost/late",
-    "/dawhost/output",
-    "/dawhost/done",
-    "/dawhost/error",
-    "/dawhost/models",
-    "/dawhost/option",
-    "/dawhost/reply",
-]
 
 
 def continue_midi() -> Patcher:
@@ -52,7 +38,7 @@ def continue_midi() -> Patcher:
         "plays on Max's MIDI output on the next bar line of Max's transport, note by note, "
         "each sent by dawhost at its time (deliver timed).",
     )
-    link = link_block(p, left, ROUTES)
+    link = link_block(p, left, NOTE_ROUTES)
     left.row(
         p.comment(
             "2. Start Max's transport (this toggle, or Extras > Global Transport): dawhost "

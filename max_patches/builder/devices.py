@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 from builder.blocks import (
+    AUDIO_ROUTES,
+    NOTE_ROUTES,
     Link,
     dropped_file,
     link_block,
@@ -25,31 +27,6 @@ from builder.blocks import (
 from builder.patcher import AUDIO_EFFECT, INSTRUMENT, MIDI_EFFECT, Box, Flow, Patcher
 from builder.separate_stems import STEMS
 
-CONTINUE_ROUTES = [
-    "/dawhost/accepted",
-    "/dawhost/progress",
-    "/dawhost/noteon",
-    "/dawhost/noteoff",
-    "/dawhost/allnotesoff",
-    "/dawhost/scheduled",
-    "/dawhost/late",
-    "/dawhost/output",
-    "/dawhost/done",
-    "/dawhost/error",
-    "/dawhost/models",
-    "/dawhost/option",
-    "/dawhost/reply",
-]
-AUDIO_ROUTES = [
-    "/dawhost/accepted",
-    "/dawhost/progress",
-    "/dawhost/output",
-    "/dawhost/done",
-    "/dawhost/error",
-    "/dawhost/models",
-    "/dawhost/option",
-    "/dawhost/reply",
-]
 MAX_RECORDED = 4096  # atoms kept of the played phrase (1024 notes)
 
 
@@ -152,7 +129,7 @@ def continue_device() -> Patcher:
             460,
         )
     )
-    link = link_block(p, f, CONTINUE_ROUTES)
+    link = link_block(p, f, NOTE_ROUTES)
     transport_sync(p, link, f)  # in Live, [transport] is Live's transport
     phrase, clear = phrase_recorder(p, f)
     go = p.ui("button", 24, 24)

@@ -7,6 +7,7 @@ a [buffer~] and played, with the model menu and option ranges from the server.
 from __future__ import annotations
 
 from builder.blocks import (
+    AUDIO_ROUTES,
     LEFT,
     RIGHT,
     WIDTH,
@@ -21,16 +22,6 @@ from builder.blocks import (
 from builder.patcher import Flow, Patcher
 
 RENDER_MODEL = "melnet"
-ROUTES = [
-    "/dawhost/accepted",
-    "/dawhost/progress",
-    "/dawhost/output",
-    "/dawhost/done",
-    "/dawhost/error",
-    "/dawhost/models",
-    "/dawhost/option",
-    "/dawhost/reply",
-]
 
 
 def wav_patch(
@@ -48,7 +39,7 @@ def wav_patch(
     p = Patcher(f"dawhost: {name}")
     left, right = Flow(LEFT, 16, WIDTH), Flow(RIGHT, 16, WIDTH)
     title(p, left, f"dawhost - {name}", intro)
-    link = link_block(p, left, ROUTES)
+    link = link_block(p, left, AUDIO_ROUTES)
     left.row(p.comment(step, WIDTH))
     bars = p.ui("number", 50, 22)  # range and default arrive from the server
     go = p.ui("button", 24, 24)

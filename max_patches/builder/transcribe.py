@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from builder.blocks import (
     LEFT,
+    NOTE_ROUTES,
     RIGHT,
     WIDTH,
     audio_source,
@@ -26,21 +27,6 @@ from builder.patcher import Flow, Patcher
 
 TRANSCRIBE_MODEL = "transcribe"
 CONTINUE_MODEL = "music-transformer"
-ROUTES = [
-    "/dawhost/accepted",
-    "/dawhost/progress",
-    "/dawhost/noteon",
-    "/dawhost/noteoff",
-    "/dawhost/allnotesoff",
-    "/dawhost/scheduled",
-    "/dawhost/late",
-    "/dawhost/output",
-    "/dawhost/done",
-    "/dawhost/error",
-    "/dawhost/models",
-    "/dawhost/option",
-    "/dawhost/reply",
-]
 
 
 def transcribe() -> Patcher:
@@ -55,7 +41,7 @@ def transcribe() -> Patcher:
         "and plays only the continuation. Notes play on Max's MIDI output from the next bar "
         "line of dawhost's transport (deliver timed); the MIDI files come back as paths.",
     )
-    link = link_block(p, left, ROUTES)
+    link = link_block(p, left, NOTE_ROUTES)
     path = audio_source(p, left, "2")
     left.row(
         p.comment(
