@@ -23,7 +23,14 @@ from host import Capability, InputKind, InputSpec, Model, Note, NotesOutput
 from host.requests import Request
 from protocols.midi import MidiFrontend
 from tests.fakes import EchoContinuer, FailingModel, make_core
-from tests.protocols.midi_jack import Driver, JackUnavailable, Received, jack_server
+from tests.protocols.midi_jack import (
+    Driver,
+    JackServer,
+    JackUnavailable,
+    Received,
+    jack_server,
+    retried_after_xruns,
+)
 
 pytestmark = pytest.mark.jack
 
@@ -48,15 +55,15 @@ class Transposer(Model):
 
 
 @pytest.fixture(scope="module")
-def jack() -> Iterator[str]:
+def jack() -> Iterator[JackServer]:
     try:
-        with jack_server() as name:
-            yield name
+        with jack_server() as server:
+            yield server
     except JackUnavailable as exc:
         pytest.skip(str(exc))
 
 
-def run(jack: str, tmp_path: Path, scenario: Any, *models: Model, **settings: Any) -> Any:
+def run(jack: JackServer, tmp_path: Path, scenario: Any, *models: Model, **settings: Any) -> Any:
     """Start a core and the MIDI front-end on JACK, connect a Driver, run `scenario`."""
 
     async def main() -> Any:
@@ -151,7 +158,8 @@ def sent_tempo(tick_times: Sequence[float]) -> float:
     return 60.0 / (ticks[-1] - ticks[-25])
 
 
-def test_clock_sets_tempo_and_position_at_120_then_90(jack: str, tmp_path: Path) -> None:
+@retried_after_xruns
+def test_clock_sets_tempo_and_position_at_120_then_90(jack: JackServer, tmp_path: Path) -> None:
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> dict[str, float]:
         driver.start_clock(120)
         await asyncio.sleep(1.0)
@@ -184,8 +192,9 @@ def test_clock_sets_tempo_and_position_at_120_then_90(jack: str, tmp_path: Path)
     assert abs(result["beat_error"]) < 0.1
 
 
+@retried_after_xruns
 def test_response_starts_on_the_next_bar_line_and_echoes_the_phrase(
-    jack: str, tmp_path: Path
+    jack: JackServer, tmp_path: Path
 ) -> None:
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
         await start_playing(core, driver, FAST)
@@ -211,7 +220,8 @@ def test_response_starts_on_the_next_bar_line_and_echoes_the_phrase(
     assert balanced(messages)
 
 
-def test_response_follows_a_tempo_change_while_it_plays(jack: str, tmp_path: Path) -> None:
+@retried_after_xruns
+def test_response_follows_a_tempo_change_while_it_plays(jack: JackServer, tmp_path: Path) -> None:
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
         await start_playing(core, driver, 120)
         for _ in range(2):
@@ -252,7 +262,8 @@ async def until_sounding(frontend: MidiFrontend, timeout: float = 2.0) -> Any:
     return frontend.sender.sounding()
 
 
-def test_stop_and_panic_leave_no_note_sounding(jack: str, tmp_path: Path) -> None:
+@retried_after_xruns
+def test_stop_and_panic_leave_no_note_sounding(jack: JackServer, tmp_path: Path) -> None:
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
         await start_playing(core, driver, FAST)
         # A long held note: the response will be sounding it when the DAW stops.
@@ -294,7 +305,8 @@ def test_stop_and_panic_leave_no_note_sounding(jack: str, tmp_path: Path) -> Non
     assert (0xB0, 123, 0) in [m.data for m in messages]
 
 
-def test_model_error_silences_and_server_keeps_serving(jack: str, tmp_path: Path) -> None:
+@retried_after_xruns
+def test_model_error_silences_and_server_keeps_serving(jack: JackServer, tmp_path: Path) -> None:
     class BreaksMidway(EchoContinuer):
         model_id = "test-breaks"
 
@@ -320,7 +332,10 @@ def test_model_error_silences_and_server_keeps_serving(jack: str, tmp_path: Path
     assert [m for m in messages if m.kind == "on"] == [] and pending == 0
 
 
-def test_cc_sets_options_and_program_change_selects_the_model(jack: str, tmp_path: Path) -> None:
+@retried_after_xruns
+def test_cc_sets_options_and_program_change_selects_the_model(
+    jack: JackServer, tmp_path: Path
+) -> None:
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
         await start_playing(core, driver, FAST)
         # fake-echo's options map onto CC 22 (repeats 1..8), 23 (temperature): 127 -> 8 repeats.
@@ -345,7 +360,8 @@ def test_cc_sets_options_and_program_change_selects_the_model(jack: str, tmp_pat
     assert transposed.request_id and 67 in [m.data[1] for m in ons]
 
 
-def test_garbage_input_neither_crashes_nor_stalls(jack: str, tmp_path: Path) -> None:
+@retried_after_xruns
+def test_garbage_input_neither_crashes_nor_stalls(jack: JackServer, tmp_path: Path) -> None:
     async def scenario(core: Any, frontend: MidiFrontend, driver: Driver) -> Any:
         await start_playing(core, driver, FAST)
         garbage = [
@@ -431,7 +447,8 @@ def run_plain(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-def test_existing_ports_are_opened_by_name(jack: str, tmp_path: Path) -> None:
+@retried_after_xruns
+def test_existing_ports_are_opened_by_name(jack: JackServer, tmp_path: Path) -> None:
     """`[midi] input/output` connect to a keyboard's and a synth's ports instead of virtual
     ones; with the transport stopped, the answer plays in free time."""
     keyboard = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="keyboard")
@@ -498,8 +515,9 @@ def _transcribe_settings(audio: Path | str, **more: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("cc", [TRANSCRIBE_CC, TRANSCRIBE_CONTINUE_CC])
+@retried_after_xruns
 def test_a_cc_transcribes_the_last_bars_of_the_audio_file_into_the_output(
-    jack: str, tmp_path: Path, cc: int
+    jack: JackServer, tmp_path: Path, cc: int
 ) -> None:
     """CC 14: the last bar of the take comes out as notes, one per beat from the next bar
     line; CC 15: the same bar transcribed, then continued (the echo model repeats it)."""
@@ -535,8 +553,9 @@ def test_a_cc_transcribes_the_last_bars_of_the_audio_file_into_the_output(
     assert balanced(messages)
 
 
+@retried_after_xruns
 def test_the_transcribe_cc_with_no_file_or_a_bad_one_plays_nothing(
-    jack: str, tmp_path: Path
+    jack: JackServer, tmp_path: Path
 ) -> None:
     from tests.fakes import FakeTranscriber
 
@@ -565,3 +584,31 @@ def test_the_transcribe_cc_with_no_file_or_a_bad_one_plays_nothing(
     assert error is not None and error.code.value == "bad_input" and error.field == "audio"
     assert "never-recorded.wav" in error.message
     assert echo_error is None and [m.data[1] for m in ons] == PHRASE
+
+
+def test_a_failure_is_retried_only_after_an_xrun(tmp_path: Path) -> None:
+    server = JackServer("fake", tmp_path / "jackd.log")
+    server.log.write_text("")
+    calls: list[Path] = []
+
+    @retried_after_xruns
+    def flaky(jack: JackServer, tmp_path: Path) -> None:
+        calls.append(tmp_path)
+        if len(calls) == 1:  # a missed cycle during the first attempt
+            with jack.log.open("a") as log:
+                log.write("JackEngine::XRun: client = driver-in was not finished\n")
+        assert len(calls) > 1
+
+    flaky(jack=server, tmp_path=tmp_path)
+    assert len(calls) == 2 and calls[0] != calls[1] and all(p.is_dir() for p in calls)
+
+    @retried_after_xruns
+    def broken(jack: JackServer, tmp_path: Path) -> None:
+        calls.append(tmp_path)
+        raise AssertionError("wrong without any xrun")
+
+    calls.clear()
+    (tmp_path / "again").mkdir()
+    with pytest.raises(AssertionError, match="without any xrun"):
+        broken(jack=server, tmp_path=tmp_path / "again")
+    assert len(calls) == 1

@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 
 from protocols.midi import MidiFrontend
-from tests.protocols.midi_jack import Driver, JackUnavailable, jack_server
+from tests.protocols.midi_jack import (
+    Driver,
+    JackServer,
+    JackUnavailable,
+    jack_server,
+    retried_after_xruns,
+)
 from tests.protocols.test_midi_jack import (
     balanced,
     play_phrase,
@@ -41,15 +47,16 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def jack() -> Iterator[str]:
+def jack() -> Iterator[JackServer]:
     try:
-        with jack_server() as name:
-            yield name
+        with jack_server() as server:
+            yield server
     except JackUnavailable as exc:
         pytest.skip(str(exc))
 
 
-def test_music_transformer_answers_on_the_bar_line(jack: str, tmp_path: Path) -> None:
+@retried_after_xruns
+def test_music_transformer_answers_on_the_bar_line(jack: JackServer, tmp_path: Path) -> None:
     from plugins.music_transformer.plugin import MusicTransformerModel
 
     model = MusicTransformerModel()
