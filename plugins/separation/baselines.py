@@ -33,14 +33,20 @@ def oracle_internal_mask(stems: np.ndarray, rate: int, per_channel: bool = False
     plugin's own path: the ceiling of this design, below `oracle_irm` because the internal rate
     is lower, one share covers everything above 5.5 kHz and (mono) one mask serves both
     channels."""
+    return filter_with_masks(
+        ideal_internal_masks(stems, rate, per_channel), stems.sum(axis=0), rate
+    )
+
+
+def ideal_internal_masks(stems: np.ndarray, rate: int, per_channel: bool = False) -> torch.Tensor:
+    """The masks of `oracle_internal_mask`, shaped as `Separator.masks` returns them."""
     if per_channel:  # (stems, channels, samples) at the internal rate
         internal = np.stack([[to_internal_rate(c, rate) for c in s.T] for s in stems])
     else:
         internal = np.stack([to_internal_rate(s.mean(axis=1), rate) for s in stems])
     magnitude = internal_spectrum(torch.from_numpy(internal.astype(np.float32)))[..., :-1, :]
     magnitude = magnitude.abs()
-    masks = magnitude / (magnitude.sum(dim=0, keepdim=True) + 1e-12)
-    return filter_with_masks(masks, stems.sum(axis=0), rate)
+    return magnitude / (magnitude.sum(dim=0, keepdim=True) + 1e-12)
 
 
 def hpss(mixture: np.ndarray, rate: int, kernel: int = 17) -> np.ndarray:
