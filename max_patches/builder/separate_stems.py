@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from builder.blocks import (
+    AUDIO_ROUTES,
     LEFT,
     RIGHT,
     WIDTH,
@@ -32,18 +33,7 @@ def separate_stems() -> Patcher:
         "in its work folder or in the folders listed as input_roots in its config: put your "
         "loops there.",
     )
-    link = link_block(
-        p,
-        left,
-        [
-            "/dawhost/accepted",
-            "/dawhost/progress",
-            "/dawhost/output",
-            "/dawhost/done",
-            "/dawhost/error",
-            "/dawhost/models",
-        ],
-    )
+    link = link_block(p, left, AUDIO_ROUTES[:6])  # no option list (link_block adds the reply)
     left.row(p.comment("2. Drop a WAV/AIFF/FLAC file here:", WIDTH))
     _, native = dropped_file(p, left, 240, 60)
     shown = p.msg("", width=WIDTH)
