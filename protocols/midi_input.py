@@ -55,7 +55,12 @@ class ArrivalClock:
 
 
 class InputPump:
-    """Polls a raw rtmidi input on its own thread; calls `handler(message, arrival_time)`."""
+    """Polls a raw rtmidi input on its own thread; calls `handler(message, arrival_time)`.
+
+    The port is only touched under `_port_lock`, and never again once `stop()` has returned:
+    the caller deletes the rtmidi object next, and python-rtmidi crashes the whole process
+    (SIGSEGV) if a deleted port is polled. A join with a timeout could not promise that.
+    """
 
     def __init__(
         self, port: RawInput, handler: Callable[[mido.Message, float], None], name: str = ""
@@ -65,35 +70,46 @@ class InputPump:
         self.clock = ArrivalClock()
         self.malformed = 0
         self._stop = threading.Event()
+        self._port_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"midi-in {name}")
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
+        """Return only when the thread can no longer reach the port."""
         self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=2)
+        with self._port_lock:  # waits out a poll in progress; later polls see the flag
+            pass
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2)  # tidiness only: the port is already safe
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self._drain()
+                for data, arrival in self._poll():
+                    self._handle(data, arrival)
             except Exception as exc:  # the pump must outlive anything a port does
                 log.warning("MIDI input poll failed: %r", exc)
             self._stop.wait(POLL_SECONDS)
 
-    def _drain(self) -> None:
-        while (item := self.port.get_message()) is not None:
-            data, delta = item
-            when = self.clock.arrival(delta, time.monotonic())
-            try:
-                message = mido.Message.from_bytes(data)
-            except (ValueError, TypeError, IndexError):
-                self.malformed += 1  # running-status garbage, stray data bytes, cut messages
-                if self.malformed in (1, 100, 10_000):
-                    log.warning(
-                        "%d malformed MIDI messages ignored (last: %r)", self.malformed, data
-                    )
-                continue
-            self.handler(message, when)
+    def _poll(self) -> list[tuple[list[int], float]]:
+        """Everything queued, with arrival times; nothing once stopped."""
+        polled: list[tuple[list[int], float]] = []
+        with self._port_lock:
+            if self._stop.is_set():
+                return polled
+            while (item := self.port.get_message()) is not None:
+                data, delta = item
+                polled.append((data, self.clock.arrival(delta, time.monotonic())))
+        return polled
+
+    def _handle(self, data: list[int], arrival: float) -> None:
+        try:
+            message = mido.Message.from_bytes(data)
+        except (ValueError, TypeError, IndexError):
+            self.malformed += 1  # running-status garbage, stray data bytes, cut messages
+            if self.malformed in (1, 100, 10_000):
+                log.warning("%d malformed MIDI messages ignored (last: %r)", self.malformed, data)
+            return
+        self.handler(message, arrival)

@@ -204,7 +204,9 @@ class Driver:
     def stop_clock(self, send_stop: bool = False) -> None:
         self._clock_stop.set()
         if self._clock is not None:
-            self._clock.join(timeout=2)
+            # No timeout: `close` deletes the port next, and a tick sent on a deleted
+            # python-rtmidi port is a SIGSEGV. The thread checks the flag every tick.
+            self._clock.join()
             self._clock = None
         if send_stop:
             self.send(0xFC)

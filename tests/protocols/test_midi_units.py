@@ -4,6 +4,7 @@ and the front-end itself on in-memory ports (silence trigger, free time, floods)
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from protocols.call_response import FreeBeats, PhraseRecorder
 from protocols.link import LinkFollower
 from protocols.midi import MidiFrontend
 from protocols.midi_control import ModelControls
+from protocols.midi_input import InputPump
 from protocols.midi_output import NoteSender, Playback
 from protocols.midi_ports import MidiPorts, MidiUnavailable, api_candidates
 from protocols.midi_settings import MidiSettings
@@ -408,3 +410,35 @@ def test_note_flood_without_offs_and_all_notes_off_from_the_player(tmp_path: Pat
     assert held <= 16 * 128  # one held note per channel and pitch, however many note-ons
     assert held_after == held - 128  # channel 4's notes were released
     assert dropped > 0
+
+
+class SlowDeletableIn:
+    """A raw input whose poll is slow (a loaded machine) and which records use after delete:
+    a real python-rtmidi port would crash the process there."""
+
+    def __init__(self, poll_seconds: float) -> None:
+        self.poll_seconds = poll_seconds
+        self.polling = threading.Event()
+        self.polled = threading.Event()
+        self.deleted = False
+        self.used_after_delete = False
+
+    def get_message(self) -> tuple[list[int], float] | None:
+        self.used_after_delete |= self.deleted
+        self.polling.set()
+        time.sleep(self.poll_seconds)
+        self.used_after_delete |= self.deleted
+        self.polled.set()
+        return None
+
+
+def test_a_stopped_pump_never_polls_its_port_again() -> None:
+    # Longer than the 2 s join the pump used to give up after before its port was deleted.
+    port = SlowDeletableIn(poll_seconds=2.5)
+    pump = InputPump(port, lambda message, when: None)
+    pump.start()
+    assert port.polling.wait(5)
+    pump.stop()
+    port.deleted = True  # what MidiPorts.close does next
+    assert port.polled.wait(5)
+    assert not port.used_after_delete
