@@ -76,13 +76,22 @@ PRUNED_BEAMS = {"beam": 1e-30, "wbeam": 1e-20}
 
 class Recogniser:
     """pocketsphinx on 16 kHz audio; with `vocabulary`, only those words, in any order;
-    `pruned` searches with PRUNED_BEAMS."""
+    `pruned` searches with PRUNED_BEAMS. Every call is independent of the ones before it.
+
+    The model's feat.params sets `-cmn batch` (a per-utterance mean, and it overrides keyword
+    arguments) but also `-remove_noise yes`, whose spectral noise estimate the decoder carried
+    from one utterance into the next: the same audio scored differently after other audio
+    (flite-rms model, 5 sentences: 27.3 % WER alone, 20.0 % after two other voices).
+    `reinit_feat()` before each utterance rebuilds the front end from the configuration
+    (noise estimate and CMN back to their initial values): about 30 microseconds, and the
+    hypotheses and scores equal a fresh decoder's, which costs 0.5 s to build."""
 
     def __init__(self, vocabulary: Sequence[str] | None = None, pruned: bool = False) -> None:
         from pocketsphinx import Decoder
 
         beams = PRUNED_BEAMS if pruned else {}
         self.decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL", **beams)
+        self.score: float | None = None  # the last hypothesis's score
         if vocabulary is not None:
             known = [word for word in vocabulary if self.decoder.lookup_word(word)]
             loop = " | ".join(known)
@@ -94,10 +103,12 @@ class Recogniser:
         padded = np.concatenate([np.zeros(4000), audio, np.zeros(4000)])
         peak = float(np.abs(padded).max()) or 1.0
         pcm = (padded * (0.9 / peak) * 32767).astype(np.int16).tobytes()
+        self.decoder.reinit_feat()
         self.decoder.start_utt()
         self.decoder.process_raw(pcm, full_utt=True)
         self.decoder.end_utt()
         hypothesis = self.decoder.hyp()
+        self.score = hypothesis.score if hypothesis else None
         return hypothesis.hypstr if hypothesis else ""
 
 
