@@ -1,5 +1,7 @@
 """Training examples from the rendered songs: random excerpts, stems remixed across songs (the
-standard augmentation for separation: any drums may play under any vocals), random stem gains.
+standard augmentation for separation: any drums may play under any vocals), random stem gains,
+and (`stem_dropout`) examples in which one to three stems are silent, so the network also
+hears sparse mixes (a piano and a bass alone) and learns to leave an absent stem empty.
 
 Songs are (4 stems, 2 channels, samples) float16 arrays at the internal rate (see
 build_data.py; data built before stereo was kept is (4 stems, samples), mono). The mask network
@@ -49,6 +51,7 @@ class ExampleSampler:
         remix: float = 0.5,
         gain_db: float = 6.0,
         stereo: bool = False,
+        stem_dropout: float = 0.0,
     ) -> None:
         self.songs = [s for s in songs.values() if s.shape[-1] > frames * HOP]
         if not self.songs:
@@ -60,6 +63,18 @@ class ExampleSampler:
         self.remix = remix
         self.gain_db = gain_db
         self.stereo = stereo
+        if not 0.0 <= stem_dropout <= 1.0:
+            raise ValueError(f"stem_dropout is a chance, got {stem_dropout}")
+        self.stem_dropout = stem_dropout
+
+    def _dropped(self) -> list[int]:
+        """The stems silenced in one example: none, or with chance `stem_dropout` one to three
+        of them (as many of each count, which ones at random), so at least one stem plays.
+        Draws nothing from the generator when `stem_dropout` is 0, so batches stay as before."""
+        if not self.stem_dropout or self.rng.random() >= self.stem_dropout:
+            return []
+        count = int(self.rng.integers(1, len(STEMS)))
+        return sorted(int(s) for s in self.rng.choice(len(STEMS), count, replace=False))
 
     def _audio(self, song: np.ndarray, stem: int, start: int) -> np.ndarray:
         audio = song[stem, ..., start : start + self.length].astype(np.float32)
@@ -67,7 +82,8 @@ class ExampleSampler:
 
     def batch(self, size: int) -> tuple[torch.Tensor, torch.Tensor]:
         """(size, samples) mixtures and (size, stems, samples) targets; with `stereo`,
-        (size, 2, samples) and (size, stems, 2, samples)."""
+        (size, 2, samples) and (size, stems, 2, samples). A silenced stem's target is zeros
+        and the mixture is the sum of the stems that play."""
         shape = (2, self.length) if self.stereo else (self.length,)
         stems = np.zeros((size, len(STEMS), *shape), np.float32)
         for b in range(size):
@@ -80,5 +96,9 @@ class ExampleSampler:
                     offset = int(self.rng.integers(0, song.shape[-1] - self.length))
                 gain = 10 ** (self.rng.uniform(-self.gain_db, self.gain_db) / 20)
                 stems[b, s] = self._audio(song, s, offset) * gain
+            dropped = self._dropped()
+            kept = [s for s in range(len(STEMS)) if s not in dropped]
+            if dropped and np.any(stems[b, kept]):  # a silent mixture teaches nothing
+                stems[b, dropped] = 0.0
         targets = torch.from_numpy(stems)
         return targets.sum(dim=1), targets

@@ -91,7 +91,8 @@ def negative_sdr(
         targets = split(targets).movedim(-2, 1).flatten(0, 1)
         estimates = split(estimates).movedim(-2, 1).flatten(0, 1)
         mix = split(mix).flatten(0, 1)
-    floor = 1e-3 * mix.pow(2).sum(-1, keepdim=True) / targets.shape[1]
+    # (+1e-9: a silent segment of a sparse mix scores 0 dB, not 0/0)
+    floor = 1e-3 * mix.pow(2).sum(-1, keepdim=True) / targets.shape[1] + 1e-9
     power = targets.pow(2).sum(-1) + floor
     error = (targets - estimates).pow(2).sum(-1) + floor
     return -10 * torch.log10(power / error).mean()

@@ -34,6 +34,10 @@ The evaluation takes the median SDR over 1 s frames, so a quiet passage weighs a
 loud one. `--sdr-segment 1` takes the SDR loss per second the same way, and (with --stereo)
 `--select framewise_mean --val-seconds 12` keeps the checkpoint whose validation median over
 1 s frames is best, instead of its plain SDR over the first 6 s.
+
+`--stem-dropout P` silences one to three stems in a share P of the examples (dataset.py): the
+built songs always have every stem, so without it the network never hears a sparse mix and
+sends part of a lone piano to the bass (leakage.py).
 """
 
 from __future__ import annotations
@@ -163,6 +167,13 @@ def main(argv: Sequence[str] = ()) -> int:
         help="chance that each stem of an example comes from another song (0: whole songs, "
         "as the test set is; 1: every stem from a different one)",
     )
+    parser.add_argument(
+        "--stem-dropout",
+        type=float,
+        default=0.0,
+        help="chance that an example has one to three of its stems silent (targets zero, the "
+        "mixture the sum of the rest), so the network hears sparse mixes too; 0: every stem",
+    )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
         "--val-seconds", type=float, default=6.0, help="validate on this much of each val song"
@@ -175,6 +186,12 @@ def main(argv: Sequence[str] = ()) -> int:
         "or (with --stereo) its median over 1 s frames, as the evaluation counts",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--keep-last",
+        action="store_true",
+        help="also save the latest checkpoint at every validation, as OUT-last.pt (the val "
+        "songs are full bands: they need not favour what an augmentation teaches)",
+    )
     parser.add_argument(
         "--init",
         type=Path,
@@ -292,6 +309,9 @@ def main(argv: Sequence[str] = ()) -> int:
             return loss_fn(network, mix, targets, args.sdr_weight, sdr_segment)
         return stereo_loss(network, refiner, mix, targets, args.sdr_weight, sdr_segment)
 
+    def songs_on_disk() -> int:
+        return sum(1 for _ in (args.data / "train").glob("*.npy"))
+
     budget, clock = Budget(args.minutes, args.max_steps), SaveClock(args.save_every)
     sampler: ExampleSampler | None = None
     best = -math.inf
@@ -302,13 +322,16 @@ def main(argv: Sequence[str] = ()) -> int:
         while True:
             elapsed = budget.elapsed
             done = budget.spent(step)
-            if sampler is None or step % 300 == 0:  # pick up songs the builder added since
+            # pick up songs the builder added since (every 300 steps; every 50 while it builds)
+            grown = step % 50 == 0 and sampler is not None and songs_on_disk() > len(sampler.songs)
+            if sampler is None or step % 300 == 0 or grown:
                 sampler = ExampleSampler(
                     load_songs(args.data / "train"),
                     args.frames,
                     seed=args.seed + step,
                     remix=args.remix,
                     stereo=args.stereo,
+                    stem_dropout=args.stem_dropout,
                 )
             if done or clock.due():
                 scores = validate_now()
@@ -324,6 +347,7 @@ def main(argv: Sequence[str] = ()) -> int:
                     "select": args.select,
                     "frames": args.frames,
                     "remix": args.remix,
+                    "stem_dropout": args.stem_dropout,
                     "stereo": args.stereo,
                     "network_lr": args.network_lr if args.stereo else None,
                     "spatial_inputs": network.config.spatial_inputs,
@@ -335,6 +359,8 @@ def main(argv: Sequence[str] = ()) -> int:
                 if scores[args.select] > best:
                     best = scores[args.select]
                     save_checkpoint(out, network, record, refiner)
+                if args.keep_last:  # the latest too, whatever validation says
+                    save_checkpoint(out.with_name(f"{out.stem}-last.pt"), network, record, refiner)
                 bar.write(f"step {step}: val SDR {scores}")
             if done:
                 break

@@ -159,6 +159,63 @@ def test_remix_zero_keeps_whole_songs_and_remix_one_mixes_them() -> None:
     assert any(len(set(example.tolist())) > 1 for example in mixed)
 
 
+@pytest.mark.parametrize("stereo", [False, True])
+def test_stem_dropout_silences_stems_and_the_mix_is_the_sum_of_the_rest(stereo: bool) -> None:
+    """32 frames (0.74 s) always hold a drum burst, so only dropout silences a stem."""
+    songs = {str(i): _song(i) for i in range(3)}
+    if stereo:
+        songs = {k: np.stack([v, v * 0.5], axis=1) for k, v in songs.items()}
+    sampler = ExampleSampler(songs, frames=32, seed=0, stem_dropout=0.5, stereo=stereo)
+    mix, targets = sampler.batch(200)
+    flat = targets.flatten(2)  # (examples, stems, samples)
+    silent = (flat == 0).all(-1)  # (examples, stems)
+    counts = silent.sum(1)
+    # every example keeps at least one stem; about half have one to three silent
+    assert counts.max() <= len(STEMS) - 1
+    assert 0.35 < (counts > 0).float().mean() < 0.65
+    assert set(counts[counts > 0].tolist()) == {1, 2, 3}
+    assert all(silent[:, s].any() for s in range(len(STEMS)))  # any stem can be dropped
+    # the mixture is exactly the sum of the stems that play
+    kept = targets * (~silent).reshape(*silent.shape, *[1] * (targets.dim() - 2))
+    torch.testing.assert_close(mix, kept.sum(1), rtol=0, atol=0)
+    torch.testing.assert_close(mix, targets.sum(1), rtol=0, atol=0)
+
+
+def test_no_stem_dropout_draws_the_batches_it_drew_before() -> None:
+    songs = {str(i): _song(i) for i in range(3)}
+    plain = ExampleSampler(songs, frames=32, seed=3).batch(8)
+    zero = ExampleSampler(songs, frames=32, seed=3, stem_dropout=0.0).batch(8)
+    torch.testing.assert_close(plain[1], zero[1], rtol=0, atol=0)
+    assert not (plain[1].flatten(2) == 0).all(-1).any()
+    with pytest.raises(ValueError):
+        ExampleSampler(songs, frames=32, stem_dropout=1.5)
+
+
+def test_stem_dropout_keeps_a_mixture_that_sounds() -> None:
+    """When the stems left would all be silent (a rest everywhere), nothing is dropped, so no
+    example is an empty mixture; and a silent 1 s segment does not make the loss NaN."""
+    song = _song(0)
+    song[1:] = 0  # only vocals play
+    sampler = ExampleSampler({"a": song}, frames=32, seed=0, stem_dropout=1.0, remix=0.0)
+    mix, targets = sampler.batch(64)
+    assert (mix.abs().amax(-1) > 0).all()
+    assert (targets[:, 0].abs().amax(-1) > 0).all()
+    silent = torch.zeros(2, 4, 2 * INTERNAL_RATE)
+    assert torch.isfinite(negative_sdr(silent, silent, silent.sum(1), INTERNAL_RATE))
+
+
+def test_train_main_takes_stem_dropout(tmp_path: Path) -> None:
+    root = _data(tmp_path / "data")
+    out = tmp_path / "run.pt"
+    args = ["--data", str(root), "--variant", "tiny", "--max-steps", "3", "--batch", "2"]
+    args += ["--frames", "32", "--stem-dropout", "0.5", "--sdr-weight", "0.05"]
+    assert main([*args, "--keep-last", "--out", str(out)]) == 0
+    assert load_checkpoint(tmp_path / "run-last.pt") is not None
+    record = json.loads(out.with_suffix(".jsonl").read_text().splitlines()[-1])
+    assert record["stem_dropout"] == 0.5
+    assert np.isfinite(record["train_loss"])
+
+
 def test_the_stereo_refiner_trains_on_top_of_a_network(tmp_path: Path) -> None:
     """train_stereo's loss and validation through main: --init, --stereo, a few steps."""
     from plugins.separation.checkpoint import load_with_refiner
