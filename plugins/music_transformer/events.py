@@ -31,6 +31,9 @@ STYLES: tuple[str, ...] = (
 STYLE = END + 1
 VOCAB_SIZE = STYLE + len(STYLES)
 DEFAULT_VELOCITY = 64
+# The sampler's key prior (generate.key_bias): strengths above this are refused. Here, not in
+# generate.py, so the plugin's Options can bound its option without importing torch.
+KEY_STRENGTH_MAX = 4.0
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ plus the last half window (one prefill), which keeps every step O(window) instea
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ import torch
 
 from plugins.music_transformer.events import (
     END,
+    KEY_STRENGTH_MAX,
     NOTE_OFF,
     NOTE_ON,
     PAD,
@@ -24,6 +26,7 @@ from plugins.music_transformer.events import (
     TIME_SHIFT,
     VELOCITY,
     VELOCITY_BINS,
+    EventDecoder,
 )
 from plugins.music_transformer.incremental import KVCache, prefill, step
 from plugins.music_transformer.model import MusicTransformer
@@ -41,8 +44,13 @@ class SamplingSettings:
     # Forbid NOTE_OFF of a silent pitch and NOTE_ON of a sounding one, so every note the
     # stream opens is a real note (the evaluation measures the model without this).
     well_formed: bool = False
-    # Pull NOTE_ONs towards the pitch classes of the prefix (0: the network alone).
+    # Key prior: pull NOTE_ONs towards the pitch classes of the prefix, weighted by duration
+    # (0: the network alone, exactly). See `key_bias`.
     key_strength: float = 0.0
+    # With key_strength: give the NOTE_ONs back the network's total mass at every step, so the
+    # prior picks among pitches and never changes how many notes start (False: the plain
+    # product of experts, which also makes every note rarer; kept for the evaluation).
+    key_keeps_density: bool = True
     # With well_formed: no note sounds longer than this (time shifts that would pass it are
     # masked, then only its NOTE_OFF may come). None: no limit.
     max_hold_seconds: float | None = None
@@ -53,24 +61,65 @@ class SamplingSettings:
     grammar: bool = True
 
 
-KEY_FLOOR = 0.02  # the share a pitch class absent from the primer counts as having
+KEY_FLOOR = 0.02  # eps: the share a pitch class absent from the primer counts as having
+
+
+def check_key_strength(strength: float) -> float:
+    """The key prior's strength, or a ValueError saying what is allowed."""
+    if not isinstance(strength, (int, float)) or not math.isfinite(strength):
+        raise ValueError(f"key_strength must be a finite number, got {strength!r}")
+    if not 0.0 <= strength <= KEY_STRENGTH_MAX:
+        raise ValueError(
+            f"key_strength must be between 0 (off) and {KEY_STRENGTH_MAX:g}, got {strength:g}"
+        )
+    return float(strength)
+
+
+def primer_key_profile(prefix: Sequence[int]) -> torch.Tensor | None:
+    """(12,) share of each pitch class in the prefix's notes, weighted by how long each note
+    sounds (a held tonic counts more than a passing note); None when the prefix has no notes.
+    Notes still sounding at the end count up to there."""
+    decoder = EventDecoder()
+    notes = []
+    for token in prefix:
+        if token < STYLE:
+            notes.extend(decoder.feed(token))
+    notes.extend(decoder.flush())
+    if not notes:
+        return None
+    weights = torch.zeros(12, dtype=torch.float64)
+    for note in notes:
+        weights[note.pitch % 12] += note.duration
+    return (weights / weights.sum()).float()
 
 
 def key_bias(prefix: Sequence[int], strength: float, vocab: int) -> torch.Tensor:
-    """(vocab,) additive logits: strength * log(share of the pitch class among the prefix's
-    NOTE_ONs, relative to the commonest), on every NOTE_ON; 0 elsewhere. With strength 1 a
-    pitch class the primer never plays is ~(max share / KEY_FLOOR), about 10x, less likely."""
+    """(vocab,) additive logits: `strength * log(p_primer(pitch class) + KEY_FLOOR)` on every
+    NOTE_ON, 0 elsewhere, with p_primer the prefix's duration-weighted pitch-class histogram:
+    a product of experts of the network and the primer's key profile. The sampler renormalises
+    it at every step (`keep_note_mass`), so only the ratios between pitch classes matter: with
+    strength 1 a class the primer never plays is (p + KEY_FLOOR) / KEY_FLOOR times less likely
+    than one with share p (11x for p = 0.2), with strength 2 that squared (121x)."""
+    strength = check_key_strength(strength)
     bias = torch.zeros(vocab)
-    counts = torch.zeros(12)
-    for token in prefix:
-        if NOTE_ON <= token < NOTE_OFF:
-            counts[token % 12] += 1
-    if strength <= 0 or counts.sum() == 0:
+    profile = primer_key_profile(prefix) if strength > 0 else None
+    if profile is None:
         return bias
-    share = counts / counts.sum()
-    by_class = strength * torch.log((share + KEY_FLOOR) / (share.max() + KEY_FLOOR))
+    by_class = strength * torch.log(profile + KEY_FLOOR)
     bias[NOTE_ON:NOTE_OFF] = by_class[torch.arange(128) % 12]
     return bias
+
+
+def note_mass_shift(scaled: torch.Tensor, key: torch.Tensor) -> torch.Tensor:
+    """(batch,) what to add to the NOTE_ON logits of each row of `scaled` (logits over
+    temperature plus the additive mask, which holds the key prior `key`) to give the NOTE_ONs
+    back the probability mass they have without the prior. The prior then only chooses *which*
+    pitch; *whether* a note starts now stays the network's, so it cannot thin the output. 0 for
+    a row whose NOTE_ONs are all masked."""
+    ons = slice(NOTE_ON, NOTE_OFF)
+    with_key = torch.logsumexp(scaled[:, ons], dim=-1)
+    without = torch.logsumexp(scaled[:, ons] - key[ons], dim=-1)
+    return torch.where(torch.isfinite(with_key), without - with_key, torch.zeros_like(with_key))
 
 
 def banned_bias(vocab: int) -> torch.Tensor:
@@ -85,9 +134,12 @@ def sample_next(
     settings: SamplingSettings,
     generator: torch.Generator,
     bias: torch.Tensor | None = None,
+    key: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """One token per row of logits (batch, vocab) -> (batch,). `bias` is an additive mask
     (vocab,) or (batch, vocab) of 0 / -inf; by default it bans PAD, END and the style tokens.
+    `key`: the key prior (`key_bias`) that `bias` already holds; given, the NOTE_ONs get back
+    the network's total mass before top-k / top-p (`note_mass_shift`).
 
     Inverse-CDF sampling with one uniform draw per row: the few calls it takes matter at ~1,000
     events per second. Top-p keeps the shortest run of most likely tokens whose mass reaches
@@ -96,6 +148,8 @@ def sample_next(
     if bias is None:
         bias = banned_bias(vocab)
     scaled = torch.add(bias, logits.float(), alpha=1 / max(settings.temperature, 1e-4))
+    if key is not None:
+        scaled[:, NOTE_ON:NOTE_OFF] += note_mass_shift(scaled, key)[:, None]
     if 0 < settings.top_k < vocab:
         kth = torch.topk(scaled, settings.top_k, dim=-1).values[:, -1:]
         scaled = scaled.masked_fill(scaled < kth, float("-inf"))
@@ -143,6 +197,8 @@ class Continuation:
         # classes (from the whole prefix, even the part cut off the context).
         vocab = model.config.vocab_size
         self.key = key_bias(prefix, settings.key_strength, vocab)
+        # The renormalisation costs two logsumexps a step: only when the prior is on.
+        self.renormalise = settings.key_keeps_density and bool(self.key.any())
         self.bias = (banned_bias(vocab) + self.key).repeat(batch, 1)
         if settings.well_formed:
             self.bias[:, NOTE_OFF:TIME_SHIFT] = float("-inf")
@@ -238,7 +294,13 @@ class Continuation:
                     logits = self._prime()
                 else:
                     logits = step(tokens, self.cache)
-                tokens = sample_next(logits, self.settings, self.generator, self._held_bias())
+                tokens = sample_next(
+                    logits,
+                    self.settings,
+                    self.generator,
+                    self._held_bias(),
+                    self.key if self.renormalise else None,
+                )
                 values = tokens.tolist()
             for row, token in enumerate(values):
                 self.history[row].append(token)

@@ -24,6 +24,7 @@ from host import (
 )
 from host.smf import MIDI_MEDIA_TYPE, Timeline, continuation_smf
 from plugins.music_transformer.events import (
+    KEY_STRENGTH_MAX,
     SHIFT_STEPS,
     STEP_SECONDS,
     STYLES,
@@ -99,9 +100,11 @@ class MusicTransformerOptions(host.Options):
     key_strength: float = Field(
         0.0,
         ge=0.0,
-        le=2.0,
-        description="Pull the notes towards the primer's pitch classes (0: the network "
-        "alone; 1: a pitch class the primer never plays is about 10x less likely)",
+        le=KEY_STRENGTH_MAX,
+        description="Key prior: pull the notes towards the primer's pitch classes, weighted "
+        "by how long each sounds (0: off, the network alone; 1: a pitch class the primer "
+        "never plays is ~11x less likely than one it plays a fifth of the time, 2: ~120x). "
+        "Only which pitch changes, not how many notes",
     )
     candidates: int = Field(
         1,

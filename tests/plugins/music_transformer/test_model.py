@@ -185,36 +185,117 @@ def test_well_formed_sampling_only_closes_sounding_notes(tiny_model: MusicTransf
     assert sum(decode(list(row)).stats.impossible for row in free_rows) > 0  # the mask matters
 
 
-def test_key_bias_favours_the_primers_pitch_classes() -> None:
-    from plugins.music_transformer.events import NOTE_ON
+def test_key_bias_is_the_log_of_the_primers_duration_weighted_pitch_classes() -> None:
+    from plugins.music_transformer.events import NOTE_OFF, NOTE_ON, TIME_SHIFT
     from plugins.music_transformer.generate import KEY_FLOOR, key_bias
 
-    prefix = [style_token("any")] + [NOTE_ON + p for p in (60, 64, 67, 72, 76, 79, 60, 48)]
-    bias = key_bias(prefix, 1.0, VOCAB_SIZE)
-    assert bias[NOTE_ON + 36] == 0.0  # C is the commonest: no change
-    assert bias[NOTE_ON + 61] == pytest.approx(math.log(KEY_FLOOR / (0.5 + KEY_FLOOR)))
-    assert bias[NOTE_ON + 64] < 0 and bias[NOTE_ON + 64] > bias[NOTE_ON + 61]
-    assert (bias[128:] == 0).all()
+    # C3 struck three times for 1 s, E4 1 s, G4 1 s, C5 1 s: C sounds 4 s of 6
+    def note(pitch: int, steps: int) -> list[int]:
+        return [NOTE_ON + pitch, TIME_SHIFT + steps - 1, NOTE_OFF + pitch]
+
+    prefix = [style_token("any")] + note(48, 100) * 3
+    prefix += note(64, 100) + note(67, 100) + note(72, 100)
+    bias = key_bias(prefix, 1.5, VOCAB_SIZE)
+    share = {0: 4 / 6, 4: 1 / 6, 7: 1 / 6}
+    for pitch in (36, 61, 64, 67, 72, 127):
+        expected = 1.5 * math.log(share.get(pitch % 12, 0.0) + KEY_FLOOR)
+        assert bias[NOTE_ON + pitch].item() == pytest.approx(expected, rel=1e-5)
+    assert (bias[NOTE_OFF:] == 0).all()
+    # by duration, not by count: one long C outweighs four short Ds
+    weighted = key_bias([style_token("any")] + note(60, 100) + note(62, 10) * 4, 1.0, VOCAB_SIZE)
+    assert weighted[NOTE_ON + 60] > weighted[NOTE_ON + 62]
     assert (key_bias(prefix, 0.0, VOCAB_SIZE) == 0).all()
     assert (key_bias([style_token("any")], 1.0, VOCAB_SIZE) == 0).all()
 
 
-def test_key_strength_pulls_sampled_notes_into_the_primers_pitch_classes(
+@pytest.mark.parametrize("strength", [-0.5, 4.5, float("nan"), float("inf")])
+def test_a_bad_key_strength_is_refused_with_the_allowed_range(
+    tiny_model: MusicTransformer, strength: float
+) -> None:
+    settings = SamplingSettings(key_strength=strength)
+    with pytest.raises(ValueError, match="key_strength must be") as raised:
+        Continuation(tiny_model, [style_token("any"), 60], 1, settings, seed=0)
+    assert not math.isfinite(strength) or "between 0 (off) and 4" in str(raised.value)
+
+
+def test_key_strength_zero_is_the_unbiased_sampler_exactly(tiny_model: MusicTransformer) -> None:
+    from plugins.music_transformer.generate import banned_bias
+
+    prefix = [style_token("bach")] + list(range(60, 80))
+    # the cached sampler with the prior off draws what the recompute baseline (which has no
+    # key prior code at all) draws, token for token
+    settings = SamplingSettings(top_p=0.9, key_strength=0.0)
+    cached = Continuation(tiny_model, prefix, 1, settings, seed=7).stream()
+    recomputed = recompute_stream(tiny_model, prefix, settings, seed=7)
+    steps = TINY.max_len - len(prefix)
+    assert [next(cached)[0] for _ in range(steps)] == [next(recomputed) for _ in range(steps)]
+    # and the renormalisation with a zero prior changes no draw
+    torch.manual_seed(0)
+    logits = torch.randn(64, VOCAB_SIZE) * 3
+    zero = torch.zeros(VOCAB_SIZE)
+    for seed in range(5):
+        plain = sample_next(logits, settings, torch.Generator().manual_seed(seed))
+        keyed = sample_next(
+            logits, settings, torch.Generator().manual_seed(seed), banned_bias(VOCAB_SIZE), zero
+        )
+        assert torch.equal(plain, keyed)
+
+
+def test_the_renormalised_prior_keeps_the_networks_note_on_mass() -> None:
+    from plugins.music_transformer.events import NOTE_OFF, NOTE_ON
+    from plugins.music_transformer.generate import banned_bias, key_bias, note_mass_shift
+
+    torch.manual_seed(1)
+    prefix = [style_token("any")] + [NOTE_ON + 60, 300, NOTE_OFF + 60, NOTE_ON + 67, 280]
+    key = key_bias(prefix, 2.0, VOCAB_SIZE)
+    mask = banned_bias(VOCAB_SIZE).repeat(3, 1)
+    mask[2, NOTE_ON:NOTE_OFF] = float("-inf")  # a row where no note may start
+    logits = torch.randn(3, VOCAB_SIZE) * 2
+    without = torch.softmax(logits + mask, -1)
+    scaled = logits + mask + key
+    scaled[:, NOTE_ON:NOTE_OFF] += note_mass_shift(scaled, key)[:, None]
+    shifted = torch.softmax(scaled, -1)
+    ons = slice(NOTE_ON, NOTE_OFF)
+    assert torch.allclose(shifted[:, ons].sum(-1), without[:, ons].sum(-1), atol=1e-6)
+    # every other event keeps its probability; among the pitches, the product of experts
+    assert torch.allclose(shifted[:, NOTE_OFF:], without[:, NOTE_OFF:], atol=1e-6)
+    ratio = shifted[0, NOTE_ON + 72] / shifted[0, NOTE_ON + 73]
+    expected = without[0, NOTE_ON + 72] / without[0, NOTE_ON + 73] * torch.exp(key[72] - key[73])
+    assert ratio.item() == pytest.approx(expected.item(), rel=1e-4)
+    assert torch.isfinite(shifted[2]).all() and shifted[2, ons].sum() == 0
+
+
+def test_a_strong_key_prior_keeps_out_of_key_pitch_classes_rarer(
     tiny_model: MusicTransformer,
 ) -> None:
     from plugins.music_transformer.events import NOTE_OFF, NOTE_ON, TIME_SHIFT, decode
 
-    prefix = [style_token("any")] + [NOTE_ON + 60, TIME_SHIFT + 9, NOTE_OFF + 60] * 4
+    # a C major triad, each note a beat: C, E and G are in the key, the other 9 classes not
+    prefix = [style_token("any")]
+    for pitch in (60, 64, 67, 72):
+        prefix += [NOTE_ON + pitch, TIME_SHIFT + 49, NOTE_OFF + pitch]
 
-    def share_of_c(strength: float) -> float:
-        settings = SamplingSettings(temperature=1.5, well_formed=True, key_strength=strength)
-        stream = Continuation(tiny_model, prefix, 4, settings, seed=0).stream()
-        rows = list(zip(*[next(stream) for _ in range(200)], strict=True))
-        notes = [n for row in rows for n in decode(list(row)).notes]
+    def sampled(strength: float, density: bool = True) -> tuple[float, int]:
+        settings = SamplingSettings(
+            temperature=1.5, well_formed=True, key_strength=strength, key_keeps_density=density
+        )
+        # 40 events: the untrained network seldom closes a note, and once every C, E and G
+        # of the keyboard sounds, the mask leaves only the other classes to strike
+        stream = Continuation(tiny_model, prefix, 16, settings, seed=0).stream()
+        rows = list(zip(*[next(stream) for _ in range(40)], strict=True))
         assert all(decode(list(row)).stats.impossible == 0 for row in rows)
-        return sum(n.pitch % 12 == 0 for n in notes) / max(1, len(notes))
+        notes = [n for row in rows for n in decode(list(row)).notes]
+        out_of_key = sum(n.pitch % 12 not in (0, 4, 7) for n in notes) / max(1, len(notes))
+        return out_of_key, len(notes)
 
-    assert share_of_c(2.0) > share_of_c(0.0) + 0.3
+    off, notes_off = sampled(0.0)
+    strong, notes_strong = sampled(2.0)
+    assert off > 0.5 and strong < off / 4  # untrained on keys: the prior does the work
+    # renormalised, the prior changes which pitches, not how many notes; the plain product
+    # of experts thins them
+    assert 0.75 * notes_off < notes_strong < 1.33 * notes_off
+    _, notes_plain = sampled(2.0, density=False)
+    assert notes_plain < 0.75 * notes_strong
 
 
 def _breaks_the_grammar(row: list[int]) -> int:

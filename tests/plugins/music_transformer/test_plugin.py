@@ -16,6 +16,7 @@ from host.requests import Done, Error, OutputEvent
 from host.smf import write_smf
 from plugins.music_transformer.plugin import (
     MusicTransformerModel,
+    MusicTransformerOptions,
     quantize_notes,
     quantize_within,
 )
@@ -158,6 +159,18 @@ def test_long_primer_is_cut_from_the_start_and_the_reply_says_so(
             ErrorCode.BAD_OPTION,
             "style",
             "bach",
+        ),
+        (
+            {"inputs": {"primer": PRIMER}, "options": {"key_strength": 5}},
+            ErrorCode.BAD_OPTION,
+            "key_strength",
+            "4",
+        ),
+        (
+            {"inputs": {"primer": PRIMER}, "options": {"key_strength": -1}},
+            ErrorCode.BAD_OPTION,
+            "key_strength",
+            "0",
         ),
     ],
 )
@@ -309,3 +322,9 @@ def test_candidates_keep_the_consensus_pick_of_the_same_streams(
     sent = [e.output for e in two if isinstance(e, OutputEvent)]
     names = [(o.name, o.final) for o in sent if isinstance(o, NotesOutput)]
     assert names == [("notes-1", False), ("notes-2", True)]
+
+
+def test_the_key_prior_is_in_the_schema_off_by_default() -> None:
+    schema = MusicTransformerOptions.model_json_schema()["properties"]["key_strength"]
+    assert (schema["default"], schema["minimum"], schema["maximum"]) == (0.0, 0.0, 4.0)
+    assert "primer's pitch classes" in schema["description"]
