@@ -13,7 +13,6 @@ load; CPU RTF does less. Prints one JSON object.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks.bench_transcribe import make_track, timed
+from host.reports import write_json_report
 
 GOAL_RTF = 0.05
 
@@ -80,11 +80,7 @@ def main(argv: Sequence[str] = ()) -> int:
         # The machine is shared: how busy it was says how far the wall figures can be trusted.
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(text + "\n")
+    print(write_json_report(report, args.report))
     return 0
 
 

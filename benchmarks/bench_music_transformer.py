@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import tempfile
@@ -35,6 +34,7 @@ from benchmarks.echo import InstantEcho, core_for
 from host import Note
 from host.memory import MemoryFrontend
 from host.progress import Stage
+from host.reports import write_json_report
 from host.requests import OutputEvent
 from plugins.music_transformer.checkpoint import DEFAULT_CHECKPOINT, load_weights
 from plugins.music_transformer.events import TimedNote, encode, style_token
@@ -263,11 +263,7 @@ def main(argv: Sequence[str] = ()) -> int:
         }
     report["load_average_1min"] = round(os.getloadavg()[0], 2)
     report["cpu_cores"] = os.cpu_count()
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(text + "\n")
+    print(write_json_report(report, args.report))
     return 0
 
 

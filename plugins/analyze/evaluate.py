@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from host.progress import track
+from host.reports import write_json_report
 from plugins.analyze.metrics import f_measure, tempo_accuracy
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "data" / "analyze"
@@ -179,11 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON (the only format)")
     args = parser.parse_args(argv)
     report = evaluate(args.data, args.checkpoint, args.limit)
-    text = json.dumps(report, indent=2)
-    if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(text + "\n")
-    print(text)
+    print(write_json_report(report, args.report))
     return 0
 
 

@@ -24,7 +24,6 @@ temperature and top-p (shipped), and on outside primers by kind (outside.py).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -34,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from host.reports import write_json_report
 from plugins.music_transformer.continuations import (
     Case,
     Generated,
@@ -277,11 +277,7 @@ def main(argv: Sequence[str] = ()) -> int:
         }
     report["checkpoints"] = {"shipped": shipped_info, "candidate": candidate_info}
     report["seconds"] = round(time.monotonic() - started, 1)
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(text + "\n")
+    print(write_json_report(report, args.report))
     return 0
 
 

@@ -21,7 +21,6 @@ dynamics (`performer.py`: level, accents, louder high notes, phrase arch, cresce
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from host.reports import write_json_report
 from plugins.music_transformer.continuations import (
     Case,
     histogram_overlap,
@@ -308,11 +308,7 @@ def main(argv: Sequence[str] = ()) -> int:
         report["outside"], _ = run_set(model, outside, args.sampled, args.seed)
     report["checkpoint"] = {"path": str(args.checkpoint.name), **info}
     report["seconds"] = round(time.monotonic() - started, 1)
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(text + "\n")
+    print(write_json_report(report, args.report))
     if args.figure and examples:
         plot(examples, args.figure)
     return 0

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from host.reports import write_json_report
 from plugins.music_transformer.continuation_report import (
     CONTINUATION_BEATS,
     defaults_for,
@@ -159,11 +160,7 @@ def main(argv: Sequence[str] = ()) -> int:
         "checkpoint": info,
     }
     report["seconds"] = round(time.monotonic() - started, 1)
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(text + "\n")
+    print(write_json_report(report, args.report))
     return 0
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from host.reports import write_json_report
 from plugins.music_transformer.events import STYLES, TimedNote, encode, style_token
 
 if TYPE_CHECKING:
@@ -133,11 +133,7 @@ def main(argv: Sequence[str] = ()) -> int:
         "confusion": {s: {g: n for g, n in row.items() if n} for s, row in confusion.items()},
         "events_used": MAX_EVENTS,
     }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(text + "\n")
+    print(write_json_report(report, args.report))
     return 0
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from host.reports import write_json_report
 
 SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")  # held out of transcribe's training
 RATE = 44_100
@@ -197,11 +198,7 @@ def main(argv: Sequence[str] = ()) -> int:
         },
         "seconds": round(time.monotonic() - started, 1),
     }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(text + "\n")
+    print(write_json_report(report, args.report))
     return 0
 
 

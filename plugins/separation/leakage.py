@@ -19,7 +19,6 @@ floor set by the overlap of the two parts' spectra.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -30,6 +29,7 @@ import numpy as np
 import torch
 
 from host.progress import track
+from host.reports import write_json_report
 from plugins.separation.baselines import ideal_internal_masks
 from plugins.separation.build_data import TEST_RATE
 from plugins.separation.checkpoint import DEFAULT_CHECKPOINT
@@ -198,7 +198,7 @@ def main(argv: Sequence[str] = ()) -> int:
         "results": evaluate(methods, clip_list),
         "seconds": round(time.monotonic() - started, 1),
     }
-    text = json.dumps(report, indent=2)
+    text = write_json_report(report, args.report)
     if args.json:
         print(text)
     else:
@@ -210,9 +210,6 @@ def main(argv: Sequence[str] = ()) -> int:
                     f"{group:20s} {method:24s} piano->bass {row['piano_into_bass']:.3f}"
                     f"  bass->other {row['bass_into_other']:.3f}  SDR {row['median_sdr_db']}"
                 )
-    if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(text + "\n")
     return 0
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from host.progress import track
+from host.reports import write_json_report
 from plugins.transcribe.build_data import DEFAULT_OUT
 from plugins.transcribe.checkpoint import DEFAULT_CHECKPOINT
 from plugins.transcribe.decode import SecondsNote
@@ -182,11 +183,7 @@ def main(argv: Sequence[str] = ()) -> int:
     report = evaluate(
         args.data, args.checkpoint, args.limit, not args.no_baseline, args.baseline_every
     )
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(text + "\n")
+    print(write_json_report(report, args.report))
     return 0
 
 
